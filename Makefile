@@ -1,0 +1,38 @@
+# etr: make install | make test | make demo | make bench | make lint
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+WORKERS ?= 2
+
+.PHONY: install test test-slow test-all demo bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check etr tests benchmarks examples
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -m "not slow" -n $(WORKERS) -q
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow -n $(WORKERS) -q
+
+test-all: test test-slow
+
+demo: $(STAMP)
+	$(BIN)/etr circuits
+	$(BIN)/python examples/metric_table.py
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -1,0 +1,20 @@
+"""Seeding: every random function takes `seed: int | Generator | None`; never the global state."""
+
+from __future__ import annotations
+
+import numpy as np
+
+SeedLike = int | np.random.Generator | np.random.SeedSequence | None
+
+
+def as_generator(seed: SeedLike) -> np.random.Generator:
+    """Return a `numpy.random.Generator` for `seed` (a Generator is passed through)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+def spawn_seeds(root: int, n: int) -> list[int]:
+    """`n` independent 63-bit integer seeds spawned from `root` with `SeedSequence.spawn`."""
+    children = np.random.SeedSequence(root).spawn(n)
+    return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
