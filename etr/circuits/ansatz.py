@@ -62,7 +62,9 @@ def _parse_gate(spec: object, n_qubits: int, next_slot: int) -> tuple[Gate, int]
         nxt = max(next_slot, gate.slot + 1) if gate.slot is not None else next_slot
         return gate, nxt
     if not isinstance(spec, Sequence) or isinstance(spec, str) or len(spec) == 0:
-        raise ValueError(f"gate {spec!r}: write a gate as a tuple such as ('RY', 0) or ('CZ', 0, 1)")
+        raise ValueError(
+            f"gate {spec!r}: write a gate as a tuple such as ('RY', 0) or ('CZ', 0, 1)"
+        )
     try:
         name = canonical_gate_name(spec[0])
     except ValueError as exc:
@@ -215,7 +217,8 @@ class Ansatz:
                 f"cannot compose circuits on {self.n_qubits} and {other.n_qubits} qubits"
             )
         tail = other.shifted(self.n_params) if shift else other
-        return Ansatz(self.n_qubits, self.gates + tail.gates, name=name or self.name, meta=self.meta)
+        gates = self.gates + tail.gates
+        return Ansatz(self.n_qubits, gates, name=name or self.name, meta=self.meta)
 
     def depth(self) -> int:
         """Circuit depth (number of moments when gates on disjoint qubits run in parallel)."""
@@ -259,9 +262,8 @@ class Ansatz:
             w = max(len(c) for c in cells)
             for q in range(self.n_qubits):
                 c = cells[q]
-                pad = "─" if c != "│" else "─"
                 left = (w - len(c)) // 2
-                rows[q] += "─" + pad * left + c + pad * (w - len(c) - left) + "─"
+                rows[q] += "─" * (left + 1) + c + "─" * (w - len(c) - left + 1)
         return "\n".join(rows)
 
     def summary(self) -> str:

@@ -60,7 +60,7 @@ _ALIASES = {"CX": "CNOT", "CPHASE": "CZ"}
 
 
 def canonical_gate_name(name: str) -> str:
-    """Return the canonical name of `name` (case-insensitive, `CX` -> `CNOT`); ValueError if unknown."""
+    """Canonical name of `name` (case-insensitive, `CX` -> `CNOT`); ValueError if unknown."""
     if not isinstance(name, str):
         raise ValueError(f"gate name must be a string, got {name!r}")
     upper = name.upper()
