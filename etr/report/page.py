@@ -1,0 +1,411 @@
+"""The page shell: sections of text, tables and Altair charts rendered into one offline HTML file.
+
+Three layers (STYLE.md): results -> a plain context dict (`page_context`) -> one Jinja2
+`Environment` (`environment`) with the filters `fmt_p`, `fmt_ci`, `fmt_num`. Every string from a
+dataset is autoescaped in tables and text; chart specs are embedded as JSON inside
+``<script type="application/json">`` with ``<``, ``>`` and ``&`` written as ``\\u003c`` etc., so
+a label such as ``</script><script>alert(1)</script>`` stays data.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from etr import __version__
+
+__all__ = [
+    "VEGA_LITE_VERSION",
+    "Figure",
+    "Section",
+    "Table",
+    "chart_spec",
+    "environment",
+    "fmt_ci",
+    "fmt_num",
+    "fmt_p",
+    "page_context",
+    "render_page",
+    "sha256_file",
+    "sha256_text",
+    "spec_json",
+    "write_report",
+]
+
+#: Vega-Lite version of the inlined JavaScript; it matches Altair's schema.
+VEGA_LITE_VERSION: str = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+
+_DASH = "\u2013"
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """An Altair chart with a caption (plain text; escaped on the page)."""
+
+    chart: Any
+    caption: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A tidy DataFrame shown as a table.
+
+    Columns ``ci_low``/``ci_high`` (and ``<prefix>_ci_low``/``<prefix>_ci_high``) are merged into
+    one ``[low, high]`` column; ``p_value``/``p_adj``/``p_*`` columns use `fmt_p`; other floats use
+    `fmt_num`. ``labels`` renames columns for display.
+    """
+
+    frame: pd.DataFrame
+    caption: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One section of a report page.
+
+    Attributes
+    ----------
+    heading : section title.
+    intro : plain text; blank lines separate paragraphs.
+    charts : Altair charts or `Figure` objects (a chart with a caption).
+    tables : DataFrames or `Table` objects.
+    items : bullet points (plain text).
+    warnings : bullet points shown as caveats (what could not be computed, and why).
+    details : ``(summary, text)`` pairs shown as collapsible preformatted blocks.
+    """
+
+    heading: str
+    intro: str = ""
+    charts: Sequence[Any] = ()
+    tables: Sequence[pd.DataFrame | Table] = ()
+    items: Sequence[str] = ()
+    warnings: Sequence[str] = ()
+    details: Sequence[tuple[str, str]] = ()
+
+
+# --- formatting filters ---------------------------------------------------------------------
+
+
+def _missing(x: object) -> bool:
+    if x is None or x is pd.NA or x is pd.NaT:
+        return True
+    try:
+        return bool(isinstance(x, float | np.floating) and math.isnan(x))
+    except TypeError:  # pragma: no cover
+        return False
+
+
+def fmt_num(x: object, digits: int = 3) -> str:
+    """Format a number with `digits` significant digits; integers exactly; NaN as a dash.
+
+    Examples
+    --------
+    >>> fmt_num(0.123456), fmt_num(12), fmt_num(1.5e-6), fmt_num(float("nan"))
+    ('0.123', '12', '1.5e-06', '–')
+    """
+    if _missing(x):
+        return _DASH
+    if isinstance(x, bool | np.bool_):
+        return "yes" if x else "no"
+    if isinstance(x, int | np.integer):
+        return str(int(x))
+    if not isinstance(x, float | np.floating):
+        return str(x)
+    v = float(x)
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    if v == 0:
+        return "0"
+    if v.is_integer() and abs(v) < 1e6:
+        return str(int(v))
+    if abs(v) < 1e-3 or abs(v) >= 1e5:
+        return _sci(v, digits)
+    return f"{v:.0f}" if abs(v) >= 10**digits else f"{v:.{digits}g}"
+
+
+def _sci(v: float, digits: int) -> str:
+    mant, exp = f"{v:.{max(digits - 2, 0)}e}".split("e")
+    return f"{mant}e{int(exp):+03d}"
+
+
+def fmt_p(p: object) -> str:
+    """Format a p-value: three decimals, ``< 0.001`` below that, a dash for NaN.
+
+    Examples
+    --------
+    >>> fmt_p(0.04321), fmt_p(2e-7), fmt_p(float("nan"))
+    ('0.043', '< 0.001', '–')
+    """
+    if _missing(p):
+        return _DASH
+    v = float(p)  # type: ignore[arg-type]
+    return "< 0.001" if v < 0.001 else f"{v:.3f}"
+
+
+def fmt_ci(low: object, high: object, digits: int = 3) -> str:
+    """Format a confidence interval as ``[low, high]``.
+
+    Examples
+    --------
+    >>> fmt_ci(0.1234, 0.5678)
+    '[0.123, 0.568]'
+    """
+    if _missing(low) and _missing(high):
+        return _DASH
+    return f"[{fmt_num(low, digits)}, {fmt_num(high, digits)}]"
+
+
+@functools.cache
+def environment() -> Environment:
+    """The one Jinja2 environment of etr reports (autoescape, StrictUndefined, fmt filters)."""
+    env = Environment(
+        loader=PackageLoader("etr.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=False,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(fmt_p=fmt_p, fmt_ci=fmt_ci, fmt_num=fmt_num)
+    return env
+
+
+# --- charts and JavaScript ------------------------------------------------------------------
+
+
+def chart_spec(chart: Any) -> dict:
+    """The Vega-Lite spec of an Altair chart with its data inlined (no row limit)."""
+    with alt.data_transformers.enable("default", max_rows=None):
+        return chart.to_dict()
+
+
+def spec_json(spec: Mapping[str, Any]) -> str:
+    """JSON safe to place inside ``<script type="application/json">``.
+
+    ``<``, ``>``, ``&`` and the JavaScript line separators are written as ``\\uXXXX`` escapes, so
+    no data label can close the script element. NaN/inf become ``null``.
+
+    Examples
+    --------
+    >>> text = spec_json({"label": "</script><b>"})
+    >>> "<" in text, json.loads(text)["label"]
+    (False, '</script><b>')
+    """
+    text = json.dumps(_finite(spec), allow_nan=False, default=_json_default)
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                    ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(ch, esc)
+    return text
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, pd.Timestamp | datetime):
+        return obj.isoformat()
+    if obj is pd.NA:
+        return None
+    return str(obj)
+
+
+@functools.cache
+def _vega_javascript() -> str:
+    import vl_convert as vlc
+
+    js = vlc.javascript_bundle(vl_version=VEGA_LITE_VERSION)
+    return re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE)
+
+
+@functools.cache
+def _css() -> str:
+    return files("etr.report").joinpath("static/report.css").read_text(encoding="utf-8")
+
+
+# --- context and rendering ------------------------------------------------------------------
+
+
+def _table_context(table: pd.DataFrame | Table) -> dict[str, Any]:
+    if not isinstance(table, Table):
+        table = Table(table)
+    df = table.frame
+    cols = list(df.columns)
+    plan: list[tuple[str, str, str | None]] = []  # (kind, column, high column)
+    used: set[str] = set()
+    for c in cols:
+        if c in used:
+            continue
+        if c.endswith("ci_low") and c[: -len("low")] + "high" in cols:
+            high = c[: -len("low")] + "high"
+            plan.append(("ci", c, high))
+            used.update({c, high})
+            continue
+        if c.endswith("ci_high") and c[: -len("high")] + "low" in cols:
+            continue
+        s = df[c]
+        if c == "p_value" or c == "p_adj" or c.startswith("p_"):
+            kind = "p"
+        elif pd.api.types.is_bool_dtype(s):
+            kind = "text"
+        elif pd.api.types.is_integer_dtype(s):
+            kind = "int"
+        elif pd.api.types.is_float_dtype(s):
+            kind = "num"
+        else:
+            kind = "text"
+        plan.append((kind, c, None))
+    header = []
+    for kind, c, _ in plan:
+        default = (c[: -len("_low")].replace("_ci", " CI") if kind == "ci" else c)
+        if kind == "ci" and c == "ci_low":
+            default = "CI"
+        header.append(table.labels.get(c, default))
+    rows = []
+    for rec in df.itertuples(index=False, name=None):
+        row = dict(zip(cols, rec))
+        cells = []
+        for kind, c, high in plan:
+            v = row[c]
+            if kind == "text":
+                v = fmt_num(v) if _missing(v) or isinstance(v, bool | np.bool_) else str(v)
+            cells.append({"kind": kind, "value": v, "high": row[high] if high else None})
+        rows.append(cells)
+    return {"caption": table.caption, "header": header, "rows": rows}
+
+
+def _anchor(heading: str, seen: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", heading.lower()).strip("-") or "section"
+    anchor, i = base, 2
+    while anchor in seen:
+        anchor, i = f"{base}-{i}", i + 1
+    seen.add(anchor)
+    return anchor
+
+
+def page_context(title: str, sections: Sequence[Section],
+                 provenance: Mapping[str, Any]) -> dict[str, Any]:
+    """The plain context dict the template renders (no Markup except trusted package assets)."""
+    seen: set[str] = set()
+    out_sections = []
+    n_charts = 0
+    for s in sections:
+        charts = []
+        for ch in s.charts:
+            fig = ch if isinstance(ch, Figure) else Figure(ch)
+            n_charts += 1
+            charts.append({"id": f"chart-{n_charts}", "caption": fig.caption,
+                           "spec_json": Markup(spec_json(chart_spec(fig.chart)))})
+        out_sections.append({
+            "heading": s.heading,
+            "anchor": _anchor(s.heading, seen),
+            "intro": [p.strip() for p in re.split(r"\n\s*\n", s.intro) if p.strip()],
+            "bullets": list(s.items),
+            "warnings": list(s.warnings),
+            "tables": [_table_context(t) for t in s.tables],
+            "charts": charts,
+            "details": [{"summary": a, "text": b} for a, b in s.details],
+        })
+    prov = dict(provenance)
+    head = {
+        "etr_version": str(prov.get("etr_version", __version__)),
+        "spec_sha256": str(prov.get("spec_sha256", "") or ""),
+        "dataset_sha256": str(prov.get("dataset_sha256", "") or ""),
+        "created": str(prov.get("report_created")
+                       or datetime.now(timezone.utc).isoformat(timespec="seconds")),
+    }
+    shown = [(k, _prov_value(v)) for k, v in prov.items() if k != "spec"]
+    return {"title": title, "sections": out_sections, "provenance": shown, "head": head,
+            "n_charts": n_charts,
+            "css": Markup(_css()),
+            "vega_js": Markup(_vega_javascript()) if n_charts else ""}
+
+
+def _prov_value(v: Any) -> str:
+    if isinstance(v, Mapping | list | tuple):
+        return json.dumps(v, default=_json_default, sort_keys=True)
+    return fmt_num(v) if _missing(v) else str(v)
+
+
+def render_page(title: str, sections: Sequence[Section], provenance: Mapping[str, Any]) -> str:
+    """Render sections into one self-contained HTML page (JavaScript and CSS inlined).
+
+    Parameters
+    ----------
+    title : page title (escaped).
+    sections : the `Section` objects, in order.
+    provenance : shown in the footer; the keys ``etr_version``, ``spec_sha256``,
+        ``dataset_sha256`` and ``report_created`` also go into ``<meta>`` tags of the page head
+        (the current etr version and time when absent). A ``spec`` key is not shown in the footer
+        (add it to a section's ``details`` instead).
+
+    Returns
+    -------
+    str
+        The HTML document. It makes no network request when opened.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> html = render_page("Demo", [Section("Numbers", "A <b> table.",
+    ...                    tables=[pd.DataFrame({"x": ["<i>"], "p_value": [0.01]})])], {})
+    >>> "&lt;i&gt;" in html and "<i>" not in html and "0.010" in html
+    True
+    """
+    ctx = page_context(title, sections, provenance)
+    return environment().get_template("page.html.j2").render(**ctx)
+
+
+def write_report(html: str, path: str | os.PathLike[str]) -> Path:
+    """Write an HTML page atomically (UTF-8), creating parent folders; return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    """Hex sha256 of a string's UTF-8 bytes ("" for an empty string)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""
