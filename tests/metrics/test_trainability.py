@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from etr.errors import DegenerateDataWarning, InputError
+from etr.metrics.trainability import (
+    effective_dimension,
+    fisher_information,
+    grad_norm,
+    grad_var,
+    grad_var_train,
+    loss_decrease,
+)
+
+
+def test_gradient_statistics_match_direct_formulas():
+    rng = np.random.default_rng(0)
+    g = rng.normal(size=(6, 5, 3))  # T, K, P
+    expected_var = np.mean([[np.var(g[t, :, k], ddof=1) for k in range(3)] for t in range(6)])
+    assert grad_var_train(g) == pytest.approx(expected_var)
+    assert grad_var(g[0]) == pytest.approx(np.mean([np.var(g[0, :, k], ddof=1)
+                                                    for k in range(3)]))
+    rms = [[np.sqrt(np.sum(g[t, i] ** 2) / 3) for i in range(5)] for t in range(6)]
+    assert grad_norm(g) == pytest.approx(np.mean(rms))
+    assert loss_decrease([2.0, 1.0], [1.0, 1.0]) == pytest.approx(0.25)
+
+
+def test_gradient_statistics_reject_bad_shapes():
+    with pytest.raises(InputError, match="`grads`"):
+        grad_var(np.ones((1, 3)))
+    with pytest.raises(InputError, match="`grads`"):
+        grad_var_train(np.ones((4, 3)))
+    with pytest.raises(InputError, match="`initial`"):
+        loss_decrease([1.0], [1.0, 2.0])
+
+
+def _kappa(n):
+    return n / (2 * np.pi * np.log(n))
+
+
+def test_effective_dimension_constant_unit_fisher_exact_and_tends_to_one():
+    for n in (100, 1000, 10**6):
+        k = _kappa(n)
+        assert effective_dimension(np.ones((3, 1, 1)), n_data=n) == pytest.approx(
+            np.log1p(k) / np.log(k), rel=1e-12)
+    values = [effective_dimension(np.ones((3, 1, 1)), n_data=n) for n in (10**3, 10**6, 10**12)]
+    assert values[0] > values[1] > values[2] > 1.0
+    assert values[2] == pytest.approx(1.0, abs=2e-10)
+
+
+def test_effective_dimension_rank_deficient_tends_to_rank_fraction():
+    fisher = np.array([[[1.0, 0.0], [0.0, 0.0]]])  # one of two directions informative
+    n = 10**12
+    k = _kappa(n)
+    expected = 0.5 * np.log1p(2 * k) / np.log(k)  # F_hat = diag(2, 0)
+    got = effective_dimension(fisher, n_data=n)
+    assert got == pytest.approx(expected, rel=1e-12)
+    assert got == pytest.approx(0.5, abs=0.02)
+
+
+def test_effective_dimension_matches_naive_average_of_sqrt_det():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(5, 3, 3))
+    fisher = a @ a.transpose(0, 2, 1)
+    n = 200
+    k = _kappa(n)
+    f_hat = 3 * fisher / np.mean(np.trace(fisher, axis1=1, axis2=2))
+    integral = np.mean([np.sqrt(np.linalg.det(np.eye(3) + k * f)) for f in f_hat])
+    expected = 2 * np.log(integral) / np.log(k)
+    assert effective_dimension(fisher, n_data=n, normalise=False) == pytest.approx(expected)
+    # invariant under a global rescaling of the Fisher information
+    assert effective_dimension(7.0 * fisher, n_data=n) == pytest.approx(expected / 3)
+
+
+def test_effective_dimension_degenerate_and_bad_input():
+    with pytest.warns(DegenerateDataWarning):
+        assert np.isnan(effective_dimension(np.zeros((2, 2, 2)), n_data=100))
+    with pytest.raises(InputError, match="`n_data`"):
+        effective_dimension(np.ones((1, 1, 1)), n_data=10)
+    with pytest.raises(InputError, match="`fisher`"):
+        effective_dimension(np.ones((2, 3)), n_data=100)
+
+
+def test_fisher_information_single_qubit_ry_is_one():
+    theta = np.linspace(0.1, 3.0, 7)
+    p = np.stack([np.cos(theta / 2) ** 2, np.sin(theta / 2) ** 2], axis=1)[:, None, :]
+    dp = np.stack([-np.sin(theta) / 2, np.sin(theta) / 2], axis=1)[:, None, :, None]
+    np.testing.assert_allclose(fisher_information(p, dp)[:, 0, 0], 1.0, rtol=1e-12)
