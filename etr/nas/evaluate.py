@@ -142,6 +142,8 @@ def simulate_architecture(arch: Architecture, training_config: str, seed: int,
     root = int(opts.pop("root_seed", 0))
     n_pairs = int(opts.pop("expr_pairs", EXPRESSIBILITY_OPTIONS["expr_pairs"]))
     bins = int(opts.pop("expr_bins", EXPRESSIBILITY_OPTIONS["expr_bins"]))
+    if "definitions" in opts:
+        opts["definitions"] = tuple(opts["definitions"])
     try:
         settings = RunSettings(**opts)
     except TypeError as exc:

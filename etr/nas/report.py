@@ -1,0 +1,156 @@
+"""The NAS report: Pareto fronts, parallel coordinates, front tables, hypervolume, comparison.
+
+Chart builders are pure functions of tidy DataFrames; the page shell is `etr.report.render_page`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from etr.nas.objectives import Objective
+from etr.nas.run import NasResult
+from etr.nas.search import normalised_objectives, objective_bounds
+
+__all__ = [
+    "front_projection_chart",
+    "hypervolume_chart",
+    "nas_report",
+    "parallel_coordinates_chart",
+]
+
+_SHOWN = ["setting", "trial", "label", "n_qubits", "layers", "classical_pre", "classical_post",
+          "n_quantum_params", "n_classical_params"]
+
+
+def front_projection_chart(trials: pd.DataFrame, x: Objective, y: Objective) -> alt.Chart:
+    """Scatter of completed trials in two objectives, Pareto-optimal ones highlighted, one panel
+    per setting (independent scales: settings may use different trainability definitions)."""
+    d = trials[trials["state"] == "COMPLETE"].copy()
+    d["x"], d["y"] = d[x.column].astype(float), d[y.column].astype(float)
+    d["on front"] = np.where(d["pareto"], "Pareto-optimal (all objectives)", "dominated")
+    d = d[["setting", "x", "y", "on front", "label", "trial"]]
+    xs = alt.Scale(type="log") if x.log_scale else alt.Scale(zero=False)
+    ys = alt.Scale(type="log") if y.log_scale else alt.Scale(zero=False)
+    return (
+        alt.Chart(d).mark_point(filled=True, size=45)
+        .encode(
+            x=alt.X("x:Q", title=x.label, scale=xs),
+            y=alt.Y("y:Q", title=y.label, scale=ys),
+            color=alt.Color("on front:N", title=None),
+            tooltip=["setting", "trial", "label", "x", "y"],
+        )
+        .properties(width=220, height=180)
+        .facet(column=alt.Column("setting:N", title=None))
+        .resolve_scale(x="independent", y="independent")
+    )
+
+
+def parallel_coordinates_chart(front: pd.DataFrame) -> alt.Chart:
+    """Parallel coordinates of Pareto-optimal architectures: one line per (setting, architecture)
+    over the normalised objectives (0 = best observed, 1 = worst)."""
+    return (
+        alt.Chart(front).mark_line(opacity=0.6, point=True)
+        .encode(
+            x=alt.X("objective:N", title=None, sort=None),
+            y=alt.Y("scaled:Q", title="normalised objective (0 = best)",
+                    scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("setting:N"),
+            detail="key:N",
+            tooltip=["setting", "label", "objective", "value"],
+        )
+        .properties(width=520, height=260)
+    )
+
+
+def hypervolume_chart(curves: pd.DataFrame) -> alt.Chart:
+    """Normalised hypervolume of the front after every trial, one line per setting."""
+    return (
+        alt.Chart(curves).mark_line(interpolate="step-after")
+        .encode(x=alt.X("trial:Q", title="trial"),
+                y=alt.Y("hypervolume:Q", title="hypervolume (common reference)"),
+                color=alt.Color("setting:N"), tooltip=["setting", "trial", "hypervolume"])
+        .properties(width=520, height=220)
+    )
+
+
+def _parallel_frame(result: NasResult) -> pd.DataFrame:
+    done = [r.trials[r.trials["state"] == "COMPLETE"] for r in result.results]
+    obs_all = {o.column: o for r in result.results for o in r.objectives}
+    bounds = objective_bounds(done, list(obs_all.values()))
+    rows = []
+    for r, d in zip(result.results, done):
+        f = d[d["pareto"]].drop_duplicates("architecture_id")
+        scaled = normalised_objectives(f, r.objectives, bounds)
+        for i, (_, row) in enumerate(f.iterrows()):
+            for j, ob in enumerate(r.objectives):
+                rows.append({"setting": r.setting.label, "key": f"{r.setting.label}:{i}",
+                             "label": row["label"], "objective": ob.name,
+                             "value": float(row[ob.column]), "scaled": float(scaled[i, j])})
+    return pd.DataFrame(rows, columns=["setting", "key", "label", "objective", "value", "scaled"])
+
+
+def _front_table(result: NasResult) -> pd.DataFrame:
+    frames = []
+    for r in result.results:
+        f = r.front()
+        cols = [c for c in _SHOWN if c in f.columns] + [o.column for o in r.objectives]
+        frames.append(f[list(dict.fromkeys(cols))])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def nas_report(result: NasResult, *, provenance: dict | None = None,
+               title: str = "etr nas: Pareto-optimal hybrid architectures") -> str:
+    """Render the NAS report page (self-contained HTML)."""
+    from etr.report import Figure, Section, Table, render_page
+
+    trials = result.to_frame()
+    obs: Sequence[Objective] = result.results[0].objectives
+    comp = result.comparison
+    summary = [
+        f"{r.setting.label}: {len(r.trials)} trials ({r.n_resumed} resumed from storage), "
+        f"{len(r.pareto_ids)} Pareto-optimal architectures"
+        for r in result.results
+    ]
+    summary.append(f"objectives: {'; '.join(o.label for o in obs)}")
+    summary.append(f"{result.n_evaluations} architectures evaluated in {result.elapsed_s:.1f} s "
+                   f"({result.seconds_per_evaluation:.2f} s each)")
+    sections = [Section(
+        "Search", "A multi-objective search over the joint classical-quantum design space, run "
+        "once per setting (training configuration / trainability definition). Expressibility is "
+        "the KL divergence to Haar fidelities: lower = more expressive. Trainability and test "
+        "accuracy: higher = better.", items=summary)]
+    charts = [Figure(front_projection_chart(trials, a, b),
+                     f"{a.name} vs {b.name}; highlighted points are non-dominated in all "
+                     f"{len(obs)} objectives, so some may look dominated in this projection.")
+              for a, b in itertools.combinations(obs, 2)]
+    sections.append(Section("Pareto fronts (2-D projections)", charts=charts))
+    sections.append(Section(
+        "Pareto-optimal architectures", "Every objective min-max scaled over the trials of all "
+        "settings (log10 for gradient-based trainability), flipped so that 0 is best.",
+        charts=[Figure(parallel_coordinates_chart(_parallel_frame(result)),
+                       "parallel coordinates of the fronts")],
+        tables=[Table(_front_table(result), "Pareto-optimal architectures per setting")]))
+    sections.append(Section(
+        "Hypervolume over trials", "Hypervolume dominated by the front so far, with all "
+        "settings on one scale (reference point 1.1 in every normalised objective).",
+        charts=[hypervolume_chart(comp.curves)]))
+    if len(result.results) > 1:
+        sections.append(Section(
+            "Comparison between settings",
+            "How the Pareto sets differ: hypervolume per front on the common scale, overlap of "
+            "the sets of Pareto-optimal architectures (Jaccard index), and architectures optimal "
+            "in one setting but not in another (evaluated_in_other = false means the other "
+            "search never sampled it).",
+            tables=[Table(comp.hypervolume, "hypervolume per front"),
+                    Table(comp.overlap, "overlap of Pareto sets"),
+                    Table(comp.exclusive, "optimal in one setting only")]))
+    prov = dict(provenance or {})
+    spec_text = json.dumps(result.spec.source, indent=2, sort_keys=True, default=str)
+    sections.append(Section("Spec", details=[("the [nas] table", spec_text)]))
+    return render_page(title, sections, prov)
