@@ -110,3 +110,110 @@ def circuits(show: str | None, n_qubits: int, layers: int, topology: str, rotati
         raise BadInput(f"`--show` must be 'hea' or one of sim1..sim19, got {show!r}")
     click.echo(ansatz.summary())
     click.echo(ansatz.draw())
+
+
+# --- simulate -------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("spec_path", metavar="[SPEC.toml]", required=False,
+                type=click.Path(dir_okay=False))
+@click.option("--preset", metavar="NAME", help="Embedded spec instead of a file: quick or paper.")
+@click.option("--out", "-o", "out", type=click.Path(dir_okay=False),
+              help="Dataset to write, e.g. data/NAME.parquet (.csv for CSV).")
+@click.option("--workers", "-j", type=int, default=None,
+              help="Local worker processes [default: all cores]; 1 runs in-process.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Run on a dask.distributed cluster, e.g. tcp://10.0.0.5:8786.")
+@click.option("--resume", is_flag=True, help="Continue from the journal next to --out.")
+@click.option("--force", is_flag=True, help="Discard an existing output and journal.")
+@click.option("--format", "fmt", default=None, help="parquet or csv [default: from the suffix].")
+@click.option("--print-spec", is_flag=True,
+              help="Print the full spec as commented TOML (a start for your own) and exit.")
+@quiet_option
+@handle_errors
+def simulate(spec_path: str | None, preset: str | None, out: str | None, workers: int | None,
+             scheduler: str | None, resume: bool, force: bool, fmt: str | None,
+             print_spec: bool, quiet: bool) -> None:
+    """Sweep architectures x training configurations x seeds and write the metric dataset.
+
+    Exit codes: 0 all cells ok, 1 some cells failed (listed; the dataset is still written and
+    `--resume` retries them), 2 bad input (nothing computed).
+    """
+    from etr.experiment import load_spec, preset_spec, run_experiment
+
+    if (spec_path is None) == (preset is None):
+        raise BadInput("give either a SPEC.toml file or --preset NAME (quick, paper)")
+    spec = preset_spec(preset) if preset is not None else load_spec(spec_path)
+    if print_spec:
+        click.echo(spec.to_toml(), nl=False)
+        return
+    if out is None:
+        raise BadInput("`--out` is required, e.g. --out data/NAME.parquet")
+    if resume and force:
+        raise BadInput("`--resume` and `--force` exclude each other")
+    result = run_experiment(spec, out, workers=workers, scheduler=scheduler, resume=resume,
+                            force=force, quiet=quiet, fmt=fmt)
+    if not quiet:
+        click.echo(f"wrote {result.path}: {result.n_cells} runs ({result.n_computed} computed, "
+                   f"{result.n_failed} failed) in {result.wall_time_s:.1f} s", err=True)
+    if result.failures:
+        click.echo(f"{result.n_failed} cell(s) failed (rerun with --resume to retry):", err=True)
+        for cell_id, error in result.failures:
+            click.echo(f"  {cell_id}: {error}", err=True)
+        raise click.exceptions.Exit(1)
+
+
+# --- nas ------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("spec_path", metavar="[SPEC.toml]", required=False,
+                type=click.Path(dir_okay=False))
+@click.option("--preset", type=click.Choice(["quick"]), help="Built-in spec (default: quick).")
+@click.option("--out", "out", required=True, metavar="PATH.html", help="HTML report to write.")
+@click.option("--data", "data", metavar="PATH.parquet",
+              help="Trials dataset to write (default: --out with suffix .parquet).")
+@click.option("--trials", type=int, help="Trials per setting (a total: a resumed study continues).")
+@click.option("--storage", metavar="URL",
+              help="Optuna storage, e.g. sqlite:///nas.db, to resume after an interruption "
+                   "(default: in memory).")
+@click.option("--training-config", "training_config",
+              help="Search under this training configuration only.")
+@click.option("--trainability", help="Trainability definition to maximise (single setting).")
+@click.option("--compare", is_flag=True,
+              help="Search under several settings and compare the fronts.")
+@click.option("--objectives", metavar="A,B,...",
+              help="e.g. expressibility,trainability,accuracy,n_params")
+@click.option("--seed", type=int, help="Root seed.")
+@click.option("--sampler", help="nsga2, tpe or random.")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Local worker processes.")
+@click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address.")
+@quiet_option
+@handle_errors
+def nas(spec_path: str | None, preset: str | None, out: str, data: str | None,
+        trials: int | None, storage: str | None, training_config: str | None,
+        trainability: str | None, compare: bool, objectives: str | None, seed: int | None,
+        sampler: str | None, workers: int, scheduler: str | None, quiet: bool) -> None:
+    """Multi-objective architecture search over the joint classical-quantum design space."""
+    from etr.nas.command import build_spec, run_command
+
+    spec = build_spec(spec_path, preset, trials=trials, storage=storage,
+                      training_config=training_config, trainability=trainability,
+                      compare=compare, objectives=objectives, seed=seed, sampler=sampler)
+    show = not quiet and sys.stderr.isatty() and not os.environ.get("CI")
+
+    def progress(setting: str, done: int, total: int) -> None:
+        if show:
+            click.echo(f"{setting}: {done}/{total} trials", err=True)
+
+    result, report, data_path = run_command(spec, out, data=data, workers=workers,
+                                            scheduler=scheduler, progress=progress)
+    if not quiet:
+        for r in result.results:
+            click.echo(f"{r.setting.label}: {len(r.trials)} trials, "
+                       f"{len(r.pareto_ids)} Pareto-optimal architectures")
+        click.echo(f"{result.n_evaluations} evaluations, "
+                   f"{result.seconds_per_evaluation:.2f} s per architecture")
+        click.echo(f"wrote {report} and {data_path}")

@@ -1,5 +1,13 @@
 """Experiments: spec parsing and validation, the cell grid, the resumable parallel runner, and the
-metric dataset on disk (Parquet/CSV with provenance)."""
+metric dataset on disk (Parquet/CSV with provenance).
+
+Examples
+--------
+>>> from etr.experiment import expand_grid, preset_spec
+>>> spec = preset_spec("quick")
+>>> len(expand_grid(spec)) > 100
+True
+"""
 
 from __future__ import annotations
 
@@ -10,11 +18,47 @@ from etr.experiment.dataset import (
     read_dataset,
     write_dataset,
 )
+from etr.experiment.grid import Cell, CircuitUnit, circuit_units, derive_seed, expand_grid
+from etr.experiment.journal import journal_dir
+from etr.experiment.runner import ExperimentResult, circuit_metrics, run_experiment
+from etr.experiment.spec import (
+    FIELD_DOCS,
+    MAX_QUBITS,
+    PRESETS,
+    GridSpec,
+    HeaGrid,
+    MetricSpec,
+    SimGrid,
+    Spec,
+    load_spec,
+    preset_spec,
+    preset_text,
+)
 
 __all__ = [
+    "FIELD_DOCS",
     "FORMATS",
+    "MAX_QUBITS",
+    "PRESETS",
+    "Cell",
+    "CircuitUnit",
+    "ExperimentResult",
+    "GridSpec",
+    "HeaGrid",
+    "MetricSpec",
+    "SimGrid",
+    "Spec",
     "base_provenance",
+    "circuit_metrics",
+    "circuit_units",
+    "derive_seed",
     "empty_dataset",
+    "expand_grid",
+    "journal_dir",
+    "load_spec",
+    "preset_spec",
+    "preset_text",
     "read_dataset",
+    "run_experiment",
     "write_dataset",
 ]

@@ -1,0 +1,165 @@
+"""The cell grid: architectures x training configurations x replicates, with ids and seeds.
+
+Seeds
+-----
+A cell's run seed derives from ``(root_seed, architecture_id, replicate)`` with
+`numpy.random.SeedSequence`, *not* from the training configuration: the `hybrid_quantum_only`
+and `hybrid_full` cells of one architecture and replicate start from the same initialisations
+(a paired design). Circuit-level metrics (expressibility, entangling capability) derive their
+seed from ``(root_seed, pqc_id, replicate)`` and are computed once per PQC and replicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from etr.experiment.spec import Spec
+from etr.hybrid.architecture import NOT_APPLICABLE, Architecture
+
+__all__ = ["Cell", "CircuitUnit", "circuit_units", "derive_seed", "expand_grid"]
+
+_RUN, _CIRCUIT = 0, 1
+
+
+def derive_seed(root_seed: int, hex_id: str, replicate: int, *, domain: int = _RUN) -> int:
+    """A 63-bit seed from the root seed, a hex id and a replicate, via `SeedSequence`.
+
+    Examples
+    --------
+    >>> derive_seed(1, "abcdef012345", 0) == derive_seed(1, "abcdef012345", 0)
+    True
+    >>> derive_seed(1, "abcdef012345", 0) != derive_seed(1, "abcdef012345", 1)
+    True
+    """
+    value = int(hex_id, 16)
+    words = []
+    while True:
+        words.append(value % 2**32)
+        value //= 2**32
+        if value == 0:
+            break
+    ss = np.random.SeedSequence(entropy=root_seed, spawn_key=(domain, replicate, *words))
+    return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
+def _hash(obj: Any) -> str:
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitUnit:
+    """Circuit-level metrics of one PQC and replicate (shared by all its cells)."""
+
+    key: str
+    arch: Architecture
+    replicate: int
+    seed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One run: architecture x training configuration x replicate.
+
+    `cell_id` hashes the architecture, configuration, replicate, root seed and every setting
+    that affects the numbers (training settings, metric sample sizes); `seed` is the run seed.
+    """
+
+    cell_id: str
+    arch: Architecture
+    training_config: str
+    replicate: int
+    seed: int
+    circuit_key: str
+
+
+def _architectures(spec: Spec) -> list[Architecture]:
+    g = spec.grid
+    shared = list(itertools.product(g.encoding, g.reupload, g.classical_pre, g.classical_post))
+    pqcs: list[dict[str, Any]] = []
+    if g.hea is not None:
+        for n, layers, top, rot, ent in itertools.product(
+            g.hea.n_qubits, g.hea.layers, g.hea.topology, g.hea.rotations, g.hea.entangler
+        ):
+            pqcs.append(dict(family="hea", circuit="hea", n_qubits=n, layers=layers,
+                             topology=top, rotations=rot, entangler=ent))
+    if g.sim is not None:
+        for circ, n, layers in itertools.product(g.sim.circuits, g.sim.n_qubits, g.sim.layers):
+            pqcs.append(dict(family="sim", circuit=circ, n_qubits=n, layers=layers,
+                             topology=NOT_APPLICABLE, rotations=NOT_APPLICABLE,
+                             entangler=NOT_APPLICABLE))
+    return [
+        Architecture.from_dict({**p, "encoding": enc, "reupload": re, "classical_pre": pre,
+                                "classical_post": post})
+        for p in pqcs
+        for enc, re, pre, post in shared
+    ]
+
+
+def _settings_key(spec: Spec) -> dict[str, Any]:
+    d = spec.to_dict()
+    return {"root_seed": spec.root_seed, "metrics": d["metrics"], "training": d["training"],
+            "definitions": d["definitions"]}
+
+
+def circuit_key(spec: Spec, arch: Architecture, replicate: int) -> str:
+    """Id of the circuit-level metric unit of `arch`'s PQC and `replicate`."""
+    return _hash({"pqc": arch.pqc_id, "replicate": replicate, "root_seed": spec.root_seed,
+                  "metrics": spec.to_dict(full=False)["metrics"]})
+
+
+def expand_grid(spec: Spec) -> list[Cell]:
+    """All cells of `spec` in canonical order (architecture, configuration, replicate).
+
+    `pure_pqc` cells use ``arch.without_classical()`` and exist once per PQC/encoding, not once
+    per classical variant.
+
+    Examples
+    --------
+    >>> from etr.experiment.spec import load_spec
+    >>> spec = load_spec('''seeds = 2
+    ... configs = ["pure_pqc", "hybrid_full"]
+    ... [grid]
+    ... classical_post = ["4-tanh", "8-tanh"]
+    ... [grid.hea]
+    ... n_qubits = 2
+    ... layers = 1''')
+    >>> len(expand_grid(spec))  # 2 pure_pqc (deduplicated) + 2 x 2 hybrid_full
+    6
+    """
+    settings = _settings_key(spec)
+    cells: list[Cell] = []
+    seen: set[str] = set()
+    for arch in _architectures(spec):
+        for config in spec.configs:
+            used = arch.without_classical() if config == "pure_pqc" else arch
+            for rep in spec.seeds:
+                cid = _hash({"arch": used.to_dict(), "config": config, "replicate": rep,
+                             **settings})
+                if cid in seen:
+                    continue
+                seen.add(cid)
+                cells.append(Cell(
+                    cell_id=cid, arch=used, training_config=config, replicate=rep,
+                    seed=derive_seed(spec.root_seed, used.architecture_id, rep),
+                    circuit_key=circuit_key(spec, used, rep),
+                ))
+    return cells
+
+
+def circuit_units(spec: Spec, cells: list[Cell]) -> list[CircuitUnit]:
+    """The distinct circuit-level metric units the `cells` need, in first-use order."""
+    units: dict[str, CircuitUnit] = {}
+    for c in cells:
+        if c.circuit_key not in units:
+            units[c.circuit_key] = CircuitUnit(
+                key=c.circuit_key, arch=c.arch, replicate=c.replicate,
+                seed=derive_seed(spec.root_seed, c.arch.pqc_id, c.replicate, domain=_CIRCUIT),
+            )
+    return list(units.values())

@@ -1,0 +1,62 @@
+"""Cheap stand-ins for the evaluation functions the runner calls (module-level: picklable).
+
+Their outputs are deterministic functions of (architecture, configuration, seed), so runs with any
+worker count must give identical datasets.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from etr.contract import TRAINABILITY_DEFINITIONS
+
+
+@dataclass(frozen=True, slots=True)
+class FakeRunSettings:
+    task: str = "synthetic"
+    n_train: int = 200
+    n_test: int = 200
+    n_init: int = 16
+    steps: int = 100
+    learning_rate: float = 0.05
+    batch_size: int | None = None
+    definitions: tuple[str, ...] = TRAINABILITY_DEFINITIONS
+    ed_data_size: int = 1000
+    ed_weight_samples: int = 16
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.steps, int) or self.steps < 1:
+            raise ValueError(f"`steps` must be >= 1, got {self.steps!r}")
+
+
+def _sleep() -> None:
+    delay = float(os.environ.get("ETR_FAKE_DELAY", "0"))
+    if delay:
+        time.sleep(delay)
+
+
+def fake_evaluate(arch, training_config, seed, settings):
+    """Random numbers from `seed`; raises for 3-qubit hybrid_full cells (a failure to record)."""
+    _sleep()
+    if arch.n_qubits == 3 and training_config == "hybrid_full":
+        raise RuntimeError(f"diverged at step {settings.steps}")
+    rng = np.random.default_rng(seed)
+    out = {d: float(rng.random()) for d in settings.definitions}
+    out.update(final_loss=float(rng.random()), test_accuracy=float(rng.random()),
+               n_quantum_params=arch.n_qubits * arch.layers,
+               n_classical_params=0 if training_config == "pure_pqc" else 10,
+               task=settings.task, seed=seed)
+    return out
+
+
+def fake_metrics(arch, metrics, seed):
+    _sleep()
+    rng = np.random.default_rng(seed)
+    kl = float(rng.random()) / arch.layers
+    return {"expressibility_kl": kl, "expressibility_kl_corrected": kl - 0.01,
+            "expressibility_ci_low": kl - 0.1, "expressibility_ci_high": kl + 0.1,
+            "entangling_capability": float(rng.random())}

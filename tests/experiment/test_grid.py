@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import numpy as np
+
+from etr.experiment import circuit_units, derive_seed, expand_grid, load_spec
+
+SPEC = """
+seeds = [0, 1]
+[grid]
+classical_post = ["4-tanh", "8-tanh"]
+[grid.hea]
+n_qubits = [2, 3]
+layers = [1]
+[grid.sim]
+circuits = ["sim9"]
+n_qubits = [2]
+"""
+
+
+def test_grid_counts_and_pure_pqc_dedupe():
+    cells = expand_grid(load_spec(SPEC))
+    # 3 PQCs x 2 seeds x (1 pure_pqc + 2 classical variants x 2 hybrid configs)
+    assert len(cells) == 3 * 2 * (1 + 2 * 2)
+    assert len({c.cell_id for c in cells}) == len(cells)
+    pure = [c for c in cells if c.training_config == "pure_pqc"]
+    assert all(c.arch.classical_post == "none" for c in pure)
+    sims = [c for c in cells if c.arch.family == "sim"]
+    assert {c.arch.topology for c in sims} == {"n/a"}
+
+
+def test_seeds_pair_hybrid_configs_and_ignore_config_order():
+    spec = load_spec(SPEC)
+    cells = expand_grid(spec)
+    by = {(c.arch.architecture_id, c.training_config, c.replicate): c for c in cells}
+    for (aid, cfg, rep), c in by.items():
+        if cfg == "hybrid_full":
+            assert by[(aid, "hybrid_quantum_only", rep)].seed == c.seed
+        assert c.seed == derive_seed(spec.root_seed, aid, rep)
+    assert len({c.seed for c in cells}) == len({(c.arch.architecture_id, c.replicate)
+                                                  for c in cells})
+    reordered = load_spec(SPEC.replace("seeds = [0, 1]",
+                                       'seeds = [0, 1]\nconfigs = ["hybrid_full", "pure_pqc"]'))
+    ids = {c.cell_id: c.seed for c in cells}
+    for c in expand_grid(reordered):
+        assert ids[c.cell_id] == c.seed
+
+
+def test_derive_seed_is_a_seedsequence_child():
+    aid = "00000001ffffffff"
+    expected = np.random.SeedSequence(7, spawn_key=(0, 3, 0xFFFFFFFF, 1)).generate_state(
+        1, dtype=np.uint64)[0] >> np.uint64(1)
+    assert derive_seed(7, aid, 3) == int(expected)
+    assert derive_seed(8, aid, 3) != derive_seed(7, aid, 3)
+    assert 0 <= derive_seed(7, aid, 3) < 2**63
+
+
+def test_circuit_units_shared_across_encodings_and_classical_parts():
+    spec = load_spec(SPEC.replace('classical_post = ["4-tanh", "8-tanh"]',
+                                  'classical_post = ["4-tanh", "8-tanh"]\nencoding = ["ry", "rx"]'))
+    cells = expand_grid(spec)
+    units = circuit_units(spec, cells)
+    assert len(units) == 3 * 2  # PQCs x replicates
+    keys = {(c.arch.pqc_id, c.replicate): c.circuit_key for c in cells}
+    assert len(set(keys.values())) == len(units)
+    for c in cells:
+        assert c.circuit_key == keys[(c.arch.pqc_id, c.replicate)]
+
+
+def test_cell_ids_change_with_settings_that_change_numbers():
+    base = {c.cell_id for c in expand_grid(load_spec(SPEC))}
+    for extra in ("root_seed = 1\n", "[training]\nsteps = 3\n", "[metrics]\nbins = 10\n"):
+        other = {c.cell_id for c in expand_grid(load_spec(extra + SPEC if extra.startswith(
+            "root") else SPEC + extra))}
+        assert not base & other

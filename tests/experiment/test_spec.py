@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import pytest
+
+from etr.contract import TRAINABILITY_DEFINITIONS, TRAINING_CONFIGS
+from etr.errors import SpecError
+from etr.experiment import MAX_QUBITS, expand_grid, load_spec, preset_spec, preset_text
+
+
+def test_defaults_and_seed_forms():
+    spec = load_spec("root_seed = 5")
+    assert spec.seeds == (0, 1, 2)
+    assert spec.configs == TRAINING_CONFIGS
+    assert spec.definitions == TRAINABILITY_DEFINITIONS
+    assert spec.grid.hea.n_qubits == (2, 4) and spec.grid.sim is None
+    assert load_spec("seeds = 4").seeds == (0, 1, 2, 3)
+    assert load_spec("seeds = [3, 9]").seeds == (3, 9)
+
+
+def test_load_from_file(tmp_path):
+    p = tmp_path / "s.toml"
+    p.write_text("seeds = 1\n[grid.sim]\ncircuits = ['sim9']\n")
+    spec = load_spec(p)
+    assert spec.grid.hea is None and spec.grid.sim.circuits == ("sim9",)
+    assert load_spec(str(p)) == spec
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("rootseed = 1", r"unknown key `rootseed`; allowed keys: root_seed, seeds"),
+        ("[grid.hea]\nqubits = [2]", r"unknown key `grid.hea.qubits`.*n_qubits, layers"),
+        ("[metrics]\npairs = 3", r"unknown key `metrics.pairs`.*n_pairs"),
+        ("[training]\nepochs = 3", r"unknown key `training.epochs`.*steps"),
+        ("configs = ['hybrid']", r"`configs` must be one of .*'pure_pqc'"),
+        ("definitions = ['grad']", r"`definitions` must be one of"),
+        ("[grid.hea]\ntopology = ['mesh']", r"`grid.hea.topology` must be one of"),
+        ("[grid.hea]\nrotations = ['RY+RW']", r"`grid.hea.rotations` must be one of"),
+        ("[grid.hea]\nlayers = [0]", r"`grid.hea.layers` must be >= 1"),
+        ("[grid.hea]\nn_qubits = [2.5]", r"`grid.hea.n_qubits` must be an integer"),
+        ("[grid.sim]\nn_qubits = [4]", r"`grid.sim.circuits` is required"),
+        ("[grid.sim]\ncircuits = ['sim20']", r"`grid.sim.circuits` must be one of"),
+        ("[grid]\nclassical_post = ['8-tan']", r"classical_post"),
+        ("[grid]\nreupload = ['yes']", r"`grid.reupload` must hold true/false"),
+        ("seeds = 0", r"`seeds` must be >= 1"),
+        ("seeds = [1, 1]", r"`seeds` has duplicates"),
+        ("[training]\nsteps = 0", r"steps"),
+        ("grid = 3", r"`grid` must be a table"),
+    ],
+)
+def test_bad_specs_name_the_key(text, pattern):
+    with pytest.raises(SpecError, match=pattern):
+        load_spec(text)
+
+
+def test_malformed_toml_gives_line_and_column():
+    with pytest.raises(SpecError, match=r"malformed TOML in spec text: .*line 2, column 22"):
+        load_spec("seeds = 3\nconfigs = [\"pure_pqc\"")
+
+
+def test_missing_file():
+    with pytest.raises(SpecError, match="does not exist"):
+        load_spec("nowhere.toml")
+
+
+def test_qubit_bound_states_memory():
+    with pytest.raises(SpecError) as info:
+        load_spec(f"[grid.hea]\nn_qubits = [{MAX_QUBITS + 1}]")
+    msg = str(info.value)
+    assert "safe bound of 20 qubits" in msg and "32 MiB at n=21" in msg and "8 GiB" in msg
+    assert "\n" not in msg
+    load_spec(f"[grid.hea]\nn_qubits = [{MAX_QUBITS}]")
+
+
+def test_presets_cover_the_study():
+    quick, paper = preset_spec("quick"), preset_spec("paper")
+    for spec in (quick, paper):
+        assert spec.configs == TRAINING_CONFIGS
+        assert spec.definitions == TRAINABILITY_DEFINITIONS
+    assert len(quick.seeds) >= 3 and len(paper.seeds) >= 5
+    assert len(quick.grid.hea.topology) >= 3
+    assert min(quick.grid.hea.n_qubits) == 2 and max(quick.grid.hea.n_qubits) == 6
+    assert max(paper.grid.hea.n_qubits) == 10 and max(paper.grid.hea.layers) == 10
+    assert set(paper.grid.hea.topology) == {"none", "linear", "ring", "full"}
+    assert len(paper.grid.hea.rotations) >= 2
+    assert len(expand_grid(paper)) > len(expand_grid(quick)) >= 200
+    assert "quick" in preset_text("quick")
+    with pytest.raises(SpecError, match="`preset` must be one of"):
+        preset_spec("huge")
+
+
+def test_to_toml_roundtrip_keeps_hash_and_documents_every_key():
+    spec = load_spec("seeds = [1, 4]\n[grid.sim]\ncircuits = ['sim2']\n[training]\nsteps = 7\n")
+    text = spec.to_toml()
+    back = load_spec(text)
+    assert back.spec_hash() == spec.spec_hash()
+    assert back.run_settings() == spec.run_settings()
+    assert back.run_settings().steps == 7
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if " = " in line and not line.startswith("#"):
+            assert lines[i - 1].startswith("# "), line
+    assert spec.spec_hash() != load_spec("seeds = [1, 5]\n[grid.sim]\ncircuits = ['sim2']\n"
+                                         "[training]\nsteps = 7\n").spec_hash()
+
+
+def test_malformed_toml_mid_document():
+    with pytest.raises(SpecError, match=r"line 2, column 8"):
+        load_spec("seeds = 3\nroot = = 1\n")
