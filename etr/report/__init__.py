@@ -13,6 +13,15 @@ Page shell (reusable by any etr report)
 ``write_report(html, path) -> Path``
     Write the page atomically.
 
+The trade-off report (``etr analyze``)
+--------------------------------------
+``analyze_to_report(data_path, out, *, json_path=None, formats=("html",), figures_dir=None,
+n_boot=1000, seed=0, confidence=0.95, definitions=None, configs=None) -> ReportOutputs``
+    Read a dataset, run `etr.analysis`, write the HTML page (and JSON, CSV tables, PNG/SVG).
+``analyze_dataset(data, *, n_boot, seed, confidence, definitions, configs) -> AnalysisResults``
+    The results layer alone; ``build_sections(results)`` and ``report_html(results)`` render it.
+Chart builders (``tidy DataFrame -> alt.Chart``) live in `etr.report.charts`.
+
 Examples
 --------
 >>> import altair as alt, pandas as pd
@@ -27,6 +36,15 @@ True
 
 from __future__ import annotations
 
+from etr.report.analyze import AnalysisResults, analyze_dataset
+from etr.report.build import (
+    ReportOutputs,
+    analyze_to_report,
+    build_sections,
+    export_figures,
+    read_input,
+    report_html,
+)
 from etr.report.page import (
     Figure,
     Section,
@@ -41,13 +59,21 @@ from etr.report.page import (
 )
 
 __all__ = [
+    "AnalysisResults",
     "Figure",
+    "ReportOutputs",
     "Section",
     "Table",
+    "analyze_dataset",
+    "analyze_to_report",
+    "build_sections",
+    "export_figures",
     "fmt_ci",
     "fmt_num",
     "fmt_p",
+    "read_input",
     "render_page",
+    "report_html",
     "sha256_file",
     "sha256_text",
     "write_report",
