@@ -217,3 +217,58 @@ def nas(spec_path: str | None, preset: str | None, out: str, data: str | None,
         click.echo(f"{result.n_evaluations} evaluations, "
                    f"{result.seconds_per_evaluation:.2f} s per architecture")
         click.echo(f"wrote {report} and {data_path}")
+
+
+# --- analyze --------------------------------------------------------------------------------
+
+
+def _csv_list(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+@main.command()
+@click.argument("data", metavar="DATA.parquet", type=click.Path(dir_okay=False))
+@click.option("--out", "-o", "out", required=True, type=click.Path(dir_okay=False),
+              help="HTML report to write, e.g. reports/NAME.html.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False),
+              help="Also write every result as JSON here.")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["html", "csv"]),
+              default=("html",), show_default=True,
+              help="csv also writes each table as <out>.<table>.csv next to the report.")
+@click.option("--figures", "figures_dir", type=click.Path(file_okay=False),
+              help="Export every chart as PNG and SVG into this folder.")
+@click.option("--n-boot", type=int, default=1000, show_default=True,
+              help="Bootstrap resamples (cluster bootstrap over architectures).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Root seed of the analysis.")
+@click.option("--confidence", type=float, default=0.95, show_default=True,
+              help="Confidence level of every interval.")
+@click.option("--definitions", callback=_csv_list, metavar="LIST",
+              help="Comma-separated trainability definitions [default: all present].")
+@click.option("--configs", callback=_csv_list, metavar="LIST",
+              help="Comma-separated training configurations [default: all present].")
+@quiet_option
+@handle_errors
+def analyze(data: str, out: str, json_path: str | None, formats: tuple[str, ...],
+            figures_dir: str | None, n_boot: int, seed: int, confidence: float,
+            definitions: list[str] | None, configs: list[str] | None, quiet: bool) -> None:
+    """Analyse a dataset and write a self-contained HTML report (works offline).
+
+    Exit codes: 0 report written, 2 unusable input (not a dataset, missing columns, empty).
+    """
+    from etr.report import analyze_to_report
+
+    progress = None if quiet else (lambda label: click.echo(f"  {label}...", err=True))
+    result = analyze_to_report(data, out, json_path=json_path, formats=formats,
+                               figures_dir=figures_dir, n_boot=n_boot, seed=seed,
+                               confidence=confidence, definitions=definitions, configs=configs,
+                               progress=progress)
+    if not quiet:
+        for note in result.results.notes:
+            click.echo(f"note: {note}", err=True)
+        extra = [str(p) for p in (result.json,) if p is not None]
+        extra += [f"{len(result.tables)} CSV tables"] if result.tables else []
+        extra += [f"{len(result.figures)} figure files"] if result.figures else []
+        click.echo(f"wrote {result.html}" + (f" ({', '.join(extra)})" if extra else ""),
+                   err=True)
