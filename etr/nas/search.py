@@ -369,9 +369,9 @@ def _n_finished(study: optuna.Study) -> int:
 
 def _fill_cache(study: optuna.Study, cache: dict, setting: Setting) -> None:
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
-        rec = t.user_attrs.get("record")
-        if rec is not None:
-            cache.setdefault((t.user_attrs["architecture_id"], setting.training_config), rec)
+        info = t.user_attrs.get("etr", {})
+        if "record" in info:
+            cache.setdefault((info["architecture_id"], setting.training_config), info["record"])
 
 
 def _finish(study: optuna.Study, pool: _Workers, evaluator: Evaluator,
@@ -399,14 +399,13 @@ def _finish(study: optuna.Study, pool: _Workers, evaluator: Evaluator,
             continue
         aid = a.architecture_id
         key = (aid, setting.training_config)
-        study._storage.set_trial_user_attr(t._trial_id, "architecture_id", aid)
-        study._storage.set_trial_user_attr(t._trial_id, "seed", run_seed(seed, aid))
-        cached = aid not in fresh or key in cache
+        info: dict[str, Any] = {"architecture_id": aid, "seed": run_seed(seed, aid),
+                                "cached": aid not in fresh or key in cache}
         if aid in fresh and key not in cache:
             rec, err, wall = fresh[aid]
             if rec is None:
-                study._storage.set_trial_user_attr(t._trial_id, "error", err)
-                study.tell(t.number, state=optuna.trial.TrialState.FAIL)
+                info["error"] = err
+                _tell(study, t, info, None)
                 continue
             n_q, n_c = rec.get("n_quantum_params"), rec.get("n_classical_params")
             if n_q is not None and n_c is not None:
@@ -414,19 +413,27 @@ def _finish(study: optuna.Study, pool: _Workers, evaluator: Evaluator,
             rec.update(cost_columns(a))
             rec["wall_time_s"] = float(wall)
             cache[key] = _jsonable(rec)
-        rec = cache[key]
-        study._storage.set_trial_user_attr(t._trial_id, "record", rec)
-        study._storage.set_trial_user_attr(t._trial_id, "cached", bool(cached))
-        values = [rec.get(o.column, np.nan) for o in obs]
+        info["record"] = cache[key]
+        values = [info["record"].get(o.column, np.nan) for o in obs]
         try:
             values = [float(v) for v in values]
         except (TypeError, ValueError):
             values = [np.nan]
         if not np.isfinite(values).all():
-            study._storage.set_trial_user_attr(t._trial_id, "error", "non-finite objective")
-            study.tell(t.number, state=optuna.trial.TrialState.FAIL)
+            info["error"] = "non-finite objective"
+            _tell(study, t, info, None)
         else:
-            study.tell(t.number, values)
+            _tell(study, t, info, values)
+
+
+def _tell(study: optuna.Study, trial: optuna.trial.FrozenTrial, info: dict,
+          values: list[float] | None) -> None:
+    """Store the trial's record (one storage write) and finish it."""
+    study._storage.set_trial_user_attr(trial._trial_id, "etr", info)
+    if values is None:
+        study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+    else:
+        study.tell(trial.number, values)
 
 
 def _jsonable(rec: Mapping[str, Any]) -> dict:
@@ -455,10 +462,11 @@ def _trials_frame(study: optuna.Study, setting: Setting, obs: Sequence[Objective
         row["label"] = arch.label() if arch else None
         for col in ARCHITECTURE_COLUMNS:
             row[col] = getattr(arch, col) if arch else None
-        row.update(t.user_attrs.get("record", {}))
-        row["seed"] = t.user_attrs.get("seed")
-        row["cached"] = bool(t.user_attrs.get("cached", False))
-        row["error"] = t.user_attrs.get("error")
+        info = t.user_attrs.get("etr", {})
+        row.update(info.get("record", {}))
+        row["seed"] = info.get("seed")
+        row["cached"] = bool(info.get("cached", False))
+        row["error"] = info.get("error")
         rows.append(row)
     df = pd.DataFrame(rows)
     for o in obs:
