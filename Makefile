@@ -29,6 +29,7 @@ test-all: test test-slow
 demo: $(STAMP)
 	$(BIN)/etr circuits
 	$(BIN)/python examples/metric_table.py
+	$(BIN)/python -m etr.report.demo reports/demo.html
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
