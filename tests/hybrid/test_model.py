@@ -13,6 +13,8 @@ CASES = [
     ({"n_qubits": 2, "layers": 2}, "pure_pqc"),
     ({"n_qubits": 2, "layers": 2, "reupload": True, "encoding": "ryrz"}, "pure_pqc"),
     ({"n_qubits": 2, "layers": 1, "classical_pre": "3-tanh"}, "hybrid_quantum_only"),
+    ({"n_qubits": 2, "layers": 2, "reupload": True, "encoding": "rx",
+      "classical_pre": "3-relu", "classical_post": "2-sigmoid"}, "hybrid_quantum_only"),
     ({"n_qubits": 2, "layers": 2, "classical_pre": "3-tanh", "classical_post": "4-relu"},
      "hybrid_full"),
     ({"n_qubits": 2, "layers": 2, "reupload": True, "classical_pre": "4-sigmoid",

@@ -142,3 +142,14 @@ def test_bad_input_names_the_argument(call, needle):
     with pytest.raises(InputError, match=needle) as info:
         call()
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.slow
+def test_models_learn_the_synthetic_task():
+    """Scientific sanity check: trained models beat chance clearly on held-out data."""
+    arch = Architecture(n_qubits=4, layers=2, classical_pre="8-tanh", classical_post="8-tanh")
+    settings = RunSettings(n_init=4, steps=60, definitions=("loss_decrease",))
+    full = evaluate_run(arch, "hybrid_full", 3, settings)
+    pure = evaluate_run(arch, "pure_pqc", 3, settings)
+    assert full["test_accuracy"] > 0.85 and full["loss_decrease"] > 0.5
+    assert pure["test_accuracy"] > 0.7 and pure["loss_decrease"] > 0.1
