@@ -190,7 +190,7 @@ def jacobian(ansatz: Ansatz, params: np.ndarray, observables: object, *,
     >>> from etr.circuits import Ansatz
     >>> a = Ansatz.from_gates(2, [("RY", 0), ("RY", 1)])
     >>> v, jac = jacobian(a, [0.2, 0.5], ["ZI", "IZ"])
-    >>> np.round(jac[0], 4)
+    >>> np.round(jac[0], 4) + 0.0
     array([[-0.1987,  0.    ],
            [ 0.    , -0.4794]])
     """

@@ -1,0 +1,87 @@
+"""Entangling capability: mean Meyer-Wallach entanglement over uniform random parameters."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from etr._rng import SeedLike, as_generator
+from etr._validation import check_int
+from etr.circuits.ansatz import Ansatz
+from etr.errors import InputError
+from etr.quantum.statevector import chunks, compile_ansatz, forward
+
+__all__ = ["entangling_capability", "meyer_wallach"]
+
+
+def meyer_wallach(states: np.ndarray) -> np.ndarray:
+    """Meyer-Wallach entanglement Q = 2 (1 - mean_k Tr rho_k^2) of every row of `states`.
+
+    Parameters
+    ----------
+    states : shape ``(B, 2**n)`` (or ``(2**n,)``), normalised state vectors; qubit 0 is the most
+        significant bit.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(B,)``, values in [0, 1]; 0 for product states.
+
+    References
+    ----------
+    Meyer, D. A., Wallach, N. R. (2002). J. Math. Phys. 43, 4273. Brennen, G. K. (2003), Q as the
+    mean single-qubit linear entropy.
+
+    Examples
+    --------
+    >>> bell = np.array([1, 0, 0, 1]) / np.sqrt(2)
+    >>> meyer_wallach(bell)
+    array([1.])
+    """
+    psi = np.asarray(states)
+    psi = psi[None, :] if psi.ndim == 1 else psi
+    if psi.ndim != 2 or psi.shape[1] < 2 or psi.shape[1] & (psi.shape[1] - 1):
+        raise InputError(f"`states` must have shape (B, 2**n), got {np.shape(states)}")
+    n_b, dim = psi.shape
+    n = dim.bit_length() - 1
+    purity = np.zeros(n_b)
+    for k in range(n):
+        view = psi.reshape(n_b, 2**k, 2, dim >> (k + 1))
+        rho = np.einsum("bais,bajs->bij", view, view.conj())
+        purity += np.sum(np.abs(rho) ** 2, axis=(1, 2))
+    return np.clip(2.0 * (1.0 - purity / n), 0.0, 1.0)
+
+
+def entangling_capability(ansatz: Ansatz, *, n_samples: int = 1000, seed: SeedLike = None,
+                          chunk_size: int | None = None) -> float:
+    """Mean Meyer-Wallach Q of the circuit's states over parameters uniform on [0, 2pi).
+
+    Parameters
+    ----------
+    ansatz : the circuit.
+    n_samples : number of parameter vectors (>= 2).
+    seed : int, Generator or None.
+    chunk_size : rows simulated together; does not change the result.
+
+    Notes
+    -----
+    Haar-random states give (2^n - 2) / (2^n + 1) on average (0.4 for 2 qubits, 14/17 for 4);
+    product circuits (Sim circuit 1) give 0; Sim circuit 9 gives 1 for every parameter.
+
+    References
+    ----------
+    Sim, S., Johnson, P. D., Aspuru-Guzik, A. (2019). arXiv:1905.10876.
+
+    Examples
+    --------
+    >>> from etr.circuits import sim_circuit
+    >>> round(entangling_capability(sim_circuit(1), n_samples=10, seed=0), 12)
+    0.0
+    """
+    n_s = check_int("n_samples", n_samples, minimum=2)
+    rng = as_generator(seed)
+    params = rng.uniform(0.0, 2.0 * np.pi, size=(n_s, ansatz.n_params))
+    compiled = compile_ansatz(ansatz)
+    q = np.empty(n_s)
+    for rows in chunks(n_s, ansatz.n_qubits, chunk_size):
+        q[rows] = meyer_wallach(forward(compiled, params[rows]))
+    return float(q.mean())
