@@ -61,6 +61,7 @@ def test_options_and_selection(results):
         assert len(results.comparisons) == 3 * 2
 
 
+@pytest.mark.slow
 def test_comparison_recovers_known_ordering():
     # pure_pqc has slope 0.8 and hybrid_full 0: the difference of correlations is positive
     df = synthetic_dataset(n_architectures=40, n_seeds=2, seed=11)
@@ -70,6 +71,7 @@ def test_comparison_recovers_known_ordering():
     assert row["estimate"].iloc[0] > 0.2 and row["ci_low"].iloc[0] > 0
 
 
+@pytest.mark.slow
 def test_same_seed_same_results(small):
     a = analyze_dataset(small, n_boot=50, seed=9, definitions=["grad_var"])
     b = analyze_dataset(small, n_boot=50, seed=9, definitions=["grad_var"])
@@ -106,6 +108,7 @@ def test_html_escapes_dataset_strings(results):
     assert "lower = more expressive" in html and "higher = more trainable" in html
 
 
+@pytest.mark.slow
 def test_to_report_writes_json_csv_figures(tmp_path, small):
     data = write_dataset(small, tmp_path / "d.parquet",
                          provenance={"root_seed": 4, "spec": "[grid]\nlabel = '<x>'\n"})
