@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from etr._rng import SeedLike, as_generator
 from etr._validation import check_choice, check_float, check_int
 from etr.circuits import encoding_width
 from etr.contract import COLUMNS, TRAINABILITY_DEFINITIONS, TRAINING_CONFIGS
@@ -88,26 +89,25 @@ class RunSettings:
 
     def __post_init__(self) -> None:
         check_choice("task", self.task, TASKS)
-        check_int("n_train", self.n_train, minimum=4)
-        check_int("n_test", self.n_test, minimum=2)
-        check_int("n_init", self.n_init, minimum=2)
-        check_int("steps", self.steps, minimum=1)
-        check_float("learning_rate", self.learning_rate, positive=True)
+        ints = {"n_train": 4, "n_test": 2, "n_init": 2, "steps": 1, "ed_data_size": 20,
+                "ed_weight_samples": 1}
         if self.batch_size is not None:
-            check_int("batch_size", self.batch_size, minimum=1)
+            ints["batch_size"] = 1
+        if self.n_features is not None:
+            ints["n_features"] = 1
+        for name, minimum in ints.items():
+            object.__setattr__(self, name, check_int(name, getattr(self, name), minimum=minimum))
+        for name in ("learning_rate", "readout_scale"):
+            object.__setattr__(self, name, check_float(name, getattr(self, name), positive=True))
         defs = self.definitions
         if isinstance(defs, str):
             defs = (defs,)
         defs = tuple(defs)
         for d in defs:
             check_choice("definitions", d, TRAINABILITY_DEFINITIONS)
+        if not defs:
+            raise InputError("`definitions` must name at least one trainability definition")
         object.__setattr__(self, "definitions", defs)
-        n = check_int("ed_data_size", self.ed_data_size, minimum=20)
-        object.__setattr__(self, "ed_data_size", n)
-        check_int("ed_weight_samples", self.ed_weight_samples, minimum=1)
-        if self.n_features is not None:
-            check_int("n_features", self.n_features, minimum=1)
-        check_float("readout_scale", self.readout_scale, positive=True)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -216,7 +216,7 @@ def _trainability(model: HybridModel, result: TrainingResult, task, settings: Ru
 
 def model_effective_dimension(
     model: HybridModel, params: np.ndarray, x: np.ndarray, *, n_data: int = 1000,
-    n_samples: int = 16, seed: int | np.random.Generator | None = None,
+    n_samples: int = 16, seed: SeedLike = None,
 ) -> float:
     """Normalised effective dimension of `model` w.r.t. its quantum parameters.
 
@@ -225,7 +225,7 @@ def model_effective_dimension(
     p = sigmoid(logit), F = mean_x p (1 - p) (d logit / d theta)(d logit / d theta)^T, enters
     `etr.metrics.trainability.effective_dimension` with ``n = n_data``.
     """
-    rng = np.random.default_rng(seed) if not isinstance(seed, np.random.Generator) else seed
+    rng = as_generator(seed)
     p = np.atleast_2d(np.asarray(params, dtype=float))
     k = p.shape[0]
     samples = p[np.arange(n_samples) % k].copy()

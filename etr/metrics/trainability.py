@@ -21,7 +21,9 @@ loss_decrease
     (L_0 - L_T) / L_0 after T steps, averaged over inits.
 effective_dimension
     Normalised effective dimension (Abbas et al. 2021) of the model's output distribution
-    with respect to the quantum parameters, for ``n`` data points (see `effective_dimension`).
+    with respect to the quantum parameters, for ``n`` data points (see `effective_dimension`;
+    `etr.hybrid.evaluate_run` uses ``n = RunSettings.ed_data_size``, default 1000, and the
+    Bernoulli output p = sigmoid(logit) of the classifier).
 
 Variances use ``ddof=1`` (unbiased across the K inits).
 

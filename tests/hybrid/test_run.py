@@ -133,6 +133,8 @@ def test_minibatch_run_and_other_tasks():
         (lambda: RunSettings(n_init=1), "`n_init`"),
         (lambda: RunSettings(definitions=("grad_var", "fisher")), "`definitions`"),
         (lambda: RunSettings(ed_data_size=10), "`ed_data_size`"),
+        (lambda: RunSettings(definitions=()), "`definitions`"),
+        (lambda: RunSettings(batch_size=0), "`batch_size`"),
         (lambda: evaluate_run(Architecture(n_qubits=2, layers=1), "hybrid_full", 0,
                               RunSettings(n_features=3, n_init=2, steps=1)), "`n_features`"),
         (lambda: evaluate_run(ARCH, "pure_pqc", -1, SMALL), "`seed`"),
