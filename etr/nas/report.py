@@ -28,27 +28,36 @@ _SHOWN = ["setting", "trial", "label", "n_qubits", "layers", "classical_pre", "c
           "n_quantum_params", "n_classical_params"]
 
 
-def front_projection_chart(trials: pd.DataFrame, x: Objective, y: Objective) -> alt.Chart:
-    """Scatter of completed trials in two objectives, Pareto-optimal ones highlighted, one panel
-    per setting (independent scales: settings may use different trainability definitions)."""
+def front_projection_chart(trials: pd.DataFrame, x: Objective, y: Objective,
+                           title: str = "") -> alt.Chart:
+    """Scatter of one search's completed trials in two objectives, Pareto-optimal ones
+    highlighted (non-dominated in *all* objectives)."""
     d = trials[trials["state"] == "COMPLETE"].copy()
     d["x"], d["y"] = d[x.column].astype(float), d[y.column].astype(float)
     d["on front"] = np.where(d["pareto"], "Pareto-optimal (all objectives)", "dominated")
-    d = d[["setting", "x", "y", "on front", "label", "trial"]]
+    d = d[["x", "y", "on front", "label", "trial"]]
     xs = alt.Scale(type="log") if x.log_scale else alt.Scale(zero=False)
     ys = alt.Scale(type="log") if y.log_scale else alt.Scale(zero=False)
     return (
-        alt.Chart(d).mark_point(filled=True, size=45)
+        alt.Chart(d, title=title).mark_point(filled=True, size=45)
         .encode(
             x=alt.X("x:Q", title=x.label, scale=xs),
             y=alt.Y("y:Q", title=y.label, scale=ys),
-            color=alt.Color("on front:N", title=None),
-            tooltip=["setting", "trial", "label", "x", "y"],
+            color=alt.Color("on front:N", title=None,
+                            scale=alt.Scale(domain=["Pareto-optimal (all objectives)",
+                                                    "dominated"],
+                                            range=["#d62728", "#9ecae1"])),
+            tooltip=["trial", "label", "x", "y"],
         )
         .properties(width=220, height=180)
-        .facet(column=alt.Column("setting:N", title=None))
-        .resolve_scale(x="independent", y="independent")
     )
+
+
+def _projections(result: NasResult, i: int, j: int) -> alt.HConcatChart:
+    """One panel per setting for objectives i and j (each setting's own trainability column)."""
+    panels = [front_projection_chart(r.trials, r.objectives[i], r.objectives[j], r.setting.label)
+              for r in result.results]
+    return alt.hconcat(*panels)
 
 
 def parallel_coordinates_chart(front: pd.DataFrame) -> alt.Chart:
@@ -109,7 +118,6 @@ def nas_report(result: NasResult, *, provenance: dict | None = None,
     """Render the NAS report page (self-contained HTML)."""
     from etr.report import Figure, Section, Table, render_page
 
-    trials = result.to_frame()
     obs: Sequence[Objective] = result.results[0].objectives
     comp = result.comparison
     summary = [
@@ -117,7 +125,11 @@ def nas_report(result: NasResult, *, provenance: dict | None = None,
         f"{len(r.pareto_ids)} Pareto-optimal architectures"
         for r in result.results
     ]
-    summary.append(f"objectives: {'; '.join(o.label for o in obs)}")
+    described = []
+    for o in obs:
+        col = "the setting's definition" if o.name == "trainability" else o.column
+        described.append(f"{o.name} ({col}, {'min' if o.direction == 'minimize' else 'max'})")
+    summary.append(f"objectives: {'; '.join(described)}")
     summary.append(f"{result.n_evaluations} architectures evaluated in {result.elapsed_s:.1f} s "
                    f"({result.seconds_per_evaluation:.2f} s each)")
     sections = [Section(
@@ -125,10 +137,11 @@ def nas_report(result: NasResult, *, provenance: dict | None = None,
         "once per setting (training configuration / trainability definition). Expressibility is "
         "the KL divergence to Haar fidelities: lower = more expressive. Trainability and test "
         "accuracy: higher = better.", items=summary)]
-    charts = [Figure(front_projection_chart(trials, a, b),
-                     f"{a.name} vs {b.name}; highlighted points are non-dominated in all "
-                     f"{len(obs)} objectives, so some may look dominated in this projection.")
-              for a, b in itertools.combinations(obs, 2)]
+    charts = [Figure(_projections(result, i, j),
+                     f"{obs[i].name} vs {obs[j].name}, one panel per setting; red points are "
+                     f"non-dominated in all {len(obs)} objectives, so some may look dominated "
+                     "in this projection.")
+              for i, j in itertools.combinations(range(len(obs)), 2)]
     sections.append(Section("Pareto fronts (2-D projections)", charts=charts))
     sections.append(Section(
         "Pareto-optimal architectures", "Every objective min-max scaled over the trials of all "
@@ -141,12 +154,21 @@ def nas_report(result: NasResult, *, provenance: dict | None = None,
         "settings on one scale (reference point 1.1 in every normalised objective).",
         charts=[hypervolume_chart(comp.curves)]))
     if len(result.results) > 1:
+        facts = [
+            f"{row.setting_a} vs {row.setting_b}: {row.n_common} common Pareto-optimal "
+            f"architectures of {row.n_a} and {row.n_b} (Jaccard {row.jaccard:.2f})"
+            for row in comp.overlap.itertuples()
+        ] + [
+            f"{row.setting}: hypervolume {row.hypervolume:.3f} (common scale)"
+            for row in comp.hypervolume.itertuples()
+        ]
         sections.append(Section(
             "Comparison between settings",
             "How the Pareto sets differ: hypervolume per front on the common scale, overlap of "
             "the sets of Pareto-optimal architectures (Jaccard index), and architectures optimal "
             "in one setting but not in another (evaluated_in_other = false means the other "
             "search never sampled it).",
+            items=facts,
             tables=[Table(comp.hypervolume, "hypervolume per front"),
                     Table(comp.overlap, "overlap of Pareto sets"),
                     Table(comp.exclusive, "optimal in one setting only")]))

@@ -181,7 +181,7 @@ def load_nas_spec(path: str | Path) -> NasSpec:
 
 
 def nas_preset(name: str) -> NasSpec:
-    """The built-in spec `name` (``"quick"``: a small space, ~30 trials per setting, three
+    """The built-in spec `name` (``"quick"``: a small space, ~40 trials per setting, three
     settings compared, under 5 minutes on 2 cores).
 
     Examples
