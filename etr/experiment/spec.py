@@ -530,10 +530,15 @@ def _located(message: str, text: str) -> str:
     return message
 
 
+def _is_file(path: str) -> bool:
+    try:
+        return Path(path).is_file()
+    except OSError:  # e.g. a name too long for the file system
+        return False
+
+
 def _read_source(source: str | os.PathLike[str]) -> tuple[str, str]:
-    if isinstance(source, str) and ("\n" in source or "=" in source) and not Path(
-        source
-    ).is_file():
+    if isinstance(source, str) and ("\n" in source or ("=" in source and not _is_file(source))):
         return source, "spec text"
     path = Path(source)
     if not path.is_file():
