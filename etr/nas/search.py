@@ -344,7 +344,7 @@ def run_search(
     options = {**evaluation, "root_seed": seed}
 
     with _Workers(workers, scheduler) as pool:
-        stale = [t for t in study.get_trials(deepcopy=False)
+        stale = [_resample(study, space, t) for t in study.get_trials(deepcopy=False)
                  if t.state == optuna.trial.TrialState.RUNNING]
         _finish(study, pool, evaluator, stale, space, setting, obs, options, cache, seed)
         while (done := _n_finished(study)) < n_trials:
@@ -360,6 +360,18 @@ def run_search(
     trials = _trials_frame(study, setting, obs)
     return SearchResult(setting, obs, trials, name, storage, n_existing, seed, sampler, batch,
                         evaluation)
+
+
+def _resample(study: optuna.Study, space: SearchSpace, trial: optuna.trial.FrozenTrial,
+              ) -> optuna.trial.FrozenTrial:
+    """Re-attach to a trial a killed run left RUNNING; finish sampling it if it was cut short
+    (parameters already stored are kept)."""
+    try:
+        space.architecture(trial.params)
+        return trial
+    except (KeyError, ValueError):
+        space.suggest(optuna.trial.Trial(study, trial._trial_id))
+        return study._storage.get_trial(trial._trial_id)
 
 
 def _n_finished(study: optuna.Study) -> int:
