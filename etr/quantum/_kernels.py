@@ -11,6 +11,7 @@ import numba as nb
 import numpy as np
 
 __all__ = [
+    "build_u1",
     "cnot_apply",
     "cphase1_apply",
     "cu1_apply",
@@ -22,22 +23,23 @@ __all__ = [
     "u1_reduce",
 ]
 
-_JIT = {"cache": True, "nogil": True, "fastmath": False}
+_JIT = {"cache": True, "nogil": True, "fastmath": True}
 
 
 @nb.njit(**_JIT)
 def u1_apply(state, s, u):  # pragma: no cover - compiled
     """state <- (u[b] on the qubit with stride s) state, u of shape (B, 2, 2)."""
     n_b, dim = state.shape
+    low = s - 1
     for b in range(n_b):
         u00, u01, u10, u11 = u[b, 0, 0], u[b, 0, 1], u[b, 1, 0], u[b, 1, 1]
         row = state[b]
-        for base in range(0, dim, 2 * s):
-            for i in range(base, base + s):
-                a0 = row[i]
-                a1 = row[i + s]
-                row[i] = u00 * a0 + u01 * a1
-                row[i + s] = u10 * a0 + u11 * a1
+        for k in range(dim >> 1):
+            i = ((k & ~low) << 1) | (k & low)  # k with a 0 inserted at the qubit's bit
+            a0 = row[i]
+            a1 = row[i + s]
+            row[i] = u00 * a0 + u01 * a1
+            row[i + s] = u10 * a0 + u11 * a1
 
 
 @nb.njit(**_JIT)
@@ -120,27 +122,41 @@ def swap_apply(state, s1, s2):  # pragma: no cover - compiled
 
 
 @nb.njit(**_JIT)
-def u1_reduce(lam, phi, s):  # pragma: no cover - compiled
-    """r[b, a, c] = sum over the other qubits of conj(lam[.., a, ..]) * phi[.., c, ..]."""
+def u1_reduce(lam, phi, s, udag, unapply):  # pragma: no cover - compiled
+    """r[b, a, c] = sum over the other qubits of conj(lam[.., a, ..]) * phi[.., c, ..].
+
+    With `unapply`, then also lam <- udag[b] lam and phi <- udag[b] phi on that qubit, in the same
+    pass over the amplitudes (the adjoint method's backward step).
+    """
     n_b, dim = phi.shape
     r = np.zeros((n_b, 2, 2), dtype=np.complex128)
+    low = s - 1
     for b in range(n_b):
         l_row = lam[b]
         p_row = phi[b]
-        r00 = 0j
-        r01 = 0j
-        r10 = 0j
-        r11 = 0j
-        for base in range(0, dim, 2 * s):
-            for i in range(base, base + s):
-                l0 = np.conj(l_row[i])
-                l1 = np.conj(l_row[i + s])
-                p0 = p_row[i]
-                p1 = p_row[i + s]
-                r00 += l0 * p0
-                r01 += l0 * p1
-                r10 += l1 * p0
-                r11 += l1 * p1
+        zero = l_row[0] * p_row[0] * 0
+        r00 = zero
+        r01 = zero
+        r10 = zero
+        r11 = zero
+        u00, u01, u10, u11 = udag[b, 0, 0], udag[b, 0, 1], udag[b, 1, 0], udag[b, 1, 1]
+        for k in range(dim >> 1):
+            i = ((k & ~low) << 1) | (k & low)
+            l0 = l_row[i]
+            l1 = l_row[i + s]
+            p0 = p_row[i]
+            p1 = p_row[i + s]
+            c0 = np.conj(l0)
+            c1 = np.conj(l1)
+            r00 += c0 * p0
+            r01 += c0 * p1
+            r10 += c1 * p0
+            r11 += c1 * p1
+            if unapply:
+                l_row[i] = u00 * l0 + u01 * l1
+                l_row[i + s] = u10 * l0 + u11 * l1
+                p_row[i] = u00 * p0 + u01 * p1
+                p_row[i + s] = u10 * p0 + u11 * p1
         r[b, 0, 0] = r00
         r[b, 0, 1] = r01
         r[b, 1, 0] = r10
@@ -176,3 +192,56 @@ def cu1_reduce(lam, phi, c, s):  # pragma: no cover - compiled
         r[b, 1, 0] = r10
         r[b, 1, 1] = r11
     return r
+
+
+@nb.njit(**_JIT)
+def build_u1(theta, codes, slots, consts):  # pragma: no cover - compiled
+    """Batched product of 2x2 factors, shape (B, 2, 2).
+
+    Factor f is ``consts[f]`` when ``codes[f] == 0``, else the rotation exp(-i t P / 2) with
+    P = X, Y, Z for codes 1, 2, 3 and t = theta[b, slots[f]].
+    """
+    n_b = theta.shape[0]
+    out = np.empty((n_b, 2, 2), dtype=np.complex128)
+    for b in range(n_b):
+        m00, m01, m10, m11 = 1.0 + 0j, 0j, 0j, 1.0 + 0j
+        for f in range(codes.shape[0]):
+            code = codes[f]
+            if code == 0:
+                g00, g01 = consts[f, 0, 0], consts[f, 0, 1]
+                g10, g11 = consts[f, 1, 0], consts[f, 1, 1]
+            else:
+                half = 0.5 * theta[b, slots[f]]
+                c = np.cos(half)
+                s = np.sin(half)
+                if code == 1:
+                    g00, g01, g10, g11 = c + 0j, -1j * s, -1j * s, c + 0j
+                elif code == 2:
+                    g00, g01, g10, g11 = c + 0j, -s + 0j, s + 0j, c + 0j
+                else:
+                    g00, g01, g10, g11 = c - 1j * s, 0j, 0j, c + 1j * s
+            m00, m01, m10, m11 = (g00 * m00 + g01 * m10, g00 * m01 + g01 * m11,
+                                  g10 * m00 + g11 * m10, g10 * m01 + g11 * m11)
+        out[b, 0, 0] = m00
+        out[b, 0, 1] = m01
+        out[b, 1, 0] = m10
+        out[b, 1, 1] = m11
+    return out
+
+
+@nb.njit(**_JIT)
+def product_state(cols, out):  # pragma: no cover - compiled
+    """out[b] = cols[0, b] (x) cols[1, b] (x) ... (qubit 0 the most significant factor)."""
+    n_q, n_b = cols.shape[0], cols.shape[1]
+    for b in range(n_b):
+        row = out[b]
+        row[0] = 1.0
+        size = 1
+        for q in range(n_q):
+            c0 = cols[q, b, 0]
+            c1 = cols[q, b, 1]
+            for i in range(size - 1, -1, -1):
+                v = row[i]
+                row[2 * i] = v * c0
+                row[2 * i + 1] = v * c1
+            size *= 2

@@ -88,6 +88,22 @@ class U1:
     def parametric(self) -> bool:
         return any(f[0] == "rot" for f in self.factors)
 
+    def factor_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(codes, slots, consts) for `etr.quantum._kernels.build_u1` (cached)."""
+        cached = getattr(self, "_arrays", None)
+        if cached is None:
+            codes = np.array([0 if f[0] == "const" else "XYZ".index(f[1]) + 1
+                              for f in self.factors], dtype=np.int64)
+            slots = np.array([f[2] if f[0] == "rot" else 0 for f in self.factors],
+                             dtype=np.int64)
+            consts = np.zeros((len(self.factors), 2, 2), dtype=np.complex128)
+            for i, f in enumerate(self.factors):
+                if f[0] == "const":
+                    consts[i] = f[1]
+            cached = (codes, slots, consts)
+            self._arrays = cached
+        return cached
+
     def add(self, gate: Gate) -> None:
         diag = gate.name in _DIAG_1Q
         if gate.slot is not None:

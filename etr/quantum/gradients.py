@@ -36,6 +36,7 @@ from etr.quantum.statevector import (
     as_observables,
     chunks,
     forward,
+    u1_matrix,
 )
 
 __all__ = [
@@ -54,9 +55,14 @@ def _stride(qubit: int, n: int) -> int:
 
 
 def _u1_grads(op: U1, lam: np.ndarray, phi: np.ndarray, theta: np.ndarray, n: int,
-              grads: np.ndarray) -> None:
-    if op.control is None:
-        r = K.u1_reduce(lam, phi, _stride(op.qubit, n))
+              grads: np.ndarray, unapply: bool) -> bool:
+    """Add the derivatives of the factors of `op`; un-apply it too if fused. True if done."""
+    fused = op.control is None
+    if fused:
+        udag = np.conj(np.swapaxes(u1_matrix(op, theta), 1, 2))
+        if phi.dtype != np.complex128:
+            udag = udag.real
+        r = K.u1_reduce(lam, phi, _stride(op.qubit, n), np.ascontiguousarray(udag), unapply)
     else:
         r = K.cu1_reduce(lam, phi, _stride(op.control, n), _stride(op.qubit, n))
     after = np.broadcast_to(np.eye(2, dtype=np.complex128), r.shape)  # A = F_m ... F_(j+1)
@@ -66,6 +72,7 @@ def _u1_grads(op: U1, lam: np.ndarray, phi: np.ndarray, theta: np.ndarray, n: in
             m = after @ PAULI[f[1]] @ np.conj(np.swapaxes(after, 1, 2))
             grads[:, f[2]] += np.einsum("bij,bij->b", m, r).imag
         after = after @ mat
+    return fused
 
 
 def _diag_grads(op: Diag, lam: np.ndarray, phi: np.ndarray, n: int, grads: np.ndarray) -> None:
@@ -95,7 +102,8 @@ def _adjoint_chunk(compiled: Compiled, theta: np.ndarray, observables: list[Obse
     for k in range(len(ops) - 1, first - 1, -1):
         op = ops[k]
         if isinstance(op, U1) and op.parametric:
-            _u1_grads(op, lam, phi, theta, n, grads)
+            if _u1_grads(op, lam, phi, theta, n, grads, unapply=k > first):
+                continue
         elif isinstance(op, Diag) and op.parametric:
             _diag_grads(op, lam, phi, n, grads)
         if k > first:

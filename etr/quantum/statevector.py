@@ -15,7 +15,7 @@ from etr._validation import check_int
 from etr.circuits.ansatz import Ansatz
 from etr.quantum import _kernels as K
 from etr.quantum._params import check_params
-from etr.quantum.compile import U1, Compiled, Diag, Perm, compile_ansatz, rotation_matrices
+from etr.quantum.compile import U1, Compiled, Diag, Perm, compile_ansatz
 from etr.quantum.observables import Observable, parse_observable
 
 __all__ = ["default_chunk_size", "expectations", "statevectors"]
@@ -36,14 +36,10 @@ def chunks(n_rows: int, n_qubits: int, chunk_size: int | None) -> Iterator[slice
         yield slice(start, min(start + size, n_rows))
 
 
-def u1_matrix(op: U1, theta: np.ndarray, *, upto: int | None = None) -> np.ndarray:
-    """Product of the factors of `op` (the first `upto` of them), shape ``(B, 2, 2)`` complex."""
-    factors = op.factors if upto is None else op.factors[:upto]
-    out = np.broadcast_to(np.eye(2, dtype=np.complex128), (theta.shape[0], 2, 2))
-    for f in factors:
-        mat = f[1] if f[0] == "const" else rotation_matrices(f[1], theta[:, f[2]])
-        out = mat @ out
-    return np.ascontiguousarray(out)
+def u1_matrix(op: U1, theta: np.ndarray) -> np.ndarray:
+    """Product of the factors of `op`, shape ``(B, 2, 2)`` complex."""
+    codes, slots, consts = op.factor_arrays()
+    return K.build_u1(theta, codes, slots, consts)
 
 
 def _stride(qubit: int, n: int) -> int:
@@ -87,15 +83,15 @@ def product_state(compiled: Compiled, theta: np.ndarray, dtype: np.dtype) -> np.
     """The state after the leading single-qubit operations, built as a batched tensor product."""
     n = compiled.n_qubits
     n_b = theta.shape[0]
-    columns: dict[int, np.ndarray] = {op.qubit: u1_matrix(op, theta)[:, :, 0]
-                                      for op in compiled.initial}
-    state = np.ones((n_b, 1), dtype=np.complex128)
-    zero = np.zeros((n_b, 2), dtype=np.complex128)
-    zero[:, 0] = 1.0
-    for q in range(n):
-        col = columns.get(q, zero)
-        state = (state[:, :, None] * col[:, None, :]).reshape(n_b, -1)
-    return np.ascontiguousarray(state.real if dtype != np.complex128 else state)
+    cols = np.zeros((n, n_b, 2), dtype=np.complex128)
+    cols[:, :, 0] = 1.0
+    for op in compiled.initial:
+        cols[op.qubit] = u1_matrix(op, theta)[:, :, 0]
+    if dtype != np.complex128:
+        cols = np.ascontiguousarray(cols.real)
+    state = np.empty((n_b, 2**n), dtype=dtype)
+    K.product_state(cols, state)
+    return state
 
 
 def forward(compiled: Compiled, theta: np.ndarray, *, complex_state: bool = False) -> np.ndarray:
