@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from etr.analysis import (
+    THRESHOLDS,
+    VERDICT_RULE,
+    rank_correlation,
+    synthetic_dataset,
+    tradeoff_summary,
+    verdict,
+)
+from etr.errors import DegenerateDataWarning, InputError
+
+COLUMNS = ["training_config", "definition", "n", "n_clusters", "estimate", "ci_low", "ci_high",
+           "p_value", "p_adj", "slope", "slope_ci_low", "slope_ci_high", "n_regimes",
+           "verdict", "direction", "sentence", "method"]
+
+
+@pytest.fixture(scope="module")
+def df():
+    return synthetic_dataset(n_architectures=60, seed=31)
+
+
+@pytest.fixture(scope="module")
+def summary(df):
+    return tradeoff_summary(df, n_boot=1000, seed=1)
+
+
+def test_layout(summary):
+    assert list(summary.columns)[:len(COLUMNS)] == COLUMNS
+    assert len(summary) == 15
+    assert summary["training_config"].tolist()[::5] == ["pure_pqc", "hybrid_quantum_only",
+                                                        "hybrid_full"]
+    assert summary["definition"].tolist()[:5] == ["grad_var", "grad_var_train", "grad_norm",
+                                                  "loss_decrease", "effective_dimension"]
+
+
+def test_verdicts_follow_the_known_truth(df, summary):
+    s = summary.set_index(["training_config", "definition"])
+    truth = df.attrs["truth"]["slopes"]
+    # the null configuration and the null definition are declared "none"
+    for definition in ("grad_var", "grad_var_train", "grad_norm", "loss_decrease"):
+        assert s.loc[("hybrid_full", definition), "verdict"] == "none"
+        assert s.loc[("pure_pqc", definition), "verdict"] in ("moderate", "strong")
+        assert s.loc[("pure_pqc", definition), "direction"] == \
+            "more expressive -> less trainable"
+    for config in truth:
+        # a null definition: at most a weak (chance) signal; its false-positive rate is
+        # checked over repeated simulations in test_coverage.py
+        assert s.loc[(config, "effective_dimension"), "verdict"] in ("none", "weak")
+        row = s.loc[(config, "grad_var")]
+        assert row["slope_ci_low"] < truth[config] < row["slope_ci_high"]
+    assert s.loc[("hybrid_quantum_only", "grad_var"), "verdict"] != "none"
+    assert s.loc[("hybrid_full", "grad_var"), "direction"] == "no clear direction"
+    assert (summary["n_regimes"] >= 1).all()
+
+
+def test_correlations_and_adjustment_match_rank_correlation(df, summary):
+    direct = rank_correlation(df, x="expressibility_kl", y="grad_var", by="training_config",
+                              n_boot=10, seed=0).set_index("training_config")["estimate"]
+    s = summary[summary["definition"] == "grad_var"].set_index("training_config")
+    np.testing.assert_allclose(s["estimate"], direct[s.index])
+    # Holm over all 15 rows
+    p = summary["p_value"].to_numpy()
+    order = np.argsort(p)
+    holm = np.minimum(1, np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order]))
+    np.testing.assert_allclose(summary["p_adj"].to_numpy()[order], holm)
+
+
+def test_verdict_rule_and_sentence(summary):
+    for word in ("Holm", "0.1", "0.3", "0.5", "more expressive -> less trainable",
+                 "bias-corrected", "robust"):
+        assert word in VERDICT_RULE
+    assert THRESHOLDS == (0.1, 0.3, 0.5)
+    assert verdict(0.05, 1e-6) == ("none", "no clear direction")
+    assert verdict(0.2, 0.01) == ("weak", "more expressive -> less trainable")
+    assert verdict(-0.55, 0.01) == ("strong", "more expressive -> more trainable")
+    assert verdict(0.9, 0.06) == ("none", "no clear direction")
+    assert verdict(np.nan, 0.01)[0] == "none"
+    row = summary.iloc[0]
+    assert row["sentence"].startswith("Under pure_pqc, grad_var shows a")
+    assert "rho = " in row["sentence"]
+
+
+def test_robustness_to_the_kl_floor(df):
+    # put a third of the architectures at the floor: their KL differs by sampling noise only
+    floor = df.copy()
+    archs = floor["architecture_id"].unique()[:20]
+    at = floor["architecture_id"].isin(archs)
+    rng = np.random.default_rng(0)
+    noise = pd.Series(rng.uniform(0, 0.004, len(archs)), index=archs)
+    floor.loc[at, "expressibility_kl_corrected"] = floor.loc[at, "architecture_id"].map(noise)
+    floor.loc[at, "expressibility_kl"] = floor.loc[at, "expressibility_kl_corrected"] + 0.0074
+    floor.loc[at, "expressibility_ci_low"] = 0.0
+    s = tradeoff_summary(floor, definitions=["grad_var"], n_boot=300, seed=2)
+    assert s["estimate_robust"].notna().all() and s["robust"].notna().all()
+    tied = floor["expressibility_kl_corrected"].where(floor["expressibility_ci_low"] > 0, 0.0)
+    pure = floor["training_config"] == "pure_pqc"
+    expect = rank_correlation(floor[pure].assign(t=tied[pure]), x="t", y="grad_var",
+                              n_boot=10, seed=0)["estimate"].iloc[0]
+    assert s.loc[0, "estimate_robust"] == pytest.approx(expect)
+    no_cols = tradeoff_summary(df.drop(columns=["expressibility_ci_low"]),
+                               definitions=["grad_var"], n_boot=100, seed=2)
+    assert no_cols["estimate_robust"].isna().all() and no_cols["robust"].isna().all()
+
+
+def test_configs_definitions_and_bad_input(df):
+    s = tradeoff_summary(df, definitions=["grad_var", "nope"], configs=["hybrid_full"],
+                         n_boot=100, seed=0)
+    assert s[["training_config", "definition"]].values.tolist() == [["hybrid_full", "grad_var"]]
+    with pytest.raises(InputError, match="none of the trainability"):
+        tradeoff_summary(df, definitions=["nope"])
+    with pytest.raises(InputError, match="`configs`"):
+        tradeoff_summary(df, configs=["bogus"])
+    with pytest.raises(InputError, match="missing column"):
+        tradeoff_summary(df.drop(columns="expressibility_kl"))
+
+
+def test_degenerate_configuration_is_reported_not_fatal(df):
+    keep = df["architecture_id"].isin(df["architecture_id"].unique()[:2])
+    data = df[(df["training_config"] != "hybrid_full") | keep]
+    with pytest.warns(DegenerateDataWarning):
+        s = tradeoff_summary(data, definitions=["grad_var"], n_boot=100, seed=0)
+    row = s.set_index("training_config").loc["hybrid_full"]
+    assert np.isnan(row["estimate"]) and row["verdict"] == "none"
+    assert "not enough usable data" in row["sentence"]
+
+
+def test_speed_500_rows():
+    data = synthetic_dataset(n_architectures=56, seed=3)  # 504 rows
+    start = time.perf_counter()
+    tradeoff_summary(data, n_boot=1000, seed=0)
+    assert time.perf_counter() - start < 45  # seconds, even on a busy 2-core machine
