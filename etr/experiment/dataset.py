@@ -145,11 +145,18 @@ def write_dataset(
                 data.to_csv(fh, index=False)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def read_dataset(path: str | os.PathLike[str], *, validate: bool = True) -> pd.DataFrame:

@@ -67,3 +67,15 @@ def test_read_missing_file_and_invalid_dataset(tmp_path):
     bad.write_text("a,b\n1,2\n")
     with pytest.raises(InputError, match="missing required column"):
         read_dataset(bad)
+
+
+def test_written_file_gets_the_umask_mode(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        path = write_dataset(_rows(), tmp_path / "d.parquet")
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["d.parquet"]  # no temporary file left

@@ -101,7 +101,7 @@ def test_existing_output_is_never_overwritten_silently(tmp_path):
     assert not old_ids & set(read_dataset(res2.path)["cell_id"])
 
 
-def test_bad_output_paths_fail_before_computing(tmp_path):
+def test_bad_output_paths_fail_before_computing(tmp_path, monkeypatch):
     with pytest.raises(SpecError, match=r"output directory .* does not exist"):
         _run(tmp_path, name="missing/d.parquet")
     ro = tmp_path / "ro"
@@ -113,6 +113,10 @@ def test_bad_output_paths_fail_before_computing(tmp_path):
                 run_experiment(load_spec(SPEC), ro / "d.parquet", workers=1, quiet=True, **FAKES)
     finally:
         ro.chmod(0o700)
+    with monkeypatch.context() as m:  # what a non-root user sees on a read-only directory
+        m.setattr("etr.experiment.runner.os.access", lambda path, mode: False)
+        with pytest.raises(SpecError, match=r"output `.*d.parquet` is not writable"):
+            _run(tmp_path)
     with pytest.raises(SpecError, match="`workers` must be >= 1"):
         _run(tmp_path, workers=0)
     with pytest.raises(SpecError, match="tcp://HOST:PORT"):
