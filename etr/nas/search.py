@@ -24,6 +24,7 @@ import concurrent.futures as cf
 import hashlib
 import json
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,7 +54,6 @@ __all__ = [
 SAMPLERS: tuple[str, ...] = ("nsga2", "tpe", "random")
 REFERENCE = 1.1  #: reference point of normalised hypervolumes, in every objective
 
-optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +177,10 @@ def _make_sampler(name: str, seed: int, population_size: int) -> optuna.samplers
     if name == "nsga2":
         return optuna.samplers.NSGAIISampler(population_size=population_size, seed=seed)
     if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True,
-                                          n_startup_trials=population_size)
+        with warnings.catch_warnings():  # multivariate / constant_liar are flagged experimental
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True,
+                                              n_startup_trials=population_size)
     return optuna.samplers.RandomSampler(seed=seed)
 
 
@@ -303,6 +305,22 @@ def run_search(
     >>> len(res.trials), bool(res.trials["pareto"].any())
     (8, True)
     """
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no log line per trial
+    try:
+        return _search(space, setting, objectives, n_trials, seed, sampler, population_size,
+                       batch_size, evaluation, evaluator, storage, study_name, workers,
+                       scheduler, cache, progress)
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+
+
+def _search(space: SearchSpace, setting: Setting | None, objectives: Sequence[str],
+            n_trials: int, seed: int, sampler: str, population_size: int,
+            batch_size: int | None, evaluation: Mapping[str, Any] | None,
+            evaluator: Evaluator | None, storage: str | None, study_name: str | None,
+            workers: int, scheduler: str | None, cache: dict | None,
+            progress: Callable[[int, int], None] | None) -> SearchResult:
     setting = Setting() if setting is None else setting
     obs = resolve_objectives(objectives, setting.trainability)
     n_trials = check_int("n_trials", n_trials, minimum=1)

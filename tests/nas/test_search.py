@@ -167,3 +167,11 @@ def test_cost_objective(small_space) -> None:
                      population_size=4, evaluator=synthetic_evaluator)
     rec = res.trials.iloc[0]
     assert rec["n_params"] == rec["n_quantum_params"] + rec["n_classical_params"]
+
+
+@pytest.mark.parametrize("sampler", ["tpe", "random"])
+def test_other_samplers_are_seeded(small_space, sampler) -> None:
+    kw = dict(n_trials=10, population_size=4, evaluator=synthetic_evaluator, seed=7,
+              sampler=sampler)
+    a, b = run_search(small_space, **kw), run_search(small_space, **kw)
+    assert a.trials["architecture_id"].tolist() == b.trials["architecture_id"].tolist()
