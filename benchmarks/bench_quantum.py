@@ -51,8 +51,9 @@ def best_time(fn: Callable[[], object], repeats: int = 3) -> float:
 
 
 def per_call(fn: Callable[[np.ndarray], object], params: np.ndarray) -> float:
-    """Seconds per call of fn(row), measured on the rows of `params` after one warm-up call."""
+    """Seconds per call of fn(row), measured on the rows of `params` after two warm-up calls."""
     fn(params[0])
+    fn(params[-1])
     t0 = time.perf_counter()
     for row in params:
         fn(row)

@@ -115,3 +115,15 @@ def test_bad_inputs_name_arguments() -> None:
         expectation_and_gradient(a, np.zeros(4), "ZZZ")
     with pytest.raises(InputError, match="`params`"):
         expectation_and_gradient(a, np.zeros(3), "ZZ")
+
+
+def test_real_circuit_with_complex_and_real_observables(rng: np.random.Generator,
+                                                        uniform_params) -> None:
+    a = hardware_efficient(3, 2, topology="full", entangler="CRY", rotations="RY")
+    p = uniform_params(a, 3, rng)
+    op = qutip.tensor(qutip.sigmay(), qutip.sigmax(), qutip.sigmaz()) + qutip.tensor(
+        qutip.sigmaz(), qutip.sigmaz(), qutip.qeye(2))
+    for obs in ("YYZ", "YIX", op):
+        _, grads = expectation_and_gradient(a, p, obs)
+        np.testing.assert_allclose(grads, finite_difference(a, p, obs), atol=1e-8)
+        np.testing.assert_allclose(grads, parameter_shift_gradient(a, p, obs), atol=1e-10)

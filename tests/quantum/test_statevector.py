@@ -127,3 +127,15 @@ def test_expectations_against_qutip(rng: np.random.Generator,
         op = parse_observable(o, 3).to_qobj().full()
         want = np.einsum("bi,ij,bj->b", states.conj(), op, states).real
         np.testing.assert_allclose(got[:, m], want, atol=1e-12)
+
+
+def test_diagonal_runs_fuse_with_parametric_phases() -> None:
+    from etr.quantum.compile import Diag
+
+    c = compile_ansatz(sim_circuit(13, 4))  # RY layer, CRZ ring, RY layer, CRZ ring
+    diags = [op for op in c.ops if isinstance(op, Diag)]
+    assert len(diags) == 2 and all(len(d.params) == 4 for d in diags)
+    fixed = compile_ansatz(Ansatz.from_gates(2, [("H", 0), ("H", 1), ("CZ", 0, 1), ("S", 1),
+                                                 ("T", 0), ("CZ", 1, 0)]))
+    assert [type(op).__name__ for op in fixed.ops] == ["Diag"]
+    assert fixed.ops[0].phase is not None and not fixed.ops[0].params
