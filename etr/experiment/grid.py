@@ -11,6 +11,7 @@ seed from ``(root_seed, pqc_id, replicate)`` and are computed once per PQC and r
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -110,8 +111,12 @@ def _settings_key(spec: Spec) -> dict[str, Any]:
 
 def circuit_key(spec: Spec, arch: Architecture, replicate: int) -> str:
     """Id of the circuit-level metric unit of `arch`'s PQC and `replicate`."""
-    return _hash({"pqc": arch.pqc_id, "replicate": replicate, "root_seed": spec.root_seed,
-                  "metrics": spec.to_dict(full=False)["metrics"]})
+    return _circuit_key(spec.root_seed, dataclasses.asdict(spec.metrics), arch.pqc_id, replicate)
+
+
+def _circuit_key(root_seed: int, metrics: dict[str, Any], pqc_id: str, replicate: int) -> str:
+    return _hash({"pqc": pqc_id, "replicate": replicate, "root_seed": root_seed,
+                  "metrics": metrics})
 
 
 def expand_grid(spec: Spec) -> list[Cell]:
@@ -134,21 +139,23 @@ def expand_grid(spec: Spec) -> list[Cell]:
     6
     """
     settings = _settings_key(spec)
+    metrics = dataclasses.asdict(spec.metrics)
     cells: list[Cell] = []
     seen: set[str] = set()
     for arch in _architectures(spec):
         for config in spec.configs:
             used = arch.without_classical() if config == "pure_pqc" else arch
+            used_dict, used_id, pqc_id = used.to_dict(), used.architecture_id, used.pqc_id
             for rep in spec.seeds:
-                cid = _hash({"arch": used.to_dict(), "config": config, "replicate": rep,
+                cid = _hash({"arch": used_dict, "config": config, "replicate": rep,
                              **settings})
                 if cid in seen:
                     continue
                 seen.add(cid)
                 cells.append(Cell(
                     cell_id=cid, arch=used, training_config=config, replicate=rep,
-                    seed=derive_seed(spec.root_seed, used.architecture_id, rep),
-                    circuit_key=circuit_key(spec, used, rep),
+                    seed=derive_seed(spec.root_seed, used_id, rep),
+                    circuit_key=_circuit_key(spec.root_seed, metrics, pqc_id, rep),
                 ))
     return cells
 
