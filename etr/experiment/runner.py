@@ -241,7 +241,8 @@ class _Progress:
         if not quiet and total and sys.stderr.isatty():
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc=label, unit="unit", file=sys.stderr)
+            self.bar = tqdm(total=total, desc=label, unit="run" if label == "cells" else "unit",
+                            file=sys.stderr)
 
     def update(self) -> None:
         self.done += 1
@@ -303,7 +304,8 @@ def run_experiment(
     workers : local worker processes (default ``os.cpu_count()``); 1 runs in this process.
     scheduler : ``tcp://HOST:PORT`` of a dask.distributed scheduler (then `workers` is ignored).
     resume : replay ``<out>.journal/`` and compute only what is missing (failed cells are
-        retried); refuses a journal written for a different spec.
+        retried); refuses a journal written for a different spec. A finished output (no journal
+        left) of the same spec is returned as it is.
     force : discard an existing output and journal and start over.
     quiet : no progress output.
     fmt : ``"parquet"`` or ``"csv"`` (default from the suffix of `out`).
@@ -347,10 +349,12 @@ def run_experiment(
     evaluate = _evaluate_run if evaluate is None else evaluate
     metrics_fn = circuit_metrics if metrics_fn is None else metrics_fn
 
+    spec_hash = spec.spec_hash()
+    if resume and out.exists() and not journal_dir(out).exists():
+        return _finished(out, spec_hash, t0)
     settings = spec.run_settings()
     cells = expand_grid(spec)
     units = circuit_units(spec, cells)
-    spec_hash = spec.spec_hash()
     if force and out.exists():
         out.unlink()
     n_computed = 0
@@ -378,6 +382,23 @@ def run_experiment(
     return ExperimentResult(path=out, n_cells=len(rows), n_failed=len(failures),
                             failures=failures, wall_time_s=time.perf_counter() - t0,
                             n_computed=n_computed, spec_hash=spec_hash)
+
+
+def _finished(out: Path, spec_hash: str, t0: float) -> ExperimentResult:
+    """`resume` of a completed run (no journal left): check the spec, compute nothing."""
+    from etr.experiment.dataset import read_dataset
+
+    df = read_dataset(out)
+    found = df.attrs["provenance"].get("spec_hash")
+    if found != spec_hash:
+        raise SpecError(f"cannot resume: `{out}` was written for spec {found}, this spec is "
+                        f"{spec_hash}; use --force to start over")
+    failed = df[df["status"] == "failed"]
+    return ExperimentResult(
+        path=out, n_cells=len(df), n_failed=len(failed),
+        failures=tuple(zip(failed["cell_id"], failed["error"], strict=True)),
+        wall_time_s=time.perf_counter() - t0, n_computed=0, spec_hash=spec_hash,
+    )
 
 
 def _missing(journal: Journal, kind: str, key: str) -> bool:

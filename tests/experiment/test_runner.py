@@ -148,6 +148,13 @@ def test_resume_retries_failures_and_removes_journal_when_clean(tmp_path):
     clean = SPEC.replace("n_qubits = [2, 3]", "n_qubits = [2]")
     res3 = _run(tmp_path, "clean.parquet", spec=clean)
     assert res3.n_failed == 0 and not journal_dir(res3.path).exists()
+    before = res3.path.read_bytes()
+    again = _run(tmp_path, "clean.parquet", spec=clean, resume=True)
+    assert again.n_computed == 0 and again.n_cells == res3.n_cells
+    assert res3.path.read_bytes() == before
+    with pytest.raises(SpecError, match="written for spec"):
+        _run(tmp_path, "clean.parquet", spec=clean.replace("steps = 3", "steps = 5"),
+             resume=True)
 
 
 def test_csv_output_reads_back_identically(tmp_path):
