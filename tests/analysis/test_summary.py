@@ -28,7 +28,7 @@ def df():
 
 @pytest.fixture(scope="module")
 def summary(df):
-    return tradeoff_summary(df, n_boot=1000, seed=1)
+    return tradeoff_summary(df, n_boot=500, seed=1)
 
 
 def test_layout(summary):
@@ -131,6 +131,7 @@ def test_degenerate_configuration_is_reported_not_fatal(df):
     assert "not enough usable data" in row["sentence"]
 
 
+@pytest.mark.slow
 def test_speed_500_rows():
     data = synthetic_dataset(n_architectures=56, seed=3)  # 504 rows
     start = time.perf_counter()
