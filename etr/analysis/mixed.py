@@ -137,7 +137,9 @@ def mixed_effects(
     -------
     MixedEffectsResult
         See its attributes. Degenerate data (fewer than 3 groups, constant `x` or `y`) give a
-        result of NaN tables and a `~etr.errors.DegenerateDataWarning`.
+        result of NaN tables and a `~etr.errors.DegenerateDataWarning`; a level of `by` seen
+        on fewer than 3 groups stays in the model but its ``slopes`` row is NaN (with a
+        warning).
 
     Raises
     ------
@@ -250,6 +252,13 @@ def mixed_effects(
     z = stats.norm.ppf(0.5 + confidence / 2)
     fe = _fixed_effects(fit, z, x, by, cov_names)
     slopes = _slopes(fit, z, by, levels, multi)
+    if multi:  # a level observed on too few groups: its slope row is NaN (model kept)
+        per_level = model_data.groupby("_by")["_g"].nunique()
+        for level in per_level.index[per_level < MIN_CLUSTERS]:
+            degenerate(f"mixed model of {y}, {by}={level}",
+                       f"{per_level[level]} group(s), fewer than {MIN_CLUSTERS}")
+            slopes.loc[slopes[by] == level, ["estimate", "se", "ci_low", "ci_high",
+                                             "p_value"]] = np.nan
     vc = _variance_components(fit, groups, x, random_slope)
     lrt_table = (_lrt(fit_full_ml, fit_null_ml, x, by, multi, len(levels)) if lrt
                  else pd.DataFrame(columns=_LRT_COLS))

@@ -132,8 +132,11 @@ def tradeoff_summary(
 
     Notes
     -----
-    The rule is `VERDICT_RULE`. Degenerate cells (fewer than 3 architectures, constant data)
-    give NaN statistics, verdict "none" and a `~etr.errors.DegenerateDataWarning`.
+    Only runs with ``status == "ok"`` are used when a ``status`` column exists. Rows with
+    NaN/inf in `x` or a definition are dropped per analysis (see the individual functions for
+    counts). The rule is `VERDICT_RULE`. Degenerate cells (fewer than 3 architectures,
+    constant data) give NaN statistics, verdict "none" and a
+    `~etr.errors.DegenerateDataWarning`.
 
     Examples
     --------
@@ -165,7 +168,10 @@ def tradeoff_summary(
         if absent:
             raise InputError(f"`configs` value(s) {absent} not in column `training_config`; "
                              f"present: {', '.join(levels)}")
-    frame = data[data["training_config"].astype(str).isin(order)].copy()
+    keep = data["training_config"].astype(str).isin(order)
+    if "status" in data.columns:
+        keep &= data["status"].astype(str) == "ok"
+    frame = data[keep].copy()
     frame["training_config"] = frame["training_config"].astype(str)
     covariates = tuple(c for c in ("n_qubits", "layers") if c in frame.columns
                        and pd.api.types.is_numeric_dtype(frame[c]))

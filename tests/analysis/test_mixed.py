@@ -138,3 +138,13 @@ def test_failed_optimiser_is_recorded_not_raised():
     res = mixed_effects(data, y="y", x=X, by=None, transform_y="none")
     assert np.isfinite(res.slopes.loc[0, "estimate"])
     assert isinstance(res.warnings, tuple)
+
+
+def test_level_with_too_few_groups_gets_nan_slope(df):
+    keep = df["architecture_id"].isin(df["architecture_id"].unique()[:2])
+    data = df[(df["training_config"] != "hybrid_full") | keep]
+    with pytest.warns(DegenerateDataWarning, match="hybrid_full"):
+        res = mixed_effects(data, y=Y, x=X, lrt=False)
+    slopes = res.slopes.set_index("training_config")
+    assert np.isnan(slopes.loc["hybrid_full", "estimate"])
+    assert slopes.loc["pure_pqc", "ci_low"] < 0.8 < slopes.loc["pure_pqc", "ci_high"]

@@ -137,3 +137,15 @@ def test_speed_500_rows():
     start = time.perf_counter()
     tradeoff_summary(data, n_boot=1000, seed=0)
     assert time.perf_counter() - start < 45  # seconds, even on a busy 2-core machine
+
+
+def test_failed_runs_are_ignored(df):
+    failed = df.copy()
+    failed["status"] = failed["status"].astype(object)
+    failed.loc[failed.index[:30], "status"] = "failed"
+    failed.loc[failed.index[:30], "grad_var"] = 1e9  # would distort the result if used
+    s = tradeoff_summary(failed, definitions=["grad_var"], n_boot=100, seed=0)
+    ok = failed[(failed["status"] == "ok") & (failed["training_config"] == "pure_pqc")]
+    expect = rank_correlation(ok, x="expressibility_kl", y="grad_var", n_boot=10, seed=0)
+    assert s.loc[0, "estimate"] == pytest.approx(expect.loc[0, "estimate"])
+    assert s.loc[0, "n"] == len(ok)
