@@ -171,10 +171,10 @@ class _LocalPool:
         self.workers = workers
         self._stack = contextlib.ExitStack()
         self._stack.enter_context(_one_thread_env())
-        self.pool = self._stack.enter_context(ProcessPoolExecutor(
+        self.pool = ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
             initializer=_limit_threads,
-        ))
+        )
 
     def run(self, fn: Callable, jobs: list[tuple[str, tuple]]) -> Iterator[tuple[str, dict]]:
         futures = {self.pool.submit(_run_unit, fn, args): key for key, args in jobs}
@@ -189,6 +189,8 @@ class _LocalPool:
                 fut.cancel()
 
     def close(self) -> None:
+        # on an interrupt, queued units are dropped (they are not journaled: --resume redoes them)
+        self.pool.shutdown(wait=True, cancel_futures=True)
         self._stack.close()
 
 
