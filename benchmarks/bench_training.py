@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from etr.hybrid import Architecture, HybridModel, RunSettings, evaluate_run, load_task
 
 
@@ -39,6 +41,28 @@ def _stacked_vs_loop(arch: Architecture, k: int, steps: int) -> tuple[float, flo
     return _best(stacked, 2), _best(loop, 2)
 
 
+def _quantum_share(arch: Architecture, k: int, steps: int) -> tuple[float, float]:
+    """Time of `loss_and_grad` vs its two quantum calls alone on the same circuit rows."""
+    from etr.quantum import expectation_vjp, expectations
+
+    model = HybridModel(arch, "hybrid_full", 4)
+    task = load_task("synthetic", n_features=4, n_train=200, n_test=10, seed=0)
+    params = model.init_params(k, seed=0)
+    rows, _ = model._rows(params, task.x_train)
+    cot = np.ones((rows.shape[0], len(model.observables)))
+
+    def full():
+        for _ in range(steps):
+            model.loss_and_grad(params, task.x_train, task.y_train)
+
+    def quantum():
+        for _ in range(steps):
+            expectations(model.circuit, rows, model.observables)
+            expectation_vjp(model.circuit, rows, model.observables, cot)
+
+    return _best(full, 3), _best(quantum, 3)
+
+
 def main() -> None:
     print("== etr.hybrid training (evaluate_run) ==")
     small = Architecture(n_qubits=4, layers=2, classical_pre="8-tanh", classical_post="8-tanh")
@@ -51,6 +75,9 @@ def main() -> None:
     t_stack, t_loop = _stacked_vs_loop(small, 8, 10)
     print(f"loss_and_grad, K=8 stacked vs loop over models (10 steps): {t_stack:.3f} s vs "
           f"{t_loop:.3f} s (x{t_loop / t_stack:.1f})")
+    t_all, t_q = _quantum_share(small, 8, 20)
+    print(f"loss_and_grad K=8: {1e3 * t_all / 20:.2f} ms/step, of which quantum calls "
+          f"{1e3 * t_q / 20:.2f} ms ({100 * t_q / t_all:.0f}%)")
     big = Architecture(n_qubits=6, layers=3, classical_pre="8-tanh", classical_post="8-tanh")
     s_big = RunSettings(n_init=16, steps=100, n_train=200, n_test=200)
     t = _best(lambda: evaluate_run(big, "hybrid_full", 0, s_big), 1)
