@@ -18,7 +18,7 @@ import os
 import platform
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -55,7 +55,7 @@ def base_provenance() -> dict[str, object]:
     """
     return {
         "etr_version": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "platform": platform.platform(),
         "python": sys.version.split()[0],
     }

@@ -26,13 +26,12 @@ Unknown keys are rejected naming the key; malformed TOML reports line and column
 from __future__ import annotations
 
 import dataclasses
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from etr._validation import check_choice, check_int
 from etr.errors import SpecError

@@ -14,7 +14,7 @@ import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import numpy as np
@@ -395,7 +395,7 @@ def analyze_dataset(
                "confidence": confidence, "definitions": list(defs),
                "configs": list(configs_present), "x": X}
     prov = {"etr_version": __version__, **dict(provenance or {}),
-            "report_created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "report_created": datetime.now(UTC).isoformat(timespec="seconds"),
             "report_platform": platform.platform(),
             "report_python": sys.version.split()[0]}
     return AnalysisResults(

@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -343,7 +343,7 @@ def page_context(title: str, sections: Sequence[Section],
         "spec_sha256": str(prov.get("spec_sha256", "") or ""),
         "dataset_sha256": str(prov.get("dataset_sha256", "") or ""),
         "created": str(prov.get("report_created")
-                       or datetime.now(timezone.utc).isoformat(timespec="seconds")),
+                       or datetime.now(UTC).isoformat(timespec="seconds")),
     }
     shown = [(k, _prov_value(v)) for k, v in prov.items() if k != "spec"]
     return {"title": title, "sections": out_sections, "provenance": shown, "head": head,
