@@ -245,3 +245,44 @@ def product_state(cols, out):  # pragma: no cover - compiled
                 row[2 * i] = v * c0
                 row[2 * i + 1] = v * c1
             size *= 2
+
+
+@nb.njit(**_JIT)
+def u1_factor_grads(r, theta, codes, slots, consts, grads):  # pragma: no cover - compiled
+    """Add d<O>/dt of every rotation factor of a fused single-qubit op to ``grads`` in place.
+
+    With the op U = F_m ... F_1 and ``r[b, a, c] = sum_rest conj(lambda_a) psi_c`` on its qubit,
+    the derivative of rotation factor j is Im tr((A P_j A^dagger)^T r) with A = F_m ... F_(j+1).
+    Factors are encoded as in `build_u1`.
+    """
+    n_b = theta.shape[0]
+    for b in range(n_b):
+        a00, a01, a10, a11 = 1.0 + 0j, 0j, 0j, 1.0 + 0j
+        r00, r01, r10, r11 = r[b, 0, 0], r[b, 0, 1], r[b, 1, 0], r[b, 1, 1]
+        for f in range(codes.shape[0] - 1, -1, -1):
+            code = codes[f]
+            if code == 0:
+                g00, g01 = consts[f, 0, 0], consts[f, 0, 1]
+                g10, g11 = consts[f, 1, 0], consts[f, 1, 1]
+            else:
+                half = 0.5 * theta[b, slots[f]]
+                c = np.cos(half)
+                s = np.sin(half)
+                # A P: P = X, Y, Z
+                if code == 1:
+                    g00, g01, g10, g11 = c + 0j, -1j * s, -1j * s, c + 0j
+                    p00, p01, p10, p11 = a01, a00, a11, a10
+                elif code == 2:
+                    g00, g01, g10, g11 = c + 0j, -s + 0j, s + 0j, c + 0j
+                    p00, p01, p10, p11 = 1j * a01, -1j * a00, 1j * a11, -1j * a10
+                else:
+                    g00, g01, g10, g11 = c - 1j * s, 0j, 0j, c + 1j * s
+                    p00, p01, p10, p11 = a00, -a01, a10, -a11
+                # M = (A P) A^dagger
+                m00 = p00 * np.conj(a00) + p01 * np.conj(a01)
+                m01 = p00 * np.conj(a10) + p01 * np.conj(a11)
+                m10 = p10 * np.conj(a00) + p11 * np.conj(a01)
+                m11 = p10 * np.conj(a10) + p11 * np.conj(a11)
+                grads[b, slots[f]] += (m00 * r00 + m01 * r01 + m10 * r10 + m11 * r11).imag
+            a00, a01, a10, a11 = (a00 * g00 + a01 * g10, a00 * g01 + a01 * g11,
+                                  a10 * g00 + a11 * g10, a10 * g01 + a11 * g11)

@@ -22,13 +22,11 @@ from etr.errors import InputError
 from etr.quantum import _kernels as K
 from etr.quantum._params import check_params
 from etr.quantum.compile import (
-    PAULI,
     U1,
     Compiled,
     Diag,
     bit_vector,
     compile_ansatz,
-    rotation_matrices,
 )
 from etr.quantum.observables import Observable
 from etr.quantum.statevector import (
@@ -65,13 +63,9 @@ def _u1_grads(op: U1, lam: np.ndarray, phi: np.ndarray, theta: np.ndarray, n: in
         r = K.u1_reduce(lam, phi, _stride(op.qubit, n), np.ascontiguousarray(udag), unapply)
     else:
         r = K.cu1_reduce(lam, phi, _stride(op.control, n), _stride(op.qubit, n))
-    after = np.broadcast_to(np.eye(2, dtype=np.complex128), r.shape)  # A = F_m ... F_(j+1)
-    for f in reversed(op.factors):
-        mat = f[1] if f[0] == "const" else rotation_matrices(f[1], theta[:, f[2]])
-        if f[0] == "rot":
-            m = after @ PAULI[f[1]] @ np.conj(np.swapaxes(after, 1, 2))
-            grads[:, f[2]] += np.einsum("bij,bij->b", m, r).imag
-        after = after @ mat
+    codes, slots, consts = op.factor_arrays()
+    K.u1_factor_grads(np.ascontiguousarray(r, dtype=np.complex128), theta, codes, slots, consts,
+                      grads)
     return fused
 
 
