@@ -50,20 +50,22 @@ def transform(values: np.ndarray, how: str) -> np.ndarray:
 
 
 def prepare(data: pd.DataFrame, numeric: Sequence[str], keep: Sequence[str | None],
-            transform_y: tuple[str, str] | None = None) -> pd.DataFrame:
+            transform_y: tuple[str, str] | None = None,
+            transform_x: tuple[str, str] | None = None) -> pd.DataFrame:
     """Copy of the used columns, numeric ones as float (optionally transformed), plus ``_ok``.
 
     ``_ok`` is False for rows with NaN/inf in a numeric column or a missing value in a `keep`
-    column; callers drop those rows and count them (``n_dropped``). `transform_y` is
-    ``(column, how)``.
+    column; callers drop those rows and count them (``n_dropped``). `transform_y` and
+    `transform_x` are ``(column, how)``.
     """
     cols = list(dict.fromkeys([c for c in (*keep, *numeric) if c is not None]))
     out = data[cols].copy().reset_index(drop=True)
     for col in numeric:
         out[col] = out[col].astype("float64")
-    if transform_y is not None:
-        col, how = transform_y
-        out[col] = transform(out[col].to_numpy(), how)
+    for spec in (transform_y, transform_x):
+        if spec is not None:
+            col, how = spec
+            out[col] = transform(out[col].to_numpy(), how)
     ok = np.ones(len(out), dtype=bool)
     for col in numeric:
         ok &= np.isfinite(out[col].to_numpy())

@@ -100,6 +100,7 @@ def mixed_effects(
     by: str | None = "training_config",
     covariates: Sequence[str] = ("n_qubits", "layers"),
     transform_y: str = "log10",
+    transform_x: str = "none",
     random_slope: bool = False,
     confidence: float = 0.95,
     lrt: bool = True,
@@ -125,6 +126,11 @@ def mixed_effects(
     transform_y : {"log10", "none"}
         Transform of `y` before fitting; under ``"log10"`` non-positive values are dropped
         and counted.
+    transform_x : {"none", "log10"}
+        Transform of `x` before fitting. Expressibility KL spans several decades (from the
+        estimator's floor near 0.001 to > 1 for shallow circuits), so `tradeoff_summary` and the
+        report fit on ``log10`` KL: a slope is then the change of (transformed) `y` per decade of
+        KL, and no handful of high-KL circuits dominates the fit.
     random_slope : bool
         Also a random slope of `x` per group (correlated with the intercept).
     confidence : float
@@ -176,6 +182,7 @@ def mixed_effects(
     covariates = as_tuple(covariates)
     check_frame(data, (y, x, groups, by, *covariates), (x, y))
     check_choice("transform_y", transform_y, TRANSFORMS)
+    check_choice("transform_x", transform_x, TRANSFORMS)
     for name, flag in (("random_slope", random_slope), ("lrt", lrt)):
         if not isinstance(flag, bool):
             raise InputError(f"`{name}` must be true or false, got {flag!r}")
@@ -183,7 +190,8 @@ def mixed_effects(
     if x in covariates or y in covariates:
         raise InputError("`covariates` must not contain `x` or `y`")
 
-    frame = prepare(data, (x, y), (groups, by, *covariates), transform_y=(y, transform_y))
+    frame = prepare(data, (x, y), (groups, by, *covariates), transform_y=(y, transform_y),
+                    transform_x=(x, transform_x))
     n_dropped = int((~frame["_ok"]).sum())
     frame = frame[frame["_ok"]].reset_index(drop=True)
     notes: list[str] = []
@@ -206,14 +214,17 @@ def mixed_effects(
         cov_names[name] = cov
 
     y_label = f"log10({y})" if transform_y == "log10" else y
-    re_part = f"(1 + {x} | {groups})" if random_slope else f"(1 | {groups})"
+    x_label = f"log10({x})" if transform_x == "log10" else x
+    re_part = f"(1 + {x_label} | {groups})" if random_slope else f"(1 | {groups})"
     by_part = f" * {by}" if by is not None and len(levels) > 1 else ""
-    formula = f"{y_label} ~ {x}{by_part}" + "".join(f" + {c}" for c in cov_names.values())
+    formula = f"{y_label} ~ {x_label}{by_part}" + "".join(f" + {c}" for c in cov_names.values())
     formula += f" + {re_part}"
     method = (f"MixedLM (REML estimates, ML likelihood-ratio test), random "
               f"{'intercept and slope' if random_slope else 'intercept'} per {groups}")
     if transform_y == "log10":
         method += f", {y} on log10 scale"
+    if transform_x == "log10":
+        method += f", {x} on log10 scale"
 
     n_groups = int(model_data["_g"].nunique())
     problem = None

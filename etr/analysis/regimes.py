@@ -74,6 +74,7 @@ def segment_regimes(
     max_breakpoints: int = 2,
     n_boot: int = 200,
     transform_y: str = "log10",
+    transform_x: str = "none",
     confidence: float = 0.95,
     cluster: str | None = "architecture_id",
     seed: SeedLike = None,
@@ -103,6 +104,9 @@ def segment_regimes(
         Bootstrap replicates for the intervals (0: no bootstrap; breakpoint intervals NaN).
     transform_y : {"log10", "none"}
         Transform of `y` (non-positive values are dropped under log10).
+    transform_x : {"none", "log10"}
+        Transform of `x`; breakpoints, segment bounds and ``fits`` are then on the
+        transformed scale (``10 ** estimate`` gives a breakpoint in KL).
     confidence : float
         Confidence level of the intervals.
     cluster : str or None
@@ -147,11 +151,13 @@ def segment_regimes(
     max_breakpoints = check_int("max_breakpoints", max_breakpoints, minimum=0, maximum=2)
     n_boot = check_int("n_boot", n_boot, minimum=0)
     check_choice("transform_y", transform_y, TRANSFORMS)
+    check_choice("transform_x", transform_x, TRANSFORMS)
     confidence = check_float("confidence", confidence, low=0.5, high=0.999999)
     if cluster is not None and cluster in (x, y):
         raise InputError("`cluster` must differ from `x` and `y`")
     rng = as_generator(seed)
-    frame = prepare(data, (x, y), (*by, cluster), transform_y=(y, transform_y))
+    frame = prepare(data, (x, y), (*by, cluster), transform_y=(y, transform_y),
+                    transform_x=(x, transform_x))
     frame = frame[frame["_ok"]]
     out: dict[str, list[dict]] = {"breakpoints": [], "segments": [], "selection": [],
                                   "fits": []}
@@ -168,7 +174,8 @@ def segment_regimes(
     }
     tables = {k: pd.DataFrame(v, columns=cols[k]) for k, v in out.items()}
     y_label = f"log10({y})" if transform_y == "log10" else y
-    method = (f"segmented regression of {y_label} on {x} (cluster means), breakpoints by BIC "
+    x_label = f"log10({x})" if transform_x == "log10" else x
+    method = (f"segmented regression of {y_label} on {x_label} (cluster means), breakpoints by BIC "
               f"(max {max_breakpoints}), {'cluster' if cluster else 'row'} bootstrap "
               f"percentile ({n_boot})")
     return RegimeResult(n_boot=n_boot, confidence=confidence, method=method, **tables)

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from etr._rng import SeedLike, as_generator
-from etr._validation import check_float, check_int
-from etr.analysis._common import adjust, as_tuple, check_frame
+from etr._validation import check_choice, check_float, check_int
+from etr.analysis._common import TRANSFORMS, adjust, as_tuple, check_frame
 from etr.analysis.correlation import rank_correlation
 from etr.analysis.mixed import mixed_effects
 from etr.analysis.regimes import segment_regimes
@@ -87,6 +87,7 @@ def tradeoff_summary(
     n_boot: int = 1000,
     confidence: float = 0.95,
     cluster: str = "architecture_id",
+    transform_x: str = "log10",
     seed: SeedLike = None,
 ) -> pd.DataFrame:
     """Strength, direction and uncertainty of the trade-off per configuration and definition.
@@ -110,6 +111,9 @@ def tradeoff_summary(
         Confidence level of every interval; ``1 - confidence`` is the verdict's level.
     cluster : str
         Architecture column (random-effect group and bootstrap unit).
+    transform_x : {"log10", "none"}
+        Scale of `x` in the mixed model and the regime segmentation (rank correlations do not
+        depend on it). KL spans several decades, so the default fits per decade of KL.
     seed : int, numpy.random.Generator or None
         Randomness of the bootstraps.
 
@@ -150,6 +154,7 @@ def tradeoff_summary(
     """
     definitions = as_tuple(definitions)
     check_frame(data, (x, "training_config", cluster), (x,))
+    check_choice("transform_x", transform_x, TRANSFORMS)
     n_boot = check_int("n_boot", n_boot, minimum=10)
     confidence = check_float("confidence", confidence, low=0.5, high=0.999999)
     present = [d for d in definitions if d in data.columns]
@@ -184,7 +189,7 @@ def tradeoff_summary(
     parts = []
     for definition, child in zip(present, children, strict=True):
         parts.append(_one_definition(frame, x, definition, covariates, cluster, n_boot,
-                                     confidence, child, x_robust is not None))
+                                     confidence, child, x_robust is not None, transform_x))
     out = pd.concat(parts, ignore_index=True)
     out["_order"] = out["training_config"].map({c: i for i, c in enumerate(order)})
     out["_dorder"] = out["definition"].map({d: i for i, d in enumerate(present)})
@@ -218,7 +223,7 @@ def _robust_x(frame: pd.DataFrame, x: str) -> np.ndarray | None:
 
 def _one_definition(frame: pd.DataFrame, x: str, definition: str, covariates: tuple[str, ...],
                     cluster: str, n_boot: int, confidence: float, rng: np.random.Generator,
-                    with_robust: bool) -> pd.DataFrame:
+                    with_robust: bool, transform_x: str = "none") -> pd.DataFrame:
     transform = DEFINITION_TRANSFORMS.get(definition, "none")
     seeds = rng.spawn(2)
     rc = rank_correlation(frame, x=x, y=definition, by="training_config", cluster=cluster,
@@ -235,14 +240,15 @@ def _one_definition(frame: pd.DataFrame, x: str, definition: str, covariates: tu
         rc["estimate_robust"] = np.nan
         rc["_p_robust"] = np.nan
     me = mixed_effects(frame, y=definition, x=x, groups=cluster, by="training_config",
-                       covariates=covariates, transform_y=transform, confidence=confidence,
+                       covariates=covariates, transform_y=transform, transform_x=transform_x,
+                       confidence=confidence,
                        lrt=False)
     slopes = me.slopes.rename(columns={"estimate": "slope", "ci_low": "slope_ci_low",
                                        "ci_high": "slope_ci_high"})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateDataWarning)  # already reported above
         seg = segment_regimes(frame, x=x, y=definition, by="training_config", n_boot=0,
-                              transform_y=transform, cluster=cluster)
+                              transform_y=transform, transform_x=transform_x, cluster=cluster)
     sel = seg.selection[seg.selection["selected"]].copy()
     sel["n_regimes"] = np.where(sel["bic"].notna(), sel["n_breakpoints"] + 1, np.nan)
     out = rc.merge(slopes[["training_config", "slope", "slope_ci_low", "slope_ci_high"]],
@@ -251,8 +257,9 @@ def _one_definition(frame: pd.DataFrame, x: str, definition: str, covariates: tu
     out["n_regimes"] = out["n_regimes"].astype("Int64")
     out.insert(1, "definition", definition)
     y_label = f"log10({definition})" if transform == "log10" else definition
+    x_label = f"log10({x})" if transform_x == "log10" else x
     out["method"] = (f"Spearman, cluster bootstrap BCa ({n_boot}), Holm; MixedLM slope of "
-                     f"{y_label} per unit {x}; regimes by BIC segmented regression")
+                     f"{y_label} per unit {x_label}; regimes by BIC segmented regression")
     return out
 
 

@@ -37,6 +37,9 @@ __all__ = [
 #: trainability definitions modelled on a log10 scale (positive, spanning decades).
 LOG_DEFINITIONS: tuple[str, ...] = ("grad_var", "grad_var_train", "grad_norm")
 X = "expressibility_kl"
+#: scale of KL in the mixed models and regime fits (KL spans several decades; see
+#: `etr.analysis.mixed_effects`); rank correlations do not depend on it.
+X_SCALE = "log10"
 T = TypeVar("T")
 
 
@@ -373,7 +376,8 @@ def analyze_dataset(
         tf = transform_for(d, ok)
         say(f"mixed model ({d})")
         r = notes.attempt(f"mixed model ({d})", lambda d=d, tf=tf: A.mixed_effects(
-            ok, y=d, x=X, by=by, transform_y=tf, confidence=confidence), needs="mixed_effects")
+            ok, y=d, x=X, by=by, transform_y=tf, transform_x=X_SCALE, confidence=confidence),
+            needs="mixed_effects")
         if r is not None:
             mixed[d] = r
             for w in getattr(r, "warnings", ()):
@@ -381,7 +385,8 @@ def analyze_dataset(
         say(f"regimes ({d})")
         s = next(seeds)
         r = notes.attempt(f"regimes ({d})", lambda d=d, tf=tf, s=s: A.segment_regimes(
-            ok, x=X, y=d, by=by, n_boot=regime_boot, transform_y=tf, confidence=confidence,
+            ok, x=X, y=d, by=by, n_boot=regime_boot, transform_y=tf, transform_x=X_SCALE,
+            confidence=confidence,
             seed=s), needs="segment_regimes")
         if r is not None:
             regimes[d] = r

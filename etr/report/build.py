@@ -20,7 +20,13 @@ from etr._validation import check_choice
 from etr.contract import validate_dataset
 from etr.errors import InputError
 from etr.report import charts as C
-from etr.report.analyze import AnalysisResults, analyze_dataset, mixed_fit_table, transform_for
+from etr.report.analyze import (
+    AnalysisResults,
+    X,
+    analyze_dataset,
+    mixed_fit_table,
+    transform_for,
+)
 from etr.report.page import (
     VEGA_LITE_VERSION,
     Figure,
@@ -32,6 +38,8 @@ from etr.report.page import (
     sha256_text,
     write_report,
 )
+
+_LOG_X = f"log10_{X}"
 
 __all__ = [
     "FIGURE_FORMATS",
@@ -155,8 +163,8 @@ def _mixed_section(res: AnalysisResults) -> Section:
     slopes = _stack(res, "mixed", "slopes")
     if not slopes.empty and "training_config" in slopes:
         charts.append(Figure(C.slope_forest(slopes),
-                             "Slope of trainability on expressibility KL in a linear mixed model "
-                             "with a random intercept per architecture; per configuration.",
+                             "Slope of trainability per decade of expressibility KL in a linear "
+                             "mixed model with a random intercept per architecture.",
                              name="mixed_slopes"))
     fe = _stack(res, "mixed", "fixed_effects")
     if not fe.empty:
@@ -182,10 +190,10 @@ def _mixed_section(res: AnalysisResults) -> Section:
         tables.append(Table(fit, caption="Model fit: Nakagawa-Schielzeth R², convergence.",
                             labels={"n_groups": "architectures"}, name="model_fit"))
     return Section("Mixed-effects models",
-                   "Trainability (log10 for the gradient definitions) modelled on expressibility "
-                   "KL with a slope per configuration, qubits and layers as covariates and a "
-                   "random intercept per architecture.", charts=charts, tables=tables,
-                   warnings=_notes_for(res, "mixed model"))
+                   "Trainability (log10 for the gradient definitions) modelled on log10 "
+                   "expressibility KL with a slope per configuration, qubits and layers as "
+                   "covariates and a random intercept per architecture.", charts=charts,
+                   tables=tables, warnings=_notes_for(res, "mixed model"))
 
 
 def _regime_section(res: AnalysisResults) -> Section:
@@ -202,6 +210,8 @@ def _regime_section(res: AnalysisResults) -> Section:
                 bps[c] = pd.Series(dtype=float)
         tf = transform_for(d, res.data)
         pts = res.data.copy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pts[_LOG_X] = np.log10(pts[X].astype(float).where(pts[X] > 0))
         ycol = f"log10_{d}" if tf == "log10" else d
         if tf == "log10":
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -209,11 +219,13 @@ def _regime_section(res: AnalysisResults) -> Section:
         ylabel = (f"log10 {C.AXIS_TITLES.get(d, d)}" if tf == "log10"
                   else C.AXIS_TITLES.get(d, d))
         if fits is not None:
-            charts.append(Figure(C.regime_plot(pts, fits, bps, y=ycol, y_label=ylabel),
+            charts.append(Figure(C.regime_plot(pts, fits, bps, y=ycol, x=_LOG_X,
+                                               y_label=ylabel),
                                  f"{_def_label(d)}: segmented regression with the number of "
                                  "breakpoints chosen by BIC.", name=f"regimes_{d}"))
     seg = _stack(res, "regimes", "segments")
     if not seg.empty:
+        seg[["x_low", "x_high"]] = 10.0 ** seg[["x_low", "x_high"]].astype(float)
         seg["definition"] = seg["definition"].map(_def_label)
         if "training_config" in seg:
             seg["training_config"] = seg["training_config"].map(_cfg_label)
@@ -226,6 +238,8 @@ def _regime_section(res: AnalysisResults) -> Section:
                                     "rho": "ρ"}, name="regime_segments"))
     bp = _stack(res, "regimes", "breakpoints")
     if not bp.empty:
+        bp[["estimate", "ci_low", "ci_high"]] = 10.0 ** bp[["estimate", "ci_low",
+                                                             "ci_high"]].astype(float)
         bp["definition"] = bp["definition"].map(_def_label)
         if "training_config" in bp:
             bp["training_config"] = bp["training_config"].map(_cfg_label)
@@ -235,7 +249,8 @@ def _regime_section(res: AnalysisResults) -> Section:
                             labels={"training_config": "configuration",
                                     "breakpoint_index": "breakpoint"}, name="breakpoints"))
     return Section("Regimes", "Does the relationship change with expressibility? Piecewise-linear "
-                   "fits of trainability on KL, with breakpoints and their CIs.", charts=charts,
+                   "fits of trainability on log10 KL, with breakpoints and their CIs (tables "
+                   "give them in KL).", charts=charts,
                    tables=tables, warnings=_notes_for(res, "regimes"))
 
 

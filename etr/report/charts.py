@@ -49,6 +49,7 @@ DEFINITION_LABELS: dict[str, str] = {
 #: axis titles with units and the direction convention.
 AXIS_TITLES: dict[str, str] = {
     "expressibility_kl": "Expressibility KL (nats), lower = more expressive",
+    "log10_expressibility_kl": "log10 expressibility KL, lower = more expressive",
     "grad_var": "Var[dL/dθ] at init; higher = more trainable",
     "grad_var_train": "Var[dL/dθ] during training; higher = more trainable",
     "grad_norm": "RMS dL/dθ; higher = more trainable",
@@ -235,7 +236,7 @@ def slope_forest(slopes: pd.DataFrame) -> alt.FacetChart:
         slopes, domain=None, independent=True,
         x_title="",
         title="Mixed-model slope of trainability on expressibility KL, with CI",
-        subtitle="per nat of KL; log10 trainability for gradient definitions; > 0: more "
+        subtitle="per decade of KL; log10 trainability for gradient definitions; > 0: more "
                  "expressive → less trainable")
 
 

@@ -28,7 +28,8 @@ def df():
 
 @pytest.fixture(scope="module")
 def summary(df):
-    return tradeoff_summary(df, n_boot=500, seed=1)
+    # the generator's truth is linear in raw KL, so fit on that scale here
+    return tradeoff_summary(df, n_boot=500, seed=1, transform_x="none")
 
 
 def test_layout(summary):
@@ -149,3 +150,23 @@ def test_failed_runs_are_ignored(df):
     expect = rank_correlation(ok, x="expressibility_kl", y="grad_var", n_boot=10, seed=0)
     assert s.loc[0, "estimate"] == pytest.approx(expect.loc[0, "estimate"])
     assert s.loc[0, "n"] == len(ok)
+
+
+def test_log_scale_fit_recovers_a_slope_per_decade_of_kl():
+    rng = np.random.default_rng(5)
+    n_arch, slope = 60, 0.7
+    kl = 10 ** rng.uniform(-2.5, 0.5, n_arch)  # three decades, as in simulated data
+    arch_effect = rng.normal(0, 0.2, n_arch)
+    rows = []
+    for a in range(n_arch):
+        for seed in range(3):
+            log_y = -2 + slope * np.log10(kl[a]) + arch_effect[a] + rng.normal(0, 0.1)
+            rows.append({"architecture_id": f"a{a}", "training_config": "pure_pqc",
+                         "seed": seed, "n_qubits": 2 + a % 3, "layers": 1 + a % 4,
+                         "expressibility_kl": kl[a], "grad_var": 10 ** log_y})
+    data = pd.DataFrame(rows)
+    s = tradeoff_summary(data, definitions=["grad_var"], n_boot=200, seed=0).iloc[0]
+    assert s["slope_ci_low"] < slope < s["slope_ci_high"]
+    assert "log10(expressibility_kl)" in s["method"]
+    with pytest.raises(InputError, match="`transform_x`"):
+        tradeoff_summary(data, definitions=["grad_var"], transform_x="sqrt")
