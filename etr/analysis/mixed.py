@@ -261,7 +261,7 @@ def mixed_effects(
                       ConvergenceWarning, stacklevel=2)
 
     z = stats.norm.ppf(0.5 + confidence / 2)
-    fe = _fixed_effects(fit, z, x, by, cov_names)
+    fe = _fixed_effects(fit, z, x_label, by, cov_names)
     slopes = _slopes(fit, z, by, levels, multi)
     if multi:  # a level observed on too few groups: its slope row is NaN (model kept)
         per_level = model_data.groupby("_by")["_g"].nunique()
