@@ -15,7 +15,8 @@ from etr.nas.spec import load_nas_spec, nas_preset, parse_nas_spec
 def test_quick_preset_loads() -> None:
     spec = nas_preset("quick")
     assert [s.label for s in spec.settings] == [
-        "hybrid_quantum_only/grad_var", "hybrid_full/grad_var", "hybrid_full/loss_decrease"]
+        "hybrid_quantum_only/grad_var_train", "hybrid_full/grad_var_train",
+        "hybrid_full/loss_decrease"]
     assert spec.space.size() > spec.n_trials
 
 
