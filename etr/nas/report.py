@@ -28,6 +28,13 @@ _SHOWN = ["setting", "trial", "label", "n_qubits", "layers", "classical_pre", "c
           "n_quantum_params", "n_classical_params"]
 
 
+def _axis(log: bool) -> alt.Axis:
+    """Few labelled ticks and faint grid lines on log axes (decades, not every minor tick)."""
+    if log:
+        return alt.Axis(labelOverlap=True, tickCount=5, format="~g", gridOpacity=0.35)
+    return alt.Axis(labelOverlap=True)
+
+
 def front_projection_chart(trials: pd.DataFrame, x: Objective, y: Objective,
                            title: str = "") -> alt.Chart:
     """Scatter of one search's completed trials in two objectives, Pareto-optimal ones
@@ -41,8 +48,8 @@ def front_projection_chart(trials: pd.DataFrame, x: Objective, y: Objective,
     return (
         alt.Chart(d, title=title).mark_point(filled=True, size=45)
         .encode(
-            x=alt.X("x:Q", title=x.label, scale=xs),
-            y=alt.Y("y:Q", title=y.label, scale=ys),
+            x=alt.X("x:Q", title=x.label, scale=xs, axis=_axis(x.log_scale)),
+            y=alt.Y("y:Q", title=y.label, scale=ys, axis=_axis(y.log_scale)),
             color=alt.Color("on front:N", title=None,
                             scale=alt.Scale(domain=["Pareto-optimal (all objectives)",
                                                     "dominated"],
