@@ -194,6 +194,20 @@ def cu1_reduce(lam, phi, c, s):  # pragma: no cover - compiled
     return r
 
 
+@nb.njit(inline="always", cache=True)
+def _factor(code, t, const):  # pragma: no cover - compiled
+    """Entries of factor ``const`` (code 0) or of exp(-i t P / 2), P = X, Y, Z (codes 1-3)."""
+    if code == 0:
+        return const[0, 0], const[0, 1], const[1, 0], const[1, 1]
+    c = np.cos(0.5 * t)
+    s = np.sin(0.5 * t)
+    if code == 1:
+        return c + 0j, -1j * s, -1j * s, c + 0j
+    if code == 2:
+        return c + 0j, -s + 0j, s + 0j, c + 0j
+    return c - 1j * s, 0j, 0j, c + 1j * s
+
+
 @nb.njit(**_JIT)
 def build_u1(theta, codes, slots, consts):  # pragma: no cover - compiled
     """Batched product of 2x2 factors, shape (B, 2, 2).
@@ -206,20 +220,8 @@ def build_u1(theta, codes, slots, consts):  # pragma: no cover - compiled
     for b in range(n_b):
         m00, m01, m10, m11 = 1.0 + 0j, 0j, 0j, 1.0 + 0j
         for f in range(codes.shape[0]):
-            code = codes[f]
-            if code == 0:
-                g00, g01 = consts[f, 0, 0], consts[f, 0, 1]
-                g10, g11 = consts[f, 1, 0], consts[f, 1, 1]
-            else:
-                half = 0.5 * theta[b, slots[f]]
-                c = np.cos(half)
-                s = np.sin(half)
-                if code == 1:
-                    g00, g01, g10, g11 = c + 0j, -1j * s, -1j * s, c + 0j
-                elif code == 2:
-                    g00, g01, g10, g11 = c + 0j, -s + 0j, s + 0j, c + 0j
-                else:
-                    g00, g01, g10, g11 = c - 1j * s, 0j, 0j, c + 1j * s
+            t = theta[b, slots[f]] if codes[f] != 0 else 0.0  # no parameter read for constants
+            g00, g01, g10, g11 = _factor(codes[f], t, consts[f])
             m00, m01, m10, m11 = (g00 * m00 + g01 * m10, g00 * m01 + g01 * m11,
                                   g10 * m00 + g11 * m10, g10 * m01 + g11 * m11)
         out[b, 0, 0] = m00
@@ -261,22 +263,15 @@ def u1_factor_grads(r, theta, codes, slots, consts, grads):  # pragma: no cover 
         r00, r01, r10, r11 = r[b, 0, 0], r[b, 0, 1], r[b, 1, 0], r[b, 1, 1]
         for f in range(codes.shape[0] - 1, -1, -1):
             code = codes[f]
-            if code == 0:
-                g00, g01 = consts[f, 0, 0], consts[f, 0, 1]
-                g10, g11 = consts[f, 1, 0], consts[f, 1, 1]
-            else:
-                half = 0.5 * theta[b, slots[f]]
-                c = np.cos(half)
-                s = np.sin(half)
-                # A P: P = X, Y, Z
+            t = theta[b, slots[f]] if code != 0 else 0.0  # no parameter read for constants
+            g00, g01, g10, g11 = _factor(code, t, consts[f])
+            if code != 0:
+                # A P for P = X, Y, Z
                 if code == 1:
-                    g00, g01, g10, g11 = c + 0j, -1j * s, -1j * s, c + 0j
                     p00, p01, p10, p11 = a01, a00, a11, a10
                 elif code == 2:
-                    g00, g01, g10, g11 = c + 0j, -s + 0j, s + 0j, c + 0j
                     p00, p01, p10, p11 = 1j * a01, -1j * a00, 1j * a11, -1j * a10
                 else:
-                    g00, g01, g10, g11 = c - 1j * s, 0j, 0j, c + 1j * s
                     p00, p01, p10, p11 = a00, -a01, a10, -a11
                 # M = (A P) A^dagger
                 m00 = p00 * np.conj(a00) + p01 * np.conj(a01)
