@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,7 +13,7 @@ from etr.errors import InputError
 from etr.nas.pareto import hypervolume
 from etr.nas.search import REFERENCE, SearchResult, normalised_objectives, objective_bounds
 
-__all__ = ["Comparison", "compare_settings"]
+__all__ = ["Comparison", "compare_settings", "overlap_table"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +31,20 @@ class Comparison:
     exclusive : one row per (setting, architecture) optimal there but not in another setting:
         ``setting, other, architecture_id, label, evaluated_in_other``.
     curves : hypervolume after every trial on the common scale: ``setting, trial, hypervolume``.
+    pool_overlap : like `overlap`, but for the fronts of one *common pool* (every architecture
+        any search evaluated, re-evaluated under every setting; see `etr.nas.run.pool_fronts`),
+        so a difference cannot come from one search never sampling an architecture. None when
+        not computed.
+    pool_fronts : ``setting, architecture_id, label``: the Pareto-optimal architectures of the
+        common pool under each setting (None when not computed).
     """
 
     hypervolume: pd.DataFrame
     overlap: pd.DataFrame
     exclusive: pd.DataFrame
     curves: pd.DataFrame
+    pool_overlap: pd.DataFrame | None = None
+    pool_fronts: pd.DataFrame | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """The per-setting hypervolume table."""
@@ -53,6 +61,23 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     """
     union = a | b
     return len(a & b) / len(union) if union else 1.0
+
+
+def overlap_table(fronts: Mapping[str, frozenset[str]]) -> pd.DataFrame:
+    """Jaccard overlap of every pair of Pareto sets, in the order of `fronts`.
+
+    Examples
+    --------
+    >>> overlap_table({"a": frozenset("xy"), "b": frozenset("y")})[["n_common", "jaccard"]]
+       n_common  jaccard
+    0         1      0.5
+    """
+    rows = []
+    for (la, fa), (lb, fb) in itertools.combinations(fronts.items(), 2):
+        rows.append({"setting_a": la, "setting_b": lb, "n_a": len(fa), "n_b": len(fb),
+                     "n_common": len(fa & fb), "jaccard": jaccard(fa, fb)})
+    return pd.DataFrame(rows, columns=["setting_a", "setting_b", "n_a", "n_b", "n_common",
+                                       "jaccard"])
 
 
 def compare_settings(results: Sequence[SearchResult]) -> Comparison:

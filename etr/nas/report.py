@@ -169,15 +169,30 @@ def nas_report(result: NasResult, *, provenance: dict | None = None,
             f"{row.setting}: hypervolume {row.hypervolume:.3f} (common scale)"
             for row in comp.hypervolume.itertuples()
         ]
+        pool_tables = []
+        if comp.pool_overlap is not None:
+            facts += [
+                f"common pool, {row.setting_a} vs {row.setting_b}: {row.n_common} common "
+                f"Pareto-optimal architectures of {row.n_a} and {row.n_b} "
+                f"(Jaccard {row.jaccard:.2f})"
+                for row in comp.pool_overlap.itertuples()
+            ]
+            pool_tables = [Table(comp.pool_overlap, "overlap of the fronts of the common pool "
+                                 "(every architecture evaluated under every setting)"),
+                           Table(comp.pool_fronts, "Pareto-optimal architectures of the "
+                                 "common pool per setting")]
         sections.append(Section(
             "Comparison between settings",
             "How the Pareto sets differ: hypervolume per front on the common scale, overlap of "
             "the sets of Pareto-optimal architectures (Jaccard index), and architectures optimal "
             "in one setting but not in another (evaluated_in_other = false means the other "
-            "search never sampled it).",
+            "search never sampled it). Because each search only sees what its sampler proposes, "
+            "the fairer comparison is the common pool: every architecture any search evaluated, "
+            "evaluated under every setting, and each setting's front taken over that same pool.",
             items=facts,
             tables=[Table(comp.hypervolume, "hypervolume per front"),
                     Table(comp.overlap, "overlap of Pareto sets"),
+                    *pool_tables,
                     Table(comp.exclusive, "optimal in one setting only")]))
     prov = dict(provenance or {})
     spec_text = json.dumps(result.spec.source, indent=2, sort_keys=True, default=str)

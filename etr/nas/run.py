@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from etr.contract import COLUMNS
-from etr.nas.compare import Comparison, compare_settings
-from etr.nas.evaluate import Evaluator
-from etr.nas.search import SearchResult, run_search
+from etr.hybrid.architecture import Architecture
+from etr.nas.compare import Comparison, compare_settings, overlap_table
+from etr.nas.evaluate import Evaluator, run_seed, simulate_architecture
+from etr.nas.pareto import non_dominated, to_minimisation
+from etr.nas.search import SearchResult, _Workers, complete_record, run_search
 from etr.nas.spec import NasSpec
 
-__all__ = ["NasResult", "run_nas", "trials_dataset"]
+__all__ = ["NasResult", "pool_fronts", "run_nas", "trials_dataset"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +82,84 @@ def run_nas(spec: NasSpec, *, evaluator: Evaluator | None = None, workers: int =
         ))
     n_eval = sum(int((~r.trials["cached"] & (r.trials["state"] == "COMPLETE")
                       & (r.trials["trial"] >= r.n_resumed)).sum()) for r in results)
-    return NasResult(spec, tuple(results), compare_settings(results),
-                     time.perf_counter() - t0, n_eval)
+    comparison = compare_settings(results)
+    if len(results) > 1:
+        pool_overlap, fronts, n_pool_eval = pool_fronts(
+            results, cache=cache, evaluator=evaluator, evaluation=spec.evaluation,
+            seed=spec.seed, workers=workers, scheduler=scheduler)
+        comparison = dataclasses.replace(comparison, pool_overlap=pool_overlap,
+                                         pool_fronts=fronts)
+        n_eval += n_pool_eval
+    return NasResult(spec, tuple(results), comparison, time.perf_counter() - t0, n_eval)
+
+
+def _pool(results: tuple[SearchResult, ...] | list[SearchResult]) -> dict[str, Architecture]:
+    pool: dict[str, Architecture] = {}
+    for r in results:
+        done = r.trials[r.trials["state"] == "COMPLETE"]
+        for _, row in done.iterrows():
+            if row["architecture_id"] in pool:
+                continue
+            values = {k: row[k] for k in _ARCH_KEYS}
+            values["n_qubits"], values["layers"] = int(values["n_qubits"]), int(values["layers"])
+            values["reupload"] = bool(values["reupload"])
+            pool[row["architecture_id"]] = Architecture(**values)
+    return pool
+
+
+def pool_fronts(results: tuple[SearchResult, ...] | list[SearchResult], *, cache: dict,
+                evaluator: Evaluator | None, evaluation: Any, seed: int, workers: int = 1,
+                scheduler: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Pareto fronts of one common pool of architectures under every setting.
+
+    Each search only evaluates the architectures its sampler proposes, so two fronts can differ
+    merely because one search never tried an architecture. Here every architecture completed by
+    any search is evaluated under every training configuration (cached runs are reused; the run
+    seed depends on the architecture only, as in the searches), and each setting's front is the
+    non-dominated subset of that same pool.
+
+    Returns
+    -------
+    overlap : ``setting_a, setting_b, n_a, n_b, n_common, jaccard`` (see `overlap_table`).
+    fronts : ``setting, architecture_id, label``.
+    n_evaluations : runs evaluated here (cache misses).
+    """
+    evaluator = simulate_architecture if evaluator is None else evaluator
+    pool = _pool(results)
+    jobs, keys = [], []
+    for config in dict.fromkeys(r.setting.training_config for r in results):
+        for aid, arch in pool.items():
+            if (aid, config) not in cache:
+                jobs.append((arch, config, run_seed(seed, aid), dict(evaluation or {})))
+                keys.append((aid, config))
+    if jobs:
+        with _Workers(workers, scheduler) as pool_workers:
+            outs = pool_workers.map(evaluator, jobs)
+        for (aid, config), (rec, _err, wall) in zip(keys, outs, strict=True):
+            if rec is not None:
+                cache[(aid, config)] = complete_record(rec, pool[aid], wall)
+    fronts: dict[str, frozenset[str]] = {}
+    rows = []
+    for r in results:
+        cols = [o.column for o in r.objectives]
+        ids, values = [], []
+        for aid in pool:
+            rec = cache.get((aid, r.setting.training_config))
+            if rec is None:
+                continue
+            v = np.array([rec.get(c, np.nan) for c in cols], dtype=float)
+            if np.isfinite(v).all():
+                ids.append(aid)
+                values.append(v)
+        mask = (non_dominated(to_minimisation(np.array(values), [o.direction
+                                                                 for o in r.objectives]))
+                if values else np.zeros(0, dtype=bool))
+        front = frozenset(a for a, m in zip(ids, mask, strict=True) if m)
+        fronts[r.setting.label] = front
+        rows += [{"setting": r.setting.label, "architecture_id": a, "label": pool[a].label()}
+                 for a in sorted(front)]
+    fronts_frame = pd.DataFrame(rows, columns=["setting", "architecture_id", "label"])
+    return overlap_table(fronts), fronts_frame, len(jobs)
 
 
 def trials_dataset(result: NasResult) -> tuple[pd.DataFrame, dict]:

@@ -437,12 +437,7 @@ def _finish(study: optuna.Study, pool: _Workers, evaluator: Evaluator,
                 info["error"] = err
                 _tell(study, t, info, None)
                 continue
-            n_q, n_c = rec.get("n_quantum_params"), rec.get("n_classical_params")
-            if n_q is not None and n_c is not None:
-                rec["n_params"] = int(n_q) + int(n_c)
-            rec.update(cost_columns(a))
-            rec["wall_time_s"] = float(wall)
-            cache[key] = _jsonable(rec)
+            cache[key] = complete_record(rec, a, wall)
         info["record"] = cache[key]
         values = [info["record"].get(o.column, np.nan) for o in obs]
         try:
@@ -454,6 +449,17 @@ def _finish(study: optuna.Study, pool: _Workers, evaluator: Evaluator,
             _tell(study, t, info, None)
         else:
             _tell(study, t, info, values)
+
+
+def complete_record(rec: Mapping[str, Any], arch: Architecture, wall: float) -> dict:
+    """An evaluator's record plus parameter and gate counts and wall time, JSON-safe."""
+    rec = dict(rec)
+    n_q, n_c = rec.get("n_quantum_params"), rec.get("n_classical_params")
+    if n_q is not None and n_c is not None:
+        rec["n_params"] = int(n_q) + int(n_c)
+    rec.update(cost_columns(arch))
+    rec["wall_time_s"] = float(wall)
+    return _jsonable(rec)
 
 
 def _tell(study: optuna.Study, trial: optuna.trial.FrozenTrial, info: dict,
