@@ -257,10 +257,30 @@ def _css() -> str:
 # --- context and rendering ------------------------------------------------------------------
 
 
+def _numeric_objects(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns holding only numbers (e.g. after concatenating NaN rows) become numeric,
+    so they are formatted and right-aligned as numbers."""
+    out = frame
+    for c in frame.columns:
+        s = frame[c]
+        if s.dtype != object or not s.notna().any():
+            continue
+        if not all(isinstance(v, int | float | np.integer | np.floating)
+                   and not isinstance(v, bool | np.bool_) for v in s.dropna()):
+            continue
+        conv = pd.to_numeric(s)
+        if conv.dropna().eq(conv.dropna().round()).all() and s.isna().sum() == 0:
+            conv = conv.astype("int64")
+        if out is frame:
+            out = frame.copy()
+        out[c] = conv
+    return out
+
+
 def _table_context(table: pd.DataFrame | Table) -> dict[str, Any]:
     if not isinstance(table, Table):
         table = Table(table)
-    df = table.frame
+    df = _numeric_objects(table.frame)
     cols = list(df.columns)
     plan: list[tuple[str, str, str | None]] = []  # (kind, column, high column)
     used: set[str] = set()
@@ -291,7 +311,7 @@ def _table_context(table: pd.DataFrame | Table) -> dict[str, Any]:
         default = (c[: -len("_low")].replace("_ci", " CI") if kind == "ci" else c)
         if kind == "ci" and c == "ci_low":
             default = "CI"
-        header.append(table.labels.get(c, default))
+        header.append({"label": table.labels.get(c, default), "kind": kind})
     rows = []
     for rec in df.itertuples(index=False, name=None):
         row = dict(zip(cols, rec))
