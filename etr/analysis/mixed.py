@@ -295,13 +295,14 @@ def _fit(formula: str, data: pd.DataFrame, re_formula: str, *, reml: bool,
     model = smf.mixedlm(formula, data, groups=data["_g"], re_formula=re_formula)
     label = "REML" if reml else "ML"
     best, best_msgs = None, []
+    failed: list[str] = []
     for method in _OPTIMIZERS:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 fit = model.fit(reml=reml, method=method)
             except (np.linalg.LinAlgError, ValueError) as exc:
-                notes.append(f"{label} fit ({method}): {exc}")
+                failed.append(f"{method} ({str(exc).splitlines()[0]})")
                 continue
         msgs = [str(w.message).splitlines()[0] for w in caught]
         bad = any(issubclass(w.category, SMConvergenceWarning) and "converge" in str(w.message)
@@ -309,8 +310,12 @@ def _fit(formula: str, data: pd.DataFrame, re_formula: str, *, reml: bool,
         params = np.asarray(fit.params, dtype=float)
         sane = np.isfinite(fit.llf) and np.all(np.isfinite(params)) and np.any(params != 0)
         if sane and bool(fit.converged) and not bad:
+            if failed:
+                notes.append(f"{label} fit: optimiser {', '.join(failed)} failed; {method} "
+                             "converged")
             notes.extend(f"{label} fit: {m}" for m in msgs)
             return fit, True
+        failed.append(f"{method} (did not converge)")
         if best is None and sane:
             best, best_msgs = fit, msgs
     if best is None:
