@@ -98,9 +98,18 @@ def _scale(values: pd.Series) -> alt.Scale:
     return alt.Scale(zero=False, nice=True)
 
 
-def _axis(scale: alt.Scale) -> alt.Axis:
+def _axis(scale: alt.Scale, values: pd.Series | None = None) -> alt.Axis:
+    """Axis; on a log scale, ticks and grid lines at 1, 2 and 5 per decade of `values`."""
     if getattr(scale, "type", None) == "log":
-        return alt.Axis(labelOverlap=True, tickCount=5, format="~g", gridOpacity=0.5)
+        ticks = alt.Undefined
+        if values is not None:
+            v = pd.to_numeric(values, errors="coerce")
+            v = v[np.isfinite(v) & (v > 0)]
+            if len(v):
+                lo, hi = int(np.floor(np.log10(v.min()))), int(np.ceil(np.log10(v.max())))
+                ticks = [m * 10.0**k for k in range(lo, hi + 1) for m in (1, 2, 5)
+                         if v.min() <= m * 10.0**k <= v.max()] or alt.Undefined
+        return alt.Axis(labelOverlap=True, values=ticks, format="~g", gridOpacity=0.5)
     return alt.Axis(labelOverlap=True)
 
 
@@ -153,8 +162,8 @@ def tradeoff_scatter(data: pd.DataFrame, *, y: str, x: str = "expressibility_kl"
     df, labels, _ = _with_config_label(df)
     xs, ys = _scale(df[x]), _scale(df[y])
     base = alt.Chart(df).mark_circle(size=34, opacity=0.7).encode(
-        x=alt.X(f"{x}:Q", scale=xs, title=_title(x, xs), axis=_axis(xs)),
-        y=alt.Y(f"{y}:Q", scale=ys, title=_title(y, ys), axis=_axis(ys)),
+        x=alt.X(f"{x}:Q", scale=xs, title=_title(x, xs), axis=_axis(xs, df[x])),
+        y=alt.Y(f"{y}:Q", scale=ys, title=_title(y, ys), axis=_axis(ys, df[y])),
         color=alt.Color(f"{color}:O", title=AXIS_TITLES.get(color, color),
                         scale=alt.Scale(scheme="viridis")),
         tooltip=_tooltip(df, [x, y]),
@@ -331,8 +340,8 @@ def performance_scatter(data: pd.DataFrame, *, x: str = "grad_var",
     df, labels, colors = _with_config_label(df)
     xs, ys = _scale(df[x]), _scale(df[y])
     return alt.Chart(df).mark_circle(size=30, opacity=0.65).encode(
-        x=alt.X(f"{x}:Q", scale=xs, title=_title(x, xs), axis=_axis(xs)),
-        y=alt.Y(f"{y}:Q", scale=ys, title=_title(y, ys), axis=_axis(ys)),
+        x=alt.X(f"{x}:Q", scale=xs, title=_title(x, xs), axis=_axis(xs, df[x])),
+        y=alt.Y(f"{y}:Q", scale=ys, title=_title(y, ys), axis=_axis(ys, df[y])),
         color=_config_color(labels, colors),
         tooltip=_tooltip(df, [x, y, "expressibility_kl"]),
     ).properties(width=_FACET_WIDTH, height=_FACET_HEIGHT).facet(
