@@ -13,7 +13,7 @@ from etr.analysis.correlation import (
     stratified_correlation,
 )
 from etr.analysis.mixed import MixedEffectsResult, mixed_effects
-from etr.analysis.regimes import RegimeResult, segment_regimes
+from etr.analysis.regimes import RegimeResult, davies_test, segment_regimes
 from etr.analysis.summary import (
     DEFINITION_TRANSFORMS,
     THRESHOLDS,
@@ -30,6 +30,7 @@ __all__ = [
     "MixedEffectsResult",
     "RegimeResult",
     "compare_correlations",
+    "davies_test",
     "mixed_effects",
     "rank_correlation",
     "segment_regimes",

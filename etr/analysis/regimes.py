@@ -23,7 +23,7 @@ from etr.analysis._common import (
 )
 from etr.errors import InputError
 
-__all__ = ["RegimeResult", "segment_regimes"]
+__all__ = ["RegimeResult", "davies_test", "segment_regimes"]
 
 _GRID = {1: 40, 2: 20}
 _N_FIT_POINTS = 60
@@ -44,7 +44,9 @@ class RegimeResult:
         `x` and its interval (bootstrap percentile, or a t interval given the breakpoints when
         ``n_boot == 0``); Spearman's rho of the cluster means inside the regime and its p-value.
     selection : pandas.DataFrame
-        ``<by>, n_breakpoints, bic, selected``: BIC of every candidate model.
+        ``<by>, n_breakpoints, bic, selected, davies_p``: BIC of every candidate model, and the
+        p-value of Davies' test of "no breakpoint" for the group (`davies_test`; the same on
+        every row of a group).
     fits : pandas.DataFrame
         ``<by>, x, y_hat``: the selected fit on a grid, for plotting (transformed scale).
     n_boot, confidence, method : recorded settings.
@@ -169,16 +171,85 @@ def segment_regimes(
         "breakpoints": [*by, "breakpoint_index", "estimate", "ci_low", "ci_high"],
         "segments": [*by, "regime", "x_low", "x_high", "n", "n_clusters", "slope",
                      "slope_ci_low", "slope_ci_high", "rho", "p_value"],
-        "selection": [*by, "n_breakpoints", "bic", "selected"],
+        "selection": [*by, "n_breakpoints", "bic", "selected", "davies_p"],
         "fits": [*by, "x", "y_hat"],
     }
     tables = {k: pd.DataFrame(v, columns=cols[k]) for k, v in out.items()}
     y_label = f"log10({y})" if transform_y == "log10" else y
     x_label = f"log10({x})" if transform_x == "log10" else x
     method = (f"segmented regression of {y_label} on {x_label} (cluster means), breakpoints by BIC "
-              f"(max {max_breakpoints}), {'cluster' if cluster else 'row'} bootstrap "
+              f"(max {max_breakpoints}), Davies' test of no breakpoint (10 evaluation points), "
+              f"{'cluster' if cluster else 'row'} bootstrap "
               f"percentile ({n_boot})")
     return RegimeResult(n_boot=n_boot, confidence=confidence, method=method, **tables)
+
+
+def davies_test(x: np.ndarray, y: np.ndarray, *, k: int = 10,
+                alternative: str = "two-sided") -> tuple[float, float]:
+    """Davies' test of "no change in slope" in ``y = b0 + b1 x + b2 (x - psi)_+ + e``.
+
+    For `k` breakpoints psi equally spaced between the 10th and 90th percentiles of `x`, the
+    Wald statistic ``s(psi) = b2 / se(b2)`` of the ordinary least-squares fit is computed;
+    with ``M = max |s|`` (two-sided) and the total variation ``V = sum |s(psi_j+1) - s(psi_j)|``
+    the p-value is Davies' (1987) upper bound ``2 (Phi(-M) + V exp(-M^2/2) / sqrt(8 pi))``
+    (one-sided: without the factor 2 and with ``M = max s`` or ``-min s``), as in R's
+    ``segmented::davies.test`` (Muggeo 2003). The bound is conservative.
+
+    Parameters
+    ----------
+    x, y : 1-D arrays of equal length (at least 6 points).
+    k : number of evaluation points (>= 2).
+    alternative : ``"two-sided"``, ``"greater"`` (slope increases) or ``"less"``.
+
+    Returns
+    -------
+    (statistic, p_value) : M and the p-value bound (capped at 1).
+
+    References
+    ----------
+    Davies, R. B. (1987). Hypothesis testing when a nuisance parameter is present only under
+    the alternative. Biometrika 74, 33-43. Muggeo, V. M. R. (2003). Stat. Med. 22, 3055-3071.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.uniform(0, 1, 80)
+    >>> y = x + 3 * np.maximum(x - 0.5, 0) + rng.normal(0, 0.1, 80)
+    >>> bool(davies_test(x, y)[1] < 0.001)
+    True
+    """
+    check_choice("alternative", alternative, ("two-sided", "greater", "less"))
+    k = check_int("k", k, minimum=2)
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.ndim != 1 or len(x) < 6:
+        raise InputError("`x` and `y` must be 1-D arrays of equal length >= 6")
+    psis = np.linspace(np.quantile(x, 0.1), np.quantile(x, 0.9), k)
+    n = len(x)
+    stat = np.full(k, np.nan)
+    for j, psi in enumerate(psis):
+        design = np.column_stack([np.ones(n), x, np.maximum(x - psi, 0.0)])
+        beta, _, rank, _ = np.linalg.lstsq(design, y, rcond=None)
+        if rank < 3:
+            continue
+        resid = y - design @ beta
+        sigma2 = resid @ resid / (n - 3)
+        cov = sigma2 * np.linalg.inv(design.T @ design)
+        stat[j] = beta[2] / np.sqrt(cov[2, 2]) if cov[2, 2] > 0 else np.nan
+    stat = stat[np.isfinite(stat)]
+    if len(stat) == 0:
+        return float("nan"), float("nan")
+    variation = float(np.sum(np.abs(np.diff(stat))))
+    if alternative == "two-sided":
+        m = float(np.max(np.abs(stat)))
+    elif alternative == "greater":
+        m = float(np.max(stat))
+    else:
+        m = float(-np.min(stat))
+    p = stats.norm.sf(m) + variation * np.exp(-m * m / 2) / np.sqrt(8 * np.pi)
+    if alternative == "two-sided":
+        p *= 2
+    return m, float(min(p, 1.0))
 
 
 def _design(xv: np.ndarray, bps: np.ndarray) -> np.ndarray:
@@ -265,7 +336,7 @@ def _segment_group(sub: pd.DataFrame, x: str, y: str, cluster: str | None, label
         degenerate(where, reason)
         out["segments"].append({**label, "regime": 0, "n": len(sub), "n_clusters": g})
         out["selection"].append({**label, "n_breakpoints": 0, "bic": np.nan,
-                                 "selected": True})
+                                 "selected": True, "davies_p": np.nan})
         return
     min_seg = max(5, int(np.ceil(0.15 * g)))
     w1 = np.ones(g)
@@ -278,9 +349,10 @@ def _segment_group(sub: pd.DataFrame, x: str, y: str, cluster: str | None, label
     bics = {k: g * np.log(max(f[0], 1e-300) / g) + (3 + 2 * k) * np.log(g)
             for k, f in fits.items()}
     k_sel = min(bics, key=bics.get)
+    davies_p = davies_test(xv, yv)[1] if g >= 2 * min_seg else np.nan
     for k in range(max_k + 1):
         out["selection"].append({**label, "n_breakpoints": k, "bic": bics.get(k, np.nan),
-                                 "selected": k == k_sel})
+                                 "selected": k == k_sel, "davies_p": davies_p})
     _, bps, beta = fits[k_sel]
     slopes = _slopes(beta)
 

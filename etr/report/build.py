@@ -248,6 +248,19 @@ def _regime_section(res: AnalysisResults) -> Section:
                             caption="Breakpoints (KL) with bootstrap CIs.",
                             labels={"training_config": "configuration",
                                     "breakpoint_index": "breakpoint"}, name="breakpoints"))
+    sel = _stack(res, "regimes", "selection")
+    if not sel.empty and {"selected", "davies_p"} <= set(sel.columns):
+        sel = sel[sel["selected"].astype(bool)].copy()
+        sel["definition"] = sel["definition"].map(_def_label)
+        if "training_config" in sel:
+            sel["training_config"] = sel["training_config"].map(_cfg_label)
+        tables.append(Table(_cols(sel, ["definition", "training_config", "n_breakpoints",
+                                        "bic", "davies_p"]),
+                            caption="Selected number of breakpoints (BIC) and Davies' test of "
+                                    "'no change in slope' (p-value upper bound).",
+                            labels={"training_config": "configuration",
+                                    "n_breakpoints": "breakpoints (BIC)",
+                                    "davies_p": "Davies p"}, name="regime_selection"))
     return Section("Regimes", "Does the relationship change with expressibility? Piecewise-linear "
                    "fits of trainability on log10 KL, with breakpoints and their CIs (tables "
                    "give them in KL).", charts=charts,
