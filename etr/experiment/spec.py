@@ -319,6 +319,7 @@ def _table(key: str, value: Any) -> Mapping[str, Any]:
 
 
 def _run_settings_cls() -> type:
+    # imported on use: `etr simulate --print-spec` and spec validation need no simulation stack
     from etr.hybrid.run import RunSettings
 
     return RunSettings

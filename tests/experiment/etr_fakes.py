@@ -8,29 +8,8 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
 
 import numpy as np
-
-from etr.contract import TRAINABILITY_DEFINITIONS
-
-
-@dataclass(frozen=True, slots=True)
-class FakeRunSettings:
-    task: str = "synthetic"
-    n_train: int = 200
-    n_test: int = 200
-    n_init: int = 16
-    steps: int = 100
-    learning_rate: float = 0.05
-    batch_size: int | None = None
-    definitions: tuple[str, ...] = TRAINABILITY_DEFINITIONS
-    ed_data_size: int = 1000
-    ed_weight_samples: int = 16
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.steps, int) or self.steps < 1:
-            raise ValueError(f"`steps` must be >= 1, got {self.steps!r}")
 
 
 def _sleep() -> None:
