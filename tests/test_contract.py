@@ -29,7 +29,9 @@ def test_valid_frame_gets_contract_dtypes_and_inf_becomes_nan():
 
 
 def test_missing_columns_are_named():
-    with pytest.raises(InputError, match=r"missing required column.*expressibility_kl"):
+    with pytest.raises(InputError, match=r"missing required column.*layers"):
+        validate_dataset(_frame().drop(columns=["layers"]))
+    with pytest.raises(InputError, match=r"no expressibility column.*expressibility_fp"):
         validate_dataset(_frame().drop(columns=["expressibility_kl"]))
 
 

@@ -41,7 +41,7 @@ VERDICT_RULE: str = (
     "verdict has 'no clear direction'. Expressibility near the KL floor: the plug-in KL is "
     "biased upward by a constant for a fixed protocol (Miller-Madow), which leaves ranks "
     "unchanged, so the verdict uses expressibility_kl as measured; circuits whose "
-    "bias-corrected expressibility interval reaches 0 (expressibility_ci_low <= 0) cannot be "
+    "bias-corrected expressibility interval reaches 0 (expressibility_kl_ci_low <= 0) cannot be "
     "ordered against each other, so estimate_robust repeats the correlation with those "
     "circuits tied at 0 (and the corrected value elsewhere) and robust says whether the "
     "verdict is unchanged. slope is the mixed-model slope of the trainability column (log10 "
@@ -127,7 +127,7 @@ def tradeoff_summary(
         breakpoints, see `segment_regimes`), ``verdict`` ("none", "weak", "moderate",
         "strong"), ``direction``, ``sentence`` (plain English), ``method``, then
         ``estimate_robust`` and ``robust`` (see `VERDICT_RULE`; NaN / NA without the
-        ``expressibility_kl_corrected`` and ``expressibility_ci_low`` columns).
+        ``expressibility_kl_corrected`` and ``expressibility_kl_ci_low`` columns).
 
     Raises
     ------
@@ -157,7 +157,8 @@ def tradeoff_summary(
     check_choice("transform_x", transform_x, TRANSFORMS)
     n_boot = check_int("n_boot", n_boot, minimum=10)
     confidence = check_float("confidence", confidence, low=0.5, high=0.999999)
-    present = [d for d in definitions if d in data.columns]
+    present = [d for d in definitions if d in data.columns
+               and pd.to_numeric(data[d], errors="coerce").notna().any()]
     if not present:
         raise InputError(
             "`data` has none of the trainability column(s) " + ", ".join(definitions)
@@ -212,10 +213,10 @@ def tradeoff_summary(
 def _robust_x(frame: pd.DataFrame, x: str) -> np.ndarray | None:
     """Bias-corrected KL with circuits whose interval reaches 0 tied at 0 (None if unknown)."""
     if x != "expressibility_kl" or not {"expressibility_kl_corrected",
-                                        "expressibility_ci_low"} <= set(frame.columns):
+                                        "expressibility_kl_ci_low"} <= set(frame.columns):
         return None
     corrected = pd.to_numeric(frame["expressibility_kl_corrected"], errors="coerce")
-    low = pd.to_numeric(frame["expressibility_ci_low"], errors="coerce")
+    low = pd.to_numeric(frame["expressibility_kl_ci_low"], errors="coerce")
     if corrected.isna().all():
         return None
     return np.where(low.to_numpy(dtype=float) <= 0, 0.0, corrected.to_numpy(dtype=float))

@@ -15,7 +15,7 @@ import pandas as pd
 
 from etr._rng import SeedLike, as_generator
 from etr._validation import check_float, check_int
-from etr.contract import COLUMNS, TRAINING_CONFIGS, coerce_dtypes
+from etr.contract import COLUMNS, PQC_CONFIGS, TRAINING_CONFIGS, coerce_dtypes
 from etr.errors import InputError
 
 __all__ = ["KL_BIAS", "synthetic_dataset"]
@@ -36,7 +36,7 @@ def synthetic_dataset(
     *,
     n_architectures: int = 60,
     n_seeds: int = 3,
-    configs: Sequence[str] = TRAINING_CONFIGS,
+    configs: Sequence[str] = PQC_CONFIGS,
     slopes: Mapping[str, float] | None = None,
     breakpoint: float | None = None,
     intercept_sd: float = 0.3,
@@ -86,7 +86,7 @@ def synthetic_dataset(
         expressibility (a null definition). Expressibility columns: ``expressibility_kl`` =
         ``x`` + `KL_BIAS` + N(0, 0.003) (the plug-in estimate, biased upward),
         ``expressibility_kl_corrected`` = ``expressibility_kl - KL_BIAS`` and a 95% interval
-        ``expressibility_ci_low/high`` around the corrected value. ``df.attrs["truth"]`` records
+        ``expressibility_kl_ci_low/high`` around the corrected value. ``df.attrs["truth"]`` records
         the generating values (JSON-serialisable): ``slopes`` (config -> slope of
         log10(grad_var) on ``x``), ``definition_slopes`` (definition -> config -> log10 slope,
         ``None`` where the relationship is monotone but not log-linear), ``breakpoint``,
@@ -144,8 +144,8 @@ def synthetic_dataset(
     kl = np.clip(arch["x"] + KL_BIAS + rng.normal(0.0, _KL_SE, n_architectures), 1e-4, None)
     arch["expressibility_kl"] = kl
     arch["expressibility_kl_corrected"] = np.clip(kl - KL_BIAS, 0.0, None)
-    arch["expressibility_ci_low"] = np.clip(kl - KL_BIAS - 1.96 * _KL_SE, 0.0, None)
-    arch["expressibility_ci_high"] = kl - KL_BIAS + 1.96 * _KL_SE
+    arch["expressibility_kl_ci_low"] = np.clip(kl - KL_BIAS - 1.96 * _KL_SE, 0.0, None)
+    arch["expressibility_kl_ci_high"] = kl - KL_BIAS + 1.96 * _KL_SE
     arch["entangling_capability"] = np.clip(
         0.8 * (1 - np.exp(-0.5 * arch["layers"])) + rng.normal(0, 0.03, n_architectures), 0, 1
     )
@@ -177,7 +177,7 @@ def synthetic_dataset(
         _hash([a, c, int(s)]) for a, c, s in
         zip(runs["architecture_id"], runs["training_config"], runs["seed"], strict=True)
     ]
-    out = coerce_dtypes(runs[list(COLUMNS)].reset_index(drop=True))
+    out = coerce_dtypes(runs.reindex(columns=list(COLUMNS)).reset_index(drop=True))
 
     def_slopes = {
         "grad_var": dict(slope_map),

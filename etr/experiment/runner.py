@@ -38,8 +38,8 @@ from etr.hybrid.architecture import Architecture
 __all__ = ["ExperimentResult", "circuit_metrics", "run_experiment"]
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
-_CIRCUIT_COLUMNS = ("expressibility_kl", "expressibility_kl_corrected", "expressibility_ci_low",
-                    "expressibility_ci_high", "entangling_capability")
+_CIRCUIT_COLUMNS = ("expressibility_kl", "expressibility_kl_corrected", "expressibility_kl_ci_low",
+                    "expressibility_kl_ci_high", "entangling_capability")
 _ADDRESS_RE = re.compile(r"^(tcp|tls)://[^\s:/]+:\d{1,5}$")
 
 
@@ -94,8 +94,8 @@ def circuit_metrics(arch: Architecture, metrics: MetricSpec, seed: int) -> dict[
     return {
         "expressibility_kl": float(expr.kl),
         "expressibility_kl_corrected": float(expr.kl_corrected),
-        "expressibility_ci_low": float(expr.ci_low),
-        "expressibility_ci_high": float(expr.ci_high),
+        "expressibility_kl_ci_low": float(expr.ci_low),
+        "expressibility_kl_ci_high": float(expr.ci_high),
         "entangling_capability": float(ec),
     }
 

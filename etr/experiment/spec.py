@@ -51,7 +51,7 @@ import tomli_w
 
 from etr._validation import check_choice, check_int
 from etr.circuits import ENCODINGS, ENTANGLERS, ROTATIONS, SIM_CIRCUITS, TOPOLOGIES
-from etr.contract import TRAINABILITY_DEFINITIONS, TRAINING_CONFIGS
+from etr.contract import PQC_CONFIGS, TRAINABILITY_DEFINITIONS, TRAINING_CONFIGS
 from etr.errors import InputError, SpecError
 
 __all__ = [
@@ -363,7 +363,7 @@ class Spec:
 
     root_seed: int = 2026
     seeds: tuple[int, ...] = (0, 1, 2)
-    configs: tuple[str, ...] = TRAINING_CONFIGS
+    configs: tuple[str, ...] = PQC_CONFIGS
     definitions: tuple[str, ...] = TRAINABILITY_DEFINITIONS
     grid: GridSpec = field(default_factory=GridSpec)
     metrics: MetricSpec = field(default_factory=MetricSpec)

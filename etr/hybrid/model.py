@@ -37,7 +37,7 @@ import numpy as np
 from etr._rng import SeedLike, as_generator
 from etr._validation import check_choice, check_float, check_int
 from etr.circuits import encoded_circuit, encoding_width
-from etr.contract import TRAINING_CONFIGS
+from etr.contract import PQC_CONFIGS
 from etr.errors import InputError
 from etr.hybrid.architecture import Architecture
 from etr.hybrid.classical import DenseNet, build_network
@@ -88,7 +88,7 @@ class HybridModel:
         *,
         readout_scale: float = PURE_PQC_READOUT_SCALE,
     ) -> None:
-        check_choice("training_config", training_config, TRAINING_CONFIGS)
+        check_choice("training_config", training_config, PQC_CONFIGS)
         if not isinstance(arch, Architecture):
             raise InputError(f"`arch` must be an Architecture, got {type(arch).__name__}")
         self.training_config = training_config

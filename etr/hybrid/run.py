@@ -21,7 +21,7 @@ import numpy as np
 from etr._rng import SeedLike, as_generator
 from etr._validation import check_choice, check_float, check_int
 from etr.circuits import encoding_width
-from etr.contract import COLUMNS, TRAINABILITY_DEFINITIONS, TRAINING_CONFIGS
+from etr.contract import COLUMNS, PQC_CONFIGS, TRAINABILITY_DEFINITIONS
 from etr.errors import InputError
 from etr.hybrid.architecture import Architecture
 from etr.hybrid.model import PURE_PQC_READOUT_SCALE, HybridModel
@@ -156,7 +156,7 @@ def evaluate_run(
     >>> rec["n_quantum_params"], rec["n_classical_params"], rec["training_config"]
     (4, 0, 'pure_pqc')
     """
-    check_choice("training_config", training_config, TRAINING_CONFIGS)
+    check_choice("training_config", training_config, PQC_CONFIGS)
     if not isinstance(arch, Architecture):
         raise InputError(f"`arch` must be an Architecture, got {type(arch).__name__}")
     seed = check_int("seed", seed, minimum=0)

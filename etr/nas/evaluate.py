@@ -152,5 +152,5 @@ def simulate_architecture(arch: Architecture, training_config: str, seed: int,
     pqc_seed = run_seed(root, arch.pqc_id)  # shared by every model around the same PQC
     kl, kl_c, low, high = _expressibility(arch, n_pairs, bins, pqc_seed)
     record.update(expressibility_kl=kl, expressibility_kl_corrected=kl_c,
-                  expressibility_ci_low=low, expressibility_ci_high=high)
+                  expressibility_kl_ci_low=low, expressibility_kl_ci_high=high)
     return record

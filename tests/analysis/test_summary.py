@@ -97,15 +97,15 @@ def test_robustness_to_the_kl_floor(df):
     noise = pd.Series(rng.uniform(0, 0.004, len(archs)), index=archs)
     floor.loc[at, "expressibility_kl_corrected"] = floor.loc[at, "architecture_id"].map(noise)
     floor.loc[at, "expressibility_kl"] = floor.loc[at, "expressibility_kl_corrected"] + 0.0074
-    floor.loc[at, "expressibility_ci_low"] = 0.0
+    floor.loc[at, "expressibility_kl_ci_low"] = 0.0
     s = tradeoff_summary(floor, definitions=["grad_var"], n_boot=300, seed=2)
     assert s["estimate_robust"].notna().all() and s["robust"].notna().all()
-    tied = floor["expressibility_kl_corrected"].where(floor["expressibility_ci_low"] > 0, 0.0)
+    tied = floor["expressibility_kl_corrected"].where(floor["expressibility_kl_ci_low"] > 0, 0.0)
     pure = floor["training_config"] == "pure_pqc"
     expect = rank_correlation(floor[pure].assign(t=tied[pure]), x="t", y="grad_var",
                               n_boot=10, seed=0)["estimate"].iloc[0]
     assert s.loc[0, "estimate_robust"] == pytest.approx(expect)
-    no_cols = tradeoff_summary(df.drop(columns=["expressibility_ci_low"]),
+    no_cols = tradeoff_summary(df.drop(columns=["expressibility_kl_ci_low"]),
                                definitions=["grad_var"], n_boot=100, seed=2)
     assert no_cols["estimate_robust"].isna().all() and no_cols["robust"].isna().all()
 

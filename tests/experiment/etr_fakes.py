@@ -37,5 +37,5 @@ def fake_metrics(arch, metrics, seed):
     rng = np.random.default_rng(seed)
     kl = float(rng.random()) / arch.layers
     return {"expressibility_kl": kl, "expressibility_kl_corrected": kl - 0.01,
-            "expressibility_ci_low": kl - 0.1, "expressibility_ci_high": kl + 0.1,
+            "expressibility_kl_ci_low": kl - 0.1, "expressibility_kl_ci_high": kl + 0.1,
             "entangling_capability": float(rng.random())}
