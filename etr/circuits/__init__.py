@@ -4,6 +4,7 @@ data encodings."""
 from __future__ import annotations
 
 from etr.circuits.ansatz import Ansatz, Gate
+from etr.circuits.canonical import canonical_gates, circuit_id
 from etr.circuits.encoding import ENCODINGS, encoded_circuit, encoding_circuit, encoding_width
 from etr.circuits.families import ENTANGLERS, ROTATIONS, hardware_efficient
 from etr.circuits.gates import GATES
@@ -23,6 +24,8 @@ __all__ = [
     "TOPOLOGIES",
     "Ansatz",
     "Gate",
+    "canonical_gates",
+    "circuit_id",
     "encoded_circuit",
     "encoding_circuit",
     "encoding_width",

@@ -5,8 +5,16 @@ Seeds
 A cell's run seed derives from ``(root_seed, architecture_id, replicate)`` with
 `numpy.random.SeedSequence`, *not* from the training configuration: the `hybrid_quantum_only`
 and `hybrid_full` cells of one architecture and replicate start from the same initialisations
-(a paired design). Circuit-level metrics (expressibility, entangling capability) derive their
-seed from ``(root_seed, pqc_id, replicate)`` and are computed once per PQC and replicate.
+(a paired design). Circuit-level metrics (expressibility, entangling capability, theory) are
+properties of the distinct circuit: they are computed once per `pqc_id`, seeded from
+``(root_seed, pqc_id)``, and shared by every architecture and replicate built on that circuit.
+
+Distinct circuits
+-----------------
+Ids come from content (`etr.circuits.circuit_id`): factor combinations that build the same model
+(at 2 qubits the linear, ring, full and star topologies) share one `architecture_id`, and the grid
+keeps the first of them in grid order (its factor labels are the ones recorded), so no circuit is
+counted twice.
 """
 
 from __future__ import annotations
@@ -56,11 +64,10 @@ def _hash(obj: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class CircuitUnit:
-    """Circuit-level metrics of one PQC and replicate (shared by all its cells)."""
+    """Circuit-level metrics of one distinct PQC (shared by all its cells and replicates)."""
 
     key: str
     arch: Architecture
-    replicate: int
     seed: int
 
 
@@ -109,14 +116,8 @@ def _settings_key(spec: Spec) -> dict[str, Any]:
             "definitions": d["definitions"]}
 
 
-def circuit_key(spec: Spec, arch: Architecture, replicate: int) -> str:
-    """Id of the circuit-level metric unit of `arch`'s PQC and `replicate`."""
-    return _circuit_key(spec.root_seed, dataclasses.asdict(spec.metrics), arch.pqc_id, replicate)
-
-
-def _circuit_key(root_seed: int, metrics: dict[str, Any], pqc_id: str, replicate: int) -> str:
-    return _hash({"pqc": pqc_id, "replicate": replicate, "root_seed": root_seed,
-                  "metrics": metrics})
+def _circuit_key(root_seed: int, metrics: dict[str, Any], pqc_id: str) -> str:
+    return _hash({"pqc": pqc_id, "root_seed": root_seed, "metrics": metrics})
 
 
 def expand_grid(spec: Spec) -> list[Cell]:
@@ -145,9 +146,9 @@ def expand_grid(spec: Spec) -> list[Cell]:
     for arch in _architectures(spec):
         for config in spec.configs:
             used = arch.without_classical() if config == "pure_pqc" else arch
-            used_dict, used_id, pqc_id = used.to_dict(), used.architecture_id, used.pqc_id
+            used_id, pqc_id = used.architecture_id, used.pqc_id
             for rep in spec.seeds:
-                cid = _hash({"arch": used_dict, "config": config, "replicate": rep,
+                cid = _hash({"architecture_id": used_id, "config": config, "replicate": rep,
                              **settings})
                 if cid in seen:
                     continue
@@ -155,18 +156,19 @@ def expand_grid(spec: Spec) -> list[Cell]:
                 cells.append(Cell(
                     cell_id=cid, arch=used, training_config=config, replicate=rep,
                     seed=derive_seed(spec.root_seed, used_id, rep),
-                    circuit_key=_circuit_key(spec.root_seed, metrics, pqc_id, rep),
+                    circuit_key=_circuit_key(spec.root_seed, metrics, pqc_id),
                 ))
     return cells
 
 
 def circuit_units(spec: Spec, cells: list[Cell]) -> list[CircuitUnit]:
-    """The distinct circuit-level metric units the `cells` need, in first-use order."""
+    """The distinct circuit-level metric units the `cells` need (one per `pqc_id`), in first-use
+    order."""
     units: dict[str, CircuitUnit] = {}
     for c in cells:
         if c.circuit_key not in units:
             units[c.circuit_key] = CircuitUnit(
-                key=c.circuit_key, arch=c.arch, replicate=c.replicate,
-                seed=derive_seed(spec.root_seed, c.arch.pqc_id, c.replicate, domain=_CIRCUIT),
+                key=c.circuit_key, arch=c.arch,
+                seed=derive_seed(spec.root_seed, c.arch.pqc_id, 0, domain=_CIRCUIT),
             )
     return list(units.values())

@@ -1,7 +1,8 @@
 """The resumable parallel runner behind `etr simulate`.
 
-Phases: (1) circuit-level metrics, once per (PQC, replicate); (2) the cells (architecture x
-training configuration x replicate); (3) the join, in canonical grid order, written atomically.
+Phases: (1) circuit-level metrics, once per distinct circuit (`pqc_id`); (2) the cells
+(architecture x training configuration x replicate); (3) the join, in canonical grid order,
+written atomically.
 Phases 1 and 2 run on local processes, in-process (``workers=1``) or on a Dask cluster, and every
 finished unit is journaled at once (see `etr.experiment.journal`). Nothing in the numbers depends
 on the worker count, the scheduler or the completion order.

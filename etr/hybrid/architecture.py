@@ -7,6 +7,7 @@ of it (a run is architecture x configuration x seed).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -127,16 +128,19 @@ class Architecture:
 
     @property
     def architecture_id(self) -> str:
-        """Stable 12-hex-digit id: hash of every factor's canonical JSON."""
-        return _hash(self.to_dict())
+        """Stable 12-hex-digit id of the model's content, nested in `pqc_id`.
+
+        A hash of `pqc_id`, the content id of the encoded model circuit (encoding, re-uploading,
+        layer blocks) and the classical parts: factor combinations that build the same model
+        (e.g. the linear, ring and full topologies at 2 qubits) share it.
+        """
+        return _ids(self)[1]
 
     @property
     def pqc_id(self) -> str:
-        """Id of the quantum part only (circuit-level metrics are shared across classical parts)."""
-        d = self.to_dict()
-        for key in ("classical_pre", "classical_post", "encoding", "reupload"):
-            d.pop(key)
-        return _hash(d)
+        """Content id of the trainable PQC (`etr.circuits.circuit_id` of `ansatz()`): equal
+        circuits share it, whatever factors built them; the unit of the circuit-level metrics."""
+        return _ids(self)[0]
 
     def without_classical(self) -> Architecture:
         """The same PQC with no classical parts (what a `pure_pqc` run uses)."""
@@ -172,6 +176,19 @@ class Architecture:
         if self.reupload:
             q += "+reupload"
         return f"{self.classical_pre} | {q} | {self.classical_post}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _ids(arch: Architecture) -> tuple[str, str]:
+    """(pqc_id, architecture_id) of `arch` (cached: building the circuits is the cost)."""
+    from etr.circuits import circuit_id, encoded_circuit
+
+    pqc = circuit_id(arch.ansatz())
+    blocks = [arch.layer_block() for _ in range(arch.layers)]
+    model, _ = encoded_circuit(blocks, arch.encoding, reupload=arch.reupload)
+    return pqc, _hash({"pqc_id": pqc, "model": circuit_id(model),
+                       "classical_pre": arch.classical_pre,
+                       "classical_post": arch.classical_post})
 
 
 def _hash(d: dict) -> str:

@@ -59,11 +59,33 @@ def test_circuit_units_shared_across_encodings_and_classical_parts():
                                   'classical_post = ["4-tanh", "8-tanh"]\nencoding = ["ry", "rx"]'))
     cells = expand_grid(spec)
     units = circuit_units(spec, cells)
-    assert len(units) == 3 * 2  # PQCs x replicates
-    keys = {(c.arch.pqc_id, c.replicate): c.circuit_key for c in cells}
+    assert len(units) == 3  # one per distinct PQC, whatever the replicate
+    keys = {c.arch.pqc_id: c.circuit_key for c in cells}
     assert len(set(keys.values())) == len(units)
     for c in cells:
-        assert c.circuit_key == keys[(c.arch.pqc_id, c.replicate)]
+        assert c.circuit_key == keys[c.arch.pqc_id]
+
+
+def test_equal_circuits_are_one_architecture():
+    """At 2 qubits linear, ring, full and star build one circuit: one architecture, one unit."""
+    spec = load_spec("""seeds = 2
+[grid]
+classical_post = ["4-tanh"]
+[grid.hea]
+n_qubits = [2, 3]
+layers = 1
+topology = ["linear", "ring", "full", "star"]""")
+    cells = expand_grid(spec)
+    units = circuit_units(spec, cells)
+    two = [c for c in cells if c.arch.n_qubits == 2]
+    assert {c.arch.topology for c in two} == {"linear"}  # the first in grid order is kept
+    assert len(two) == 3 * 2  # configurations x replicates, once
+    # at 3 qubits the pairs differ: linear (0,1),(1,2); star (0,1),(0,2); ring = full (all three
+    # pairs, CZ gates commute) -> ring and full are one circuit
+    three = {c.arch.topology for c in cells if c.arch.n_qubits == 3}
+    assert three == {"linear", "ring", "star"}
+    assert len(units) == 1 + 3
+    assert len({c.cell_id for c in cells}) == len(cells)
 
 
 def test_cell_ids_change_with_settings_that_change_numbers():
