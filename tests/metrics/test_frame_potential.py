@@ -138,8 +138,12 @@ def test_product_path_equals_simulated_states(ansatz: Ansatz, product: bool) -> 
 
 
 # ------------------------------------------------------------------------------ known truths
-@pytest.mark.parametrize(("n", "t"), [(2, 2), (4, 2), (6, 2), (3, 3), (5, 3)])
-def test_haar_states_give_ratio_one(n: int, t: int) -> None:
+@pytest.mark.parametrize(("n", "t", "upper"), [
+    # upper: mean + 5 SD of SE / exact SE over 60 samples (truncating zeta_1 at 0 skews the SE
+    # upward, most at small widths where the kernel has few eigenvalues)
+    (2, 2, 2.0), (4, 2, 1.3), (6, 2, 1.15), (3, 3, 1.35), (5, 3, 1.2),
+])
+def test_haar_states_give_ratio_one(n: int, t: int, upper: float) -> None:
     psi = haar_states(n, 1500, np.random.default_rng(100 + n))
     r = frame_potential_from_states(psi, t=t)
     assert r.haar == pytest.approx(haar_moment(n, t), rel=1e-14)
@@ -147,8 +151,7 @@ def test_haar_states_give_ratio_one(n: int, t: int) -> None:
     # the SE against the exact one: zeta_1 = 0 under Haar, zeta_2 = E F^(2t) - (E F^t)^2
     m = r.n_states
     exact = math.sqrt(2 * (haar_moment(n, 2 * t) - haar_moment(n, t) ** 2) / (m * (m - 1)))
-    assert r.se == pytest.approx(exact, rel=0.35 if n <= 3 else 0.2)
-    assert r.se >= 0.8 * exact  # the truncated estimate does not fall below the degenerate term
+    assert 0.95 * exact <= r.se <= upper * exact  # never below the degenerate term
 
 
 @pytest.mark.parametrize(("t", "truth"), [(1, 1 / 2), (2, 11 / 32), (3, 17 / 64)])
@@ -306,22 +309,54 @@ def test_ten_qubit_ry_product_against_closed_form_and_default_precision() -> Non
 
 
 @pytest.mark.slow
+def test_ten_qubit_ry_rz_product_against_closed_form_and_default_precision() -> None:
+    # Per qubit RZ(a) RY(b)|0>, F = (1 + x) / 2 with x as in the one-qubit test above.
+    # Conditional mean given the first state: E[F^2 | b] = (1 + E[x^2 | b]) / 4 with
+    # E[x^2 | b] = cos^2 b / 2 + sin^2 b / 4, i.e. g(b) = (5 + cos^2 b) / 16: E g = 11/32,
+    # E g^2 = (25 + 10/2 + 3/8) / 256 = 243/2048. Second moment: E x^4 = (3/8)^2 +
+    # 6 (1/8)^2 (1/2) + (3/8)^2 (3/8) = 123/512 (E cos^2 b sin^2 b = 1/8), so
+    # E F^4 = (1 + 6 (3/8) + 123/512) / 16 = 1787/8192. For 10 independent qubits:
+    # theta = (11/32)^10, zeta_1 = (243/2048)^10 - theta^2, zeta_2 = (1787/8192)^10 - theta^2;
+    # 1 % relative SE needs M >= 3993, the most of the paper preset.
+    a = hardware_efficient(10, 1, rotations="RY+RZ", topology="none")
+    m = fp.DEFAULT_N_STATES
+    theta = (11 / 32) ** 10
+    zeta1, zeta2 = (243 / 2048) ** 10 - theta**2, (1787 / 8192) ** 10 - theta**2
+    exact_se = math.sqrt((4 * (m - 2) * zeta1 + 2 * zeta2) / (m * (m - 1)))
+    assert exact_se / theta <= 0.01
+    r = frame_potential(a, seed=7)
+    assert abs(r.estimate - theta) < 4 * exact_se
+    assert r.se == pytest.approx(exact_se, rel=0.3)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("ansatz", [
-    hardware_efficient(10, 1, rotations="RY+RZ", topology="none"),
     hardware_efficient(10, 2, rotations="RY", topology="full"),
-    hardware_efficient(10, 2, rotations="RY", topology="none"),
+    hardware_efficient(10, 2, rotations="RY", topology="ring"),
+    hardware_efficient(10, 2, rotations="RY", topology="linear"),
 ])
 def test_default_states_reach_one_percent_on_worst_paper_circuits(ansatz: Ansatz) -> None:
-    """The worst circuits of `benchmarks/frame_potential_precision.py` (RY product above)."""
+    """Next-worst circuits of `benchmarks/frame_potential_precision.py` (after the products)."""
     r = frame_potential(ansatz, seed=7)
     assert r.se / r.estimate <= 0.01
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("entangler", ["CNOT", "CZ"])
-def test_deep_ring_heas_measured(entangler: str) -> None:
-    """Deep RY+RZ ring HEAs at 6 qubits: both reach ratio 1 within 0.5 % (measured, not assumed:
-    CZ between RY+RZ layers does not keep the ensemble away from a 2-design)."""
-    a = hardware_efficient(6, 40, rotations="RY+RZ", topology="ring", entangler=entangler)
-    r = frame_potential(a, n_states=4000, seed=1)
-    assert r.ratio_ci_low < 1.005 and r.ratio_ci_high > 0.995
+def test_deep_ring_heas_measured() -> None:
+    """Deep RY+RZ ring HEAs, measured rather than assumed (L = 40, 4000 states).
+
+    With CNOT the ensemble reaches a 2-design (ratio 1). With CZ the generators {Y_q, Z_q} and
+    their CZ-ring conjugates Y_q Z_(q-1) Z_(q+1) close under commutators to 36, 120, 528, 2016
+    Pauli strings at 3, 4, 5, 6 qubits, short of su(2**n) (63, 255, 1023, 4095): the circuit is
+    not universal. Yet the measured ratio is 1 within 0.2 % at 3, 5, 6 and 8 qubits (L = 40 and
+    120); only at 4 qubits does F_2 stay resolvably above Haar (1.0065 at L = 40 and 120).
+    """
+    def ratio(n: int, entangler: str) -> FramePotentialResult:
+        a = hardware_efficient(n, 40, rotations="RY+RZ", topology="ring", entangler=entangler)
+        return frame_potential(a, n_states=4000, seed=40)
+
+    cz4, cnot4 = ratio(4, "CZ"), ratio(4, "CNOT")
+    assert cz4.ratio_ci_low > 1.003
+    assert cnot4.ratio_ci_low < 1.0 < cnot4.ratio_ci_high or abs(cnot4.ratio - 1) < 0.002
+    for r in (ratio(6, "CZ"), ratio(6, "CNOT")):
+        assert r.ratio_ci_low < 1.003 and r.ratio_ci_high > 0.997
