@@ -1,4 +1,5 @@
-"""Circuit metrics: expressibility, entangling capability, gradient variance and trainability."""
+"""Circuit metrics: expressibility (frame potentials; Sim et al. KL and its width-scaled variant),
+entangling capability, gradient variance and trainability."""
 
 from __future__ import annotations
 

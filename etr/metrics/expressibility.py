@@ -324,19 +324,20 @@ def expressibility(
     occupied bins), and m depends on the width: for Haar states and 5000 pairs the plug-in value
     is 0.0073, 0.0037, 0.0012, 0.0003 and 0.00001 at 2, 4, 6, 8 and 10 qubits (m = 70, 31, 10,
     3, 1), so very expressive circuits plateau at a floor that falls with width. ``kl_corrected``
-    removes that term (Haar: within +-0.001 of 0 at every width). The width-scaled
+    removes that term (Haar: its mean is within 0.001 of 0 at every width). The width-scaled
     ``kl_scaled`` has the same floor (B - 1) / (2 n_pairs) = 0.0019 at every width (20 bins,
     5000 pairs) and ``kl_scaled_corrected`` about 0.
 
     Precision. For Haar-like ensembles 2 n_pairs KL is about chi-square with m - 1 degrees of
     freedom: SD ~ sqrt(2 (m - 1)) / (2 n_pairs), i.e. 0.0011 at 2 qubits and 5000 pairs falling
-    to 0.0001 at 10 (the scaled KL: 0.0006 at every width). Away from Haar the SD is about
-    sqrt(Var_P[ln(p / q)] / n_pairs); the basic bootstrap interval (`ci_low`, `ci_high`) covers
-    both cases. Resolution: from 8 qubits on the first of the 75 bins holds >= 97 % of the Haar
-    mass, so the 75-bin KL only sees the tail F > 1/75 there.
+    below 0.0001 at 10 (the scaled KL: 0.0006 at every width). Away from Haar the SD is about
+    sqrt(Var_P[ln(p / q)] / n_pairs); the basic bootstrap interval (`ci_low`, `ci_high`)
+    resamples the pairs to estimate it. Resolution: from 8 qubits on the first of the 75 bins
+    holds >= 97 % of the Haar mass, so the 75-bin KL only sees the tail F > 1/75 there.
 
     An idle circuit (every F = 1) gives (N - 1) ln(bins): 4.3175 for one qubit, 64.76 for four;
-    its scaled KL is -ln of the Haar mass of the last scaled bin, about ln(scaled_bins). Some
+    its scaled KL is -ln of the Haar mass of the last scaled bin (3.11 at 4 qubits, -> ln 20 =
+    3.00 as N grows; the bin of s = 2 at one qubit). Some
     tools evaluate the Haar density at bin centres instead of exact masses; values then differ
     slightly.
 

@@ -252,8 +252,8 @@ def frame_potential_from_states(states: np.ndarray, *, t: int = 2,
     Raises
     ------
     etr.errors.InputError
-        `states` not a finite ``(M, 2**n)`` array with M >= 2, `t` < 1, `confidence` outside
-        (0, 1).
+        `states` not a finite ``(M, 2**n)`` array of normalised rows with M >= 2, `t` < 1,
+        `confidence` outside (0, 1).
 
     Notes
     -----
@@ -284,6 +284,10 @@ def frame_potential_from_states(states: np.ndarray, *, t: int = 2,
         raise InputError(f"`states` must hold at least 2 states, got {m}")
     if dim < 2 or dim & (dim - 1) or not np.all(np.isfinite(psi)):
         raise InputError(f"`states` must be finite with 2**n columns, got shape {psi.shape}")
+    norms = np.linalg.norm(psi, axis=1)
+    if not np.allclose(norms, 1.0, rtol=0.0, atol=1e-8):
+        worst = float(np.max(np.abs(norms - 1.0)))
+        raise InputError(f"`states` must hold normalised rows; a norm is off by {worst:.3g}")
     return _result(pair_sums(*split_states(psi), t), n_qubits=dim.bit_length() - 1, t=t,
                    confidence=confidence, seed=None)
 
