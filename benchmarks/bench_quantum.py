@@ -6,7 +6,10 @@ Workloads (the ones the experiments run most):
   hardware_efficient(8, 4, RY+RZ, CZ ring) (2000 pairs = 4000 states);
 * gradient variance of the McClean et al. 2018 ansatz (RY(pi/4) layer, then 10 layers of RY on
   every qubit and a CZ chain) at 8 and 10 qubits: all-parameter gradients of <Z0> at 200 random
-  parameter vectors.
+  parameter vectors;
+* the frame potential F_2 (all M (M - 1) / 2 pairs of M states) of hardware_efficient(n, 4,
+  RY+RZ, CZ ring) at 8 and 10 qubits for M = 3000 and the default M, beside the Sim et al. KL of
+  the same number of states (M / 2 pairs), with the time split into simulation and Gram sums.
 
 Columns: QuTiP (`QubitCircuit` built and `run` per parameter vector, warmed up, extrapolated from a
 subset; gradients by the parameter-shift rule), etr (fast batched path; adjoint gradients),
@@ -18,17 +21,21 @@ PennyLane default.qubit with parameter broadcasting (backprop for gradients) and
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from etr.circuits import Ansatz, hardware_efficient, sim_circuit
-from etr.metrics import expressibility, gradient_variance
-from etr.quantum import compile_ansatz, parse_observable, qutip_statevector
+from etr.metrics import expressibility, frame_potential, gradient_variance
+from etr.metrics.frame_potential import DEFAULT_N_STATES
+from etr.quantum import compile_ansatz, parse_observable, qutip_statevector, statevectors
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 N_SAMPLES_GV = 200
+FP_STATES = (3000, DEFAULT_N_STATES)
 
 
 def mcclean_ansatz(n_qubits: int, layers: int = 10) -> Ansatz:
@@ -167,7 +174,17 @@ def _ratio(t: float | None, ref: float) -> str:
     return "    n/a" if t is None else f"{t / ref:7.1f}x"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """All workloads on one core (BLAS limited to one thread); ``fp`` runs only the frame
+    potential rows."""
+    args = sys.argv[1:] if argv is None else argv
+    with threadpool_limits(1):
+        if "fp" not in args:
+            simulation_rows()
+        frame_potential_rows()
+
+
+def simulation_rows() -> None:
     qml = _pennylane()
     print("== quantum simulation: etr fast path vs QuTiP vs PennyLane (seconds, one core) ==")
     print(f"PennyLane: {'available ' + qml.__version__ if qml else 'not installed (.[bench])'}")
@@ -215,6 +232,47 @@ def main() -> None:
         c = compile_ansatz_summary(label)
         print(f"{label:34s} {t / (amps * n_gates) * 1e9:6.2f} ns per amplitude per gate "
               f"({n_gates} gates{c})")
+
+
+def best_wall_cpu(fn: Callable[[], object], repeats: int = 3) -> tuple[float, float]:
+    """Best wall-clock and best process-CPU seconds of `fn` (CPU time is what one core spends;
+    on a shared machine wall time is larger)."""
+    fn()
+    wall = cpu = np.inf
+    for _ in range(repeats):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        wall = min(wall, time.perf_counter() - w0)
+        cpu = min(cpu, time.process_time() - c0)
+    return float(wall), float(cpu)
+
+
+def frame_potential_rows() -> None:
+    """Frame potential (all pairs) vs Sim KL at equal numbers of states, 8 and 10 qubits."""
+    print("\n== frame potential F_2 (all pairs of M states) vs Sim KL (M/2 pairs), one core ==")
+    print(f"{'workload':26s} {'M':>5s} {'FP wall':>8s} {'FP CPU':>7s} {'sim CPU':>7s} "
+          f"{'KL wall':>8s} {'KL CPU':>7s} {'FP ns/amp':>9s} {'Gram ns/pair-amp':>16s} "
+          f"{'rel SE':>7s}")
+    for n in (8, 10):
+        ansatz = hardware_efficient(n, 4, rotations="RY+RZ", topology="ring", entangler="CZ")
+        for m in FP_STATES:
+            res = frame_potential(ansatz, n_states=m, seed=0)
+            w_fp, c_fp = best_wall_cpu(lambda a=ansatz, m=m: frame_potential(a, n_states=m,
+                                                                               seed=0))
+            params = np.random.default_rng(0).uniform(0, 2 * np.pi, (m, ansatz.n_params))
+            _, c_sim = best_wall_cpu(lambda a=ansatz, p=params: statevectors(a, p))
+            w_kl, c_kl = best_wall_cpu(lambda a=ansatz, m=m: expressibility(a, n_pairs=m // 2,
+                                                                             seed=0))
+            amps = m * 2**n
+            pair_amps = m * (m - 1) / 2 * 2**n
+            label = f"hea {n}q L4 RY+RZ CZ ring"
+            print(f"{label:26s} {m:5d} {w_fp:8.3f} {c_fp:7.3f} {c_sim:7.3f} {w_kl:8.3f} "
+                  f"{c_kl:7.3f} {c_fp / amps * 1e9:9.1f} {(c_fp - c_sim) / pair_amps * 1e9:16.4f} "
+                  f"{res.se / res.estimate:7.4f}", flush=True)
+    print("seconds, best of 3. FP ns/amp: FP CPU time per amplitude of the M simulated states; "
+          "Gram ns/pair-amp:\n(FP - simulation) CPU time per pair and amplitude (3 real dgemm "
+          "products for complex states).\nsim = simulation alone. KL = Sim et al. KL from the "
+          "same number of states (M/2 pairs, 75 bins, no bootstrap).")
 
 
 def compile_ansatz_summary(label: str) -> str:

@@ -1,4 +1,5 @@
-"""Circuit metrics: expressibility, entangling capability, gradient variance and trainability."""
+"""Circuit metrics: expressibility (frame potentials; Sim et al. KL and its width-scaled variant),
+entangling capability, gradient variance and trainability."""
 
 from __future__ import annotations
 
@@ -10,15 +11,25 @@ from etr.metrics.expressibility import (
     expressibility_from_fidelities,
     haar_bin_masses,
 )
+from etr.metrics.frame_potential import (
+    FramePotentialResult,
+    frame_potential,
+    frame_potential_from_states,
+    haar_frame_potential,
+)
 from etr.metrics.gradient_variance import GradientVarianceResult, gradient_variance
 
 __all__ = [
     "ExpressibilityResult",
+    "FramePotentialResult",
     "GradientVarianceResult",
     "entangling_capability",
     "expressibility",
     "expressibility_from_fidelities",
+    "frame_potential",
+    "frame_potential_from_states",
     "gradient_variance",
     "haar_bin_masses",
+    "haar_frame_potential",
     "meyer_wallach",
 ]

@@ -20,6 +20,7 @@ from etr.metrics import (
     expressibility_from_fidelities,
     haar_bin_masses,
 )
+from etr.metrics.expressibility import haar_scaled_masses, scaled_bin_edges
 
 REFERENCE = json.loads(
     (Path(__file__).parents[1] / "reference" / "haar_reference.json").read_text())
@@ -106,6 +107,8 @@ def test_details_result_and_frame() -> None:
     frame = r.to_frame()
     assert isinstance(frame, pd.DataFrame) and len(frame) == 1
     assert list(frame.columns[:5]) == ["n", "estimate", "estimate_corrected", "ci_low", "ci_high"]
+    assert r.scaled_bins == 20 and r.kl_scaled_corrected < r.kl_scaled
+    assert frame.loc[0, "estimate_scaled"] == r.kl_scaled
     with pytest.raises(AttributeError):
         r.kl = 0.0  # frozen
 
@@ -126,7 +129,7 @@ def test_sim_et_al_ordering_four_qubits_one_layer() -> None:
 
 @pytest.mark.parametrize(("kwargs", "name"), [
     ({"bins": 1}, "bins"), ({"n_pairs": 1}, "n_pairs"), ({"n_boot": -1}, "n_boot"),
-    ({"bins": 2.5}, "bins"),
+    ({"bins": 2.5}, "bins"), ({"scaled_bins": 1}, "scaled_bins"),
 ])
 def test_bad_inputs_name_argument(kwargs: dict, name: str) -> None:
     with pytest.raises(InputError, match=f"`{name}`"):
@@ -138,3 +141,95 @@ def test_bad_fidelities() -> None:
         expressibility_from_fidelities(np.ones((2, 2)), 1)
     with pytest.raises(InputError, match="`n_pairs`"):
         expressibility_from_fidelities(np.ones(1), 1)
+
+
+# ------------------------------------------------------------------- width-scaled KL of N F
+def test_scaled_haar_masses_match_the_beta_law() -> None:
+    from scipy.stats import beta
+
+    for n in (1, 2, 3, 6, 10, 14):
+        dim = 2**n
+        lower = scaled_bin_edges(20)
+        upper = np.append(lower[1:], dim)
+        cdf = beta(1, dim - 1).cdf  # Haar: F ~ Beta(1, N - 1), s = N F
+        want = cdf(np.minimum(upper, dim) / dim) - cdf(np.minimum(lower, dim) / dim)
+        got = np.exp(haar_scaled_masses(n, 20))
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-15)
+        assert got.sum() == pytest.approx(1.0)
+        if n >= 2:
+            assert got.min() >= 0.0158  # every bin is populated under Haar at every width
+    np.testing.assert_allclose(np.exp(haar_scaled_masses(24, 20)), 1 / 20, rtol=1e-5)  # Exp(1)
+
+
+def test_first_of_75_bins_swallows_the_haar_law_as_width_grows() -> None:
+    # mass of [0, 1/75] = 1 - (74/75)^(N-1), the numbers the docstring quotes
+    first = {n: float(np.exp(haar_bin_masses(n, 75))[0]) for n in (4, 6, 8, 10)}
+    for n, want in first.items():
+        assert want == pytest.approx(1 - (74 / 75) ** (2**n - 1), rel=1e-12)
+    assert [round(first[n], 2) for n in (4, 6, 8)] == [0.18, 0.57, 0.97]
+    assert 1 - first[10] == pytest.approx(1.1e-6, rel=0.05)
+
+
+def test_idle_circuit_scaled_kl_closed_form() -> None:
+    # every F = 1, s = N = 16 lies in the open last bin [ln 20, N]: KL = -ln((1 - ln20/N)^(N-1))
+    r = expressibility(Ansatz(4, ()), n_pairs=200, seed=0, details=True, n_boot=0)
+    assert r.kl_scaled == pytest.approx(-15 * np.log1p(-np.log(20) / 16), rel=1e-12)
+    assert r.kl_scaled_corrected == r.kl_scaled  # one occupied bin: no correction
+
+
+def haar_replicates(n_qubits: int, n_pairs: int, reps: int, seed: int) -> list:
+    """Results for fidelities drawn from their exact Haar law, Beta(1, N - 1)."""
+    rng = np.random.default_rng(seed)
+    return [expressibility_from_fidelities(rng.beta(1, 2**n_qubits - 1, size=n_pairs), n_qubits,
+                                           details=True, n_boot=0) for _ in range(reps)]
+
+
+def test_scaled_kl_does_not_drift_with_width_but_the_75_bin_kl_does() -> None:
+    n_pairs, reps = 5000, 40
+    floor = 19 / (2 * n_pairs)  # Miller-Madow: 20 bins, every one occupied
+    sd_mean = np.sqrt(2 * 19) / (2 * n_pairs) / np.sqrt(reps)  # chi-square(19) / (2 M), averaged
+    kl, scaled, corrected = {}, {}, {}
+    for n in (2, 4, 6, 8, 10):
+        res = haar_replicates(n, n_pairs, reps, seed=n)
+        kl[n] = np.mean([r.kl for r in res])
+        scaled[n] = np.mean([r.kl_scaled for r in res])
+        corrected[n] = np.mean([r.kl_scaled_corrected for r in res])
+        assert abs(scaled[n] - floor) < 4 * sd_mean, (n, scaled[n])
+        assert abs(corrected[n]) < 4 * sd_mean, (n, corrected[n])
+    # the 75-bin plug-in floor falls with width (occupied bins: ~70 at 2 qubits, 1 at 10)
+    assert kl[2] > kl[4] > kl[6] > kl[8] > kl[10]
+    assert kl[2] > 0.006 and kl[10] < 0.0003
+    assert max(scaled.values()) - min(scaled.values()) < 6 * sd_mean
+
+
+def test_corrected_scaled_kl_can_be_negative_so_the_registry_has_no_log_scale() -> None:
+    from etr.contract import METRICS
+
+    values = [r.kl_scaled_corrected for r in haar_replicates(6, 5000, 20, seed=1)]
+    assert min(values) < 0
+    assert METRICS["expressibility_kl_scaled"].log_scale is False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n_qubits", [2, 4, 6, 8, 10])
+def test_haar_states_scaled_kl_is_zero_at_every_width(n_qubits: int) -> None:
+    rng = np.random.default_rng(40 + n_qubits)
+    n_pairs, dim = 5000, 2**n_qubits
+    fid = np.empty(n_pairs)
+    for start in range(0, n_pairs, 500):  # Haar states: normalised complex Gaussian vectors
+        z = rng.normal(size=(2, 500, dim)) + 1j * rng.normal(size=(2, 500, dim))
+        z /= np.linalg.norm(z, axis=2, keepdims=True)
+        fid[start:start + 500] = np.abs(np.einsum("bi,bi->b", z[0].conj(), z[1])) ** 2
+    r = expressibility_from_fidelities(fid, n_qubits, details=True, n_boot=0)
+    sd = np.sqrt(2 * 19) / (2 * n_pairs)
+    assert abs(r.kl_scaled_corrected) < 4 * sd
+    assert abs(r.kl_scaled - 19 / (2 * n_pairs)) < 4 * sd
+
+
+def test_doctests_run() -> None:
+    import doctest
+    import importlib
+
+    mod = importlib.import_module("etr.metrics.expressibility")
+    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
