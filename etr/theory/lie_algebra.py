@@ -23,6 +23,8 @@ n = 11); the default ``max_dim`` = 4^11 - 1 admits su(2^11), about 200 MB in all
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -41,6 +43,8 @@ __all__ = ["LIE_METHODS", "MAX_DIM", "LieAlgebraResult", "lie_algebra"]
 
 #: default cap on dim g: su(2^11) fits, larger closures stop with a reason.
 MAX_DIM = 4**11 - 1
+#: the largest `max_dim` accepted: 2^27 strings take about 3 GB.
+MAX_DIM_LIMIT = 1 << 27
 LIE_METHODS: tuple[str, ...] = ("auto", "pauli", "general")
 _CLIFFORD_FIXED = frozenset({"H", "X", "Y", "Z", "S", "CZ", "CNOT", "SWAP"})
 
@@ -112,7 +116,39 @@ def _none(reason: str, heis: HeisenbergCircuit | None = None) -> Computed:
     return Computed(heis, "none", f"not computed: {reason}", None)
 
 
-@lru_cache(maxsize=16)
+#: strings kept by the closure cache (about 20 bytes each: ~80 MB)
+_CACHE_BUDGET = 1 << 22
+_PAULI_CACHE: OrderedDict[tuple, PauliAlgebra] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def _pauli_cached(gens: tuple[int, ...], n: int, max_dim: int) -> PauliAlgebra:
+    """Closure of a set of generator strings, cached (least recently used first out, within
+    `_CACHE_BUDGET` strings). The algebra depends on the set of strings only, and many circuits
+    share it: every hardware-efficient circuit with L >= 2 of one width, rotation set and
+    topology has the generators of its first two layers (CZ layers are commuting involutions)."""
+    key = (gens, n, max_dim)
+    with _CACHE_LOCK:
+        if key in _PAULI_CACHE:
+            _PAULI_CACHE.move_to_end(key)
+            return _PAULI_CACHE[key]
+    alg = pauli_algebra(list(gens), n, max_dim)
+    with _CACHE_LOCK:
+        _PAULI_CACHE[key] = alg
+        while len(_PAULI_CACHE) > 1 and sum(a.dim for a in _PAULI_CACHE.values()) > \
+                _CACHE_BUDGET:
+            _PAULI_CACHE.popitem(last=False)
+    return alg
+
+
+def clear_caches() -> None:
+    """Forget cached algebras (for timing from scratch and to free memory)."""
+    with _CACHE_LOCK:
+        _PAULI_CACHE.clear()
+    compute.cache_clear()
+
+
+@lru_cache(maxsize=4)
 def compute(ansatz: Ansatz, max_dim: int, method: str) -> Computed:
     """Heisenberg picture, closure and structure of `ansatz` (cached per circuit)."""
     n = ansatz.n_qubits
@@ -131,7 +167,8 @@ def compute(ansatz: Ansatz, max_dim: int, method: str) -> Computed:
         if n > MAX_PAULI_QUBITS:
             return _none(f"the Pauli closure is limited to {MAX_PAULI_QUBITS} qubits; the "
                          f"circuit has {n}", heis)
-        alg = pauli_algebra([next(iter(g)) for g in heis.generators], n, max_dim)
+        gens = tuple(sorted({next(iter(g)) for g in heis.generators}))
+        alg = _pauli_cached(gens, n, max_dim)
         if not alg.complete:
             return _none(f"dim g exceeds max_dim = {max_dim}", heis)
         return Computed(heis, "pauli", "", alg)
@@ -146,8 +183,9 @@ def compute(ansatz: Ansatz, max_dim: int, method: str) -> Computed:
 
 
 def check_lie_args(max_dim: object, method: object) -> int:
+    """Validate the shared arguments of `lie_algebra` and `predicted_variance`."""
     check_choice("method", method, LIE_METHODS)
-    return check_int("max_dim", max_dim, minimum=1)
+    return check_int("max_dim", max_dim, minimum=1, maximum=MAX_DIM_LIMIT)
 
 
 def lie_algebra(ansatz: Ansatz, *, basis: bool = False, max_dim: int = MAX_DIM,
@@ -160,7 +198,7 @@ def lie_algebra(ansatz: Ansatz, *, basis: bool = False, max_dim: int = MAX_DIM,
         gates before it (Heisenberg picture).
     basis : also return a basis of g (labels or coefficient rows; can be large).
     max_dim : stop and report "not computed" once more than this many basis elements are found
-        (default 4^11 - 1, so su(2^11) fits; memory about 50 bytes per element).
+        (default 4^11 - 1, so su(2^11) fits; about 20 bytes per string, at most 2^27).
     method : ``"auto"`` (Pauli closure when every generator is one string, else the general
         closure), ``"pauli"`` or ``"general"`` (forced; the general route is limited to
         `GENERAL_MAX_QUBITS` = 5 qubits).
@@ -174,7 +212,7 @@ def lie_algebra(ansatz: Ansatz, *, basis: bool = False, max_dim: int = MAX_DIM,
     Raises
     ------
     etr.errors.InputError
-        `ansatz` is not an `Ansatz`, `max_dim` < 1, unknown `method`.
+        `ansatz` is not an `Ansatz`, `max_dim` outside 1..2^27, unknown `method`.
 
     Notes
     -----

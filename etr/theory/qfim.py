@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from etr._rng import SeedLike, as_generator
 from etr._validation import check_float, check_int
@@ -100,7 +101,9 @@ def qfim(ansatz: Ansatz, params: np.ndarray) -> np.ndarray:
 
 def _rank(psi: np.ndarray, jac: np.ndarray, tol: float) -> int:
     a = jac - psi[:, None] * (psi.conj() @ jac)[None, :]
-    s = np.linalg.svd(np.vstack([a.real, a.imag]), compute_uv=False)
+    # one BLAS thread: as fast for these shapes, and threads thrash on a shared machine
+    with threadpool_limits(limits=1, user_api="blas"):
+        s = np.linalg.svd(np.vstack([a.real, a.imag]), compute_uv=False)
     if s.size == 0 or s[0] == 0:
         return 0
     return int(np.sum(s > tol * s[0]))

@@ -71,12 +71,15 @@ def test_ry_rz_cz_ring_conserves_a_real_or_quaternionic_structure(n: int) -> Non
     odd Pauli weight, and A = (prod_q Y_q) K (K complex conjugation) maps every string P to
     (-1)^weight(P) P, so A iH A^-1 = iH on all of g: g lies in the odd-weight algebra, so(2^n) for
     even n (A^2 = +1) and sp(2^(n-1)) for odd n (A^2 = -1). The linear chain has weight-2 end
-    generators (Y_0 Z_1) and is su(2^n)."""
+    generators (Y_0 Z_1) and is su(2^n); with full connectivity Y_q carries n - 1 Z's, so the full
+    topology is sp(2^(n-1)) for odd n and su(2^n) for even n."""
     ring = lie_algebra(hardware_efficient(n, 3, topology="ring", rotations="RY+RZ"), basis=True)
     expected = 2 ** (n - 1) * (2**n - 1) if n % 2 == 0 else 2 ** (n - 1) * (2**n + 1)
     assert ring.dim == expected and ring.components == (expected,) and not ring.is_universal
     assert all(sum(c != "I" for c in label) % 2 == 1 for label in ring.basis)
     assert lie_algebra(hardware_efficient(n, 3, topology="linear", rotations="RY+RZ")).is_universal
+    full = lie_algebra(hardware_efficient(n, 3, topology="full", rotations="RY+RZ"))
+    assert full.is_universal if n % 2 == 0 else full.dim == 2 ** (n - 1) * (2**n + 1)
 
 
 @pytest.mark.parametrize("n", [2, 3, 4, 5])
@@ -195,8 +198,14 @@ def test_forced_pauli_route_on_sums_gives_a_reason() -> None:
     assert r.dim is None and "Pauli sums" in r.reason
 
 
+def test_pauli_route_width_limit() -> None:
+    r = lie_algebra(Ansatz.from_gates(32, [("RX", 0), ("CZ", 0, 31), ("RY", 31)]))
+    assert r.dim is None and r.reason.startswith("not computed:") and "31 qubits" in r.reason
+
+
 @pytest.mark.parametrize(("kwargs", "name"), [
-    ({"max_dim": 0}, "max_dim"), ({"max_dim": 2.5}, "max_dim"), ({"method": "dense"}, "method"),
+    ({"max_dim": 0}, "max_dim"), ({"max_dim": 2.5}, "max_dim"), ({"max_dim": 2**40}, "max_dim"),
+    ({"method": "dense"}, "method"),
 ])
 def test_bad_input(kwargs: dict, name: str) -> None:
     with pytest.raises(InputError, match=f"`{name}`"):
