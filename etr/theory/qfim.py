@@ -121,6 +121,7 @@ class QfimRankResult:
     n_samples : number of random parameter vectors.
     tol : relative threshold on the singular values of [Re A; Im A] (eigenvalues of F: tol^2).
     seed : the integer seed, or None.
+    method : how it was computed.
     """
 
     rank: int
@@ -129,6 +130,7 @@ class QfimRankResult:
     n_samples: int
     tol: float
     seed: int | None
+    method: str = "max over samples of rank [Re A; Im A], A = (I - |psi><psi|) J, shift-rule J"
 
     def to_frame(self) -> pd.DataFrame:
         """One row per sample: ``sample, rank, n_params``."""

@@ -194,6 +194,7 @@ class LossVarianceResult:
     mean : sample mean of <O>.
     n_samples : number of parameter vectors N.
     seed : the integer seed, or None.
+    method : how it was computed.
     """
 
     value: float
@@ -201,6 +202,7 @@ class LossVarianceResult:
     mean: float
     n_samples: int
     seed: int | None
+    method: str = "sample variance (ddof=1) over theta uniform on [0, 2 pi)^P, from |0...0>"
 
     def to_frame(self) -> pd.DataFrame:
         """One row: ``estimate, se, mean, n, seed``."""

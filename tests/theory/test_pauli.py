@@ -136,3 +136,13 @@ def test_clifford_flag_and_pauli_generators() -> None:
     assert label_from_key(next(iter(quarter.generators[0])), 1) == "Z"
     controlled = heisenberg_picture(Ansatz.from_gates(2, [("CRX", 0, 1)]))
     assert controlled.generators[0] == {key_from_label("IX"): 0.5, key_from_label("ZX"): -0.5}
+
+
+@pytest.mark.parametrize("name", ["RX", "RZ", "CRX", "CRY", "CRZ"])
+def test_clifford_precheck_agrees_with_the_frame(name: str) -> None:
+    from etr.theory.lie_algebra import _clifford_gate
+
+    for angle in (np.pi / 2, np.pi, 3 * np.pi / 2, 2 * np.pi, 0.3):
+        gate = (name, 0, 1, angle) if name.startswith("C") else (name, 0, angle)
+        a = Ansatz.from_gates(2, [gate])
+        assert _clifford_gate(a.gates[0]) == heisenberg_picture(a).clifford, (name, angle)
