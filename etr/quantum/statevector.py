@@ -15,7 +15,7 @@ from etr._validation import check_int
 from etr.circuits.ansatz import Ansatz
 from etr.quantum import _kernels as K
 from etr.quantum._params import check_params
-from etr.quantum.compile import U1, Compiled, Diag, Perm, compile_ansatz
+from etr.quantum.compile import U1, Compiled, Diag, Perm, compile_ansatz, stride
 from etr.quantum.observables import Observable, parse_observable
 
 __all__ = ["default_chunk_size", "expectations", "statevectors"]
@@ -42,10 +42,6 @@ def u1_matrix(op: U1, theta: np.ndarray) -> np.ndarray:
     return K.build_u1(theta, codes, slots, consts)
 
 
-def _stride(qubit: int, n: int) -> int:
-    return 1 << (n - 1 - qubit)
-
-
 def apply_op(op: object, state: np.ndarray, theta: np.ndarray, n: int, *,
              inverse: bool = False) -> None:
     """Apply a fused operation (or its inverse) to `state` in place."""
@@ -56,9 +52,9 @@ def apply_op(op: object, state: np.ndarray, theta: np.ndarray, n: int, *,
         if state.dtype != np.complex128:
             mat = np.ascontiguousarray(mat.real)
         if op.control is None:
-            K.u1_apply(state, _stride(op.qubit, n), mat)
+            K.u1_apply(state, stride(op.qubit, n), mat)
         else:
-            K.cu1_apply(state, _stride(op.control, n), _stride(op.qubit, n), mat)
+            K.cu1_apply(state, stride(op.control, n), stride(op.qubit, n), mat)
     elif isinstance(op, Diag):
         if op.phase is not None:
             K.diag_apply(state, np.conj(op.phase) if inverse else op.phase)
@@ -66,15 +62,15 @@ def apply_op(op: object, state: np.ndarray, theta: np.ndarray, n: int, *,
         for control, target, slot in op.params:
             e = np.exp(sign * 0.5j * theta[:, slot])
             if control is None:
-                K.phase1_apply(state, _stride(target, n), e)
+                K.phase1_apply(state, stride(target, n), e)
             else:
-                K.cphase1_apply(state, _stride(control, n), _stride(target, n), e)
+                K.cphase1_apply(state, stride(control, n), stride(target, n), e)
     elif isinstance(op, Perm):
         a, b = op.pair
         if op.name == "CNOT":
-            K.cnot_apply(state, _stride(a, n), _stride(b, n))
+            K.cnot_apply(state, stride(a, n), stride(b, n))
         else:
-            K.swap_apply(state, _stride(a, n), _stride(b, n))
+            K.swap_apply(state, stride(a, n), stride(b, n))
     else:  # pragma: no cover - exhaustive
         raise TypeError(f"unknown operation {op!r}")
 
