@@ -23,6 +23,7 @@ from etr._validation import check_choice
 from etr.circuits.ansatz import Ansatz, Gate
 from etr.errors import InputError
 from etr.quantum import _kernels as K
+from etr.quantum import _kernels_split as KS
 from etr.quantum._params import check_params
 from etr.quantum.compile import (
     U1,
@@ -37,7 +38,9 @@ from etr.quantum.statevector import (
     apply_op,
     as_observables,
     chunks,
-    forward,
+    expectation_values,
+    join,
+    simulate,
     u1_matrix,
 )
 
@@ -58,11 +61,18 @@ def _u1_grads(op: U1, lam: np.ndarray, phi: np.ndarray, theta: np.ndarray, n: in
               grads: np.ndarray, unapply: bool) -> bool:
     """Add the derivatives of the factors of `op`; un-apply it too if fused. True if done."""
     fused = op.control is None
+    split = phi.ndim == 3
     if fused:
-        udag = np.conj(np.swapaxes(u1_matrix(op, theta), 1, 2))
-        if phi.dtype != np.complex128:
-            udag = udag.real
-        r = K.u1_reduce(lam, phi, stride(op.qubit, n), np.ascontiguousarray(udag), unapply)
+        udag = np.ascontiguousarray(np.conj(np.swapaxes(u1_matrix(op, theta), 1, 2)))
+        if split:
+            r = KS.u1_reduce(lam[0], lam[1], phi[0], phi[1], stride(op.qubit, n), udag,
+                             unapply)
+        else:
+            r = K.u1_reduce(lam, phi, stride(op.qubit, n), np.ascontiguousarray(udag.real),
+                            unapply)
+    elif split:
+        r = KS.cu1_reduce(lam[0], lam[1], phi[0], phi[1], stride(op.control, n),
+                          stride(op.qubit, n))
     else:
         r = K.cu1_reduce(lam, phi, stride(op.control, n), stride(op.qubit, n))
     codes, slots, consts = op.factor_arrays()
@@ -72,26 +82,34 @@ def _u1_grads(op: U1, lam: np.ndarray, phi: np.ndarray, theta: np.ndarray, n: in
 
 
 def _diag_grads(op: Diag, lam: np.ndarray, phi: np.ndarray, n: int, grads: np.ndarray) -> None:
-    w = np.conj(lam) * phi
+    # Im(conj(lam) phi); a parametric phase gate makes the circuit complex, so phi is split
+    w = lam[0] * phi[1] - lam[1] * phi[0]
     for control, target, slot in op.params:
         z = 1.0 - 2.0 * bit_vector(target, n)
         if control is not None:
             z = z * bit_vector(control, n)
-        grads[:, slot] += (w @ z).imag
+        grads[:, slot] += w @ z
 
 
 def _adjoint_lambda(phi: np.ndarray, observables: list[Observable],
                     weights: np.ndarray) -> np.ndarray:
-    """|lambda> = sum_m weights[b, m] O_m |phi_b>; diagonal Pauli strings in one pass."""
+    """|lambda> = sum_m weights[b, m] O_m |phi_b> in the layout of `phi`; diagonal Pauli strings
+    in one pass."""
     diag = [m for m, o in enumerate(observables) if o.kind == "pauli" and o.perm is None]
     if diag:
         coef = np.stack([observables[m].coef.real for m in diag])  # (M_diag, 2**n)
         lam = phi * (weights[:, diag] @ coef)
     else:
         lam = np.zeros_like(phi)
-    for m, o in enumerate(observables):
-        if m not in diag:
-            lam += weights[:, m, None] * o.apply(phi)
+    rest = [m for m in range(len(observables)) if m not in diag]
+    if rest:
+        psi = join(phi)
+        other = sum(weights[:, m, None] * observables[m].apply(psi) for m in rest)
+        if lam.ndim == 3:
+            lam[0] += other.real
+            lam[1] += other.imag
+        else:
+            lam += other.real  # real state, real observables
     return lam
 
 
@@ -104,11 +122,8 @@ def _adjoint_chunk(compiled: Compiled, theta: np.ndarray, observables: list[Obse
     caller derives from them.
     """
     n = compiled.n_qubits
-    complex_state = not all(o.is_real for o in observables)
-    phi = forward(compiled, theta, complex_state=complex_state)
-    values = np.empty((theta.shape[0], len(observables)))
-    for m, o in enumerate(observables):
-        values[:, m] = o.expectation(phi)
+    phi = simulate(compiled, theta, split=not all(o.is_real for o in observables))
+    values = expectation_values(phi, observables)
     lam = _adjoint_lambda(phi, observables, cotangent(values))
     grads = np.zeros_like(theta)
     ops = compiled.all_ops
