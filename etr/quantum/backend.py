@@ -33,7 +33,7 @@ from etr.circuits.ansatz import Ansatz
 from etr.errors import InputError
 from etr.quantum._params import check_params
 from etr.quantum.compile import compile_ansatz
-from etr.quantum.gradients import Cotangent, expectation_vjp
+from etr.quantum.gradients import Cotangent, ShiftRule, expectation_vjp, shifted_expectations
 from etr.quantum.statevector import chunks, expectations, forward
 
 __all__ = ["STATEVECTOR", "Backend", "StatevectorBackend", "as_backend"]
@@ -109,6 +109,13 @@ class StatevectorBackend:
                         chunk_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """`etr.quantum.expectation_vjp` (all parameters; `wrt` is ignored)."""
         return expectation_vjp(ansatz, params, observables, cotangent, chunk_size=chunk_size)
+
+    def shifted_expectations(self, rule: ShiftRule, params: np.ndarray, observables: object, *,
+                             chunk_size: int | None = None) -> np.ndarray:
+        """Exact values ``(B, T, M)`` of the shifted circuits of `rule` (optional method: a
+        finite-shot backend uses it when its exact backend offers it; see
+        `etr.quantum.gradients.shifted_expectations`)."""
+        return shifted_expectations(rule, params, observables, chunk_size=chunk_size)
 
 
 #: the default backend.

@@ -38,8 +38,10 @@ from etr.quantum.statevector import (
     apply_op,
     as_observables,
     chunks,
+    default_chunk_size,
     expectation_values,
     join,
+    product_state,
     simulate,
     u1_matrix,
 )
@@ -52,6 +54,7 @@ __all__ = [
     "jacobian",
     "parameter_shift_gradient",
     "shift_rule",
+    "shifted_expectations",
 ]
 
 BACKENDS: tuple[str, ...] = ("fast", "qutip")
@@ -362,6 +365,80 @@ def shift_rule(ansatz: Ansatz, wrt: np.ndarray | None = None) -> ShiftRule:
             coef.append(c)
     return ShiftRule(free, np.asarray(slots, dtype=np.int64), np.asarray(gate, dtype=np.int64),
                      np.asarray(shift), np.asarray(coef), ansatz.n_params)
+
+
+def _op_slots(op: object) -> list[int]:
+    if isinstance(op, U1):
+        return [f[2] for f in op.factors if f[0] == "rot"]
+    if isinstance(op, Diag):
+        return [slot for _, _, slot in op.params]
+    return []
+
+
+def _branch(rule: ShiftRule, base: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    """Rows (row, term) of the unshared parameters `base` with the shifts of `terms`."""
+    th = np.repeat(base, len(terms), axis=0)
+    tt = np.tile(terms, base.shape[0])
+    th[np.arange(th.shape[0]), rule.gate[tt]] += rule.shift[tt]
+    return th
+
+
+def shifted_expectations(rule: ShiftRule, params: np.ndarray, observables: object, *,
+                         chunk_size: int | None = None) -> np.ndarray:
+    """Exact <O_m> of every shifted circuit of `rule` at every row of `params`: ``(B, T, M)``.
+
+    The same numbers as ``expectations(rule.circuit, rule.shifted(params))`` (to rounding), for
+    about half the work: the shifted circuits of a row share the state before the shifted gate,
+    so the forward simulation branches at each fused operation holding shifted slots, and only
+    the rest of the circuit runs per term (the terms of the first layer, folded into the product
+    state, run whole).
+
+    Examples
+    --------
+    >>> from etr.circuits import Ansatz
+    >>> rule = shift_rule(Ansatz.from_gates(1, [("RY", 0), ("RX", 0)]))
+    >>> v = shifted_expectations(rule, [[0.3, 0.2]], ["Z"])
+    >>> np.allclose(v[0, :, 0], np.cos(0.3 + rule.shift * (rule.gate == 0))
+    ...             * np.cos(0.2 + rule.shift * (rule.gate == 1)))
+    True
+    """
+    obs = as_observables(observables, rule.circuit.n_qubits)
+    theta = np.atleast_2d(np.asarray(params, dtype=np.float64))
+    if theta.ndim != 2 or theta.shape[1] != rule.n_params:
+        raise InputError(f"`params` must have shape (B, {rule.n_params}), got {theta.shape}")
+    compiled = compile_ansatz(rule.circuit)
+    n = compiled.n_qubits
+    where = {slot: -1 for op in compiled.initial for slot in _op_slots(op)}
+    where.update({slot: k for k, op in enumerate(compiled.ops) for slot in _op_slots(op)})
+    groups: dict[int, np.ndarray] = {}
+    for t, g in enumerate(rule.gate.tolist()):
+        groups.setdefault(where[g], []).append(t)
+    groups = {k: np.asarray(v) for k, v in groups.items()}
+    widest = max((len(v) for k, v in groups.items() if k >= 0), default=1)
+    size = max(1, default_chunk_size(n) // widest) if chunk_size is None else chunk_size
+    out = np.empty((theta.shape[0], rule.n_terms, len(obs)))
+    split = not compiled.real
+    for rows in chunks(theta.shape[0], n, size):
+        base = theta[rows][:, rule.slots] if rule.slots.size else theta[rows][:, :0]
+        n_b = base.shape[0]
+        if -1 in groups:  # shifted slots of the product state: whole circuits, in chunks
+            terms = groups[-1]
+            th = _branch(rule, base, terms)
+            values = np.empty((th.shape[0], len(obs)))
+            for part in chunks(th.shape[0], n, None):
+                values[part] = expectation_values(simulate(compiled, th[part], split=split), obs)
+            out[rows, terms] = values.reshape(n_b, len(terms), -1)
+        state = product_state(compiled, base, split=split)
+        for k, op in enumerate(compiled.ops):
+            if k in groups:
+                terms = groups[k]
+                th = _branch(rule, base, terms)
+                sub = np.repeat(state, len(terms), axis=-2)
+                for later in compiled.ops[k:]:
+                    apply_op(later, sub, th, n)
+                out[rows, terms] = expectation_values(sub, obs).reshape(n_b, len(terms), -1)
+            apply_op(op, state, base, n)
+    return out
 
 
 def parameter_shift_gradient(ansatz: Ansatz, params: np.ndarray, observable: object, *,

@@ -11,10 +11,12 @@ across observables.
 
 Gradients are what a device can measure: parameter-shift evaluations (`etr.quantum.shift_rule`;
 two terms for RX/RY/RZ, four for the controlled rotations), each shifted circuit measured with S
-shots. A gradient w.r.t. a slot needs 2 (or 4) circuits per parametric gate on that slot, so a
-gradient of P parameters costs about 2P circuits per row, against one forward and one backward
-sweep for the exact adjoint method; a true derivative smaller than ~ 1/sqrt(S) is lost in the
-noise.
+shots. Their exact outcome probabilities come from the exact backend's ``shifted_expectations``
+when it has one (the statevector backend shares each row's state before the shifted gate between
+its shifted circuits, about half the simulation work), else from its ``expectations``. A
+gradient w.r.t. a slot needs 2 (or 4) circuits per parametric gate on that slot, so a gradient of
+P parameters costs about 2P circuits per row, against one forward and one backward sweep for the
+exact adjoint method; a true derivative smaller than ~ 1/sqrt(S) is lost in the noise.
 
 Randomness: a `ShotBackend` owns one `numpy.random.Generator` (its `seed`); draws happen in a fixed
 order (row-major over rows, shift terms and observables, forward values before shifted ones), so
@@ -159,11 +161,16 @@ class ShotBackend:
         grads = np.zeros_like(theta)
         if rule.n_terms == 0:
             return values, grads
+        shifted = getattr(self.base, "shifted_expectations", None)
         step = max(1, _SHIFT_ROWS // rule.n_terms)
         for start in range(0, n_b, step):
             rows = slice(start, min(start + step, n_b))
-            est = self.expectations(rule.circuit, rule.shifted(theta[rows]), obs,
-                                    chunk_size=chunk_size)
+            if shifted is not None:
+                exact = shifted(rule, theta[rows], obs, chunk_size=chunk_size)
+            else:
+                exact = self.base.expectations(rule.circuit, rule.shifted(theta[rows]), obs,
+                                               chunk_size=chunk_size)
+            est = sample_expectations(exact.reshape(-1, len(obs)), obs, self.shots, self.rng)
             est = est.reshape(-1, rule.n_terms, len(obs))
             grads[rows] = rule.combine(np.einsum("btm,bm->bt", est, weights[rows]))
         return values, grads

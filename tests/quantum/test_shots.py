@@ -160,3 +160,23 @@ def test_bad_input():
         next(iter(b.states(CIRCUIT, THETA)))
     with pytest.raises(InputError, match="`exact`"):
         ShotBackend(10, exact=b)
+
+
+def test_exact_backend_without_shared_prefixes_gives_the_same_draws():
+    """The fallback for exact backends without `shifted_expectations` (plain shifted circuits)
+    feeds the same probabilities to the same draws."""
+    from etr.quantum import STATEVECTOR
+
+    class Plain:
+        name = "plain"
+        exact = True
+        states = STATEVECTOR.states
+        expectations = STATEVECTOR.expectations
+        expectation_vjp = STATEVECTOR.expectation_vjp
+
+    p = np.random.default_rng(3).uniform(0, 2 * np.pi, size=(6, CIRCUIT.n_params))
+    w = np.random.default_rng(4).normal(size=(6, 3))
+    shared = ShotBackend(40, seed=9).expectation_vjp(CIRCUIT, p, OBS, w)
+    plain = ShotBackend(40, seed=9, exact=Plain()).expectation_vjp(CIRCUIT, p, OBS, w)
+    np.testing.assert_array_equal(shared[0], plain[0])
+    np.testing.assert_array_equal(shared[1], plain[1])
