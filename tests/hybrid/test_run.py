@@ -306,3 +306,21 @@ def test_pure_pqc_landscape_variance_equals_grad_var_in_distribution():
     assert np.all(gv != gl)  # independent draws
     # within a seed the landscape (4 x 16 draws) is the more precise estimate of the same thing
     assert np.var(gl / gv.mean()) < np.var(gv / gv.mean())
+
+
+def test_training_loss_trajectory_is_the_whole_training_set_loss():
+    task = load_task("synthetic", n_features=2, n_train=24, n_test=8, seed=3)
+    model = HybridModel(ARCH, "hybrid_full", 2)
+    p0 = model.init_params(2, seed=3)
+    full = train(model, p0, task.x_train, task.y_train, steps=4, learning_rate=0.1)
+    np.testing.assert_array_equal(full.train_loss[:4], full.batch_loss)
+    np.testing.assert_array_equal(full.train_loss[4], full.final_loss)
+    mb = train(model, p0, task.x_train, task.y_train, steps=4, batch_size=6, seed=0,
+               record_train_loss=True)
+    assert mb.train_loss.shape == (5, 2)
+    np.testing.assert_allclose(mb.train_loss[0], model.loss(p0, task.x_train, task.y_train))
+    np.testing.assert_array_equal(mb.train_loss[4], mb.final_loss)
+    assert not np.allclose(mb.train_loss[1:4], mb.batch_loss[1:])  # not the mini-batch losses
+    again = train(model, p0, task.x_train, task.y_train, steps=4, batch_size=6, seed=0)
+    assert again.train_loss is None  # not asked for: no extra forward passes
+    np.testing.assert_array_equal(again.final_params, mb.final_params)
