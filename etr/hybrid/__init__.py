@@ -10,12 +10,21 @@ from __future__ import annotations
 from etr.hybrid.architecture import ACTIVATIONS, Architecture, parse_classical
 from etr.hybrid.classical import DenseNet, build_network
 from etr.hybrid.model import PURE_PQC_READOUT_SCALE, HybridModel
-from etr.hybrid.run import RECORD_COLUMNS, RunSettings, evaluate_run, model_effective_dimension
+from etr.hybrid.run import (
+    DEFINITIONS,
+    RECORD_COLUMNS,
+    RunContext,
+    RunSettings,
+    evaluate_run,
+    landscape_gradients,
+    model_effective_dimension,
+)
 from etr.hybrid.tasks import TASKS, Task, load_task
 from etr.hybrid.training import Adam, TrainingResult, train
 
 __all__ = [
     "ACTIVATIONS",
+    "DEFINITIONS",
     "PURE_PQC_READOUT_SCALE",
     "RECORD_COLUMNS",
     "TASKS",
@@ -23,11 +32,13 @@ __all__ = [
     "Architecture",
     "DenseNet",
     "HybridModel",
+    "RunContext",
     "RunSettings",
     "Task",
     "TrainingResult",
     "build_network",
     "evaluate_run",
+    "landscape_gradients",
     "load_task",
     "model_effective_dimension",
     "parse_classical",

@@ -23,7 +23,13 @@ Training configurations (`etr.contract.TRAINING_CONFIGS`):
     Pre- and post-network initialised from the seed and frozen; only theta is trained.
 ``hybrid_full``
     Everything trained end to end: gradients flow from the post-network through the PQC (the
-    input-slot gradients of `etr.quantum.expectation_vjp`) into the pre-network.
+    input-slot gradients of the backend's ``expectation_vjp``) into the pre-network.
+
+Simulation goes through a backend (`etr.quantum.Backend`, default the exact statevector one): one
+``expectation_vjp`` call per gradient evaluation over all K x N circuit rows, whose cotangent is a
+function of the expectation values (the post-network's backward pass, row by row), so each step
+simulates every circuit row once forward and once backward. With `etr.quantum.ShotBackend` every
+expectation is a finite-shot estimate and every gradient a parameter-shift estimate.
 
 Parameters live in one flat vector with named blocks ``pre``, ``quantum``, ``post`` (see
 `HybridModel.blocks`). Every method is batched over K independent models: parameters (K, P), and
@@ -31,6 +37,8 @@ one quantum call evaluates all K x N circuit rows at once.
 """
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 
@@ -41,7 +49,7 @@ from etr.contract import PQC_CONFIGS
 from etr.errors import InputError
 from etr.hybrid.architecture import Architecture
 from etr.hybrid.classical import DenseNet, build_network
-from etr.quantum import expectation_vjp, expectations
+from etr.quantum import Backend, as_backend
 
 __all__ = ["PURE_PQC_READOUT_SCALE", "HybridModel"]
 
@@ -61,6 +69,8 @@ class HybridModel:
         the encoding width.
     readout_scale : float
         The fixed s of the ``pure_pqc`` readout ``logit = s * mean_q <Z_q>``.
+    backend : etr.quantum.Backend, default the exact statevector backend
+        The simulator every expectation and gradient goes through.
 
     Attributes
     ----------
@@ -87,6 +97,7 @@ class HybridModel:
         n_features: int,
         *,
         readout_scale: float = PURE_PQC_READOUT_SCALE,
+        backend: Backend | None = None,
     ) -> None:
         check_choice("training_config", training_config, PQC_CONFIGS)
         if not isinstance(arch, Architecture):
@@ -96,6 +107,7 @@ class HybridModel:
         self.arch = arch.without_classical() if self.pure else arch
         self.n_features = check_int("n_features", n_features, minimum=1)
         self.readout_scale = check_float("readout_scale", readout_scale, positive=True)
+        self.backend = as_backend(backend)
         n_q = arch.n_qubits
         self.n_angles = encoding_width(n_q, arch.encoding)
         blocks = [arch.layer_block().shifted(0) for _ in range(arch.layers)]
@@ -128,6 +140,18 @@ class HybridModel:
         self.trainable[self.blocks["quantum"]] = True
         if training_config == "hybrid_full":
             self.trainable[:] = True
+        n_slots = self.circuit.n_params
+        self._quantum_slots = np.arange(self.n_inputs, n_slots)
+        # circuit slots whose gradient training needs: the input angles only when a trainable
+        # pre-network consumes them (a finite-shot backend skips the others)
+        self._grad_slots = (np.arange(n_slots) if self.trainable[self.blocks["pre"]].any()
+                            else self._quantum_slots)
+
+    def with_backend(self, backend: Backend | None) -> HybridModel:
+        """The same model (same parameter layout) simulated by another backend."""
+        other = copy.copy(self)
+        other.backend = as_backend(backend)
+        return other
 
     def __repr__(self) -> str:
         return (f"HybridModel({self.arch.label()!r}, {self.training_config!r}, "
@@ -193,13 +217,37 @@ class HybridModel:
             return None, g_z
         return self.post.backward(p[:, self.blocks["post"]], cache, g_logit[:, :, None])
 
+    def _row_cotangent(self, p: np.ndarray, n: int, y: np.ndarray | None):
+        """Cotangent function for the backend: d(output)/dz of circuit rows from their values.
+
+        Row r of the (K*N) circuit rows is point ``r % N`` of model ``r // N``; every row gets its
+        own copy of its model's post-network parameters, so the post-network runs on any subset
+        of rows (a backend's chunk). With labels `y` the output is the mean loss (dL/dz);
+        without, the logit (d logit/dz).
+        """
+        k_of = np.repeat(np.arange(p.shape[0]), n)
+        i_of = np.tile(np.arange(n), p.shape[0])
+        m = len(self.observables)
+
+        def cotangent(values: np.ndarray, rows: slice) -> np.ndarray:
+            pr = p[k_of[rows]]
+            logit, cache = self._post_forward(pr, values[:, None, :])
+            if y is None:
+                g_logit = np.ones_like(logit)
+            else:
+                g_logit = (_sigmoid(logit) - y[i_of[rows], None]) / n
+            _, g_z = self._post_backward(pr, cache, g_logit, m)
+            return g_z[:, 0, :]
+
+        return cotangent
+
     def logits(self, params: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Logits (K, N) (or (N,) for one parameter vector)."""
         p, single = self._as_batch(params)
         x = self._check_x(x)
         rows, _ = self._rows(p, x)
-        z = expectations(self.circuit, rows, self.observables).reshape(p.shape[0], x.shape[0], -1)
-        logit, _ = self._post_forward(p, z)
+        z = self.backend.expectations(self.circuit, rows, self.observables)
+        logit, _ = self._post_forward(p, z.reshape(p.shape[0], x.shape[0], -1))
         return logit[0] if single else logit
 
     def loss(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -219,10 +267,13 @@ class HybridModel:
     def loss_and_grad(
         self, params: np.ndarray, x: np.ndarray, y: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Loss (K,) and its gradient w.r.t. EVERY parameter (K, n_params), frozen ones included.
+        """Loss (K,) and its gradient w.r.t. every parameter (K, n_params).
 
-        Two quantum calls: `expectations` (forward) and one `expectation_vjp` (backward with the
-        cotangent dLoss/dz), over all K x N rows at once.
+        One backend call (``expectation_vjp``) over all K x N rows: the forward values feed the
+        post-network's backward pass row by row (the cotangent dLoss/dz), which drives the
+        backward sweep of the same simulation. Frozen parameters get their gradient too, except
+        that a finite-shot backend does not estimate the input-angle gradients when the
+        pre-network is frozen (those entries are 0).
         """
         p, single = self._as_batch(params)
         x = self._check_x(x)
@@ -230,15 +281,15 @@ class HybridModel:
         m = len(self.observables)
         yv = _check_y(y, n)
         rows, pre_cache = self._rows(p, x)
-        z = expectations(self.circuit, rows, self.observables).reshape(k, n, m)
-        logit, post_cache = self._post_forward(p, z)
+        values, g_rows = self.backend.expectation_vjp(
+            self.circuit, rows, self.observables, self._row_cotangent(p, n, yv),
+            wrt=self._grad_slots)
+        logit, post_cache = self._post_forward(p, values.reshape(k, n, m))
         loss = _bce(logit, yv).mean(axis=1)
-        g_logit = (_sigmoid(logit) - yv) / n
         grad = np.zeros_like(p)
-        g_post, g_z = self._post_backward(p, post_cache, g_logit, m)
+        g_post, _ = self._post_backward(p, post_cache, (_sigmoid(logit) - yv) / n, m)
         if g_post is not None:
             grad[:, self.blocks["post"]] = g_post
-        _, g_rows = expectation_vjp(self.circuit, rows, self.observables, g_z.reshape(k * n, m))
         g_rows = g_rows.reshape(k, n, -1)
         grad[:, self.blocks["quantum"]] = g_rows[:, :, self.n_inputs:].sum(axis=1)
         if self.pre.n_params:
@@ -254,18 +305,17 @@ class HybridModel:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Logits (K, N) and d logit(x_i) / d theta for every point: (K, N, n_quantum_params).
 
-        One `expectation_vjp` whose cotangent is d logit / dz row by row: since every circuit row
-        is one data point, the per-row gradients are the per-point Jacobian rows.
+        One ``expectation_vjp`` whose cotangent is d logit / dz row by row: since every circuit
+        row is one data point, the per-row gradients are the per-point Jacobian rows.
         """
         p, _ = self._as_batch(params)
         x = self._check_x(x)
         k, n = p.shape[0], x.shape[0]
-        m = len(self.observables)
         rows, _ = self._rows(p, x)
-        z = expectations(self.circuit, rows, self.observables).reshape(k, n, m)
-        logit, post_cache = self._post_forward(p, z)
-        _, g_z = self._post_backward(p, post_cache, np.ones_like(logit), m)
-        _, g_rows = expectation_vjp(self.circuit, rows, self.observables, g_z.reshape(k * n, m))
+        values, g_rows = self.backend.expectation_vjp(
+            self.circuit, rows, self.observables, self._row_cotangent(p, n, None),
+            wrt=self._quantum_slots)
+        logit, _ = self._post_forward(p, values.reshape(k, n, -1))
         return logit, g_rows.reshape(k, n, -1)[:, :, self.n_inputs:]
 
 

@@ -2,7 +2,13 @@
 
 The K models of a run share the data and, with mini-batches, the batch drawn at each step; their
 parameters are stacked into a (K, P) array and every step evaluates all K x N circuit rows in one
-batched call. Frozen parameters (`HybridModel.trainable` False) are never updated.
+batched call (one forward and one backward simulation). Frozen parameters
+(`HybridModel.trainable` False) are never updated.
+
+The training-set loss after every step (`TrainingResult.train_loss`, what `steps_to_target`
+reads) is free with full-batch training (the batch *is* the training set, and the loss of step t
+is computed anyway); with mini-batches it costs one extra forward pass over the training set per
+step, so it is recorded only on request.
 """
 
 from __future__ import annotations
@@ -67,6 +73,8 @@ class TrainingResult:
     initial_loss, final_loss : (K,) loss on the whole training set before / after training.
     batch_loss : (T, K) loss of the batch used at step t, before the update.
     quantum_grads : (T, K, P_q) dLoss/dtheta on that batch, before the update.
+    train_loss : (T + 1, K) loss on the whole training set after t = 0 .. T steps, or None when
+        not recorded (mini-batch training without ``record_train_loss``).
     steps, learning_rate, batch_size : the optimiser settings (batch_size None = full batch).
     """
 
@@ -76,6 +84,7 @@ class TrainingResult:
     final_loss: np.ndarray
     batch_loss: np.ndarray
     quantum_grads: np.ndarray
+    train_loss: np.ndarray | None
     steps: int
     learning_rate: float
     batch_size: int | None
@@ -102,6 +111,7 @@ def train(
     learning_rate: float = 0.05,
     batch_size: int | None = None,
     seed: SeedLike = None,
+    record_train_loss: bool = False,
 ) -> TrainingResult:
     """Train K stacked initialisations with Adam on binary cross-entropy.
 
@@ -115,6 +125,8 @@ def train(
     batch_size : None for full-batch training; otherwise mini-batches drawn without replacement
         from a fresh permutation each epoch (the same batch for all K models).
     seed : randomness of the mini-batch order.
+    record_train_loss : with mini-batches, also evaluate the whole training set's loss after
+        every step (one forward pass each); full-batch training always records it (free).
 
     Returns
     -------
@@ -136,6 +148,8 @@ def train(
     q = model.blocks["quantum"]
     batch_loss = np.empty((steps, p.shape[0]))
     grads = np.empty((steps, p.shape[0], model.n_quantum_params))
+    track = not full and record_train_loss
+    train_loss = np.empty((steps + 1, p.shape[0])) if full or track else None
     order: np.ndarray = np.empty(0, dtype=int)
     initial_loss = None
     for t in range(steps):
@@ -147,15 +161,20 @@ def train(
             idx, order = order[:batch_size], order[batch_size:]
             xb, yb = x[idx], y[idx]
         loss, grad = model.loss_and_grad(p, xb, yb)
+        whole = loss if full else (model.loss(p, x, y) if track or t == 0 else None)
         if t == 0:
-            initial_loss = loss if full else model.loss(p, x, y)
+            initial_loss = whole
+        if train_loss is not None:
+            train_loss[t] = whole
         batch_loss[t] = loss
         grads[t] = grad[:, q]
         p, state = opt.step(p, grad, state, mask)
     final_loss = model.loss(p, x, y)
+    if train_loss is not None:
+        train_loss[steps] = final_loss
     return TrainingResult(
         initial_params=np.asarray(params, dtype=float), final_params=p,
         initial_loss=initial_loss, final_loss=final_loss, batch_loss=batch_loss,
-        quantum_grads=grads, steps=steps, learning_rate=learning_rate,
+        quantum_grads=grads, train_loss=train_loss, steps=steps, learning_rate=learning_rate,
         batch_size=None if full else batch_size,
     )

@@ -8,7 +8,7 @@ from etr._rng import SeedLike, as_generator
 from etr._validation import check_int
 from etr.circuits.ansatz import Ansatz
 from etr.errors import InputError
-from etr.quantum.statevector import chunks, compile_ansatz, forward
+from etr.quantum.backend import Backend, as_backend
 
 __all__ = ["entangling_capability", "meyer_wallach"]
 
@@ -52,7 +52,7 @@ def meyer_wallach(states: np.ndarray) -> np.ndarray:
 
 
 def entangling_capability(ansatz: Ansatz, *, n_samples: int = 1000, seed: SeedLike = None,
-                          chunk_size: int | None = None) -> float:
+                          chunk_size: int | None = None, backend: Backend | None = None) -> float:
     """Mean Meyer-Wallach Q of the circuit's states over parameters uniform on [0, 2pi).
 
     Parameters
@@ -61,6 +61,7 @@ def entangling_capability(ansatz: Ansatz, *, n_samples: int = 1000, seed: SeedLi
     n_samples : number of parameter vectors (>= 2).
     seed : int, Generator or None.
     chunk_size : rows simulated together; does not change the result.
+    backend : etr.quantum.Backend giving pure states, default the exact statevector backend.
 
     Notes
     -----
@@ -80,8 +81,7 @@ def entangling_capability(ansatz: Ansatz, *, n_samples: int = 1000, seed: SeedLi
     n_s = check_int("n_samples", n_samples, minimum=2)
     rng = as_generator(seed)
     params = rng.uniform(0.0, 2.0 * np.pi, size=(n_s, ansatz.n_params))
-    compiled = compile_ansatz(ansatz)
     q = np.empty(n_s)
-    for rows in chunks(n_s, ansatz.n_qubits, chunk_size):
-        q[rows] = meyer_wallach(forward(compiled, params[rows]))
+    for rows, states in as_backend(backend).states(ansatz, params, chunk_size=chunk_size):
+        q[rows] = meyer_wallach(states)
     return float(q.mean())

@@ -37,7 +37,7 @@ from etr._rng import SeedLike, as_generator
 from etr._validation import check_int
 from etr.circuits.ansatz import Ansatz
 from etr.errors import InputError
-from etr.quantum.statevector import chunks, compile_ansatz, forward
+from etr.quantum.backend import STATEVECTOR
 
 __all__ = [
     "ExpressibilityResult",
@@ -267,11 +267,9 @@ def expressibility_from_fidelities(
 def pair_fidelities(ansatz: Ansatz, theta: np.ndarray, phi: np.ndarray, *,
                     chunk_size: int | None = None) -> np.ndarray:
     """|<psi(theta_i)|psi(phi_i)>|^2 for every row pair, simulated chunk by chunk."""
-    compiled = compile_ansatz(ansatz)
     out = np.empty(theta.shape[0])
-    for rows in chunks(theta.shape[0], ansatz.n_qubits, chunk_size):
-        a = forward(compiled, theta[rows])
-        b = forward(compiled, phi[rows])
+    for (rows, a), (_, b) in zip(STATEVECTOR.states(ansatz, theta, chunk_size=chunk_size),
+                                 STATEVECTOR.states(ansatz, phi, chunk_size=chunk_size)):
         overlap = np.einsum("bi,bi->b", a.conj(), b)
         out[rows] = overlap.real**2 + overlap.imag**2
     return out

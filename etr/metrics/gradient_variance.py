@@ -10,7 +10,7 @@ import pandas as pd
 from etr._rng import SeedLike, as_generator
 from etr._validation import check_int
 from etr.circuits.ansatz import Ansatz
-from etr.quantum.gradients import expectation_and_gradient
+from etr.quantum.backend import Backend, as_backend
 from etr.quantum.observables import parse_observable
 
 __all__ = ["GradientVarianceResult", "gradient_variance"]
@@ -50,11 +50,13 @@ class GradientVarianceResult:
 
 
 def gradient_variance(ansatz: Ansatz, *, observable: object = "global", n_samples: int = 200,
-                      seed: SeedLike = None, chunk_size: int | None = None
-                      ) -> GradientVarianceResult:
+                      seed: SeedLike = None, chunk_size: int | None = None,
+                      backend: Backend | None = None) -> GradientVarianceResult:
     """Variance of every partial derivative of <O> over parameters uniform on [0, 2pi).
 
-    Gradients are exact (adjoint method on the fast path).
+    Gradients come from `backend`: exact by default (adjoint method on the fast statevector
+    path); parameter-shift estimates from finite shots with an `etr.quantum.ShotBackend` (whose
+    own stream draws the outcomes; `seed` draws the parameters).
 
     Parameters
     ----------
@@ -64,6 +66,7 @@ def gradient_variance(ansatz: Ansatz, *, observable: object = "global", n_sample
     n_samples : number of random parameter vectors (>= 2).
     seed : int, Generator or None.
     chunk_size : rows simulated together; does not change the result.
+    backend : etr.quantum.Backend, default the exact statevector backend.
 
     Raises
     ------
@@ -92,7 +95,8 @@ def gradient_variance(ansatz: Ansatz, *, observable: object = "global", n_sample
     obs = parse_observable(observable, ansatz.n_qubits)
     rng = as_generator(seed)
     params = rng.uniform(0.0, 2.0 * np.pi, size=(n_s, ansatz.n_params))
-    _, grads = expectation_and_gradient(ansatz, params, obs, chunk_size=chunk_size)
+    _, grads = as_backend(backend).expectation_vjp(ansatz, params, [obs], np.ones((n_s, 1)),
+                                                   chunk_size=chunk_size)
     variance = grads.var(axis=0, ddof=1)
     seed_label = int(seed) if isinstance(seed, int | np.integer) and not isinstance(seed, bool) \
         else None

@@ -1,31 +1,59 @@
 """Trainability definitions computed from training trajectories and Fisher information.
 
 A *run* draws K random initialisations of one model (from one seed) and trains each for T optimiser
-steps. The functions here turn the recorded arrays into the five trainability definitions of the
-dataset contract (`etr.contract.TRAINABILITY_DEFINITIONS`); all are *higher = more trainable*.
-Only gradients with respect to the quantum parameters theta enter (the classical parameters of a
-hybrid model are not part of the barren-plateau question).
+steps. The functions here turn the recorded arrays into the trainability definitions of the
+dataset contract (`etr.contract.TRAINABILITY_DEFINITIONS`; `etr.hybrid.run` maps each registered
+name to the function computing it). All are *higher = more trainable* except `steps_to_target`
+(fewer steps = more trainable); the effective dimension is registered as a capacity measure. Only
+gradients with respect to the quantum parameters theta enter (the classical parameters of a hybrid
+model are not part of the barren-plateau question).
 
 grad_var
-    At initialisation: variance across the K inits of dLoss/dtheta_k on a fixed batch, averaged
-    over the quantum parameters k (the barren-plateau view, McClean et al. 2018).
+    At initialisation: variance across the K inits of dLoss/dtheta_k on a fixed batch (the whole
+    training set), averaged over the quantum parameters k (the barren-plateau view, McClean et
+    al. 2018). At initialisation ``hybrid_quantum_only`` and ``hybrid_full`` are the *same model*
+    (same architecture, seed and initial parameters), so their `grad_var` is identical by
+    construction.
+grad_var_landscape
+    The barren-plateau statistic of the landscape the classical parts create: for each of the K
+    classical parameter sets at their *trained* values (``hybrid_full``: trained end to end;
+    ``hybrid_quantum_only``: the frozen initial ones), S fresh theta ~ U[0, 2 pi)^P, the
+    variance over theta of dLoss/dtheta_k on the fixed batch, averaged over k and the K sets::
+
+        grad_var_landscape = mean_j mean_k Var_s[dL/dtheta_k(theta_s; c_j)]   (ddof=1)
+
+    Since the loss is 2 pi-periodic in every theta_k, E_theta[dL/dtheta_k | c] = 0, so the
+    across-init variance of `grad_var` equals E_c[Var_theta(dL/dtheta_k | c)] with c at its
+    initial distribution: for ``hybrid_quantum_only`` (c frozen at init) and ``pure_pqc`` (no c)
+    `grad_var_landscape` estimates the same quantity as `grad_var` from independent, more numerous
+    draws (K x S instead of K); for ``hybrid_full`` it sees the landscape after training.
 grad_var_train
-    The same across-init variance at every training step t = 0 .. T-1, averaged over the
-    trajectory. At initialisation ``hybrid_quantum_only`` and ``hybrid_full`` are the *same model*
-    (same architecture, same seed, same initial parameters), so their `grad_var` is identical by
-    construction; `grad_var_train` tells them apart because end-to-end training reshapes the
-    classical parts and with them the loss landscape the quantum parameters see.
+    The across-init variance at every step of a fixed early window t = 0 .. W-1 (W = min(window,
+    T), `etr.hybrid.RunSettings.early_steps`, default 10), averaged over those steps and the
+    quantum parameters. A fixed window, not the whole trajectory: models that fit have vanishing
+    gradients late in training, and averaging over the trajectory would rank them untrainable.
 grad_norm
-    Root-mean-square quantum gradient sqrt(mean_k g_k^2), averaged over inits and steps.
+    Root-mean-square quantum gradient sqrt(mean_k g_k^2) over the same early window, averaged over
+    inits and steps.
 loss_decrease
     (L_0 - L_T) / L_0 after T steps, averaged over inits.
+steps_to_target
+    Per init, the first number of optimiser steps t >= 1 after which the training loss (on the
+    whole training set, not a mini-batch) is at most
+    ``L_target = L_0 - f (L_0 - L_floor)`` (f = `etr.hybrid.RunSettings.target_fraction`,
+    default 0.25; L_floor = 0, the infimum of binary cross-entropy, so the target is
+    ``(1 - f) L_0``); an init that never gets there within T steps is right-censored at T. The
+    run's value is the lower median over the K inits, the ceil(K/2)-th smallest time (the step by
+    which half of the inits, rounded up, had reached the target); it is censored (reported as T
+    with ``steps_to_target_censored`` true) when fewer than ceil(K/2) inits reach the target,
+    i.e. when more than half never do.
 effective_dimension
     Normalised effective dimension (Abbas et al. 2021) of the model's output distribution
     with respect to the quantum parameters, for ``n`` data points (see `effective_dimension`;
     `etr.hybrid.evaluate_run` uses ``n = RunSettings.ed_data_size``, default 1000, and the
-    Bernoulli output p = sigmoid(logit) of the classifier).
+    Bernoulli output p = sigmoid(logit) of the classifier): a capacity measure.
 
-Variances use ``ddof=1`` (unbiased across the K inits).
+Variances use ``ddof=1`` (unbiased).
 
 References
 ----------
@@ -37,21 +65,30 @@ Kashif & Shafique 2026, arXiv 2605.25768.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.special import logsumexp
 
-from etr._validation import check_int
+from etr._validation import check_float, check_int
 from etr.errors import DegenerateDataWarning, InputError
 
 __all__ = [
+    "TARGET_LOSS_FLOOR",
+    "StepsToTarget",
     "effective_dimension",
     "fisher_information",
     "grad_norm",
     "grad_var",
+    "grad_var_landscape",
     "grad_var_train",
     "loss_decrease",
+    "steps_to_target",
 ]
+
+#: L_floor of `steps_to_target`: the infimum of binary cross-entropy.
+TARGET_LOSS_FLOOR = 0.0
 
 
 def _array(name: str, value: object, ndim: int) -> np.ndarray:
@@ -85,40 +122,184 @@ def grad_var(grads: np.ndarray) -> float:
     return float(np.var(g, axis=0, ddof=1).mean())
 
 
-def grad_var_train(grads: np.ndarray) -> float:
-    """Across-init gradient variance at every step, averaged over steps and parameters.
+def _window(g: np.ndarray, window: int | None) -> np.ndarray:
+    if window is None:
+        return g
+    return g[:check_int("window", window, minimum=1)]
+
+
+def grad_var_train(grads: np.ndarray, *, window: int | None = None) -> float:
+    """Across-init gradient variance at every step of the early window, averaged.
 
     Parameters
     ----------
     grads : array (T, K, P)
         Quantum gradients at steps t = 0 .. T-1 of K initialisations (K >= 2).
+    window : int or None
+        Use steps 0 .. min(window, T) - 1 only; None = every step.
+
+    Returns
+    -------
+    float
+        ``mean_t mean_k var_K(grads[t, :, k])`` with ``ddof=1``.
 
     Examples
     --------
     >>> g = np.stack([np.array([[1.0], [-1.0]]), np.array([[3.0], [-3.0]])])
     >>> grad_var_train(g)  # (2 + 18) / 2
     10.0
+    >>> grad_var_train(g, window=1)
+    2.0
     """
     g = _array("grads", grads, 3)
     if g.shape[1] < 2:
         raise InputError(f"`grads` needs at least 2 initialisations, got {g.shape[1]}")
-    return float(np.var(g, axis=1, ddof=1).mean())
+    return float(np.var(_window(g, window), axis=1, ddof=1).mean())
 
 
-def grad_norm(grads: np.ndarray) -> float:
-    """RMS gradient sqrt(mean_k g_k^2), averaged over steps and initialisations.
+def grad_norm(grads: np.ndarray, *, window: int | None = None) -> float:
+    """RMS gradient sqrt(mean_k g_k^2), averaged over the early window's steps and the inits.
 
     Parameters
     ----------
     grads : array (T, K, P)
+    window : int or None
+        Use steps 0 .. min(window, T) - 1 only; None = every step.
+
+    Returns
+    -------
+    float
 
     Examples
     --------
     >>> round(grad_norm(np.array([[[3.0, 4.0]], [[0.0, 0.0]]]) * np.sqrt(2.0)), 12)
     2.5
+    >>> round(grad_norm(np.array([[[3.0, 4.0]], [[0.0, 0.0]]]) * np.sqrt(2.0), window=1), 12)
+    5.0
+    """
+    g = _window(_array("grads", grads, 3), window)
+    return float(np.sqrt(np.mean(g * g, axis=2)).mean())
+
+
+def grad_var_landscape(grads: np.ndarray) -> float:
+    """Variance over random theta of dL/dtheta_k, averaged over k and the classical sets.
+
+    Parameters
+    ----------
+    grads : array (K, S, P)
+        dLoss/dtheta at S uniform random theta for each of K classical parameter sets (S >= 2).
+
+    Returns
+    -------
+    float
+        ``mean_j mean_k var_S(grads[j, :, k])`` with ``ddof=1``.
+
+    Examples
+    --------
+    >>> g = np.array([[[1.0], [-1.0]], [[2.0], [0.0]]])
+    >>> grad_var_landscape(g)  # (2 + 2) / 2
+    2.0
     """
     g = _array("grads", grads, 3)
-    return float(np.sqrt(np.mean(g * g, axis=2)).mean())
+    if g.shape[1] < 2:
+        raise InputError(f"`grads` needs at least 2 theta samples per set, got {g.shape[1]}")
+    return float(np.var(g, axis=1, ddof=1).mean())
+
+
+@dataclass(frozen=True, slots=True)
+class StepsToTarget:
+    """Steps until the training loss first reaches its target, per init and for the run.
+
+    Attributes
+    ----------
+    steps : float
+        The run's value: the ceil(K/2)-th smallest per-init time, or T when censored.
+    censored : bool
+        True when fewer than ceil(K/2) inits reached the target within T steps.
+    per_init : (K,) int
+        First step t >= 1 with L_t <= target (T for inits that never reach it).
+    reached : (K,) bool
+        Which inits reached it.
+    target : (K,) float
+        ``L_0 - fraction (L_0 - floor)`` per init.
+    fraction, floor : the definition's settings.
+    n_steps : T.
+    method : a one-line description.
+    """
+
+    steps: float
+    censored: bool
+    per_init: np.ndarray
+    reached: np.ndarray
+    target: np.ndarray
+    fraction: float
+    floor: float
+    n_steps: int
+    method: str = "first crossing of L0 - f (L0 - floor); lower median over inits"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per init: ``init, target, steps, reached``."""
+        return pd.DataFrame({"init": np.arange(self.per_init.shape[0]), "target": self.target,
+                             "steps": self.per_init, "reached": self.reached})
+
+
+def steps_to_target(losses: np.ndarray, *, fraction: float = 0.25,
+                    floor: float = TARGET_LOSS_FLOOR) -> StepsToTarget:
+    """Optimiser steps until the training loss first reaches a fixed fraction of its reduction.
+
+    Parameters
+    ----------
+    losses : array (T + 1, K)
+        Training loss of K inits after t = 0 .. T optimiser steps (row 0: at initialisation),
+        on a quantity not dominated by mini-batch noise (the whole training set).
+    fraction : float in (0, 1]
+        f: the target is ``L_0 - f (L_0 - floor)``.
+    floor : float
+        L_floor, the lowest loss the reduction is measured towards (default 0, the infimum of
+        binary cross-entropy: the target is then ``(1 - f) L_0``).
+
+    Returns
+    -------
+    StepsToTarget
+        ``steps`` is the lower median over inits (the ceil(K/2)-th smallest first-crossing
+        time); ``censored`` when fewer than ceil(K/2) inits reach the target, and then
+        ``steps = T`` (never a made-up number).
+
+    Raises
+    ------
+    etr.errors.InputError
+        `losses` not 2-d with at least two rows, not finite, or `fraction` outside (0, 1].
+
+    Examples
+    --------
+    >>> losses = np.array([[1.0, 1.0, 1.0], [0.8, 0.9, 1.0], [0.7, 0.8, 1.0], [0.6, 0.7, 1.0]])
+    >>> r = steps_to_target(losses, fraction=0.25)  # targets 0.75
+    >>> r.per_init.tolist(), r.reached.tolist(), r.steps, r.censored
+    ([2, 3, 3], [True, True, False], 3.0, False)
+    >>> steps_to_target(losses, fraction=0.35).censored  # targets 0.65: only one init reaches
+    True
+    """
+    loss = _array("losses", losses, 2)
+    if loss.shape[0] < 2 or loss.shape[1] < 1:
+        raise InputError(f"`losses` must have shape (T + 1, K) with T, K >= 1, got {loss.shape}")
+    if not np.all(np.isfinite(loss)):
+        raise InputError("`losses` must be finite")
+    f = check_float("fraction", fraction, positive=True, high=1.0)
+    fl = check_float("floor", floor)
+    n_steps = loss.shape[0] - 1
+    target = loss[0] - f * (loss[0] - fl)
+    hit = loss[1:] <= target
+    reached = hit.any(axis=0)
+    per_init = np.where(reached, hit.argmax(axis=0) + 1, n_steps)
+    k = loss.shape[1]
+    half = -(-k // 2)
+    times = np.sort(np.where(reached, per_init, np.inf))
+    censored = not np.isfinite(times[half - 1])
+    return StepsToTarget(
+        steps=float(n_steps if censored else times[half - 1]), censored=bool(censored),
+        per_init=per_init.astype(np.int64), reached=reached, target=target, fraction=f,
+        floor=fl, n_steps=n_steps,
+    )
 
 
 def loss_decrease(initial: np.ndarray, final: np.ndarray) -> float:

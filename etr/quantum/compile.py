@@ -22,7 +22,7 @@ import numpy as np
 
 from etr.circuits.ansatz import Ansatz, Gate
 
-__all__ = ["FIXED_1Q", "PAULI", "U1", "Compiled", "Diag", "Perm", "compile_ansatz"]
+__all__ = ["FIXED_1Q", "U1", "Compiled", "Diag", "Perm", "compile_ansatz", "stride"]
 
 _S2 = 1.0 / np.sqrt(2.0)
 FIXED_1Q: dict[str, np.ndarray] = {
@@ -33,7 +33,6 @@ FIXED_1Q: dict[str, np.ndarray] = {
     "S": np.array([[1, 0], [0, 1j]], dtype=np.complex128),
     "T": np.array([[1, 0], [0, np.exp(1j * np.pi / 4)]], dtype=np.complex128),
 }
-PAULI: dict[str, np.ndarray] = {p: FIXED_1Q[p] for p in "XYZ"}
 _REAL_GATES = frozenset({"RY", "H", "X", "Z", "CZ", "CNOT", "SWAP", "CRY"})
 _DIAG_1Q = frozenset({"Z", "S", "T", "RZ"})
 
@@ -155,6 +154,12 @@ class Perm:
     @property
     def qubits(self) -> frozenset[int]:
         return frozenset(self.pair)
+
+
+def stride(qubit: int, n_qubits: int) -> int:
+    """Distance between the amplitudes a gate on `qubit` couples: 2**(n-1-qubit) (qubit 0 is the
+    most significant bit), the address the kernels of `etr.quantum._kernels` take."""
+    return 1 << (n_qubits - 1 - qubit)
 
 
 def bit_vector(qubit: int, n_qubits: int) -> np.ndarray:

@@ -13,9 +13,8 @@ import qutip
 
 from etr.errors import InputError
 
-__all__ = ["OBSERVABLE_KINDS", "Observable", "parse_observable"]
+__all__ = ["Observable", "parse_observable"]
 
-OBSERVABLE_KINDS: tuple[str, ...] = ("global", "pauli", "matrix")
 _PAULI_LETTERS = frozenset("IXYZ")
 
 

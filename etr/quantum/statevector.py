@@ -2,6 +2,11 @@
 
 Rows of a ``(B, P)`` parameter array are simulated together, in chunks whose state block stays
 within a few MB (`chunk_size` rows), through the fused operations of `etr.quantum.compile`.
+
+Internal layouts (`simulate`): a real circuit runs on a float64 array ``(b, 2**n)``; a complex
+one on its real and imaginary parts, a float64 array ``(2, b, 2**n)`` (the kernels of
+`etr.quantum._kernels_split`, which vectorise where interleaved complex128 does not). `forward`
+and the public functions return ordinary float64 / complex128 ``(b, 2**n)`` arrays.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ import qutip
 from etr._validation import check_int
 from etr.circuits.ansatz import Ansatz
 from etr.quantum import _kernels as K
+from etr.quantum import _kernels_split as KS
 from etr.quantum._params import check_params
-from etr.quantum.compile import U1, Compiled, Diag, Perm, compile_ansatz
+from etr.quantum.compile import U1, Compiled, Diag, Perm, compile_ansatz, stride
 from etr.quantum.observables import Observable, parse_observable
 
 __all__ = ["default_chunk_size", "expectations", "statevectors"]
@@ -42,65 +48,102 @@ def u1_matrix(op: U1, theta: np.ndarray) -> np.ndarray:
     return K.build_u1(theta, codes, slots, consts)
 
 
-def _stride(qubit: int, n: int) -> int:
-    return 1 << (n - 1 - qubit)
-
-
 def apply_op(op: object, state: np.ndarray, theta: np.ndarray, n: int, *,
              inverse: bool = False) -> None:
-    """Apply a fused operation (or its inverse) to `state` in place."""
+    """Apply a fused operation (or its inverse) to `state` in place (either layout)."""
+    split = state.ndim == 3
     if isinstance(op, U1):
         mat = u1_matrix(op, theta)
         if inverse:
             mat = np.ascontiguousarray(np.conj(np.swapaxes(mat, 1, 2)))
+        if split:
+            if op.control is None:
+                KS.u1_apply(state[0], state[1], stride(op.qubit, n), mat)
+            else:
+                KS.cu1_apply(state[0], state[1], stride(op.control, n), stride(op.qubit, n), mat)
+            return
         if state.dtype != np.complex128:
             mat = np.ascontiguousarray(mat.real)
         if op.control is None:
-            K.u1_apply(state, _stride(op.qubit, n), mat)
+            K.u1_apply(state, stride(op.qubit, n), mat)
         else:
-            K.cu1_apply(state, _stride(op.control, n), _stride(op.qubit, n), mat)
+            K.cu1_apply(state, stride(op.control, n), stride(op.qubit, n), mat)
     elif isinstance(op, Diag):
         if op.phase is not None:
-            K.diag_apply(state, np.conj(op.phase) if inverse else op.phase)
+            phase = np.conj(op.phase) if inverse else op.phase
+            if not split:
+                K.diag_apply(state, phase)
+            elif np.isrealobj(phase):
+                K.diag_apply(state[0], phase)
+                K.diag_apply(state[1], phase)
+            else:
+                KS.diag_apply(state[0], state[1], phase)
         sign = 1.0 if inverse else -1.0
         for control, target, slot in op.params:
             e = np.exp(sign * 0.5j * theta[:, slot])
             if control is None:
-                K.phase1_apply(state, _stride(target, n), e)
+                if split:
+                    KS.phase1_apply(state[0], state[1], stride(target, n), e)
+                else:
+                    K.phase1_apply(state, stride(target, n), e)
+            elif split:
+                KS.cphase1_apply(state[0], state[1], stride(control, n), stride(target, n), e)
             else:
-                K.cphase1_apply(state, _stride(control, n), _stride(target, n), e)
+                K.cphase1_apply(state, stride(control, n), stride(target, n), e)
     elif isinstance(op, Perm):
         a, b = op.pair
-        if op.name == "CNOT":
-            K.cnot_apply(state, _stride(a, n), _stride(b, n))
-        else:
-            K.swap_apply(state, _stride(a, n), _stride(b, n))
+        for part in (state[0], state[1]) if split else (state,):
+            if op.name == "CNOT":
+                K.cnot_apply(part, stride(a, n), stride(b, n))
+            else:
+                K.swap_apply(part, stride(a, n), stride(b, n))
     else:  # pragma: no cover - exhaustive
         raise TypeError(f"unknown operation {op!r}")
 
 
-def product_state(compiled: Compiled, theta: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """The state after the leading single-qubit operations, built as a batched tensor product."""
+def product_state(compiled: Compiled, theta: np.ndarray, *, split: bool) -> np.ndarray:
+    """The state after the leading single-qubit operations, built as a batched tensor product:
+    ``(b, 2**n)`` float64 for a real circuit, else ``(2, b, 2**n)`` (``split``)."""
     n = compiled.n_qubits
     n_b = theta.shape[0]
     cols = np.zeros((n, n_b, 2), dtype=np.complex128)
     cols[:, :, 0] = 1.0
     for op in compiled.initial:
         cols[op.qubit] = u1_matrix(op, theta)[:, :, 0]
-    if dtype != np.complex128:
-        cols = np.ascontiguousarray(cols.real)
-    state = np.empty((n_b, 2**n), dtype=dtype)
-    K.product_state(cols, state)
+    if not split:
+        state = np.empty((n_b, 2**n))
+        K.product_state(np.ascontiguousarray(cols.real), state)
+        return state
+    state = np.empty((2, n_b, 2**n))
+    KS.product_state(cols, state[0], state[1])
+    return state
+
+
+def simulate(compiled: Compiled, theta: np.ndarray, *, split: bool = False) -> np.ndarray:
+    """Final states of one chunk in the internal layout (see the module notes): float64
+    ``(b, 2**n)`` for a real circuit unless `split`, else ``(2, b, 2**n)``."""
+    split = split or not compiled.real
+    state = product_state(compiled, theta, split=split)
+    for op in compiled.ops:
+        apply_op(op, state, theta, compiled.n_qubits)
+    return state
+
+
+def join(state: np.ndarray) -> np.ndarray:
+    """A state of either internal layout as ``(b, 2**n)`` float64 or complex128."""
+    if state.ndim == 3:
+        out = np.empty(state.shape[1:], dtype=np.complex128)
+        out.real = state[0]
+        out.imag = state[1]
+        return out
     return state
 
 
 def forward(compiled: Compiled, theta: np.ndarray, *, complex_state: bool = False) -> np.ndarray:
-    """Final states of one chunk, float64 for real circuits unless `complex_state`."""
-    dtype = np.dtype(np.float64 if compiled.real and not complex_state else np.complex128)
-    state = product_state(compiled, theta, dtype)
-    for op in compiled.ops:
-        apply_op(op, state, theta, compiled.n_qubits)
-    return state
+    """Final states of one chunk ``(b, 2**n)``: float64 for real circuits unless
+    `complex_state`, complex128 otherwise."""
+    state = join(simulate(compiled, theta))
+    return state.astype(np.complex128) if complex_state else state
 
 
 def statevectors(ansatz: Ansatz, params: np.ndarray, *, chunk_size: int | None = None
@@ -150,6 +193,23 @@ def as_observables(observables: object, n_qubits: int) -> list[Observable]:
     return [parse_observable(o, n_qubits) for o in observables]
 
 
+def expectation_values(state: np.ndarray, observables: list[Observable]) -> np.ndarray:
+    """<O_m> of every row of a state in either internal layout, shape ``(b, M)``; the
+    probabilities are computed once for all diagonal observables."""
+    probs = state[0] ** 2 + state[1] ** 2 if state.ndim == 3 else state**2
+    psi = None
+    out = np.empty((probs.shape[0], len(observables)))
+    for m, o in enumerate(observables):
+        if o.kind == "global":
+            out[:, m] = probs[:, 0]
+        elif o.kind == "pauli" and o.perm is None:
+            out[:, m] = probs @ o.coef.real
+        else:
+            psi = join(state) if psi is None else psi
+            out[:, m] = o.expectation(psi)
+    return out
+
+
 def expectations(ansatz: Ansatz, params: np.ndarray, observables: object, *,
                  chunk_size: int | None = None) -> np.ndarray:
     """Expectation values <psi(theta_b)| O_m |psi(theta_b)>, shape ``(B, M)``.
@@ -173,7 +233,5 @@ def expectations(ansatz: Ansatz, params: np.ndarray, observables: object, *,
     compiled = compile_ansatz(ansatz)
     out = np.empty((theta.shape[0], len(obs)))
     for rows in chunks(theta.shape[0], ansatz.n_qubits, chunk_size):
-        state = forward(compiled, theta[rows])
-        for m, o in enumerate(obs):
-            out[rows, m] = o.expectation(state)
+        out[rows] = expectation_values(simulate(compiled, theta[rows]), obs)
     return out

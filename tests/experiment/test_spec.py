@@ -72,7 +72,6 @@ def test_qubit_bound_states_memory():
     load_spec(f"[grid.hea]\nn_qubits = [{MAX_QUBITS}]")
 
 
-@pytest.mark.xfail(strict=True, reason="presets do not yet list the new definitions")
 def test_presets_cover_the_study():
     quick, paper = preset_spec("quick"), preset_spec("paper")
     for spec in (quick, paper):

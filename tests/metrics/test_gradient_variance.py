@@ -74,3 +74,18 @@ def test_barren_plateau_global_vs_local() -> None:
     assert slope_global <= -np.log(2) + 0.15  # exponential decay, about 2^-n or faster
     assert slope_local > slope_global + 0.5  # the local cost decays much more slowly
     assert slope_local > -0.35
+
+
+def test_shot_backend_adds_the_binomial_noise_of_the_shifted_circuits():
+    """RY(t)|0>, <Z> = cos t: Var_t[-sin t] = 1/2; the two shifted circuits measure -+sin t with
+    S shots each, adding 2 * (1/2)^2 * E_t[cos^2 t] / S = 1 / (4 S) to the variance."""
+    from etr.quantum import ShotBackend
+
+    a = Ansatz.from_gates(1, [("RY", 0)])
+    for shots in (2, 8):
+        r = gradient_variance(a, observable="Z", n_samples=40_000, seed=shots,
+                              backend=ShotBackend(shots, seed=100 + shots))
+        expected = 0.5 + 0.25 / shots
+        assert r.mean_variance == pytest.approx(expected, rel=0.03)
+    exact = gradient_variance(a, observable="Z", n_samples=40_000, seed=2)
+    assert exact.mean_variance == pytest.approx(0.5, rel=0.03)

@@ -9,8 +9,10 @@ from etr.metrics.trainability import (
     fisher_information,
     grad_norm,
     grad_var,
+    grad_var_landscape,
     grad_var_train,
     loss_decrease,
+    steps_to_target,
 )
 
 
@@ -87,3 +89,72 @@ def test_fisher_information_single_qubit_ry_is_one():
     p = np.stack([np.cos(theta / 2) ** 2, np.sin(theta / 2) ** 2], axis=1)[:, None, :]
     dp = np.stack([-np.sin(theta) / 2, np.sin(theta) / 2], axis=1)[:, None, :, None]
     np.testing.assert_allclose(fisher_information(p, dp)[:, 0, 0], 1.0, rtol=1e-12)
+
+
+def test_early_window_uses_only_the_leading_steps():
+    rng = np.random.default_rng(2)
+    g = rng.normal(size=(8, 4, 3))
+    g[3:] *= 100.0  # late steps would dominate an average over the trajectory
+    assert grad_var_train(g, window=3) == pytest.approx(grad_var_train(g[:3]))
+    assert grad_norm(g, window=3) == pytest.approx(grad_norm(g[:3]))
+    assert grad_var_train(g, window=50) == pytest.approx(grad_var_train(g))  # clipped to T
+    with pytest.raises(InputError, match="`window`"):
+        grad_norm(g, window=0)
+
+
+def test_landscape_variance_is_the_mean_within_set_variance():
+    rng = np.random.default_rng(3)
+    g = rng.normal(size=(3, 7, 2)) * np.array([1.0, 2.0])
+    expected = np.mean([np.var(g[j, :, k], ddof=1) for j in range(3) for k in range(2)])
+    assert grad_var_landscape(g) == pytest.approx(expected)
+    # shifting one set's gradients does not change a within-set variance
+    h = g.copy()
+    h[1] += 5.0
+    assert grad_var_landscape(h) == pytest.approx(expected)
+    with pytest.raises(InputError, match="`grads`"):
+        grad_var_landscape(np.ones((3, 1, 2)))
+
+
+def test_steps_to_target_first_crossing_and_lower_median():
+    t = np.arange(11)
+    # init k decays as 2 exp(-t / tau_k); with f = 0.5 the target 1 is crossed after
+    # tau_k ln 2 steps: first step t >= tau_k ln 2
+    taus = np.array([1.0, 2.0, 4.0, 100.0])
+    losses = 2.0 * np.exp(-t[:, None] / taus)
+    r = steps_to_target(losses, fraction=0.5)
+    np.testing.assert_array_equal(r.per_init, np.ceil(taus * np.log(2)).clip(max=10))
+    np.testing.assert_array_equal(r.reached, [True, True, True, False])
+    np.testing.assert_allclose(r.target, 1.0)
+    assert r.steps == 2.0 and not r.censored  # 2nd smallest of (1, 2, 3, inf)
+    assert list(r.to_frame().columns) == ["init", "target", "steps", "reached"]
+    # exactly on the target counts as reached
+    assert steps_to_target(np.array([[1.0], [0.75]]), fraction=0.25).per_init.tolist() == [1]
+
+
+def test_steps_to_target_is_censored_when_more_than_half_never_reach():
+    t = np.arange(6)[:, None]
+    flat = np.ones((6, 1))
+    fast = 1.0 - 0.2 * t
+    two_of_four = np.hstack([fast, fast, flat, flat])
+    r = steps_to_target(two_of_four, fraction=0.5)  # target 0.5 reached at t = 3 by two
+    assert r.steps == 3.0 and not r.censored  # ceil(4/2) = 2 inits reached: not censored
+    one_of_three = np.hstack([fast, flat, flat])
+    r = steps_to_target(one_of_three, fraction=0.5)
+    assert r.censored and r.steps == 5.0  # reported as T, never a made-up number
+    assert r.per_init.tolist() == [3, 5, 5] and r.reached.tolist() == [True, False, False]
+    # a loss that rises never reaches a target below L0
+    assert steps_to_target(1.0 + 0.1 * t, fraction=0.1).censored
+
+
+def test_steps_to_target_floor_and_bad_input():
+    losses = np.array([[1.0], [0.7], [0.55]])
+    assert steps_to_target(losses, fraction=0.5, floor=0.2).per_init.tolist() == [2]  # 0.6
+    assert steps_to_target(losses, fraction=0.5).per_init.tolist() == [2]  # 0.5: not reached
+    assert steps_to_target(losses, fraction=0.5).censored
+    for bad, needle in (({"fraction": 0.0}, "`fraction`"), ({"fraction": 1.5}, "`fraction`")):
+        with pytest.raises(InputError, match=needle):
+            steps_to_target(losses, **bad)
+    with pytest.raises(InputError, match="`losses`"):
+        steps_to_target(np.ones((1, 3)))
+    with pytest.raises(InputError, match="`losses`"):
+        steps_to_target(np.array([[1.0], [np.nan]]))

@@ -127,3 +127,29 @@ def test_real_circuit_with_complex_and_real_observables(rng: np.random.Generator
         _, grads = expectation_and_gradient(a, p, obs)
         np.testing.assert_allclose(grads, finite_difference(a, p, obs), atol=1e-8)
         np.testing.assert_allclose(grads, parameter_shift_gradient(a, p, obs), atol=1e-10)
+
+
+WIDE = [
+    hardware_efficient(7, 2, rotations="RX+RY+RZ", topology="linear", entangler="CRX"),
+    hardware_efficient(7, 2, rotations="RY+RZ", topology="ring", entangler="CRZ"),
+    hardware_efficient(7, 2, rotations="RY", topology="full", entangler="CNOT"),  # real
+    hardware_efficient(7, 2, rotations="RY", topology="linear", entangler="CRY"),  # real
+]
+
+
+@pytest.mark.parametrize("index", range(len(WIDE) + 1))
+def test_wide_circuits_every_stride(index: int, rng: np.random.Generator, uniform_params,
+                                    random_ansatz) -> None:
+    """7 qubits, every qubit rotated after the entanglers: strides 64 .. 1 run through both the
+    contiguous-run and the pair kernels, real and split complex layouts (forward checked against
+    QuTiP, adjoint against central differences, with a real and a complex observable)."""
+    from etr.quantum import compile_ansatz, qutip_statevectors, statevectors
+
+    a = WIDE[index] if index < len(WIDE) else random_ansatz(7, 90, 300, n_slots=20)
+    if index < len(WIDE):
+        assert {op.qubit for op in compile_ansatz(a).ops if hasattr(op, "qubit")} == set(range(7))
+    p = uniform_params(a, 2, rng)
+    np.testing.assert_allclose(statevectors(a, p), qutip_statevectors(a, p), atol=1e-10)
+    for obs in ("ZIIIIXZ", "XIYIIZY"):
+        _, grads = expectation_and_gradient(a, p, obs)
+        np.testing.assert_allclose(grads, finite_difference(a, p, obs), atol=1e-8)

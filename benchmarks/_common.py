@@ -1,0 +1,108 @@
+"""Helpers shared by the training and qulacs benchmarks (not a benchmark itself).
+
+Times are CPU seconds of this process (`time.process_time`), best of a few repeats after a
+warm-up call: every workload here runs on one thread (BLAS, numba and OpenMP limited to one), and
+CPU time is far less disturbed than wall time when other jobs share the machine.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
+             "QULACS_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+import numba as nb  # noqa: E402
+import numpy as np  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+from etr.circuits import Ansatz  # noqa: E402
+from etr.hybrid import Architecture, HybridModel, load_task  # noqa: E402
+
+threadpool_limits(1)  # BLAS may have been loaded before the variables above were set
+
+#: the headline training step: 10 qubits, 10 layers, hybrid_full, 16 inits x 200 points.
+STEP_ARCH = Architecture(n_qubits=10, layers=10, classical_pre="8-tanh", classical_post="8-tanh")
+STEP_K, STEP_N = 16, 200
+
+
+def cpu_time(fn: Callable[[], object], repeats: int = 3) -> float:
+    """Best CPU time of `repeats` calls of fn() after one warm-up call."""
+    fn()
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.process_time()
+        fn()
+        best = min(best, time.process_time() - t0)
+    return float(best)
+
+
+def per_row(fn: Callable[[np.ndarray], object], rows: np.ndarray) -> float:
+    """CPU seconds per call of fn(row) over `rows`, after two warm-up calls."""
+    fn(rows[0])
+    fn(rows[-1])
+    t0 = time.process_time()
+    for row in rows:
+        fn(row)
+    return (time.process_time() - t0) / len(rows)
+
+
+def mcclean_ansatz(n_qubits: int, layers: int = 10) -> Ansatz:
+    """McClean et al. 2018: RY(pi/4) on every qubit, then `layers` of (RY on every qubit, CZ
+    chain)."""
+    gates: list[tuple] = [("RY", q, np.pi / 4) for q in range(n_qubits)]
+    for _ in range(layers):
+        gates += [("RY", q) for q in range(n_qubits)]
+        gates += [("CZ", q, q + 1) for q in range(n_qubits - 1)]
+    return Ansatz.from_gates(n_qubits, gates, name=f"mcclean{n_qubits}")
+
+
+def step_model(config: str = "hybrid_full", arch: Architecture = STEP_ARCH, k: int = STEP_K,
+               n: int = STEP_N, backend=None) -> tuple[HybridModel, np.ndarray, np.ndarray,
+                                                       np.ndarray]:
+    """The model, K initial parameter rows and N training points of a training-step workload."""
+    n_features = arch.n_qubits
+    model = HybridModel(arch, config, n_features, backend=backend)
+    task = load_task("synthetic", n_features=n_features, n_train=n, n_test=10, seed=0)
+    return model, model.init_params(k, seed=0), task.x_train, task.y_train
+
+
+@nb.njit(cache=True, fastmath=True)
+def _stream(re, im, c):  # pragma: no cover - compiled
+    n_b, dim = re.shape
+    for b in range(n_b):
+        for i in range(dim):
+            re[b, i] *= c
+            im[b, i] *= c
+
+
+@nb.njit(cache=True, fastmath=True)
+def _fma(x, a, b, reps):  # pragma: no cover - compiled
+    for _ in range(reps):
+        for i in range(x.shape[0]):
+            x[i] = a * x[i] + b
+            x[i] = a * x[i] + b
+            x[i] = a * x[i] + b
+            x[i] = a * x[i] + b
+
+
+def core_limits(n_qubits: int = 10) -> dict[str, float]:
+    """What one core can do at most, measured here.
+
+    ``stream``: complex amplitudes per second that one in-cache pass can read and write (a
+    scale-in-place kernel on one chunk of split real/imaginary parts, 2**16 amplitudes) -- the
+    ceiling of any gate pass, which must touch every amplitude once. ``flops``: floating-point
+    operations per second of a vectorised multiply-add loop on an L1-resident array.
+    """
+    rows = max(1, 2**16 >> n_qubits)
+    re = np.ones((rows, 2**n_qubits))
+    im = np.ones_like(re)
+    t = cpu_time(lambda: [_stream(re, im, 1.0000001) for _ in range(20)], repeats=5) / 20
+    x = np.ones(512)
+    reps = 20000
+    t_fma = cpu_time(lambda: _fma(x, 0.999999, 1e-7, reps), repeats=5)
+    return {"stream": re.size / t, "flops": 8 * x.size * reps / t_fma}
