@@ -27,13 +27,14 @@ from functools import lru_cache
 import numpy as np
 
 from etr.circuits.ansatz import Ansatz, Gate
-from etr.quantum.compile import PAULI, gate_matrix_1q, rotation_matrices
+from etr.quantum.compile import FIXED_1Q, gate_matrix_1q, rotation_matrices
 from etr.theory.pauli import PauliSum, key_from_label, sum_product
 
 __all__ = ["HeisenbergCircuit", "apply_frame", "heisenberg_picture"]
 
 _SNAP = 1e-12
 _I2 = np.eye(2, dtype=np.complex128)
+PAULI = {p: FIXED_1Q[p] for p in "XYZ"}
 _PAULI_MATS = {"I": _I2, **PAULI}
 
 
