@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import doctest
+import itertools
 
 import numpy as np
 import pytest
@@ -50,7 +51,7 @@ def test_gradient_matches_central_differences(factors, fixed_map):
 def _mlp_by_hand(flat: np.ndarray, sizes: list[int], act, x: np.ndarray) -> np.ndarray:
     """Dense layers from the documented flat layout (W row-major n_in x n_out, then bias)."""
     pos, h = 0, x
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         w = flat[pos:pos + a * b].reshape(a, b)
         bias = flat[pos + a * b:pos + a * b + b]
         pos += a * b + b
