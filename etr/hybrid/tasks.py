@@ -87,7 +87,9 @@ __all__ = [
     "Task",
     "TaskInfo",
     "encoding_features",
+    "instance_id",
     "load_task",
+    "teacher_labels",
 ]
 
 #: hardware-efficient layers of the ``teacher`` task's random PQC.
