@@ -7,6 +7,7 @@ returns tidy DataFrames or a frozen result with ``.to_frame()``; nothing here pr
 
 from __future__ import annotations
 
+from etr.analysis.control import control_gap
 from etr.analysis.correlation import (
     compare_correlations,
     rank_correlation,
@@ -30,6 +31,7 @@ __all__ = [
     "MixedEffectsResult",
     "RegimeResult",
     "compare_correlations",
+    "control_gap",
     "davies_test",
     "mixed_effects",
     "rank_correlation",

@@ -1,24 +1,73 @@
-"""Binary classification tasks for hybrid models, all offline from scikit-learn.
+"""Binary classification tasks for hybrid models: one task instance per (task, settings, seed).
 
-`load_task` returns a frozen `Task` whose features are ready for angle encoding:
+A *task instance* is the features, the labels and the train/test split. `load_task` makes it from
+the task name, its settings (``n_features``, ``n_train``, ``n_test``) and a seed, and from nothing
+else: the width of the circuit that will be trained on it plays no part. A study seeds it from
+(root seed, task, replicate), so every architecture and training configuration of a
+(task, replicate) trains and is tested on the same instance; `Task.task_id`, a short hash of the
+instance, makes that sharing checkable in a dataset.
 
+Every task has a fixed feature dimension (`TaskInfo.n_features`, e.g. 8 for ``synthetic``) and
+features that are angles in (-pi, pi). How a model of a given width sees them:
+
+* a classical pre-network takes the ``n_features`` task features and outputs the encoding's
+  angles (`etr.hybrid.HybridModel`);
+* ``pure_pqc`` and a ``"none"`` pre-network feed the encoding directly, through the fixed map
+  `encoding_features` (PCA to the width fitted on the training split when there are more features
+  than angles, cyclic tiling when there are fewer, the identity otherwise).
+
+The registry `TASKS` describes each task once (feature dimension, data-set size, how it is made,
+its measured difficulty).
+
+Data-set tasks (``synthetic``, ``moons``, ``circles``, ``iris``, ``breast_cancer``, ``digits``)
+--------------------------------------------------------------------------------------------------
 1. draw (or load) the raw data set and split it, stratified, into ``n_train`` training and
    ``n_test`` test points (reproducible from `seed`);
 2. standardise every feature with the mean and standard deviation of the *training split only*;
-3. if the data set has more features than requested, project onto the first ``n_features``
+3. if the data set has more features than ``n_features``, project onto the first ``n_features``
    principal components (PCA fitted on the training split) and standardise again; if it has fewer,
    repeat the columns cyclically (feature ``j`` is raw column ``j mod d``);
-4. squash to angles: ``x = 2 arctan(z)``, so every feature lies in the open interval (-pi, pi)
-   and a standardised value of +-1 becomes +-pi/2.
+4. squash to angles: ``x = 2 arctan(z)``, so a standardised value of +-1 becomes +-pi/2.
 
-The default task, ``"synthetic"``, is the controlled synthetic binary problem of the study's first
-stage (Kashif & Shafique 2026): `sklearn.datasets.make_classification` with exactly
-``n_features`` features (half of them, rounded up, informative; the rest redundant linear
-combinations), one cluster per class and no label noise.
+``synthetic`` is the controlled synthetic problem of the study's first stage (Kashif & Shafique
+2026): `sklearn.datasets.make_classification` with ``n_features`` features (half of them, rounded
+up, informative; the rest redundant linear combinations), one cluster per class, no label noise.
+It is nearly linearly separable (logistic regression 0.94 test accuracy): the easy baseline, on
+which the classical-only control reaches the hybrids.
+
+Angle tasks (``teacher``, ``parity``): tasks on which the PQC matters
+---------------------------------------------------------------------
+Features are angles drawn uniformly on the circle, ``x ~ U(-pi, pi)^d`` (no standardisation: the
+labels are 2 pi-periodic in every feature, and the circle is the natural feature space of an angle
+encoding). Labels are a deterministic function of the features (Bayes accuracy 1):
+
+``teacher`` (quantum-generated labels)
+    A random teacher PQC on the ``d = 4`` features: ``ry`` encoding of feature ``j`` on qubit
+    ``j``, then `TEACHER_LAYERS` = 3 hardware-efficient layers (RX, RY, RZ on every qubit, CZ
+    ring) with parameters uniform in [0, 2 pi) drawn from the seed, readout ``f(x) = <Z_0>``;
+    label = ``f(x) > median of f`` over the drawn points (classes balance). Every instance has its
+    own teacher.
+``parity``
+    label = ``prod_{j < 3} cos(x_j) > 0``: the parity of the three bits ``|x_j| > pi/2``, with a
+    fourth, irrelevant feature. ``<Z_0 Z_1 Z_2>`` of the ``ry`` encoding alone is this product.
+
+What makes them hard for the classical parts is the circle: a classical network on the raw
+angles must learn periodic boundaries (logistic regression 0.60 / 0.51, an MLP with 8 tanh units
+0.71 / 0.52 on teacher / parity), while the same MLP on the periodic embedding (cos x, sin x)
+reaches 0.86 on both. A PQC's angle encoding supplies that embedding; on these tasks the hybrid
+with a ``"none"`` pre-network beats the classical-only control by 17 (teacher) and 33 (parity)
+points of test accuracy, and loses that edge behind a trained ``"8-tanh"`` pre-network (see
+``TASKS[name].difficulty`` and ``benchmarks/README.md``).
+
+References
+----------
+Kashif & Shafique 2026, arXiv 2605.25768 (the synthetic first stage).
+Pedregosa et al. 2011, JMLR 12, 2825 (scikit-learn data sets, PCA, splits).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 
@@ -29,24 +78,105 @@ from etr._rng import SeedLike, as_generator
 from etr._validation import check_choice, check_int
 from etr.errors import InputError
 
-__all__ = ["TASKS", "Task", "load_task"]
+__all__ = [
+    "ENCODING_MAPS",
+    "PARITY_ORDER",
+    "TASKS",
+    "TEACHER_LAYERS",
+    "EncodingFeatures",
+    "Task",
+    "TaskInfo",
+    "encoding_features",
+    "instance_id",
+    "load_task",
+    "teacher_labels",
+]
 
-TASKS: tuple[str, ...] = ("synthetic", "moons", "circles", "iris", "breast_cancer", "digits")
+#: hardware-efficient layers of the ``teacher`` task's random PQC.
+TEACHER_LAYERS = 3
+#: number of features whose cosines' sign parity labels the ``parity`` task.
+PARITY_ORDER = 3
+#: largest teacher width (its labels are simulated on ``2**n`` amplitudes per point).
+_MAX_TEACHER_QUBITS = 12
+#: the fixed maps of `encoding_features`.
+ENCODING_MAPS: tuple[str, ...] = ("identity", "pca", "tile")
+_ENCODING_RULE = ("identity when the width equals n_features; PCA to the width fitted on the "
+                  "training split (then training-standardised and 2*arctan-squashed) when it is "
+                  "smaller; cyclic tiling (column j = feature j mod n_features) when it is larger")
 
-#: size of the finite data sets (after keeping two classes); generated tasks have no limit.
-_POOL_SIZE = {"iris": 100, "breast_cancer": 569, "digits": 360}
+
+@dataclass(frozen=True, slots=True)
+class TaskInfo:
+    """One registered task.
+
+    Attributes
+    ----------
+    name : the task name (`load_task`'s first argument).
+    n_features : its default feature dimension, the same for every circuit width.
+    pool : points in the finite data set (after keeping two classes); None for generated tasks.
+    kind : ``"dataset"`` (standardised, PCA'd or tiled, squashed) or ``"angles"`` (features
+        uniform on the circle, labels from a fixed rule).
+    meaning : one line: what the task is.
+    difficulty : measured references (test accuracy, ``n_train = n_test = 200``), see
+        ``benchmarks/measure_tasks.py``.
+    """
+
+    name: str
+    n_features: int
+    pool: int | None
+    kind: str
+    meaning: str
+    difficulty: str
+
+
+#: every task, described once (read by the runner's spec validation and the report).
+#: ``difficulty``: mean test accuracy over 10 instances (``n_train = n_test = 200``; iris 50/50,
+#: digits 180/180) of scikit-learn references, and the measured hybrid_full - classical-only
+#: control gap (``benchmarks/measure_tasks.py``, 5 instances, 4-10 qubits).
+TASKS: dict[str, TaskInfo] = {t.name: t for t in (
+    TaskInfo("synthetic", 8, None, "dataset",
+             "make_classification: 4 informative + 4 redundant features, one cluster per class",
+             "easy, nearly linear: logistic regression 0.94, MLP(8) 0.96, MLP(64, 64) 0.95; "
+             "hybrid_full - control -1.0 points [-2.0, 0.1]: the classical parts solve it"),
+    TaskInfo("moons", 2, None, "dataset", "two interleaving half circles, noise 0.1",
+             "logistic regression 0.87, MLP(8) 0.87, MLP(64, 64) 1.00"),
+    TaskInfo("circles", 2, None, "dataset", "two concentric circles, noise 0.1, factor 0.5",
+             "logistic regression 0.48, MLP(8) 0.95, MLP(64, 64) 0.99"),
+    TaskInfo("iris", 4, 100, "dataset", "iris versicolor vs virginica (100 points)",
+             "logistic regression 0.94, MLP(8) 0.94"),
+    TaskInfo("breast_cancer", 8, 569, "dataset",
+             "Wisconsin breast cancer, 30 features PCA'd to 8",
+             "logistic regression 0.96, MLP(8) 0.96"),
+    TaskInfo("digits", 8, 360, "dataset", "digits 0 vs 1, 64 pixels PCA'd to 8",
+             "logistic regression 1.00, MLP(8) 1.00"),
+    TaskInfo("teacher", 4, None, "angles",
+             "labels from a random 3-layer 4-qubit teacher PQC (ry encoding, RX+RY+RZ, CZ "
+             "ring, <Z_0> above its median); features uniform angles",
+             "teacher (Bayes) 1.0; logistic regression 0.60, MLP(8) 0.71, MLP(64, 64) 0.78; on "
+             "(cos x, sin x): logistic 0.69, MLP(8) 0.86; hybrid_full - control +17 points "
+             "with a 'none' pre-network, -2 with '8-tanh'"),
+    TaskInfo("parity", 4, None, "angles",
+             "label = cos(x0) cos(x1) cos(x2) > 0 (parity of |x_j| > pi/2), a fourth, "
+             "irrelevant feature; features uniform angles",
+             "Bayes 1.0; logistic regression 0.51, MLP(8) 0.52, MLP(64, 64) 0.64; on "
+             "(cos x, sin x): MLP(8) 0.86; hybrid_full - control +33 points with a 'none' "
+             "pre-network, +1 with '8-tanh'"),
+)}
 
 
 @dataclass(frozen=True, slots=True)
 class Task:
-    """A binary classification task with angle-ready features.
+    """One instance of a binary classification task, with angle features.
 
     Attributes
     ----------
     x_train, x_test : float arrays (n, n_features), every value in (-pi, pi) (read-only).
     y_train, y_test : int arrays (n,) of labels 0 / 1 (read-only).
-    name : task name (one of `TASKS`).
-    meta : how it was made: raw feature count, whether PCA or tiling was applied, seed, scaling.
+    name : task name (a key of `TASKS`).
+    meta : how it was made: raw feature count, whether PCA or tiling was applied, seed state,
+        scaling, and ``encoding_map`` (how `encoding_features` maps it to a width).
+    task_id : 12 hex digits hashing the instance (features, labels, split; rounded to 1e-9 so
+        that rounding noise of a different BLAS does not change it); computed if not given.
     """
 
     x_train: np.ndarray
@@ -55,6 +185,12 @@ class Task:
     y_test: np.ndarray
     name: str
     meta: dict = field(default_factory=dict, compare=False)
+    task_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.task_id:
+            object.__setattr__(self, "task_id", instance_id(self.x_train, self.y_train,
+                                                            self.x_test, self.y_test))
 
     @property
     def n_features(self) -> int:
@@ -73,52 +209,97 @@ class Task:
         return pd.concat(parts, ignore_index=True)
 
 
+def instance_id(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+                y_test: np.ndarray) -> str:
+    """12-hex-digit SHA-256 of the arrays (shapes, features rounded to 1e-9, labels)."""
+    h = hashlib.sha256()
+    for a in (x_train, x_test):
+        a = np.ascontiguousarray(np.round(np.asarray(a, dtype=np.float64), 9) + 0.0)
+        h.update(repr(a.shape).encode())
+        h.update(a.astype("<f8").tobytes())
+    for a in (y_train, y_test):
+        a = np.ascontiguousarray(np.asarray(a, dtype=np.int64))
+        h.update(repr(a.shape).encode())
+        h.update(a.astype("<i8").tobytes())
+    return h.hexdigest()[:12]
+
+
 def load_task(
     name: str = "synthetic",
     *,
-    n_features: int,
+    n_features: int | None = None,
     n_train: int = 200,
     n_test: int = 200,
     seed: SeedLike = None,
 ) -> Task:
-    """Load a binary classification task with ``n_features`` angle-encoded features.
+    """Load one instance of a binary classification task; it depends only on its arguments.
 
     Parameters
     ----------
-    name : one of ``"synthetic"`` (default, `make_classification`), ``"moons"``, ``"circles"``,
-        ``"iris"`` (versicolor vs virginica, 100 points), ``"breast_cancer"`` (569 points),
-        ``"digits"`` (0 vs 1, 360 points).
-    n_features : number of features after PCA reduction or cyclic tiling (>= 1).
+    name : a key of `TASKS`: ``"synthetic"`` (default, `make_classification`), ``"moons"``,
+        ``"circles"``, ``"iris"`` (versicolor vs virginica, 100 points), ``"breast_cancer"``
+        (569 points), ``"digits"`` (0 vs 1, 360 points), ``"teacher"`` (labels of a random
+        teacher PQC), ``"parity"`` (parity of the signs of three cosines).
+    n_features : int or None
+        Feature dimension; None = the task's default ``TASKS[name].n_features`` (the same for
+        every circuit width: map it to a width with `encoding_features`). For ``teacher`` it is
+        the teacher's width (at most 12), for ``parity`` at least 3.
     n_train, n_test : sizes of the stratified training and test splits.
-    seed : int, Generator or None; the draw of generated data sets and the split derive from it.
+    seed : int, Generator or None; the draw (data, teacher) and the split derive from it.
 
     Returns
     -------
     Task
-        Features in (-pi, pi) (``2 arctan`` of training-standardised values), labels 0 / 1.
+        Features in (-pi, pi), labels 0 / 1, ``task_id`` the hash of the instance.
 
     Raises
     ------
     etr.errors.InputError
-        Unknown task, non-positive sizes, more points than the data set holds, or more PCA
-        components than training points.
+        Unknown task, non-positive sizes, more points than the data set holds, more PCA
+        components than training points, a too wide teacher or a too narrow parity task.
+
+    Notes
+    -----
+    Seeding a study: derive the seed from (root seed, task, replicate) only, e.g.
+    ``SeedSequence(root_seed, spawn_key=(domain, replicate, *task-name words))``; then every
+    architecture and configuration of the replicate shares the instance and its ``task_id``.
 
     Examples
     --------
-    >>> task = load_task("moons", n_features=4, n_train=20, n_test=10, seed=0)
-    >>> task.x_train.shape, task.meta["tiled"]
-    ((20, 4), True)
-    >>> bool(abs(task.x_train).max() < 3.1416)
+    >>> task = load_task("moons", n_train=20, n_test=10, seed=0)
+    >>> task.x_train.shape, task.name, len(task.task_id)
+    ((20, 2), 'moons', 12)
+    >>> load_task("moons", n_train=20, n_test=10, seed=0).task_id == task.task_id
     True
+    >>> teacher = load_task("teacher", n_train=40, n_test=20, seed=1)
+    >>> teacher.n_features, float(teacher.y_train.mean())
+    (4, 0.5)
     """
     check_choice("task", name, TASKS)
-    n_features = check_int("n_features", n_features, minimum=1)
+    info = TASKS[name]
+    n_features = info.n_features if n_features is None else check_int(
+        "n_features", n_features, minimum=1)
     n_train = check_int("n_train", n_train, minimum=4)
     n_test = check_int("n_test", n_test, minimum=2)
     rng = as_generator(seed)
+    if info.kind == "angles":
+        x_tr, y_tr, x_te, y_te, meta = _angle_task(name, n_features, n_train, n_test, rng)
+    else:
+        x_tr, y_tr, x_te, y_te, meta = _dataset_task(name, n_features, n_train, n_test, rng)
+    arrays = [np.ascontiguousarray(a) for a in (x_tr, y_tr.astype(np.int64), x_te,
+                                                y_te.astype(np.int64))]
+    for a in arrays:
+        a.setflags(write=False)
+    meta.update(n_train=n_train, n_test=n_test, encoding_map=_ENCODING_RULE)
+    return Task(*arrays, name=name, meta=meta)
+
+
+# ---------------------------------------------------------------------- data-set tasks
+def _dataset_task(name: str, n_features: int, n_train: int, n_test: int,
+                  rng: np.random.Generator):
     state = int(rng.integers(2**31 - 1))
     n_total = n_train + n_test
-    pool = _POOL_SIZE.get(name)
+    pool = TASKS[name].pool
     if pool is not None and n_total > pool:
         raise InputError(
             f"`n_train` + `n_test` = {n_total} exceeds the {pool} points of task {name!r}"
@@ -129,19 +310,15 @@ def load_task(
     x_tr, x_te = _standardise(x_tr, x_te)
     pca = d_raw > n_features
     if pca:
-        x_tr, x_te = _pca(x_tr, x_te, n_features)
+        x_tr, x_te = _pca(x_tr, x_te, n_features, "n_features")
         x_tr, x_te = _standardise(x_tr, x_te)
     tiled = d_raw < n_features
     if tiled:
         cols = np.arange(n_features) % d_raw
         x_tr, x_te = x_tr[:, cols], x_te[:, cols]
-    arrays = [2.0 * np.arctan(x_tr), y_tr.astype(np.int64), 2.0 * np.arctan(x_te),
-              y_te.astype(np.int64)]
-    for a in arrays:
-        a.setflags(write=False)
     meta = {"raw_features": int(d_raw), "pca": pca, "tiled": tiled, "seed_state": state,
-            "scaling": "2*arctan(standardised)", "n_train": n_train, "n_test": n_test}
-    return Task(*arrays, name=name, meta=meta)
+            "scaling": "2*arctan(standardised)"}
+    return 2.0 * np.arctan(x_tr), y_tr, 2.0 * np.arctan(x_te), y_te, meta
 
 
 def _raw(name: str, n: int | None, n_features: int, state: int) -> tuple[np.ndarray, np.ndarray]:
@@ -186,13 +363,166 @@ def _standardise(x_tr: np.ndarray, x_te: np.ndarray) -> tuple[np.ndarray, np.nda
     return (x_tr - mean) / std, (x_te - mean) / std
 
 
-def _pca(x_tr: np.ndarray, x_te: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _pca(x_tr: np.ndarray, x_te: np.ndarray, k: int, arg: str) -> tuple[np.ndarray, np.ndarray]:
     if k > x_tr.shape[0]:
         raise InputError(
-            f"`n_features` = {k} PCA components need at least as many training points "
+            f"`{arg}` = {k} PCA components need at least as many training points "
             f"(`n_train` = {x_tr.shape[0]})"
         )
     from sklearn.decomposition import PCA
 
     pca = PCA(n_components=k, svd_solver="full").fit(x_tr)
     return pca.transform(x_tr), pca.transform(x_te)
+
+
+# ---------------------------------------------------------------------- angle tasks
+def _angle_task(name: str, n_features: int, n_train: int, n_test: int,
+                rng: np.random.Generator):
+    n_total = n_train + n_test
+    x = rng.uniform(-np.pi, np.pi, size=(n_total, n_features))
+    if name == "teacher":
+        if n_features > _MAX_TEACHER_QUBITS:
+            raise InputError(f"`n_features` must be <= {_MAX_TEACHER_QUBITS} for task "
+                             f"'teacher' (the teacher's width), got {n_features}")
+        f, theta = teacher_labels(x, layers=TEACHER_LAYERS, seed=rng)
+        y = (f > np.median(f)).astype(np.int64)
+        meta = {"teacher_layers": TEACHER_LAYERS, "teacher_params": theta.tolist(),
+                "teacher": "ry encoding, HEA RX+RY+RZ / CZ ring, readout <Z_0>, label "
+                           "f > median"}
+    else:
+        if n_features < PARITY_ORDER:
+            raise InputError(f"`n_features` must be >= {PARITY_ORDER} for task 'parity', "
+                             f"got {n_features}")
+        y = (np.prod(np.cos(x[:, :PARITY_ORDER]), axis=1) > 0).astype(np.int64)
+        meta = {"parity_order": PARITY_ORDER}
+    state = int(rng.integers(2**31 - 1))
+    x_tr, x_te, y_tr, y_te = _split(x, y, n_train, n_test, state)
+    meta.update(raw_features=n_features, pca=False, tiled=False, seed_state=state,
+                scaling="uniform angles in (-pi, pi)")
+    return x_tr, y_tr, x_te, y_te, meta
+
+
+def teacher_labels(x: np.ndarray, *, layers: int = TEACHER_LAYERS,
+                   seed: SeedLike = None) -> tuple[np.ndarray, np.ndarray]:
+    """Teacher outputs ``f(x) = <Z_0>`` of a random PQC and its parameters.
+
+    The teacher has one qubit per feature: ``RY(x_j)`` on qubit ``j``, then `layers`
+    hardware-efficient layers (RX, RY, RZ on every qubit, then CZ on a ring) with parameters
+    uniform in [0, 2 pi) drawn from `seed`.
+
+    Returns
+    -------
+    (f, theta) : outputs (n,) in [-1, 1] and the teacher's parameters.
+
+    Examples
+    --------
+    >>> f, theta = teacher_labels(np.zeros((2, 3)), layers=1, seed=0)
+    >>> f.shape, theta.shape, bool(np.all(np.abs(f) <= 1))
+    ((2,), (9,), True)
+    """
+    from etr.circuits import encoded_circuit, hardware_efficient
+    from etr.quantum import expectations
+
+    x = np.asarray(x, dtype=float)
+    n = x.shape[1]
+    layers = check_int("layers", layers, minimum=1)
+    rng = as_generator(seed)
+    block = hardware_efficient(n, 1, topology="ring", rotations=("RX", "RY", "RZ"),
+                               entangler="CZ")
+    circuit, n_inputs = encoded_circuit([block] * layers, "ry")
+    theta = rng.uniform(0.0, 2.0 * np.pi, size=circuit.n_params - n_inputs)
+    rows = np.hstack([x, np.broadcast_to(theta, (x.shape[0], theta.size))])
+    f = expectations(circuit, rows, ["Z" + "I" * (n - 1)])[:, 0]
+    return f, theta
+
+
+# ---------------------------------------------------------------------- encoding map
+@dataclass(frozen=True, slots=True)
+class EncodingFeatures:
+    """A task's features mapped to an encoding width (what ``pure_pqc`` and a ``"none"``
+    pre-network feed to the circuit). Unpacks as ``x_train, x_test``.
+
+    Attributes
+    ----------
+    x_train, x_test : float arrays (n, width) in (-pi, pi) (read-only).
+    width : the encoding width.
+    method : ``"identity"``, ``"pca"`` or ``"tile"``.
+    task_id : the task instance they come from.
+    meta : ``columns`` (task feature of each column, for identity and tiling) or
+        ``explained_variance_ratio`` (PCA).
+    """
+
+    x_train: np.ndarray
+    x_test: np.ndarray
+    width: int
+    method: str
+    task_id: str
+    meta: dict = field(default_factory=dict, compare=False)
+
+    def __iter__(self):
+        return iter((self.x_train, self.x_test))
+
+
+def encoding_features(task: Task, width: int) -> EncodingFeatures:
+    """Map a task's ``d`` features to ``width`` encoding angles with a fixed, data-fitted map.
+
+    * ``width == d``: the identity.
+    * ``width < d``: PCA to ``width`` components fitted on the training split (on the angle
+      features), each component standardised with training statistics and squashed with
+      ``2 arctan`` back into (-pi, pi), as the data-set tasks are.
+    * ``width > d``: cyclic tiling, column ``j`` is feature ``j mod d`` (an encoding that takes
+      more angles than there are features re-reads them; the values are unchanged).
+
+    Parameters
+    ----------
+    task : Task
+    width : int
+        Angles the encoding takes (`etr.circuits.encoding_width`).
+
+    Returns
+    -------
+    EncodingFeatures
+
+    Raises
+    ------
+    etr.errors.InputError
+        `task` not a Task, `width` < 1, or more PCA components than training points.
+
+    Examples
+    --------
+    >>> task = load_task("synthetic", n_train=40, n_test=20, seed=0)
+    >>> enc = encoding_features(task, 4)
+    >>> enc.method, enc.x_train.shape, enc.task_id == task.task_id
+    ('pca', (40, 4), True)
+    >>> x_train, x_test = encoding_features(task, 10)
+    >>> x_train.shape, bool((x_train[:, 8] == task.x_train[:, 0]).all())
+    ((40, 10), True)
+    """
+    if not isinstance(task, Task):
+        raise InputError(f"`task` must be a Task, got {type(task).__name__}")
+    width = check_int("width", width, minimum=1)
+    d = task.n_features
+    meta: dict = {}
+    if width == d:
+        method, x_tr, x_te = "identity", task.x_train, task.x_test
+        meta["columns"] = list(range(d))
+    elif width > d:
+        method = "tile"
+        cols = np.arange(width) % d
+        x_tr, x_te = task.x_train[:, cols], task.x_test[:, cols]
+        meta["columns"] = cols.tolist()
+    else:
+        method = "pca"
+        from sklearn.decomposition import PCA
+
+        if width > task.x_train.shape[0]:
+            raise InputError(f"`width` = {width} PCA components need at least as many "
+                             f"training points ({task.x_train.shape[0]})")
+        pca = PCA(n_components=width, svd_solver="full").fit(task.x_train)
+        z_tr, z_te = _standardise(pca.transform(task.x_train), pca.transform(task.x_test))
+        x_tr, x_te = 2.0 * np.arctan(z_tr), 2.0 * np.arctan(z_te)
+        meta["explained_variance_ratio"] = pca.explained_variance_ratio_.tolist()
+    x_tr, x_te = np.array(x_tr, dtype=float), np.array(x_te, dtype=float)
+    x_tr.setflags(write=False)
+    x_te.setflags(write=False)
+    return EncodingFeatures(x_tr, x_te, width, method, task.task_id, meta)

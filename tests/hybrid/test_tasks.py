@@ -1,10 +1,21 @@
 from __future__ import annotations
 
+import doctest
+
 import numpy as np
 import pytest
 
+import etr.hybrid.tasks as tasks_module
 from etr.errors import InputError
-from etr.hybrid.tasks import TASKS, load_task
+from etr.hybrid.tasks import (
+    PARITY_ORDER,
+    TASKS,
+    TEACHER_LAYERS,
+    Task,
+    encoding_features,
+    load_task,
+    teacher_labels,
+)
 
 
 @pytest.mark.parametrize("name", TASKS)
@@ -18,6 +29,15 @@ def test_shapes_range_labels(name):
     assert not task.x_train.flags.writeable
 
 
+@pytest.mark.parametrize("name", TASKS)
+def test_default_dimension_is_the_registered_one(name):
+    info = TASKS[name]
+    n = 40 if info.pool is None or info.pool >= 60 else 30
+    task = load_task(name, n_train=n, n_test=20, seed=2)
+    assert task.n_features == info.n_features
+    assert task.meta["encoding_map"]
+
+
 def test_reproducible_from_seed():
     a = load_task("synthetic", n_features=4, n_train=30, n_test=10, seed=7)
     b = load_task("synthetic", n_features=4, n_train=30, n_test=10, seed=7)
@@ -25,6 +45,34 @@ def test_reproducible_from_seed():
     np.testing.assert_array_equal(a.x_train, b.x_train)
     np.testing.assert_array_equal(a.y_test, b.y_test)
     assert not np.allclose(a.x_train, c.x_train)
+
+
+@pytest.mark.parametrize("name", ["synthetic", "teacher", "parity", "digits"])
+def test_task_id_identifies_the_instance(name):
+    a = load_task(name, n_train=40, n_test=20, seed=np.random.default_rng(3))
+    b = load_task(name, n_train=40, n_test=20, seed=3)
+    assert a.task_id == b.task_id and len(a.task_id) == 12
+    assert load_task(name, n_train=40, n_test=20, seed=4).task_id != a.task_id
+    # the id is a function of the arrays alone: rebuilding the Task gives it again
+    again = Task(a.x_train, a.y_train, a.x_test, a.y_test, name="anything")
+    assert again.task_id == a.task_id
+    # ... and any change of features, labels or split changes it
+    y = a.y_train.copy()
+    y[0] = 1 - y[0]
+    assert Task(a.x_train, y, a.x_test, a.y_test, name=name).task_id != a.task_id
+    x = a.x_train.copy()
+    x[0, 0] += 1e-6
+    assert Task(x, a.y_train, a.x_test, a.y_test, name=name).task_id != a.task_id
+    moved = Task(a.x_train[1:], a.y_train[1:], np.vstack([a.x_test, a.x_train[:1]]),
+                 np.concatenate([a.y_test, a.y_train[:1]]), name=name)
+    assert moved.task_id != a.task_id
+
+
+def test_task_id_ignores_rounding_noise_below_1e9():
+    a = load_task("synthetic", n_train=20, n_test=10, seed=0)
+    # a perturbation far below the 1e-9 grid (and away from its midpoints) keeps the id
+    noisy = a.x_train + 1e-14
+    assert Task(noisy, a.y_train, a.x_test, a.y_test, name="synthetic").task_id == a.task_id
 
 
 def test_standardised_with_training_statistics_only():
@@ -79,6 +127,106 @@ def test_to_frame_is_tidy():
     assert (df["split"] == "train").sum() == 10 and len(df) == 16
 
 
+# ---------------------------------------------------------------------- angle tasks
+def _rot(p: str, t: float) -> np.ndarray:
+    c, s = np.cos(t / 2), np.sin(t / 2)
+    return {"X": np.array([[c, -1j * s], [-1j * s, c]]),
+            "Y": np.array([[c, -s], [s, c]], dtype=complex),
+            "Z": np.array([[np.exp(-1j * t / 2), 0], [0, np.exp(1j * t / 2)]])}[p]
+
+
+def _on(n: int, q: int, u: np.ndarray) -> np.ndarray:
+    out = np.array([[1.0 + 0j]])
+    for k in range(n):
+        out = np.kron(out, u if k == q else np.eye(2))
+    return out
+
+
+def _teacher_by_hand(x: np.ndarray, theta: np.ndarray, layers: int) -> float:
+    """Dense-matrix statevector of the documented teacher; qubit 0 most significant."""
+    n = len(x)
+    psi = np.zeros(2**n, dtype=complex)
+    psi[0] = 1.0
+    for q in range(n):
+        psi = _on(n, q, _rot("Y", x[q])) @ psi
+    bits = (np.arange(2**n)[:, None] >> (n - 1 - np.arange(n))) & 1
+    pos = 0
+    for _ in range(layers):
+        for q in range(n):
+            for p in "XYZ":
+                psi = _on(n, q, _rot(p, theta[pos])) @ psi
+                pos += 1
+        pairs = [(q, (q + 1) % n) for q in range(n)] if n > 2 else [(0, 1)]
+        for a, b in pairs:
+            psi = np.where(bits[:, a] & bits[:, b], -psi, psi)
+    z0 = 1 - 2 * bits[:, 0]
+    return float(np.sum(np.abs(psi) ** 2 * z0))
+
+
+def test_teacher_labels_match_a_dense_matrix_simulation():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-np.pi, np.pi, size=(6, 4))
+    f, theta = teacher_labels(x, layers=2, seed=1)
+    assert theta.shape == (2 * 4 * 3,)
+    expected = [_teacher_by_hand(row, theta, 2) for row in x]
+    np.testing.assert_allclose(f, expected, atol=1e-12)
+
+
+def test_teacher_task_labels_are_its_teacher_above_the_median():
+    task = load_task("teacher", n_train=60, n_test=40, seed=11)
+    assert task.meta["teacher_layers"] == TEACHER_LAYERS
+    theta = np.array(task.meta["teacher_params"])
+    x = np.vstack([task.x_train, task.x_test])
+    y = np.concatenate([task.y_train, task.y_test])
+    f = np.array([_teacher_by_hand(row, theta, TEACHER_LAYERS) for row in x])
+    assert y.sum() == len(y) // 2  # balanced by the median threshold
+    np.testing.assert_array_equal(y, (f > np.median(f)).astype(int))
+    assert np.all(np.abs(x) < np.pi)
+
+
+def test_parity_is_the_xor_of_the_obtuse_angle_bits():
+    task = load_task("parity", n_train=200, n_test=100, seed=2)
+    x = np.vstack([task.x_train, task.x_test])
+    y = np.concatenate([task.y_train, task.y_test])
+    bits = (np.abs(x[:, :PARITY_ORDER]) > np.pi / 2).astype(int)
+    np.testing.assert_array_equal(y, 1 - bits.sum(axis=1) % 2)
+    assert 0.4 < y.mean() < 0.6
+    # the fourth feature is irrelevant: uniform, independent of the label
+    assert abs(np.corrcoef(np.abs(x[:, 3]), y)[0, 1]) < 0.2
+
+
+# ---------------------------------------------------------------------- encoding map
+def test_encoding_features_identity_tile_and_pca():
+    task = load_task("synthetic", n_train=60, n_test=30, seed=4)
+    ident = encoding_features(task, 8)
+    assert ident.method == "identity"
+    np.testing.assert_array_equal(ident.x_train, task.x_train)
+    tile = encoding_features(task, 10)
+    assert tile.method == "tile" and tile.meta["columns"] == [0, 1, 2, 3, 4, 5, 6, 7, 0, 1]
+    np.testing.assert_array_equal(tile.x_test[:, 9], task.x_test[:, 1])
+    pca = encoding_features(task, 3)
+    assert pca.method == "pca" and pca.task_id == task.task_id
+    assert np.all(np.abs(pca.x_train) < np.pi) and not pca.x_train.flags.writeable
+    # independent check: SVD of the centred training angles, projection, training-standardised
+    xc = task.x_train - task.x_train.mean(0)
+    _, _, vt = np.linalg.svd(xc, full_matrices=False)
+    for split, got in ((task.x_train, pca.x_train), (task.x_test, pca.x_test)):
+        proj = (split - task.x_train.mean(0)) @ vt[:3].T
+        proj_tr = xc @ vt[:3].T
+        z = (proj - proj_tr.mean(0)) / proj_tr.std(0)
+        sign = np.sign(np.sum(np.tan(pca.x_train / 2) * (xc @ vt[:3].T), axis=0))
+        np.testing.assert_allclose(np.tan(got / 2), z * sign, atol=1e-9)
+    x_tr, x_te = pca  # unpacks as (x_train, x_test)
+    assert x_tr.shape == (60, 3) and x_te.shape == (30, 3)
+
+
+def test_encoding_features_do_not_depend_on_the_test_split():
+    a = load_task("synthetic", n_train=60, n_test=30, seed=4)
+    b = Task(a.x_train, a.y_train, a.x_test[:10] * 0.5, a.y_test[:10], name="synthetic")
+    np.testing.assert_array_equal(encoding_features(a, 3).x_train,
+                                  encoding_features(b, 3).x_train)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "needle"),
     [
@@ -87,9 +235,24 @@ def test_to_frame_is_tidy():
         ({"name": "digits", "n_features": 20, "n_train": 10, "n_test": 10}, "`n_features`"),
         ({"name": "synthetic", "n_features": 0}, "`n_features`"),
         ({"name": "synthetic", "n_features": 2, "n_train": 0}, "`n_train`"),
+        ({"name": "teacher", "n_features": 13}, "`n_features`"),
+        ({"name": "parity", "n_features": 2}, "`n_features`"),
     ],
 )
 def test_bad_input(kwargs, needle):
     name = kwargs.pop("name")
     with pytest.raises(InputError, match=needle):
         load_task(name, **kwargs)
+
+
+def test_encoding_features_bad_input():
+    task = load_task("synthetic", n_train=20, n_test=10, seed=0)
+    with pytest.raises(InputError, match="`width`"):
+        encoding_features(task, 0)
+    with pytest.raises(InputError, match="`task`"):
+        encoding_features(task.x_train, 4)
+
+
+def test_docstring_examples_run():
+    result = doctest.testmod(tasks_module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
