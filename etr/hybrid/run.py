@@ -14,20 +14,19 @@ weight samples. None depends on the training configuration, so ``hybrid_quantum_
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import numpy as np
 
 from etr._rng import SeedLike, as_generator
-from etr._validation import check_choice, check_float, check_int
+from etr._validation import check_choice, check_int
 from etr.circuits import encoding_width
-from etr.contract import COLUMNS, PQC_CONFIGS, TRAINABILITY_DEFINITIONS
+from etr.contract import COLUMNS, PQC_CONFIGS
 from etr.errors import InputError
 from etr.hybrid.architecture import Architecture
-from etr.hybrid.model import PURE_PQC_READOUT_SCALE, HybridModel
-from etr.hybrid.tasks import TASKS, load_task
+from etr.hybrid.model import HybridModel
+from etr.hybrid.tasks import load_task
 from etr.hybrid.training import TrainingResult, train
 from etr.metrics import trainability as tm
+from etr.plan.settings import RunSettings
 
 __all__ = ["RECORD_COLUMNS", "RunSettings", "evaluate_run"]
 
@@ -36,83 +35,6 @@ _RUNNER_COLUMNS = ("cell_id", "status", "error", "wall_time_s", "entangling_capa
 RECORD_COLUMNS: tuple[str, ...] = tuple(
     c for c in COLUMNS if c not in _RUNNER_COLUMNS and not c.startswith("expressibility")
 )
-
-
-@dataclass(frozen=True, slots=True)
-class RunSettings:
-    """How a run trains and measures (everything except architecture, configuration, seed).
-
-    Parameters
-    ----------
-    task : str, default ``"synthetic"``
-        Task name (`etr.hybrid.tasks.TASKS`).
-    n_train, n_test : int, default 200, 200
-        Training and test points.
-    n_init : int, default 16
-        K, the random initialisations per run (>= 2: variances are taken across them).
-    steps : int, default 100
-        T, Adam steps per initialisation.
-    learning_rate : float, default 0.05
-        Adam step size.
-    batch_size : int or None, default None
-        None = full-batch training; otherwise the mini-batch size.
-    definitions : tuple of str, default all of `etr.contract.TRAINABILITY_DEFINITIONS`
-        Trainability definitions to compute; the others are NaN in the record.
-    ed_data_size : int, default 1000
-        n of the effective-dimension formula (Abbas et al. 2021); must be >= 20.
-    ed_weight_samples : int, default 16
-        M, quantum-parameter samples (uniform in [0, 2 pi)) of the effective dimension.
-    n_features : int or None, default None
-        Task features; None = the encoding width (angles the PQC takes), the same for all three
-        training configurations. Other values need a classical pre-network.
-    readout_scale : float, default 3.0
-        The fixed s of the ``pure_pqc`` readout ``logit = s * mean_q <Z_q>``.
-
-    Examples
-    --------
-    >>> RunSettings(n_init=8, steps=50).steps
-    50
-    """
-
-    task: str = "synthetic"
-    n_train: int = 200
-    n_test: int = 200
-    n_init: int = 16
-    steps: int = 100
-    learning_rate: float = 0.05
-    batch_size: int | None = None
-    definitions: tuple[str, ...] = TRAINABILITY_DEFINITIONS
-    ed_data_size: int = 1000
-    ed_weight_samples: int = 16
-    n_features: int | None = None
-    readout_scale: float = PURE_PQC_READOUT_SCALE
-
-    def __post_init__(self) -> None:
-        check_choice("task", self.task, TASKS)
-        ints = {"n_train": 4, "n_test": 2, "n_init": 2, "steps": 1, "ed_data_size": 20,
-                "ed_weight_samples": 1}
-        if self.batch_size is not None:
-            ints["batch_size"] = 1
-        if self.n_features is not None:
-            ints["n_features"] = 1
-        for name, minimum in ints.items():
-            object.__setattr__(self, name, check_int(name, getattr(self, name), minimum=minimum))
-        for name in ("learning_rate", "readout_scale"):
-            object.__setattr__(self, name, check_float(name, getattr(self, name), positive=True))
-        defs = self.definitions
-        if isinstance(defs, str):
-            defs = (defs,)
-        defs = tuple(defs)
-        for d in defs:
-            check_choice("definitions", d, TRAINABILITY_DEFINITIONS)
-        if not defs:
-            raise InputError("`definitions` must name at least one trainability definition")
-        object.__setattr__(self, "definitions", defs)
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["definitions"] = list(self.definitions)
-        return d
 
 
 def evaluate_run(
