@@ -251,7 +251,7 @@ def _read_lock(lock: Path) -> dict[str, Any] | None:
     try:
         info = json.loads(lock.read_text(encoding="utf-8"))
         return info if isinstance(info, dict) else None
-    except (OSError, ValueError):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):  # gone, or not a lock we wrote
         return None
 
 

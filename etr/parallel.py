@@ -50,8 +50,9 @@ __all__ = [
 
 #: environment variables that cap the threads of BLAS, OpenMP and numba in a worker.
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
-#: what a Dask scheduler address must look like.
-ADDRESS_RE = re.compile(r"^(tcp|tls)://[^\s:/]+:\d{1,5}$")
+#: what a Dask scheduler address must look like: tcp:// (tls://, ucx://) HOST:PORT, or the
+#: inproc:// address of a cluster inside this process.
+ADDRESS_RE = re.compile(r"^((tcp|tls|ucx)://[^\s:/]+:\d{1,5}|inproc://\S+)$")
 _PR_SET_PDEATHSIG = 1
 _WATCH_INTERVAL_S = 1.0
 

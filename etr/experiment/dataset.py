@@ -223,7 +223,8 @@ def read_dataset(path: str | os.PathLike[str], *, validate: bool = True) -> pd.D
             if PROVENANCE_KEY in meta:
                 prov = json.loads(meta[PROVENANCE_KEY])
             df = table.to_pandas()
-    except (OSError, ValueError, pa.ArrowException) as exc:
+    except (OSError, pa.ArrowException, pd.errors.ParserError, pd.errors.EmptyDataError,
+            UnicodeDecodeError, json.JSONDecodeError) as exc:  # a file that is not a dataset
         raise InputError(f"cannot read dataset `{path}`: {str(exc).splitlines()[0]}") from None
     df = validate_dataset(df) if validate else coerce_dtypes(df)
     df.attrs["provenance"] = prov

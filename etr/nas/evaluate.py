@@ -35,6 +35,20 @@ __all__ = [
 ]
 
 
+def run_seed(root: int, architecture_id: str) -> int:
+    """The run seed of an architecture: a 63-bit hash of (root seed, architecture id).
+
+    A repeated architecture gets the same seed, so its evaluation is the same whichever trial (or
+    worker) computes it.
+
+    Examples
+    --------
+    >>> run_seed(0, "abc") == run_seed(0, "abc") != run_seed(1, "abc")
+    True
+    """
+    return int(short_hash(f"{int(root)}:{architecture_id}"), 16) >> 1
+
+
 @dataclass(frozen=True, slots=True)
 class Evaluation:
     """How the search evaluates an architecture: the spec's run sections.
@@ -65,20 +79,6 @@ class Evaluation:
 
 
 Evaluator = Callable[[Architecture, str, int, Evaluation], dict]
-
-
-def run_seed(root: int, architecture_id: str) -> int:
-    """The run seed of an architecture: a 63-bit hash of (root seed, architecture id).
-
-    A repeated architecture gets the same seed, so its evaluation is the same whichever trial (or
-    worker) computes it.
-
-    Examples
-    --------
-    >>> run_seed(0, "abc") == run_seed(0, "abc") != run_seed(1, "abc")
-    True
-    """
-    return int(short_hash(f"{int(root)}:{architecture_id}"), 16) >> 1
 
 
 def cost_columns(arch: Architecture) -> dict[str, int]:

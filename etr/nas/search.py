@@ -350,7 +350,7 @@ def _search(space: SearchSpace, setting: Setting | None, objectives: Sequence[st
                                      population_size, obs)
                 for p in proposals[len(mine):]:
                     study.add_trial(p)
-            running = [t for t in study.get_trials(deepcopy=False)
+            running = [_complete(study, space, t) for t in study.get_trials(deepcopy=False)
                        if start <= t.number < start + k
                        and t.state == optuna.trial.TrialState.RUNNING]
             run.finish(pool, running)
@@ -405,6 +405,19 @@ def _propose(done: list[optuna.trial.FrozenTrial], k: int, seed: int, start: int
             state=optuna.trial.TrialState.RUNNING, params=frozen.params,
             distributions=frozen.distributions, system_attrs=frozen.system_attrs))
     return out
+
+
+def _complete(study: optuna.Study, space: SearchSpace,
+              trial: optuna.trial.FrozenTrial) -> optuna.trial.FrozenTrial:
+    """A RUNNING trial with every parameter: one whose sampling was cut short (written by an
+    older etr, which sampled parameter by parameter) gets its missing parameters from the
+    study's sampler; the stored ones are kept."""
+    try:
+        space.architecture(trial.params)
+        return trial
+    except (KeyError, InputError):
+        space.suggest(optuna.trial.Trial(study, trial._trial_id))
+        return study._storage.get_trial(trial._trial_id)
 
 
 def _n_finished(study: optuna.Study) -> int:

@@ -59,14 +59,20 @@ class CostConstants:
     source: str
 
 
-#: Measured with ``benchmarks/calibrate_cost.py`` (see its docstring for the design and the fit).
+#: Measured with ``benchmarks/calibrate_cost.py`` (see its docstring for the design and the fit)
+#: on the 2-core development machine (x86_64, Python 3.11.7, one thread per process), 2026-11-29:
+#: 164 timed units (2-10 qubits, 1-6 layers, pure_pqc and hybrid_full, quick- and paper-sized
+#: runs), median relative error 14%. Held out: cells of the paper preset at full size
+#: (100 steps) predicted at 1.01x, 0.96x and 0.86x of their measured CPU time (hybrid_full 6q/4L,
+#: hybrid_quantum_only 8q/6L, pure_pqc 10q/2L); random quick-preset cells at 0.73x-1.09x in
+#: total (the machine is shared: repeated measurements of the same cells differ by ~40%).
 COST = CostConstants(
-    c_run=0.05,
-    c_amp=2.0e-9,
-    c_row=1.0e-7,
-    c_step=1.0e-4,
-    c_unit=0.05,
-    source="placeholder",
+    c_run=6.305e-3,
+    c_amp=1.052e-9,
+    c_row=5.097e-8,
+    c_step=2.201e-5,
+    c_unit=5.72e-3,
+    source="benchmarks/calibrate_cost.py, 2026-11-29, 2-core x86_64, Python 3.11.7",
 )
 
 
