@@ -36,6 +36,7 @@ def test_specs_grids_and_architectures_load_no_simulation_stack():
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
+@pytest.mark.slow
 def test_a_simulation_import_is_seen():
     """The check above can fail: importing the simulation core shows up in sys.modules."""
     script = ("import json, sys; import etr.hybrid.run; "
