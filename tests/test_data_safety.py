@@ -9,6 +9,7 @@ agreement, a failed scheduler connection, locks, oversized specs, labels. The in
 from __future__ import annotations
 
 import errno
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -289,3 +290,23 @@ def test_storage_must_be_a_database_url_and_creates_nothing(tmp_path, monkeypatc
     refused(run("nas", "-o", "n.html", "--storage", "notaurl", "--trials", 2),
             "`storage` must be a database URL such as 'sqlite:///nas.db', got 'notaurl'")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_disk_that_fills_during_a_run_keeps_the_journal_and_says_so(tmp_path, fakes,
+                                                                     monkeypatch):
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC.replace("seeds = 1", "seeds = 4"))
+    out = tmp_path / "d.parquet"
+    _full_disk_after(monkeypatch, 3)  # header, circuit unit, first cell; then the disk is full
+    refused(run("simulate", spec, "-o", out, "-j", 1, "-q"), "cannot write journal",
+            "No space left on device", "--resume")
+    assert not out.exists() and debris(tmp_path) == []
+    monkeypatch.undo()
+    from etr_fakes import fake_evaluate, fake_metrics  # the fixture's patches were undone
+
+    monkeypatch.setattr("etr.experiment.runner._evaluate_run", fake_evaluate)
+    monkeypatch.setattr("etr.experiment.runner.circuit_metrics", fake_metrics)
+    r = run("simulate", spec, "-o", out, "-j", 1, "--resume")
+    assert r.exit_code == 0, r.output
+    computed = int(re.search(r"4 runs \((\d) computed, 0 failed\)", r.output).group(1))
+    assert computed < 4  # the runs journaled before the disk filled were kept

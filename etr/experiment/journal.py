@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from etr import __version__
+from etr._outputs import WriteError
 from etr.errors import SpecError
 
 __all__ = ["Journal", "journal_dir"]
@@ -92,9 +93,14 @@ class Journal:
         return self.done.get((kind, key))
 
     def _write(self, record: dict[str, Any]) -> None:
-        self._fh.write(json.dumps(record, sort_keys=True, allow_nan=True) + "\n")
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        try:
+            self._fh.write(json.dumps(record, sort_keys=True, allow_nan=True) + "\n")
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+        except OSError as exc:  # e.g. a full disk: a cut line is ignored on replay
+            raise WriteError(f"cannot write journal `{self.path}`: {exc.strerror or exc}; "
+                             "the units recorded before are kept (free space, then "
+                             "--resume)") from None
 
     def close(self) -> None:
         self._fh.close()
