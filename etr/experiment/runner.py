@@ -266,15 +266,12 @@ def _run(spec: Spec, out: Path, fmt: str, t0: float, *, workers: int, scheduler:
     prior = Journal.read(jdir, spec_hash) if resume else {}
     todo_units = [u for u in units if _missing(prior, "circuit", u.key)]
     todo_cells = [c for c in cells if _missing(prior, "cell", c.cell_id)]
-    if not quiet:
-        left = estimate(spec, todo_cells, todo_units)
-        done = len(cells) - len(todo_cells)
-        print(f"{estimate(spec, cells, units).describe(workers)}"
-              + (f"; {done:,} runs already in the journal, ~{left.describe(workers)} left"
-                 if done else ""), file=sys.stderr, flush=True)
     # connect before touching any file: an unreachable scheduler leaves nothing behind
     with open_pool(workers, scheduler, n_jobs=len(todo_units) + len(todo_cells),
                    error=SpecError) as pool:
+        if not quiet:
+            _say_size(spec, cells, units, todo_cells, todo_units,
+                      None if scheduler is not None else workers)
         if force and out.exists():
             out.unlink()
         with Journal.open(jdir, spec_hash, resume=resume) as journal:
@@ -293,6 +290,17 @@ def _run(spec: Spec, out: Path, fmt: str, t0: float, *, workers: int, scheduler:
     return ExperimentResult(path=out, n_cells=len(rows), n_failed=len(failures),
                             failures=failures, wall_time_s=time.perf_counter() - t0,
                             n_computed=len(todo_cells), spec_hash=spec_hash)
+
+
+def _say_size(spec: Spec, cells: list[Cell], units: list, todo_cells: list[Cell],
+              todo_units: list, workers: int | None) -> None:
+    """One line on stderr: runs, circuits, estimated run time (and what a resume has left)."""
+    line = estimate(spec, cells, units).describe(workers)
+    done = len(cells) - len(todo_cells)
+    if done:
+        left = estimate(spec, todo_cells, todo_units)
+        line += f"; {done:,} runs already in the journal, {left.describe(workers)} left"
+    print(line, file=sys.stderr, flush=True)
 
 
 def _finished(out: Path, spec_hash: str, t0: float) -> ExperimentResult:

@@ -97,13 +97,16 @@ class Estimate:
         """Wall time on `workers` cores, assuming perfect load balance."""
         return self.cpu_seconds / max(workers, 1)
 
-    def describe(self, workers: int) -> str:
+    def describe(self, workers: int | None) -> str:
         """One line, e.g. ``510 runs, 34 circuits; estimated 2.2 min of CPU, ~67 s on 2
-        workers``."""
+        workers`` (no wall time for ``workers=None``, e.g. on a cluster)."""
         up_to = "" if self.exact else "up to "
-        return (f"{up_to}{self.runs:,} runs, {up_to}{self.circuits:,} circuits; estimated "
-                f"{_duration(self.cpu_seconds)} of CPU, ~{_duration(self.wall_seconds(workers))}"
-                f" on {workers} worker{'s' if workers != 1 else ''}")
+        line = (f"{up_to}{self.runs:,} runs, {up_to}{self.circuits:,} circuits; estimated "
+                f"{_duration(self.cpu_seconds)} of CPU")
+        if workers is None:
+            return line
+        return (f"{line}, ~{_duration(self.wall_seconds(workers))} on {workers} "
+                f"worker{'s' if workers != 1 else ''}")
 
 
 def _duration(seconds: float) -> str:

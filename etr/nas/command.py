@@ -12,7 +12,7 @@ from etr.experiment.size import Estimate
 from etr.nas.evaluate import Evaluator
 from etr.nas.objectives import Setting
 from etr.nas.run import NasResult, run_nas, trials_dataset
-from etr.nas.search import storage_path
+from etr.nas.search import open_storage, storage_path
 from etr.nas.spec import NasSpec, load_nas_spec, nas_preset
 from etr.plan.architecture import Architecture
 from etr.plan.cost import cell_seconds, circuit_seconds
@@ -94,7 +94,7 @@ def check_nas_outputs(spec: NasSpec, spec_path: str | None, out: str | Path,
                       data: str | Path | None, *, force: bool = False) -> tuple[Path, Path]:
     """The report and dataset paths, checked before any work: suffixes, free space, not an input
     (the spec file, the storage file) nor each other, not existing unless `force`; the spec
-    within `etr.plan.limits.LIMITS` unless `force`.
+    within `etr.plan.limits.LIMITS` unless `force`; the storage opens.
 
     Raises
     ------
@@ -113,6 +113,7 @@ def check_nas_outputs(spec: NasSpec, spec_path: str | None, out: str | Path,
     check_outputs([Output("--out", out, (".html", ".htm"), size=_REPORT_BYTES),
                    Output("--data", data_path, size=_DATA_BYTES)], inputs, force=force)
     check_format(data_path, option="--data")
+    open_storage(spec.storage)  # the storage opens (after the outputs: nothing created before)
     return out, data_path
 
 

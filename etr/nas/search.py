@@ -30,6 +30,7 @@ and resumed therefore ends with the same trials, records and Pareto front as an 
 from __future__ import annotations
 
 import dataclasses
+import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ __all__ = [
     "DEFAULT_TRIALS",
     "SAMPLERS",
     "SearchResult",
+    "check_storage",
     "normalised_objectives",
     "objective_bounds",
     "open_storage",
@@ -70,6 +72,7 @@ DEFAULT_SAMPLER = "nsga2"
 DEFAULT_POPULATION = 12
 REFERENCE = 1.1  #: reference point of normalised hypervolumes, in every objective
 _DONE = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)
+_OPEN_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +186,21 @@ def storage_path(url: str | None) -> str | None:
     return None
 
 
+def check_storage(url: str | None) -> str | None:
+    """Return `url` if it is None or looks like a database URL (``scheme://...``); nothing is
+    opened or created.
+
+    Examples
+    --------
+    >>> check_storage("sqlite:///nas.db")
+    'sqlite:///nas.db'
+    """
+    if url is not None and (not isinstance(url, str) or "://" not in url):
+        raise SpecError(f"`storage` must be a database URL such as 'sqlite:///nas.db', got "
+                        f"{echo(url)}")
+    return url
+
+
 def open_storage(url: str | None) -> optuna.storages.BaseStorage | None:
     """Open an Optuna storage URL such as ``sqlite:///nas.db``; `SpecError` if it is not a
     database URL or cannot be opened (nothing is created then).
@@ -196,16 +214,18 @@ def open_storage(url: str | None) -> optuna.storages.BaseStorage | None:
     ...
     etr.errors.SpecError: `storage` must be a database URL such as 'sqlite:///nas.db', got ...
     """
-    if url is None:
+    if check_storage(url) is None:
         return None
-    if not isinstance(url, str) or "://" not in url:
-        raise SpecError(f"`storage` must be a database URL such as 'sqlite:///nas.db', got "
-                        f"{echo(url)}")
-    try:
-        return optuna.storages.RDBStorage(url)
-    except Exception as exc:  # sqlalchemy and optuna raise many types here
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SpecError(f"`storage` {echo(url)} cannot be opened: {msg}") from None
+    for attempt in range(_OPEN_ATTEMPTS):
+        try:
+            return optuna.storages.RDBStorage(url)
+        except Exception as exc:  # sqlalchemy and optuna raise many types here
+            if attempt + 1 < _OPEN_ATTEMPTS and "IntegrityError" in type(exc).__name__:
+                time.sleep(0.2)  # another process is creating the same new database
+                continue
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise SpecError(f"`storage` {echo(url)} cannot be opened: {msg}") from None
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _make_sampler(name: str, seed: int, population_size: int) -> optuna.samplers.BaseSampler:

@@ -50,7 +50,7 @@ from etr.nas.search import (
     DEFAULT_SAMPLER,
     DEFAULT_TRIALS,
     SAMPLERS,
-    open_storage,
+    check_storage,
 )
 from etr.nas.space import SearchSpace
 from etr.plan.settings import RUN_KEYS, RunSpec, read_run_sections
@@ -119,9 +119,7 @@ class NasSpec(RunSpec):
 
 def _read_search(nas: Table) -> dict[str, Any]:
     """The search options of a ``[nas]`` table."""
-    storage = nas.get("storage", None)
-    if storage is not None:
-        open_storage(storage)  # a URL that opens (raises SpecError otherwise)
+    storage = check_storage(nas.get("storage", None))  # opened by the search
     return {
         "n_trials": nas.int("n_trials", DEFAULT_TRIALS, low=1),
         "sampler": nas.choice("sampler", DEFAULT_SAMPLER, SAMPLERS),
