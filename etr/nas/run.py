@@ -17,7 +17,7 @@ from etr.errors import SpecError
 from etr.nas.compare import Comparison, compare_settings, overlap_table
 from etr.nas.evaluate import Evaluation, Evaluator, run_seed, simulate_architecture
 from etr.nas.pareto import non_dominated, to_minimisation
-from etr.nas.search import SearchResult, _evaluate, complete_record, run_search
+from etr.nas.search import SearchResult, complete_record, run_search
 from etr.nas.spec import NasSpec
 from etr.parallel import open_pool
 from etr.plan.architecture import Architecture
@@ -137,11 +137,11 @@ def pool_fronts(results: tuple[SearchResult, ...] | list[SearchResult], *, cache
     for config in dict.fromkeys(r.setting.training_config for r in results):
         for aid, arch in pool.items():
             if (aid, config) not in cache:
-                jobs.append((evaluator, arch, config, run_seed(seed, aid), evaluation))
+                jobs.append((arch, config, run_seed(seed, aid), evaluation))
                 keys.append((aid, config))
     if jobs:
         with open_pool(workers, scheduler, n_jobs=len(jobs), error=SpecError) as workers_pool:
-            outs = workers_pool.map(_evaluate, jobs)
+            outs = workers_pool.map(evaluator, jobs)
         for (aid, config), out in zip(keys, outs, strict=True):
             if out.ok:
                 cache[(aid, config)] = complete_record(out.value, pool[aid], out.wall_time_s)

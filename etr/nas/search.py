@@ -239,12 +239,6 @@ def _make_sampler(name: str, seed: int, population_size: int) -> optuna.samplers
     return optuna.samplers.RandomSampler(seed=seed)
 
 
-def _evaluate(evaluator: Evaluator, arch: Architecture, training_config: str, seed: int,
-              evaluation: Evaluation) -> dict:
-    """One evaluation as a plain dict (run in a worker)."""
-    return dict(evaluator(arch, training_config, seed, evaluation))
-
-
 def _config_hash(space: SearchSpace, objectives: Sequence[Objective], setting: Setting,
                  evaluation: Evaluation, seed: int, sampler: str, population: int,
                  batch: int) -> str:
@@ -477,9 +471,8 @@ class _Run:
         for a in archs:
             if a is not None and (a.architecture_id, config) not in self.cache:
                 todo.setdefault(a.architecture_id, a)
-        jobs = [(self.evaluator, a, config, run_seed(self.seed, aid), self.evaluation)
-                for aid, a in todo.items()]
-        fresh: dict[str, Outcome] = dict(zip(todo, pool.map(_evaluate, jobs), strict=True))
+        jobs = [(a, config, run_seed(self.seed, aid), self.evaluation) for aid, a in todo.items()]
+        fresh: dict[str, Outcome] = dict(zip(todo, pool.map(self.evaluator, jobs), strict=True))
         for t, a in zip(trials, archs, strict=True):
             if a is None:
                 self.study.tell(t.number, state=optuna.trial.TrialState.FAIL)
