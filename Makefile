@@ -27,10 +27,11 @@ test-slow: $(STAMP)
 test-all: test test-slow
 
 # The main job on the embedded default: simulate the `quick` grid, analyse it, write the report.
-# Re-running resumes from the journal and recomputes nothing that is finished.
+# Re-running resumes from the journal and recomputes nothing that is finished; the report is
+# derived from the dataset, so it is replaced (--force).
 demo: $(STAMP)
 	$(BIN)/etr simulate --preset quick --out data/demo.parquet --workers $(WORKERS) --resume
-	$(BIN)/etr analyze data/demo.parquet --out reports/demo.html --json reports/demo.json
+	$(BIN)/etr analyze data/demo.parquet --out reports/demo.html --json reports/demo.json --force
 	@echo "open reports/demo.html"
 
 bench: $(STAMP)

@@ -1,7 +1,13 @@
 """Command-line interface: parses, validates, calls one library function, maps errors.
 
-Exit codes: 0 success, 2 bad input (one line naming the bad field), 1 internal error.
-Set ``ETR_DEBUG=1`` to see the traceback of an internal error.
+Exit codes: 0 success, 2 bad input (one line naming the bad field, also for usage errors),
+1 internal error, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM); interrupted or terminated,
+finished work is kept. Set ``ETR_DEBUG=1`` to see the traceback of an internal error.
+
+Options shared by several commands are one decorator each and mean the same everywhere:
+``-o/--out`` (the main output), ``-j/--workers`` (local worker processes, default all usable
+cores), ``--seed`` (the root seed of all randomness), ``--preset`` (a choice of embedded specs),
+``--force`` (replace existing outputs, run specs beyond the limits), ``-q/--quiet``.
 """
 
 from __future__ import annotations
@@ -10,14 +16,20 @@ import functools
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 
 from etr import __version__
+from etr._signals import Terminated, sigterm_as_interrupt
+from etr._validation import cut
 from etr.errors import EtrError
 
 __all__ = ["main"]
+
+#: longest error line printed (a safety net: values are already cut where they are echoed)
+_MESSAGE_LIMIT = 400
 
 
 class BadInput(click.ClickException):
@@ -26,37 +38,104 @@ class BadInput(click.ClickException):
     exit_code = 2
 
 
-def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Map `EtrError`/`ValueError` to exit 2 and anything unexpected to a one-line exit 1."""
+def _one_line(text: str) -> str:
+    return cut(text.splitlines()[0] if text else "", _MESSAGE_LIMIT)
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except (EtrError, ValueError) as exc:
-            raise BadInput(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
-        except KeyboardInterrupt:
-            click.echo("interrupted; finished work is kept (use --resume where offered)", err=True)
-            sys.exit(130)
-        except Exception as exc:  # pragma: no cover - exercised via a CLI test
-            if os.environ.get("ETR_DEBUG"):
+
+def handle_errors(interrupted: Callable[[dict[str, Any]], str]) -> Callable:
+    """Map `EtrError` to exit 2, an interrupt to its message and 130 (SIGTERM: 143), anything
+    else to a one-line exit 1. `interrupted(kwargs)` says what was kept."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                with sigterm_as_interrupt():
+                    return func(*args, **kwargs)
+            except (click.ClickException, click.exceptions.Exit, click.Abort):
                 raise
-            msg = str(exc).splitlines()[0] if str(exc) else ""
-            click.echo(f"Error: internal error ({type(exc).__name__}: {msg}); "
-                       "rerun with ETR_DEBUG=1 for a traceback", err=True)
+            except EtrError as exc:
+                raise BadInput(_one_line(str(exc)) or type(exc).__name__) from None
+            except KeyboardInterrupt as exc:
+                what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+                click.echo(f"{what}; {interrupted(kwargs)}", err=True)
+                sys.exit(Terminated.exit_code if isinstance(exc, Terminated) else 130)
+            except Exception as exc:  # a bug: one line, exit 1
+                if os.environ.get("ETR_DEBUG"):
+                    raise
+                click.echo(f"Error: internal error ({type(exc).__name__}: "
+                           f"{_one_line(str(exc))}); rerun with ETR_DEBUG=1 for a traceback",
+                           err=True)
+                sys.exit(1)
+
+        return wrapper
+
+    return decorate
+
+
+class _Group(click.Group):
+    """A group whose usage errors (unknown option, missing value ...) are one line, exit 2."""
+
+    def main(self, args: Any = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            click.echo(f"Error: {_one_line(exc.format_message())}{hint}", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
             sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
-    return wrapper
+
+# --- shared options ---------------------------------------------------------------------------
 
 
+def out_option(help: str) -> Callable:
+    """``-o/--out PATH``: the command's main output."""
+    return click.option("-o", "--out", "out", type=click.Path(dir_okay=False), metavar="PATH",
+                        help=help)
+
+
+workers_option = click.option(
+    "-j", "--workers", type=int, default=None, metavar="N",
+    help="Local worker processes [default: all usable cores]; 1 runs in this process.")
 quiet_option = click.option(
-    "--quiet", "-q", is_flag=True, help="No progress bar or log lines (errors are still printed)."
-)
+    "-q", "--quiet", is_flag=True, help="No progress or size lines (errors are still printed).")
+force_option = click.option(
+    "--force", is_flag=True,
+    help="Replace existing outputs and run specs beyond the size limits.")
+scheduler_option = click.option(
+    "--scheduler", metavar="ADDRESS",
+    help="Run on a dask.distributed cluster, e.g. tcp://10.0.0.5:8786 (then -j is ignored).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def seed_option(help: str, default: int | None = None) -> Callable:
+    """``--seed S``: the root seed of all randomness of the command."""
+    return click.option("--seed", type=int, default=default, show_default=default is not None,
+                        metavar="S", help=help)
+
+
+def preset_option(choices: tuple[str, ...], help: str) -> Callable:
+    """``--preset NAME``: an embedded spec, one of `choices`."""
+    return click.option("--preset", type=click.Choice(choices), help=help)
+
+
+def _need_out(out: str | None, example: str) -> str:
+    if out is None:
+        raise BadInput(f"`--out` is required, e.g. --out {example}")
+    return out
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="etr")
 def main() -> None:
     """etr: expressibility vs trainability of parameterized quantum circuits, alone and inside
@@ -69,15 +148,20 @@ def main() -> None:
 @main.command()
 @click.option("--show", "show", metavar="NAME",
               help="Print the gates of one circuit: sim1..sim19 or hea.")
-@click.option("-n", "--n-qubits", "n_qubits", type=int, default=4, show_default=True)
-@click.option("-L", "--layers", type=int, default=1, show_default=True)
+@click.option("-n", "--n-qubits", "n_qubits", type=int, default=4, show_default=True,
+              help="Qubits of the circuit --show prints.")
+@click.option("-L", "--layers", type=int, default=1, show_default=True,
+              help="Layers of the circuit --show prints.")
 @click.option("--topology", default="linear", show_default=True, help="For hea.")
 @click.option("--rotations", default="RY+RZ", show_default=True, help="For hea, e.g. RX+RY.")
 @click.option("--entangler", default="CZ", show_default=True, help="For hea.")
-@handle_errors
+@handle_errors(lambda kw: "nothing to keep")
 def circuits(show: str | None, n_qubits: int, layers: int, topology: str, rotations: str,
              entangler: str) -> None:
-    """List circuit families, topologies and library circuits, or --show one."""
+    """List circuit families, topologies and library circuits, or --show one.
+
+    Exit codes: 0 ok, 2 bad input.
+    """
     from etr.circuits import (
         ENCODINGS,
         ENTANGLERS,
@@ -100,14 +184,15 @@ def circuits(show: str | None, n_qubits: int, layers: int, topology: str, rotati
             click.echo(f"  sim{i:<3d} {a.n_params:3d} params  {a.n_entanglers:2d} two-qubit gates"
                        f"  depth {a.depth()}")
         return
+    names = ("hea", *(f"sim{i}" for i in SIM_CIRCUITS))
     name = show.lower()
+    if name not in names:
+        raise BadInput(f"`--show` must be 'hea' or one of sim1..sim19, got {cut(repr(show))}")
     if name == "hea":
         ansatz = hardware_efficient(n_qubits, layers, topology=topology, rotations=rotations,
                                     entangler=entangler)
-    elif name.startswith("sim"):
-        ansatz = sim_circuit(name, n_qubits=n_qubits, layers=layers)
     else:
-        raise BadInput(f"`--show` must be 'hea' or one of sim1..sim19, got {show!r}")
+        ansatz = sim_circuit(name, n_qubits=n_qubits, layers=layers)
     click.echo(ansatz.summary())
     click.echo(ansatz.draw())
 
@@ -115,43 +200,68 @@ def circuits(show: str | None, n_qubits: int, layers: int, topology: str, rotati
 # --- simulate -------------------------------------------------------------------------------
 
 
+def _simulate_interrupted(kw: dict[str, Any]) -> str:
+    return (f"finished runs are kept in the journal of {kw.get('out')}: rerun with --resume "
+            "to continue")
+
+
 @main.command()
 @click.argument("spec_path", metavar="[SPEC.toml]", required=False,
                 type=click.Path(dir_okay=False))
-@click.option("--preset", metavar="NAME", help="Embedded spec instead of a file: quick or paper.")
-@click.option("--out", "-o", "out", type=click.Path(dir_okay=False),
-              help="Dataset to write, e.g. data/NAME.parquet (.csv for CSV).")
-@click.option("--workers", "-j", type=int, default=None,
-              help="Local worker processes [default: all cores]; 1 runs in-process.")
-@click.option("--scheduler", metavar="ADDRESS",
-              help="Run on a dask.distributed cluster, e.g. tcp://10.0.0.5:8786.")
+@preset_option(("quick", "paper"), "Embedded spec instead of a file.")
+@out_option("Dataset to write, e.g. data/NAME.parquet (.csv for CSV).")
+@workers_option
+@scheduler_option
 @click.option("--resume", is_flag=True, help="Continue from the journal next to --out.")
-@click.option("--force", is_flag=True, help="Discard an existing output and journal.")
-@click.option("--format", "fmt", default=None, help="parquet or csv [default: from the suffix].")
+@force_option
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]),
+              help="Dataset format; must agree with the suffix of --out [default: from it].")
+@seed_option("Root seed (replaces the spec's root_seed).")
 @click.option("--print-spec", is_flag=True,
-              help="Print the full spec as commented TOML (a start for your own) and exit.")
+              help="Print the full spec as commented TOML, with its size and estimated run "
+                   "time, and exit.")
 @quiet_option
-@handle_errors
+@handle_errors(_simulate_interrupted)
 def simulate(spec_path: str | None, preset: str | None, out: str | None, workers: int | None,
              scheduler: str | None, resume: bool, force: bool, fmt: str | None,
-             print_spec: bool, quiet: bool) -> None:
+             seed: int | None, print_spec: bool, quiet: bool) -> None:
     """Sweep architectures x training configurations x seeds and write the metric dataset.
 
+    Prints the number of runs and the estimated run time first (not with --quiet).
+
     Exit codes: 0 all cells ok, 1 some cells failed (listed; the dataset is still written and
-    `--resume` retries them), 2 bad input (nothing computed).
+    --resume retries them), 2 bad input (nothing computed), 130/143 interrupted/terminated
+    (finished cells kept: --resume continues).
     """
+    import dataclasses
+
+    from etr._outputs import Output, check_outputs
+    from etr._validation import check_int
+    from etr.errors import SpecError
     from etr.experiment import load_spec, preset_spec, run_experiment
+    from etr.experiment.dataset import check_format
+    from etr.experiment.size import check_spec_limits, estimate
+    from etr.parallel import default_workers
 
     if (spec_path is None) == (preset is None):
         raise BadInput("give either a SPEC.toml file or --preset NAME (quick, paper)")
     spec = preset_spec(preset) if preset is not None else load_spec(spec_path)
+    if seed is not None:
+        spec = dataclasses.replace(spec, root_seed=check_int("seed", seed, minimum=0,
+                                                             error=SpecError))
+    n_workers = default_workers() if workers is None else workers
     if print_spec:
-        click.echo(spec.to_toml(), nl=False)
+        est = estimate(spec)
+        click.echo(spec.to_toml((f"# {est.describe(n_workers)}",)), nl=False)
         return
-    if out is None:
-        raise BadInput("`--out` is required, e.g. --out data/NAME.parquet")
+    out = _need_out(out, "data/NAME.parquet")
     if resume and force:
         raise BadInput("`--resume` and `--force` exclude each other")
+    bounds = check_spec_limits(spec, force=force)
+    check_outputs([Output("--out", Path(out), size=4096 * bounds.runs)],
+                  [("SPEC.toml", Path(spec_path))] if spec_path else [], force=force or resume,
+                  hint="pass --resume to continue it or --force to start over")
+    check_format(out, fmt, option="--out", fmt_name="--format")
     result = run_experiment(spec, out, workers=workers, scheduler=scheduler, resume=resume,
                             force=force, quiet=quiet, fmt=fmt)
     if not quiet:
@@ -167,17 +277,26 @@ def simulate(spec_path: str | None, preset: str | None, out: str | None, workers
 # --- nas ------------------------------------------------------------------------------------
 
 
+def _nas_interrupted(kw: dict[str, Any]) -> str:
+    if kw.get("storage"):
+        return (f"finished trials are kept in --storage {kw['storage']}: rerun the same "
+                "command to continue the search")
+    return ("the search ran in memory and is lost; pass --storage sqlite:///NAME.db to make a "
+            "search resumable")
+
+
 @main.command()
 @click.argument("spec_path", metavar="[SPEC.toml]", required=False,
                 type=click.Path(dir_okay=False))
-@click.option("--preset", type=click.Choice(["quick"]), help="Built-in spec (default: quick).")
-@click.option("--out", "out", required=True, metavar="PATH.html", help="HTML report to write.")
-@click.option("--data", "data", metavar="PATH.parquet",
-              help="Trials dataset to write (default: --out with suffix .parquet).")
+@preset_option(("quick",), "Embedded spec [default: quick when no SPEC.toml is given].")
+@out_option("HTML report to write, e.g. reports/NAME.html.")
+@click.option("--data", "data", metavar="PATH",
+              help="Trials dataset to write, .parquet or .csv [default: --out with suffix "
+                   ".parquet].")
 @click.option("--trials", type=int, help="Trials per setting (a total: a resumed study continues).")
 @click.option("--storage", metavar="URL",
-              help="Optuna storage, e.g. sqlite:///nas.db, to resume after an interruption "
-                   "(default: in memory).")
+              help="Optuna storage, e.g. sqlite:///nas.db: keeps every trial, so rerunning "
+                   "the same command after an interruption continues the search.")
 @click.option("--training-config", "training_config",
               help="Search under this training configuration only.")
 @click.option("--trainability", help="Trainability definition to maximise (single setting).")
@@ -185,31 +304,49 @@ def simulate(spec_path: str | None, preset: str | None, out: str | None, workers
               help="Search under several settings and compare the fronts.")
 @click.option("--objectives", metavar="A,B,...",
               help="e.g. expressibility,trainability,accuracy,n_params")
-@click.option("--seed", type=int, help="Root seed.")
-@click.option("--sampler", help="nsga2, tpe or random.")
-@click.option("--workers", type=int, default=1, show_default=True,
-              help="Local worker processes.")
-@click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address.")
+@seed_option("Root seed (replaces the spec's root_seed).")
+@click.option("--sampler", type=click.Choice(["nsga2", "tpe", "random"]),
+              help="Optuna sampler [default: the spec's, nsga2].")
+@workers_option
+@scheduler_option
+@force_option
 @quiet_option
-@handle_errors
-def nas(spec_path: str | None, preset: str | None, out: str, data: str | None,
+@handle_errors(_nas_interrupted)
+def nas(spec_path: str | None, preset: str | None, out: str | None, data: str | None,
         trials: int | None, storage: str | None, training_config: str | None,
         trainability: str | None, compare: bool, objectives: str | None, seed: int | None,
-        sampler: str | None, workers: int, scheduler: str | None, quiet: bool) -> None:
-    """Multi-objective architecture search over the joint classical-quantum design space."""
-    from etr.nas.command import build_spec, run_command
+        sampler: str | None, workers: int | None, scheduler: str | None, force: bool,
+        quiet: bool) -> None:
+    """Multi-objective architecture search over the joint classical-quantum design space.
 
+    Exit codes: 0 report and dataset written, 2 bad input (nothing computed), 130/143
+    interrupted/terminated (with --storage, finished trials are kept: rerun the same command
+    to continue).
+    """
+    from etr.nas.command import build_spec, check_nas_outputs, nas_estimate, run_command
+    from etr.parallel import default_workers
+
+    out = _need_out(out, "reports/NAME.html")
     spec = build_spec(spec_path, preset, trials=trials, storage=storage,
                       training_config=training_config, trainability=trainability,
                       compare=compare, objectives=objectives, seed=seed, sampler=sampler)
+    check_nas_outputs(spec, spec_path, out, data, force=force)
+    n_workers = default_workers() if workers is None else workers
+    if not quiet:
+        est = nas_estimate(spec)
+        click.echo(f"{len(spec.settings)} setting(s) x {spec.n_trials} trials: up to "
+                   f"{est.runs:,} evaluations; estimated up to {est.cpu_seconds / 60:.1f} CPU-min, "
+                   f"~{est.wall_seconds(n_workers) / 60:.1f} min on {n_workers} worker(s)",
+                   err=True)
     show = not quiet and sys.stderr.isatty() and not os.environ.get("CI")
 
     def progress(setting: str, done: int, total: int) -> None:
         if show:
             click.echo(f"{setting}: {done}/{total} trials", err=True)
 
-    result, report, data_path = run_command(spec, out, data=data, workers=workers,
-                                            scheduler=scheduler, progress=progress)
+    result, report, data_path = run_command(spec, out, data=data, spec_path=spec_path,
+                                            workers=n_workers, scheduler=scheduler,
+                                            force=force, progress=progress)
     if not quiet:
         for r in result.results:
             click.echo(f"{r.setting.label}: {len(r.trials)} trials, "
@@ -230,40 +367,57 @@ def _csv_list(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 @main.command()
 @click.argument("data", metavar="DATA.parquet", type=click.Path(dir_okay=False))
-@click.option("--out", "-o", "out", required=True, type=click.Path(dir_okay=False),
-              help="HTML report to write, e.g. reports/NAME.html.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False),
+@out_option("HTML report to write, e.g. reports/NAME.html.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), metavar="PATH.json",
               help="Also write every result as JSON here.")
 @click.option("--format", "formats", multiple=True, type=click.Choice(["html", "csv"]),
               default=("html",), show_default=True,
-              help="csv also writes each table as <out>.<table>.csv next to the report.")
-@click.option("--figures", "figures_dir", type=click.Path(file_okay=False),
-              help="Export every chart as PNG and SVG into this folder.")
+              help="Formats of the tables: html (in the report) and csv (also each table as "
+                   "<out>.<table>.csv next to the report).")
+@click.option("--figures", "figures_dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Export every chart as PNG and SVG into this folder (new or empty).")
 @click.option("--n-boot", type=int, default=1000, show_default=True,
               help="Bootstrap resamples (cluster bootstrap over architectures).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Root seed of the analysis.")
+@seed_option("Root seed of the analysis.", default=0)
 @click.option("--confidence", type=float, default=0.95, show_default=True,
               help="Confidence level of every interval.")
 @click.option("--definitions", callback=_csv_list, metavar="LIST",
               help="Comma-separated trainability definitions [default: all present].")
 @click.option("--configs", callback=_csv_list, metavar="LIST",
               help="Comma-separated training configurations [default: all present].")
+@force_option
 @quiet_option
-@handle_errors
-def analyze(data: str, out: str, json_path: str | None, formats: tuple[str, ...],
+@handle_errors(lambda kw: "no report was written")
+def analyze(data: str, out: str | None, json_path: str | None, formats: tuple[str, ...],
             figures_dir: str | None, n_boot: int, seed: int, confidence: float,
-            definitions: list[str] | None, configs: list[str] | None, quiet: bool) -> None:
+            definitions: list[str] | None, configs: list[str] | None, force: bool,
+            quiet: bool) -> None:
     """Analyse a dataset and write a self-contained HTML report (works offline).
 
-    Exit codes: 0 report written, 2 unusable input (not a dataset, missing columns, empty).
+    Exit codes: 0 report written, 2 unusable input (not a dataset, missing columns, empty) or
+    an output that cannot be written (nothing computed), 130/143 interrupted/terminated.
     """
+    from etr._outputs import Output, check_outputs, lock_outputs
     from etr.report import analyze_to_report
 
+    out_path = Path(_need_out(out, "reports/NAME.html"))
+    outputs = [Output("--out", out_path, (".html", ".htm"), size=16 << 20)]
+    if json_path is not None:
+        outputs.append(Output("--json", Path(json_path), (".json",), size=4 << 20))
+    if figures_dir is not None:
+        outputs.append(Output("--figures", Path(figures_dir), folder=True, size=32 << 20))
+    check_outputs(outputs, [("DATA", Path(data))], force=force)
+    if "csv" in formats and not force:
+        existing = sorted(out_path.parent.glob(f"{out_path.stem}.*.csv"))
+        if existing:
+            raise BadInput(f"`--format csv`: output `{existing[0]}` already exists; pass "
+                           "--force to overwrite it")
     progress = None if quiet else (lambda label: click.echo(f"  {label}...", err=True))
-    result = analyze_to_report(data, out, json_path=json_path, formats=formats,
-                               figures_dir=figures_dir, n_boot=n_boot, seed=seed,
-                               confidence=confidence, definitions=definitions, configs=configs,
-                               progress=progress)
+    with lock_outputs(outputs):
+        result = analyze_to_report(data, out_path, json_path=json_path, formats=formats,
+                                   figures_dir=figures_dir, n_boot=n_boot, seed=seed,
+                                   confidence=confidence, definitions=definitions,
+                                   configs=configs, progress=progress)
     if not quiet:
         for note in result.results.notes:
             click.echo(f"note: {note}", err=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 from etr.circuits.gates import GATES, GateKind, canonical_gate_name
+from etr.errors import InputError
 
 __all__ = ["Ansatz", "Gate"]
 
@@ -62,28 +63,28 @@ def _parse_gate(spec: object, n_qubits: int, next_slot: int) -> tuple[Gate, int]
         nxt = max(next_slot, gate.slot + 1) if gate.slot is not None else next_slot
         return gate, nxt
     if not isinstance(spec, Sequence) or isinstance(spec, str) or len(spec) == 0:
-        raise ValueError(
+        raise InputError(
             f"gate {spec!r}: write a gate as a tuple such as ('RY', 0) or ('CZ', 0, 1)"
         )
     try:
         name = canonical_gate_name(spec[0])
-    except ValueError as exc:
-        raise ValueError(f"gate {tuple(spec)!r}: {exc}") from None
+    except InputError as exc:
+        raise InputError(f"gate {tuple(spec)!r}: {exc}") from None
     kind = GATES[name]
     rest = list(spec[1:])
     n_expected = kind.n_qubits + (1 if kind.rotation else 0)
     if len(rest) not in (kind.n_qubits, n_expected):
         form = ", ".join(["q"] * kind.n_qubits) + (" [, angle]" if kind.rotation else "")
-        raise ValueError(f"gate {tuple(spec)!r}: {name} takes ({form})")
+        raise InputError(f"gate {tuple(spec)!r}: {name} takes ({form})")
     qubits = rest[: kind.n_qubits]
     for q in qubits:
         if isinstance(q, bool) or not isinstance(q, Integral):
-            raise ValueError(f"gate {tuple(spec)!r}: qubit {q!r} is not an integer")
+            raise InputError(f"gate {tuple(spec)!r}: qubit {q!r} is not an integer")
     qubits_t = tuple(int(q) for q in qubits)
     if len(rest) == n_expected and kind.rotation:
         angle = rest[-1]
         if isinstance(angle, bool) or not isinstance(angle, Real):
-            raise ValueError(f"gate {tuple(spec)!r}: angle {angle!r} is not a number")
+            raise InputError(f"gate {tuple(spec)!r}: angle {angle!r} is not a number")
         gate = Gate(name, qubits_t, None, float(angle))
     elif kind.rotation:
         gate = Gate(name, qubits_t, next_slot, None)
@@ -98,22 +99,22 @@ def _check_gate(gate: Gate, n_qubits: int, spec: object) -> None:
     try:
         kind = GATES[gate.name]
     except KeyError:
-        raise ValueError(f"gate {spec!r}: unknown gate {gate.name!r}") from None
+        raise InputError(f"gate {spec!r}: unknown gate {gate.name!r}") from None
     if len(gate.qubits) != kind.n_qubits:
-        raise ValueError(f"gate {spec!r}: {gate.name} acts on {kind.n_qubits} qubit(s)")
+        raise InputError(f"gate {spec!r}: {gate.name} acts on {kind.n_qubits} qubit(s)")
     for q in gate.qubits:
         if not 0 <= q < n_qubits:
-            raise ValueError(
+            raise InputError(
                 f"gate {spec!r}: qubit {q} out of range for {n_qubits} qubits (0..{n_qubits - 1})"
             )
     if len(set(gate.qubits)) != len(gate.qubits):
-        raise ValueError(f"gate {spec!r}: qubits must be distinct")
+        raise InputError(f"gate {spec!r}: qubits must be distinct")
     if kind.rotation and (gate.slot is None) == (gate.angle is None):
-        raise ValueError(f"gate {spec!r}: a rotation needs exactly one of a slot or a fixed angle")
+        raise InputError(f"gate {spec!r}: a rotation needs exactly one of a slot or a fixed angle")
     if not kind.rotation and (gate.slot is not None or gate.angle is not None):
-        raise ValueError(f"gate {spec!r}: {gate.name} takes no angle")
+        raise InputError(f"gate {spec!r}: {gate.name} takes no angle")
     if gate.slot is not None and gate.slot < 0:
-        raise ValueError(f"gate {spec!r}: slot must be >= 0")
+        raise InputError(f"gate {spec!r}: slot must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -148,9 +149,9 @@ class Ansatz:
 
     def __post_init__(self) -> None:
         if isinstance(self.n_qubits, bool) or not isinstance(self.n_qubits, Integral):
-            raise ValueError(f"`n_qubits` must be a positive integer, got {self.n_qubits!r}")
+            raise InputError(f"`n_qubits` must be a positive integer, got {self.n_qubits!r}")
         if self.n_qubits < 1:
-            raise ValueError(f"`n_qubits` must be >= 1, got {self.n_qubits}")
+            raise InputError(f"`n_qubits` must be >= 1, got {self.n_qubits}")
         object.__setattr__(self, "gates", tuple(self.gates))
         for g in self.gates:
             _check_gate(g, self.n_qubits, g)
@@ -166,11 +167,11 @@ class Ansatz:
 
         Raises
         ------
-        ValueError
+        etr.errors.InputError
             Unknown gate, wrong arity, qubit out of range; the message names the gate.
         """
         if isinstance(n_qubits, bool) or not isinstance(n_qubits, Integral) or n_qubits < 1:
-            raise ValueError(f"`n_qubits` must be a positive integer, got {n_qubits!r}")
+            raise InputError(f"`n_qubits` must be a positive integer, got {n_qubits!r}")
         parsed: list[Gate] = []
         next_slot = 0
         for spec in gates:
@@ -213,7 +214,7 @@ class Ansatz:
         slots keep their numbers, so equal numbers share a parameter (data re-uploading).
         """
         if other.n_qubits != self.n_qubits:
-            raise ValueError(
+            raise InputError(
                 f"cannot compose circuits on {self.n_qubits} and {other.n_qubits} qubits"
             )
         tail = other.shifted(self.n_params) if shift else other

@@ -30,10 +30,9 @@ True
 
 from __future__ import annotations
 
-import hashlib
 import heapq
-import json
 
+from etr._hashing import short_hash
 from etr.circuits.ansatz import Ansatz, Gate
 from etr.circuits.gates import GATES
 from etr.errors import InputError
@@ -142,5 +141,4 @@ def circuit_id(ansatz: Ansatz) -> str:
     gates = canonical_gates(ansatz)
     payload = {"n_qubits": ansatz.n_qubits,
                "gates": [[g[0], list(g[1]), g[2], g[3]] for g in gates]}
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:ID_LENGTH]
+    return short_hash(payload, ID_LENGTH)

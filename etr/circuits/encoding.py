@@ -12,16 +12,11 @@ from collections.abc import Sequence
 
 from etr._validation import check_choice, check_int
 from etr.circuits.ansatz import Ansatz
+from etr.errors import InputError
 
 __all__ = ["ENCODINGS", "encoded_circuit", "encoding_circuit", "encoding_width"]
 
 ENCODINGS: tuple[str, ...] = ("rx", "ry", "hrz", "ryrz")
-_DESCRIPTIONS = {
-    "rx": "RX(x_q) on qubit q",
-    "ry": "RY(x_q) on qubit q",
-    "hrz": "H then RZ(x_q) on qubit q (phase encoding)",
-    "ryrz": "RY(x_2q) then RZ(x_2q+1) on qubit q (dense, two features per qubit)",
-}
 
 
 def encoding_width(n_qubits: int, encoding: str) -> int:
@@ -65,7 +60,7 @@ def encoded_circuit(
         With ``reupload=True`` the encoding precedes every block, sharing the input slots.
     """
     if not blocks:
-        raise ValueError("`blocks` must hold at least one trainable circuit")
+        raise InputError("`blocks` must hold at least one trainable circuit")
     n = blocks[0].n_qubits
     enc = encoding_circuit(n, encoding)
     n_inputs = enc.n_params
@@ -73,7 +68,7 @@ def encoded_circuit(
     offset = n_inputs
     for i, block in enumerate(blocks):
         if block.n_qubits != n:
-            raise ValueError("all blocks must act on the same number of qubits")
+            raise InputError("all blocks must act on the same number of qubits")
         if reupload and i > 0:
             circuit = circuit.then(enc, shift=False)
         circuit = circuit.then(block.shifted(offset), shift=False)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from etr._validation import check_choice, check_int
 from etr.circuits.ansatz import Ansatz
 from etr.circuits.topology import TOPOLOGIES, topology_pairs
+from etr.errors import InputError
 
 __all__ = ["ENTANGLERS", "ROTATIONS", "hardware_efficient"]
 
@@ -19,7 +20,7 @@ def _check_rotations(rotations: Sequence[str] | str) -> tuple[str, ...]:
         rotations = tuple(r for r in rotations.replace("+", ",").split(",") if r)
     rots = tuple(str(r).upper() for r in rotations)
     if not rots:
-        raise ValueError(f"`rotations` must be a non-empty subset of {set(ROTATIONS)}")
+        raise InputError(f"`rotations` must be a non-empty subset of {set(ROTATIONS)}")
     for r in rots:
         check_choice("rotations", r, ROTATIONS)
     return rots

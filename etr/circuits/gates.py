@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from etr._validation import echo
+from etr.errors import InputError
+
 __all__ = ["GATES", "GateKind", "canonical_gate_name"]
 
 
@@ -60,12 +63,12 @@ _ALIASES = {"CX": "CNOT", "CPHASE": "CZ"}
 
 
 def canonical_gate_name(name: str) -> str:
-    """Canonical name of `name` (case-insensitive, `CX` -> `CNOT`); ValueError if unknown."""
+    """Canonical name of `name` (case-insensitive, `CX` -> `CNOT`); `InputError` if unknown."""
     if not isinstance(name, str):
-        raise ValueError(f"gate name must be a string, got {name!r}")
+        raise InputError(f"gate name must be a string, got {echo(name)}")
     upper = name.upper()
     upper = _ALIASES.get(upper, upper)
     if upper not in GATES:
         allowed = ", ".join(sorted(GATES))
-        raise ValueError(f"unknown gate {name!r}; allowed gates: {allowed}")
+        raise InputError(f"unknown gate {echo(name)}; allowed gates: {allowed}")
     return upper

@@ -40,8 +40,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from etr._validation import check_int
+from etr._validation import check_int, echo
 from etr.circuits.ansatz import Ansatz
+from etr.errors import InputError
 
 __all__ = ["SIM_CIRCUITS", "SIM_PARAMS_4Q", "sim_circuit"]
 
@@ -125,8 +126,8 @@ SIM_PARAMS_4Q: dict[int, int] = {
 def _parse_index(index: int | str) -> int:
     if isinstance(index, str):
         text = index.lower().removeprefix("sim")
-        if not text.isdigit():
-            raise ValueError(f"`index` must be 1..19 or 'sim1'..'sim19', got {index!r}")
+        if not (text.isascii() and text.isdigit()):
+            raise InputError(f"`index` must be 1..19 or 'sim1'..'sim19', got {echo(index)}")
         index = int(text)
     return check_int("index", index, minimum=1, maximum=19)
 

@@ -1,5 +1,8 @@
-"""Experiments: spec parsing and validation, the cell grid, the resumable parallel runner, and the
-metric dataset on disk (Parquet/CSV with provenance).
+"""Experiments: spec parsing and validation, the cell grid, its size and run-time estimate, the
+resumable parallel runner, and the metric dataset on disk (Parquet/CSV with provenance).
+
+The spec, the grid and the estimate are pure data (they import no simulation code); the runner
+imports the simulation stack only in the processes that evaluate cells.
 
 Examples
 --------
@@ -21,19 +24,20 @@ from etr.experiment.dataset import (
 from etr.experiment.grid import Cell, CircuitUnit, circuit_units, derive_seed, expand_grid
 from etr.experiment.journal import journal_dir
 from etr.experiment.runner import ExperimentResult, circuit_metrics, run_experiment
+from etr.experiment.size import Estimate, GridBounds, check_spec_limits, estimate, grid_bounds
 from etr.experiment.spec import (
     FIELD_DOCS,
     MAX_QUBITS,
     PRESETS,
     GridSpec,
     HeaGrid,
-    MetricSpec,
     SimGrid,
     Spec,
     load_spec,
     preset_spec,
     preset_text,
 )
+from etr.plan.settings import MetricSpec
 
 __all__ = [
     "FIELD_DOCS",
@@ -42,18 +46,23 @@ __all__ = [
     "PRESETS",
     "Cell",
     "CircuitUnit",
+    "Estimate",
     "ExperimentResult",
+    "GridBounds",
     "GridSpec",
     "HeaGrid",
     "MetricSpec",
     "SimGrid",
     "Spec",
     "base_provenance",
+    "check_spec_limits",
     "circuit_metrics",
     "circuit_units",
     "derive_seed",
     "empty_dataset",
+    "estimate",
     "expand_grid",
+    "grid_bounds",
     "journal_dir",
     "load_spec",
     "preset_spec",

@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,14 +25,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from etr import __version__
+from etr._outputs import atomic_write
 from etr._validation import check_choice
 from etr.contract import COLUMNS, coerce_dtypes, validate_dataset
 from etr.errors import InputError
 
 __all__ = [
     "FORMATS",
+    "FORMAT_SUFFIXES",
     "PROVENANCE_KEY",
     "base_provenance",
+    "check_format",
     "empty_dataset",
     "infer_format",
     "read_dataset",
@@ -41,6 +43,8 @@ __all__ = [
 ]
 
 FORMATS: tuple[str, ...] = ("parquet", "csv")
+#: file suffixes of each format; a dataset's suffix must name its format.
+FORMAT_SUFFIXES: dict[str, tuple[str, ...]] = {"parquet": (".parquet", ".pq"), "csv": (".csv",)}
 PROVENANCE_KEY = b"etr.provenance"
 _CSV_PREFIX = "# etr-provenance: "
 
@@ -77,6 +81,33 @@ def infer_format(path: str | os.PathLike[str]) -> str:
     return "csv" if Path(path).suffix.lower() == ".csv" else "parquet"
 
 
+def check_format(path: str | os.PathLike[str], fmt: str | None = None, *, option: str = "output",
+                 fmt_name: str = "fmt", error: type[InputError] = InputError) -> str:
+    """The format of dataset `path`: `fmt` if given, else from the suffix; the suffix must be one
+    of `FORMAT_SUFFIXES` and agree with `fmt`.
+
+    Examples
+    --------
+    >>> check_format("d.csv"), check_format("d.parquet", "parquet")
+    ('csv', 'parquet')
+    >>> check_format("d.parquet", "csv")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    etr.errors.InputError: `fmt` csv does not match `output` d.parquet: a csv dataset ends in ...
+    """
+    if fmt is not None:
+        check_choice(fmt_name, fmt, FORMATS, error=error)
+    suffix = Path(path).suffix.lower()
+    found = next((f for f, sfx in FORMAT_SUFFIXES.items() if suffix in sfx), None)
+    if found is None:
+        allowed = " or ".join(s for sfx in FORMAT_SUFFIXES.values() for s in sfx)
+        raise error(f"`{option}` {path} must end in {allowed}")
+    if fmt is not None and fmt != found:
+        raise error(f"`{fmt_name}` {fmt} does not match `{option}` {path}: a {fmt} dataset ends in "
+                    f"{' or '.join(FORMAT_SUFFIXES[fmt])}")
+    return found
+
+
 def _conform(df: pd.DataFrame) -> pd.DataFrame:
     """Exactly the contract columns, in order, with contract dtypes."""
     missing = [c for c in COLUMNS if c not in df.columns]
@@ -103,7 +134,8 @@ def write_dataset(
         contract order with contract dtypes).
     path : output file; its directory must exist.
     provenance : JSON-serialisable mapping stored in the file (`base_provenance` is merged in).
-    fmt : ``"parquet"`` or ``"csv"``; default from the suffix (`infer_format`).
+    fmt : ``"parquet"`` or ``"csv"``; default from the suffix, which must agree with it
+        (`check_format`).
 
     Returns
     -------
@@ -113,7 +145,8 @@ def write_dataset(
     Raises
     ------
     etr.errors.InputError
-        Columns outside the contract or missing, unknown format, missing directory.
+        Columns outside the contract or missing, unknown format or one the suffix contradicts,
+        missing directory, a failed write (`etr._outputs.WriteError`; nothing is left behind).
 
     Examples
     --------
@@ -124,39 +157,23 @@ def write_dataset(
     'x.parquet'
     """
     path = Path(path)
-    fmt = infer_format(path) if fmt is None else fmt
-    check_choice("fmt", fmt, FORMATS)
+    fmt = check_format(path, fmt)
     if not path.parent.exists():
         raise InputError(f"output directory `{path.parent}` does not exist")
     data = _conform(df)
     prov = {**base_provenance(), **(provenance or {})}
     text = json.dumps(prov, sort_keys=True, default=str)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        if fmt == "parquet":
-            table = pa.Table.from_pandas(data, preserve_index=False)
-            meta = dict(table.schema.metadata or {})
-            meta[PROVENANCE_KEY] = text.encode()
-            pq.write_table(table.replace_schema_metadata(meta), tmp)
-        else:
-            with open(tmp, "w", encoding="utf-8", newline="") as fh:
-                fh.write(_CSV_PREFIX + text + "\n")
-                data.to_csv(fh, index=False)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if fmt == "parquet":
+        table = pa.Table.from_pandas(data, preserve_index=False)
+        meta = dict(table.schema.metadata or {})
+        meta[PROVENANCE_KEY] = text.encode()
+        with atomic_write(path, binary=True) as fh:
+            pq.write_table(table.replace_schema_metadata(meta), fh)
+    else:
+        with atomic_write(path, newline="") as fh:
+            fh.write(_CSV_PREFIX + text + "\n")
+            data.to_csv(fh, index=False)
     return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def read_dataset(path: str | os.PathLike[str], *, validate: bool = True) -> pd.DataFrame:
@@ -206,7 +223,8 @@ def read_dataset(path: str | os.PathLike[str], *, validate: bool = True) -> pd.D
             if PROVENANCE_KEY in meta:
                 prov = json.loads(meta[PROVENANCE_KEY])
             df = table.to_pandas()
-    except (OSError, ValueError, pa.ArrowException) as exc:
+    except (OSError, pa.ArrowException, pd.errors.ParserError, pd.errors.EmptyDataError,
+            UnicodeDecodeError, json.JSONDecodeError) as exc:  # a file that is not a dataset
         raise InputError(f"cannot read dataset `{path}`: {str(exc).splitlines()[0]}") from None
     df = validate_dataset(df) if validate else coerce_dtypes(df)
     df.attrs["provenance"] = prov

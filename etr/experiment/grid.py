@@ -20,18 +20,18 @@ counted twice.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import itertools
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from etr._hashing import short_hash
 from etr.experiment.spec import Spec
-from etr.hybrid.architecture import NOT_APPLICABLE, Architecture
+from etr.plan.architecture import NOT_APPLICABLE, Architecture
 
-__all__ = ["Cell", "CircuitUnit", "circuit_units", "derive_seed", "expand_grid"]
+__all__ = ["Cell", "CircuitUnit", "circuit_units", "derive_seed", "expand_grid",
+           "grid_architectures"]
 
 _RUN, _CIRCUIT = 0, 1
 
@@ -55,11 +55,6 @@ def derive_seed(root_seed: int, hex_id: str, replicate: int, *, domain: int = _R
             break
     ss = np.random.SeedSequence(entropy=root_seed, spawn_key=(domain, replicate, *words))
     return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-
-
-def _hash(obj: Any) -> str:
-    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +82,9 @@ class Cell:
     circuit_key: str
 
 
-def _architectures(spec: Spec) -> list[Architecture]:
+def grid_architectures(spec: Spec) -> list[Architecture]:
+    """Every factor combination of the grid as an `Architecture`, in grid order (before equal
+    models are merged: no content id is computed here)."""
     g = spec.grid
     shared = list(itertools.product(g.encoding, g.reupload, g.classical_pre, g.classical_post))
     pqcs: list[dict[str, Any]] = []
@@ -117,7 +114,7 @@ def _settings_key(spec: Spec) -> dict[str, Any]:
 
 
 def _circuit_key(root_seed: int, metrics: dict[str, Any], pqc_id: str) -> str:
-    return _hash({"pqc": pqc_id, "root_seed": root_seed, "metrics": metrics})
+    return short_hash({"pqc": pqc_id, "root_seed": root_seed, "metrics": metrics})
 
 
 def expand_grid(spec: Spec) -> list[Cell]:
@@ -143,13 +140,13 @@ def expand_grid(spec: Spec) -> list[Cell]:
     metrics = dataclasses.asdict(spec.metrics)
     cells: list[Cell] = []
     seen: set[str] = set()
-    for arch in _architectures(spec):
+    for arch in grid_architectures(spec):
         for config in spec.configs:
             used = arch.without_classical() if config == "pure_pqc" else arch
             used_id, pqc_id = used.architecture_id, used.pqc_id
             for rep in spec.seeds:
-                cid = _hash({"architecture_id": used_id, "config": config, "replicate": rep,
-                             **settings})
+                cid = short_hash({"architecture_id": used_id, "config": config,
+                                  "replicate": rep, **settings})
                 if cid in seen:
                     continue
                 seen.add(cid)

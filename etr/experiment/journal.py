@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from etr import __version__
+from etr._outputs import WriteError
 from etr.errors import SpecError
 
 __all__ = ["Journal", "journal_dir"]
@@ -39,6 +40,28 @@ class Journal:
         self.done = done
         self._fh = open(path, "a", encoding="utf-8")  # closed in close()
 
+    @staticmethod
+    def read(directory: Path, spec_hash: str) -> dict[tuple[str, str], dict[str, Any]]:
+        """The finished units of the journal in `directory` (none if there is no journal),
+        without opening it for writing.
+
+        Raises
+        ------
+        etr.errors.SpecError
+            A journal written for a different spec.
+        """
+        path = directory / _FILE
+        if not path.is_file():
+            return {}
+        header, done = _replay(path)
+        if header.get("spec_hash") != spec_hash:
+            raise SpecError(
+                f"cannot resume: journal `{path}` was written for spec "
+                f"{header.get('spec_hash')}, this spec is {spec_hash}; use --force to "
+                "start over"
+            )
+        return done
+
     @classmethod
     def open(cls, directory: Path, spec_hash: str, *, resume: bool) -> Journal:
         """Create a fresh journal, or replay an existing one when `resume` is true.
@@ -49,17 +72,11 @@ class Journal:
             Resuming a journal written for a different spec.
         """
         path = directory / _FILE
-        done: dict[tuple[str, str], dict[str, Any]] = {}
         if resume and path.is_file():
-            header, done = _replay(path)
-            if header.get("spec_hash") != spec_hash:
-                raise SpecError(
-                    f"cannot resume: journal `{path}` was written for spec "
-                    f"{header.get('spec_hash')}, this spec is {spec_hash}; use --force to "
-                    "start over"
-                )
+            done = cls.read(directory, spec_hash)
             _truncate_partial_line(path)
             return cls(path, done)
+        done: dict[tuple[str, str], dict[str, Any]] = {}
         if directory.exists():
             shutil.rmtree(directory)
         directory.mkdir(parents=True)
@@ -76,9 +93,14 @@ class Journal:
         return self.done.get((kind, key))
 
     def _write(self, record: dict[str, Any]) -> None:
-        self._fh.write(json.dumps(record, sort_keys=True, allow_nan=True) + "\n")
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        try:
+            self._fh.write(json.dumps(record, sort_keys=True, allow_nan=True) + "\n")
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+        except OSError as exc:  # e.g. a full disk: a cut line is ignored on replay
+            raise WriteError(f"cannot write journal `{self.path}`: {exc.strerror or exc}; "
+                             "the units recorded before are kept (free space, then "
+                             "--resume)") from None
 
     def close(self) -> None:
         self._fh.close()

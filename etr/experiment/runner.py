@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import math
-import multiprocessing
 import os
-import re
 import sys
 import time
-import traceback
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,21 +23,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from etr._outputs import Output, check_outputs, output_lock
 from etr._validation import check_int
+from etr.circuits import encoding_width
 from etr.contract import COLUMNS
-from etr.errors import InputError, SpecError
-from etr.experiment.dataset import FORMATS, infer_format, write_dataset
+from etr.errors import SpecError
+from etr.experiment.dataset import check_format, write_dataset
 from etr.experiment.grid import Cell, circuit_units, expand_grid
 from etr.experiment.journal import Journal, journal_dir
-from etr.experiment.spec import MetricSpec, Spec, load_spec
-from etr.hybrid.architecture import Architecture
+from etr.experiment.size import check_spec_limits, estimate
+from etr.experiment.spec import Spec, load_spec
+from etr.parallel import Outcome, Pool, check_scheduler, default_workers, open_pool
+from etr.plan.architecture import Architecture
+from etr.plan.settings import MetricSpec, RunSettings
 
 __all__ = ["ExperimentResult", "circuit_metrics", "run_experiment"]
 
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 _CIRCUIT_COLUMNS = ("expressibility_kl", "expressibility_kl_corrected", "expressibility_kl_ci_low",
                     "expressibility_kl_ci_high", "entangling_capability")
-_ADDRESS_RE = re.compile(r"^(tcp|tls)://[^\s:/]+:\d{1,5}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,127 +106,17 @@ def _evaluate_run(arch: Architecture, training_config: str, seed: int, settings:
     return evaluate_run(arch, training_config, seed, settings)
 
 
-def _error_text(exc: BaseException) -> str:
-    msg = str(exc).splitlines()[0] if str(exc) else ""
-    return f"{type(exc).__name__}: {msg}"
-
-
-def _run_unit(fn: Callable[..., dict], args: tuple) -> dict[str, Any]:
-    """Call `fn(*args)`, timing it; an exception becomes ``status="failed"`` with its error."""
-    t0 = time.perf_counter()
-    try:
-        values = dict(fn(*args))
-        status, error = "ok", None
-    except Exception as exc:
-        values, status, error = {}, "failed", _error_text(exc)
-        if os.environ.get("ETR_DEBUG"):
-            traceback.print_exc()
-    values = {k: _jsonable(v) for k, v in values.items()}
-    return {"values": values, "status": status, "error": error,
-            "wall_time_s": time.perf_counter() - t0}
-
-
 def _jsonable(v: Any) -> Any:
     if isinstance(v, np.generic):
         return v.item()
     return v
 
 
-def _limit_threads() -> None:
-    for var in _THREAD_VARS:
-        os.environ[var] = "1"
-    with contextlib.suppress(Exception):
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
-
-
-# --- executors ------------------------------------------------------------------------------
-
-
-def _in_process(fn: Callable, jobs: list[tuple[str, tuple]]) -> Iterator[tuple[str, dict]]:
-    for key, args in jobs:
-        yield key, _run_unit(fn, args)
-
-
-@contextlib.contextmanager
-def _one_thread_env() -> Iterator[None]:
-    """Children spawned inside inherit one-thread BLAS/OpenMP/numba settings."""
-    old = {v: os.environ.get(v) for v in _THREAD_VARS}
-    os.environ.update({v: "1" for v in _THREAD_VARS})
-    try:
-        yield
-    finally:
-        for var, value in old.items():
-            if value is None:
-                os.environ.pop(var, None)
-            else:
-                os.environ[var] = value
-
-
-class _LocalPool:
-    """A spawn-context process pool kept for both phases."""
-
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self._stack = contextlib.ExitStack()
-        self._stack.enter_context(_one_thread_env())
-        self.pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_limit_threads,
-        )
-
-    def run(self, fn: Callable, jobs: list[tuple[str, tuple]]) -> Iterator[tuple[str, dict]]:
-        futures = {self.pool.submit(_run_unit, fn, args): key for key, args in jobs}
-        pending = set(futures)
-        try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    yield futures[fut], fut.result()
-        finally:
-            for fut in pending:
-                fut.cancel()
-
-    def close(self) -> None:
-        # on an interrupt, queued units are dropped (they are not journaled: --resume redoes them)
-        self.pool.shutdown(wait=True, cancel_futures=True)
-        self._stack.close()
-
-
-class _DaskPool:
-    """Tasks on a dask.distributed cluster at `address`."""
-
-    def __init__(self, address: str) -> None:
-        from distributed import Client
-
-        try:
-            self.client = Client(address, timeout="10s")
-        except OSError as exc:
-            raise SpecError(f"`scheduler` {address} is not reachable: {exc}") from None
-        with contextlib.suppress(Exception):
-            self.client.run(_limit_threads)
-
-    def run(self, fn: Callable, jobs: list[tuple[str, tuple]]) -> Iterator[tuple[str, dict]]:
-        from distributed import as_completed
-
-        futures = {self.client.submit(_run_unit, fn, args, pure=False): key for key, args in jobs}
-        try:
-            for fut in as_completed(list(futures)):
-                yield futures[fut], fut.result()
-        finally:
-            self.client.cancel([f for f in futures if not f.done()])
-
-    def close(self) -> None:
-        self.client.close()
-
-
-class _InProcess:
-    def run(self, fn: Callable, jobs: list[tuple[str, tuple]]) -> Iterator[tuple[str, dict]]:
-        return _in_process(fn, jobs)
-
-    def close(self) -> None:
-        pass
+def _record(outcome: Outcome) -> dict[str, Any]:
+    """A journal record of a finished unit: values, status, error, wall time."""
+    values = {k: _jsonable(v) for k, v in dict(outcome.value or {}).items()}
+    return {"values": values, "status": "ok" if outcome.ok else "failed",
+            "error": outcome.error, "wall_time_s": outcome.wall_time_s}
 
 
 # --- progress -------------------------------------------------------------------------------
@@ -267,22 +156,22 @@ class _Progress:
 
 # --- the runner -----------------------------------------------------------------------------
 
+#: bytes a run may take in the dataset (CSV, the larger format) and in the journal
+_BYTES_PER_RUN = 4096
+_RESUME_HINT = "pass --resume to continue it or --force to start over"
 
-def _check_output(out: Path, fmt: str, resume: bool, force: bool) -> None:
-    if fmt not in FORMATS:
-        raise SpecError(f"`format` must be one of {set(FORMATS)}, got {fmt!r}")
-    parent = out.parent
-    if not parent.is_dir():
-        raise SpecError(f"output directory `{parent}` does not exist")
-    if not os.access(parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
-        raise SpecError(f"output `{out}` is not writable")
-    if out.is_dir():
-        raise SpecError(f"output `{out}` is a directory")
+
+def _check_output(out: Path, fmt: str | None, spec_path: Path | None, resume: bool,
+                  force: bool, n_runs: int) -> str:
+    """The dataset format; `SpecError` (before any work) for a bad or occupied output."""
+    check_outputs([Output("output", out, size=_BYTES_PER_RUN * n_runs)],
+                  [("spec", spec_path)] if spec_path is not None else [],
+                  force=force or resume, hint=_RESUME_HINT, error=SpecError)
+    fmt = check_format(out, fmt, error=SpecError)
     jdir = journal_dir(out)
-    if not (resume or force) and (out.exists() or jdir.exists()):
-        what = f"output `{out}`" if out.exists() else f"journal `{jdir}`"
-        raise SpecError(f"{what} already exists; pass --resume to continue it or --force to "
-                        "start over")
+    if not (resume or force) and jdir.exists():
+        raise SpecError(f"journal `{jdir}` already exists; {_RESUME_HINT}")
+    return fmt
 
 
 def run_experiment(
@@ -303,15 +192,17 @@ def run_experiment(
     Parameters
     ----------
     spec : a `Spec`, or a TOML path/text for `load_spec`.
-    out : dataset path (``.parquet``; ``.csv`` or `fmt` for CSV). Its directory must exist.
-    workers : local worker processes (default ``os.cpu_count()``); 1 runs in this process.
+    out : dataset path (``.parquet``, or ``.csv`` for CSV). Its directory must exist.
+    workers : local worker processes (default: all usable cores,
+        `etr.parallel.default_workers`); 1 runs in this process.
     scheduler : ``tcp://HOST:PORT`` of a dask.distributed scheduler (then `workers` is ignored).
     resume : replay ``<out>.journal/`` and compute only what is missing (failed cells are
         retried); refuses a journal written for a different spec. A finished output (no journal
         left) of the same spec is returned as it is.
-    force : discard an existing output and journal and start over.
-    quiet : no progress output.
-    fmt : ``"parquet"`` or ``"csv"`` (default from the suffix of `out`).
+    force : discard an existing output and journal and start over; also run a spec beyond
+        `etr.plan.limits.LIMITS`.
+    quiet : no progress output (otherwise the size and estimated run time, then progress).
+    fmt : ``"parquet"`` or ``"csv"``; default from the suffix of `out`, which must agree.
     evaluate : ``(arch, training_config, seed, settings) -> dict`` of contract columns
         (default `etr.hybrid.evaluate_run`); must be picklable (module-level).
     metrics_fn : ``(arch, metric_spec, seed) -> dict`` of the circuit-level columns
@@ -324,9 +215,11 @@ def run_experiment(
     Raises
     ------
     etr.errors.SpecError
-        Bad spec, missing or non-writable output directory, an existing output or journal
-        without `resume`/`force`, a journal of another spec, an unreachable scheduler. Raised
-        before anything is computed.
+        Bad spec, a spec beyond the limits (without `force`), a missing, non-writable or full
+        output directory, a suffix that is not the format, the spec file as output, an existing
+        output or journal without `resume`/`force`, an output another process is writing (its
+        lock names it), a journal of another spec, an unreachable scheduler. Raised before
+        anything is computed or written.
 
     Notes
     -----
@@ -334,57 +227,80 @@ def run_experiment(
     except ``wall_time_s`` (a measurement, not a result). On success with no failed cell the
     journal is removed; otherwise it is kept so that ``resume=True`` retries the failures.
     ``seed`` in the dataset is the replicate number; the run seed is derived from it, the root
-    seed and the architecture id (see `etr.experiment.grid`).
+    seed and the architecture id (see `etr.experiment.grid`). Interrupted (Ctrl-C, SIGTERM),
+    the finished units stay in the journal and the worker processes stop at once.
     """
     t0 = time.perf_counter()
+    spec_path = None
     if not isinstance(spec, Spec):
+        spec_path = Path(spec) if _is_path(spec) else None
         spec = load_spec(spec)
     out = Path(out)
-    fmt = infer_format(out) if fmt is None else fmt
-    _check_output(out, fmt, resume, force)
-    if scheduler is not None and not _ADDRESS_RE.match(scheduler):
-        raise SpecError(f"`scheduler` must look like tcp://HOST:PORT, got {scheduler!r}")
-    try:
-        workers = check_int("workers", (os.cpu_count() or 1) if workers is None else workers,
-                            minimum=1)
-    except InputError as exc:
-        raise SpecError(str(exc)) from None
+    bounds = check_spec_limits(spec, force=force)
+    fmt = _check_output(out, fmt, spec_path, resume, force, bounds.runs)
+    if scheduler is not None:
+        check_scheduler(scheduler, error=SpecError)
+    workers = check_int("workers", default_workers() if workers is None else workers,
+                        minimum=1, error=SpecError)
     evaluate = _evaluate_run if evaluate is None else evaluate
     metrics_fn = circuit_metrics if metrics_fn is None else metrics_fn
+    with output_lock(out, error=SpecError):
+        return _run(spec, out, fmt, t0, workers=workers, scheduler=scheduler, resume=resume,
+                    force=force, quiet=quiet, evaluate=evaluate, metrics_fn=metrics_fn)
 
+
+def _is_path(spec: str | os.PathLike[str]) -> bool:
+    return not isinstance(spec, str) or ("\n" not in spec and "=" not in spec)
+
+
+def _run(spec: Spec, out: Path, fmt: str, t0: float, *, workers: int, scheduler: str | None,
+         resume: bool, force: bool, quiet: bool, evaluate: Callable[..., dict],
+         metrics_fn: Callable[..., dict]) -> ExperimentResult:
     spec_hash = spec.spec_hash()
-    if resume and out.exists() and not journal_dir(out).exists():
+    jdir = journal_dir(out)
+    if resume and out.exists() and not jdir.exists():
         return _finished(out, spec_hash, t0)
     settings = spec.run_settings()
     cells = expand_grid(spec)
     units = circuit_units(spec, cells)
-    if force and out.exists():
-        out.unlink()
-    n_computed = 0
-    with Journal.open(journal_dir(out), spec_hash, resume=resume) as journal:
-        todo_units = [u for u in units if _missing(journal, "circuit", u.key)]
-        todo_cells = [c for c in cells if _missing(journal, "cell", c.cell_id)]
-        if todo_units or todo_cells:
-            pool = _make_pool(scheduler, workers, len(todo_units) + len(todo_cells))
-            try:
-                _phase(pool, metrics_fn, "circuit", journal, quiet, "circuit metrics",
-                       [(u.key, (u.arch, spec.metrics, u.seed)) for u in todo_units])
-                _phase(pool, evaluate, "cell", journal, quiet, "cells",
-                       [(c.cell_id, (c.arch, c.training_config, c.seed, settings))
-                        for c in todo_cells])
-            finally:
-                pool.close()
-            n_computed = len(todo_cells)
-        rows = [_row(c, journal, settings) for c in cells]
+    prior = Journal.read(jdir, spec_hash) if resume else {}
+    todo_units = [u for u in units if _missing(prior, "circuit", u.key)]
+    todo_cells = [c for c in cells if _missing(prior, "cell", c.cell_id)]
+    # connect before touching any file: an unreachable scheduler leaves nothing behind
+    with open_pool(workers, scheduler, n_jobs=len(todo_units) + len(todo_cells),
+                   error=SpecError) as pool:
+        if not quiet:
+            _say_size(spec, cells, units, todo_cells, todo_units,
+                      None if scheduler is not None else workers)
+        if force and out.exists():
+            out.unlink()
+        with Journal.open(jdir, spec_hash, resume=resume) as journal:
+            _phase(pool, metrics_fn, "circuit", journal, quiet, "circuit metrics",
+                   [(u.key, (u.arch, spec.metrics, u.seed)) for u in todo_units])
+            _phase(pool, evaluate, "cell", journal, quiet, "cells",
+                   [(c.cell_id, (c.arch, c.training_config, c.seed, settings))
+                    for c in todo_cells])
+            rows = [_row(c, journal, settings) for c in cells]
     df = pd.DataFrame(rows, columns=list(COLUMNS))
     provenance = {"spec": spec.to_dict(), "spec_hash": spec_hash, "root_seed": spec.root_seed}
     write_dataset(df, out, provenance=provenance, fmt=fmt)
     failures = tuple((r["cell_id"], r["error"]) for r in rows if r["status"] == "failed")
     if not failures:
-        _remove_journal(journal_dir(out))
+        _remove_journal(jdir)
     return ExperimentResult(path=out, n_cells=len(rows), n_failed=len(failures),
                             failures=failures, wall_time_s=time.perf_counter() - t0,
-                            n_computed=n_computed, spec_hash=spec_hash)
+                            n_computed=len(todo_cells), spec_hash=spec_hash)
+
+
+def _say_size(spec: Spec, cells: list[Cell], units: list, todo_cells: list[Cell],
+              todo_units: list, workers: int | None) -> None:
+    """One line on stderr: runs, circuits, estimated run time (and what a resume has left)."""
+    line = estimate(spec, cells, units).describe(workers)
+    done = len(cells) - len(todo_cells)
+    if done:
+        left = estimate(spec, todo_cells, todo_units)
+        line += f"; {done:,} runs already in the journal, {left.describe(workers)} left"
+    print(line, file=sys.stderr, flush=True)
 
 
 def _finished(out: Path, spec_hash: str, t0: float) -> ExperimentResult:
@@ -404,33 +320,25 @@ def _finished(out: Path, spec_hash: str, t0: float) -> ExperimentResult:
     )
 
 
-def _missing(journal: Journal, kind: str, key: str) -> bool:
-    rec = journal.get(kind, key)
+def _missing(done: Journal | dict, kind: str, key: str) -> bool:
+    rec = done.get(kind, key) if isinstance(done, Journal) else done.get((kind, key))
     return rec is None or rec["status"] != "ok"
 
 
-def _make_pool(scheduler: str | None, workers: int, n_jobs: int) -> Any:
-    if scheduler is not None:
-        return _DaskPool(scheduler)
-    if workers == 1 or n_jobs == 1:
-        return _InProcess()
-    return _LocalPool(min(workers, n_jobs))
-
-
-def _phase(pool: Any, fn: Callable, kind: str, journal: Journal, quiet: bool, label: str,
+def _phase(pool: Pool, fn: Callable, kind: str, journal: Journal, quiet: bool, label: str,
            jobs: list[tuple[str, tuple]]) -> None:
     if not jobs:
         return
     progress = _Progress(len(jobs), label, quiet)
     try:
-        for key, result in pool.run(fn, jobs):
-            journal.append(kind, key, result)
+        for key, outcome in pool.imap(fn, jobs):
+            journal.append(kind, str(key), _record(outcome))
             progress.update()
     finally:
         progress.close()
 
 
-def _row(cell: Cell, journal: Journal, settings: Any) -> dict[str, Any]:
+def _row(cell: Cell, journal: Journal, settings: RunSettings) -> dict[str, Any]:
     rec = journal.get("cell", cell.cell_id)
     circ = journal.get("circuit", cell.circuit_key)
     assert rec is not None and circ is not None  # every unit ran above
@@ -439,9 +347,11 @@ def _row(cell: Cell, journal: Journal, settings: Any) -> dict[str, Any]:
     row.update({k: v for k, v in rec["values"].items() if k in COLUMNS})
     row.update({k: circ["values"].get(k, np.nan) for k in _CIRCUIT_COLUMNS})
     row.update(arch.to_dict())
-    if "n_quantum_params" not in row:
+    if "n_quantum_params" not in row:  # a failed cell: count from the architecture
         row["n_quantum_params"] = arch.ansatz().n_params
-    row.setdefault("n_classical_params", -1)
+    if "n_classical_params" not in row:
+        n_features = settings.n_features or encoding_width(arch.n_qubits, arch.encoding)
+        row["n_classical_params"] = arch.n_classical_params(cell.training_config, n_features)
     errors = []
     if circ["status"] != "ok":
         errors.append(f"circuit metrics: {circ['error']}")
@@ -450,7 +360,7 @@ def _row(cell: Cell, journal: Journal, settings: Any) -> dict[str, Any]:
     row.update(
         cell_id=cell.cell_id, architecture_id=arch.architecture_id, pqc_id=arch.pqc_id,
         seed=cell.replicate, training_config=cell.training_config,
-        task=row.get("task", getattr(settings, "task", "")),
+        task=row.get("task", settings.task),
         status="failed" if errors else "ok", error="; ".join(errors) if errors else None,
         wall_time_s=rec["wall_time_s"],
     )
@@ -462,4 +372,3 @@ def _remove_journal(directory: Path) -> None:
         p.unlink()
     with contextlib.suppress(OSError):
         directory.rmdir()
-

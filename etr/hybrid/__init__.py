@@ -1,27 +1,46 @@
-"""Hybrid classical-quantum models: architectures, tasks, models, training configurations.
+"""Hybrid classical-quantum models: tasks, models, training configurations.
 
 `evaluate_run(arch, training_config, seed, settings)` is the one entry point the experiment runner
 and the architecture search call: it loads the task, trains K initialisations of the model and
 returns a flat dataset record (see `etr.contract.COLUMNS`).
+
+`Architecture` and `RunSettings` are pure data and live in the data layer (`etr.plan`); they are
+re-exported here. Names are loaded on first use (PEP 562), so ``import etr.hybrid.tasks`` or
+``from etr.hybrid import Architecture`` does not import the simulation stack (numba, QuTiP).
 """
 
 from __future__ import annotations
 
-from etr.hybrid.architecture import ACTIVATIONS, Architecture, parse_classical
-from etr.hybrid.classical import DenseNet, build_network
-from etr.hybrid.control import CONTROL_MAPS, ClassicalControl
-from etr.hybrid.model import PURE_PQC_READOUT_SCALE, HybridModel
-from etr.hybrid.run import (
-    DEFINITIONS,
-    RECORD_COLUMNS,
-    RunContext,
-    RunSettings,
-    evaluate_run,
-    landscape_gradients,
-    model_effective_dimension,
-)
-from etr.hybrid.tasks import TASKS, EncodingFeatures, Task, encoding_features, load_task
-from etr.hybrid.training import Adam, TrainingResult, train
+import importlib
+from typing import Any
+
+#: public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "ACTIVATIONS": "etr.plan.architecture",
+    "Architecture": "etr.plan.architecture",
+    "parse_classical": "etr.plan.architecture",
+    "PURE_PQC_READOUT_SCALE": "etr.plan.settings",
+    "RunSettings": "etr.plan.settings",
+    "DenseNet": "etr.hybrid.classical",
+    "CONTROL_MAPS": "etr.hybrid.control",
+    "ClassicalControl": "etr.hybrid.control",
+    "build_network": "etr.hybrid.classical",
+    "HybridModel": "etr.hybrid.model",
+    "DEFINITIONS": "etr.hybrid.run",
+    "RECORD_COLUMNS": "etr.hybrid.run",
+    "RunContext": "etr.hybrid.run",
+    "landscape_gradients": "etr.hybrid.run",
+    "evaluate_run": "etr.hybrid.run",
+    "model_effective_dimension": "etr.hybrid.run",
+    "TASKS": "etr.hybrid.tasks",
+    "Task": "etr.hybrid.tasks",
+    "EncodingFeatures": "etr.hybrid.tasks",
+    "encoding_features": "etr.hybrid.tasks",
+    "load_task": "etr.hybrid.tasks",
+    "Adam": "etr.hybrid.training",
+    "TrainingResult": "etr.hybrid.training",
+    "train": "etr.hybrid.training",
+}
 
 __all__ = [
     "ACTIVATIONS",
@@ -49,3 +68,15 @@ __all__ = [
     "parse_classical",
     "train",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'etr.hybrid' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -49,11 +49,10 @@ from etr.contract import PQC_CONFIGS
 from etr.errors import InputError
 from etr.hybrid.architecture import Architecture
 from etr.hybrid.classical import DenseNet, build_network
+from etr.plan.settings import PURE_PQC_READOUT_SCALE
 from etr.quantum import Backend, as_backend
 
 __all__ = ["PURE_PQC_READOUT_SCALE", "HybridModel"]
-
-PURE_PQC_READOUT_SCALE = 3.0
 
 
 class HybridModel:

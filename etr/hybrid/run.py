@@ -22,20 +22,21 @@ definition is a registry entry, a function here (usually a thin call into
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
 from etr._rng import SeedLike, as_generator
-from etr._validation import check_choice, check_float, check_int
+from etr._validation import check_choice, check_int
 from etr.circuits import encoding_width
-from etr.contract import COLUMNS, PQC_CONFIGS, TRAINABILITY_DEFINITIONS
+from etr.contract import COLUMNS, PQC_CONFIGS
 from etr.errors import InputError
 from etr.hybrid.architecture import Architecture
-from etr.hybrid.model import PURE_PQC_READOUT_SCALE, HybridModel
-from etr.hybrid.tasks import TASKS, Task, load_task
+from etr.hybrid.model import HybridModel
+from etr.hybrid.tasks import Task, load_task
 from etr.hybrid.training import TrainingResult, train
 from etr.metrics import trainability as tm
+from etr.plan.settings import RunSettings
 from etr.quantum import STATEVECTOR, ShotBackend
 
 __all__ = [
@@ -53,107 +54,6 @@ _RUNNER_COLUMNS = ("cell_id", "status", "error", "wall_time_s", "entangling_capa
 RECORD_COLUMNS: tuple[str, ...] = tuple(
     c for c in COLUMNS if c not in _RUNNER_COLUMNS and not c.startswith("expressibility")
 )
-
-
-@dataclass(frozen=True, slots=True)
-class RunSettings:
-    """How a run trains and measures (everything except architecture, configuration, seed).
-
-    Parameters
-    ----------
-    task : str, default ``"synthetic"``
-        Task name (`etr.hybrid.tasks.TASKS`).
-    n_train, n_test : int, default 200, 200
-        Training and test points.
-    n_init : int, default 16
-        K, the random initialisations per run (>= 2: variances are taken across them).
-    steps : int, default 100
-        T, Adam steps per initialisation.
-    learning_rate : float, default 0.05
-        Adam step size.
-    batch_size : int or None, default None
-        None = full-batch training; otherwise the mini-batch size.
-    definitions : tuple of str, default all of `etr.contract.TRAINABILITY_DEFINITIONS`
-        Trainability definitions to compute; the others are NaN in the record.
-    ed_data_size : int, default 1000
-        n of the effective-dimension formula (Abbas et al. 2021); must be >= 20.
-    ed_weight_samples : int, default 16
-        M, quantum-parameter samples (uniform in [0, 2 pi)) of the effective dimension.
-    n_features : int or None, default None
-        Task features; None = the encoding width (angles the PQC takes), the same for all three
-        training configurations. Other values need a classical pre-network.
-    readout_scale : float, default 3.0
-        The fixed s of the ``pure_pqc`` readout ``logit = s * mean_q <Z_q>``.
-    shots : int or None, default None
-        None = exact expectations; an integer S >= 1 = every expectation used in training and in
-        the gradient statistics is an S-shot estimate and every gradient a parameter-shift
-        estimate (`etr.quantum.ShotBackend`), drawn from the run's own shot stream. The
-        effective dimension (a capacity measure of the model function) stays exact. Costs about
-        2 P shifted circuits per data row and gradient (P circuit parameters).
-    landscape_samples : int, default 8
-        S of ``grad_var_landscape``: uniform theta samples per trained classical parameter set
-        (>= 2); costs K x S gradient evaluations on the training set (S optimiser steps' worth).
-    early_steps : int, default 10
-        The early window of ``grad_var_train`` and ``grad_norm``: steps 0 .. min(early_steps,
-        T) - 1.
-    target_fraction : float, default 0.25
-        f of ``steps_to_target``: the target loss is L_0 - f (L_0 - 0) = (1 - f) L_0, in (0, 1].
-        0.25 because a frozen random classical post-network limits how far
-        ``hybrid_quantum_only`` models can lower the loss: in the quick dataset the mean loss
-        decrease exceeded 0.3 in 70% of its runs but 0.5 in only 8% (pure PQC 96% / 85%,
-        hybrid_full 100% / 99%), so with f = 0.5 the definition would be censored for almost
-        every quantum-only run.
-
-    Examples
-    --------
-    >>> RunSettings(n_init=8, steps=50).steps
-    50
-    """
-
-    task: str = "synthetic"
-    n_train: int = 200
-    n_test: int = 200
-    n_init: int = 16
-    steps: int = 100
-    learning_rate: float = 0.05
-    batch_size: int | None = None
-    definitions: tuple[str, ...] = TRAINABILITY_DEFINITIONS
-    ed_data_size: int = 1000
-    ed_weight_samples: int = 16
-    n_features: int | None = None
-    readout_scale: float = PURE_PQC_READOUT_SCALE
-    shots: int | None = None
-    landscape_samples: int = 8
-    early_steps: int = 10
-    target_fraction: float = 0.25
-
-    def __post_init__(self) -> None:
-        check_choice("task", self.task, TASKS)
-        ints = {"n_train": 4, "n_test": 2, "n_init": 2, "steps": 1, "ed_data_size": 20,
-                "ed_weight_samples": 1, "landscape_samples": 2, "early_steps": 1}
-        for name in ("batch_size", "n_features", "shots"):
-            if getattr(self, name) is not None:
-                ints[name] = 1
-        for name, minimum in ints.items():
-            object.__setattr__(self, name, check_int(name, getattr(self, name), minimum=minimum))
-        for name in ("learning_rate", "readout_scale"):
-            object.__setattr__(self, name, check_float(name, getattr(self, name), positive=True))
-        object.__setattr__(self, "target_fraction", check_float(
-            "target_fraction", self.target_fraction, positive=True, high=1.0))
-        defs = self.definitions
-        if isinstance(defs, str):
-            defs = (defs,)
-        defs = tuple(defs)
-        for d in defs:
-            check_choice("definitions", d, TRAINABILITY_DEFINITIONS)
-        if not defs:
-            raise InputError("`definitions` must name at least one trainability definition")
-        object.__setattr__(self, "definitions", defs)
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["definitions"] = list(self.definitions)
-        return d
 
 
 def evaluate_run(

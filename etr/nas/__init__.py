@@ -10,6 +10,7 @@ trainability definitions.
 from __future__ import annotations
 
 from etr.nas.evaluate import (
+    Evaluation,
     cost_columns,
     run_seed,
     simulate_architecture,
@@ -31,6 +32,7 @@ __all__ = [
     "DEFAULT_OBJECTIVES",
     "OBJECTIVES",
     "SAMPLERS",
+    "Evaluation",
     "Objective",
     "SearchResult",
     "SearchSpace",

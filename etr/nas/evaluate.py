@@ -1,10 +1,12 @@
 """Evaluating one architecture under one training configuration: the search's only expensive step.
 
 An *evaluator* is any picklable callable
-``evaluator(arch, training_config, seed, options) -> dict`` returning a flat record with (at the
-least) the columns the objectives read. `simulate_architecture` is the real one: it trains and
-measures the hybrid model with `etr.hybrid.evaluate_run` and computes the PQC's expressibility
-with `etr.metrics.expressibility` (cached per PQC inside a worker process).
+``evaluator(arch, training_config, seed, evaluation) -> dict`` returning a flat record with (at
+the least) the columns the objectives read; `Evaluation` carries the spec's run sections
+(``[training]`` as `etr.plan.RunSettings`, ``[metrics]`` as `etr.plan.MetricSpec`, the root
+seed), the same sections ``etr simulate`` reads. `simulate_architecture` is the real evaluator:
+it trains and measures the hybrid model with `etr.hybrid.evaluate_run` and computes the PQC's
+expressibility with `etr.metrics.expressibility` (cached per PQC inside a worker process).
 `synthetic_evaluator` is a cheap, deterministic stand-in with made-up objective values, for testing
 the search machinery and timing its overhead; it is not physics.
 """
@@ -12,30 +14,25 @@ the search machinery and timing its overhead; it is not physics.
 from __future__ import annotations
 
 import functools
-import hashlib
-import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from etr.circuits import encoding_circuit
-from etr.errors import SpecError
-from etr.hybrid.architecture import Architecture, parse_classical
+from etr._hashing import short_hash
+from etr.plan.architecture import Architecture
+from etr.plan.cost import model_gates
+from etr.plan.settings import DEFAULT_ROOT_SEED, MetricSpec, RunSettings
 
 __all__ = [
-    "EXPRESSIBILITY_OPTIONS",
+    "Evaluation",
     "Evaluator",
     "cost_columns",
     "run_seed",
     "simulate_architecture",
     "synthetic_evaluator",
 ]
-
-Evaluator = Callable[[Architecture, str, int, Mapping[str, Any]], dict]
-#: options of ``[nas.evaluation]`` consumed by the expressibility estimate (the rest go to
-#: `etr.hybrid.RunSettings`), with their defaults.
-EXPRESSIBILITY_OPTIONS: dict[str, int] = {"expr_pairs": 500, "expr_bins": 75}
 
 
 def run_seed(root: int, architecture_id: str) -> int:
@@ -49,8 +46,39 @@ def run_seed(root: int, architecture_id: str) -> int:
     >>> run_seed(0, "abc") == run_seed(0, "abc") != run_seed(1, "abc")
     True
     """
-    digest = hashlib.sha256(f"{int(root)}:{architecture_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") >> 1
+    return int(short_hash(f"{int(root)}:{architecture_id}"), 16) >> 1
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """How the search evaluates an architecture: the spec's run sections.
+
+    Attributes
+    ----------
+    settings : `etr.plan.RunSettings` of every run (``[training]`` and ``definitions``).
+    metrics : `etr.plan.MetricSpec` (``[metrics]``: ``n_pairs`` and ``bins`` of the
+        expressibility estimate).
+    root_seed : root of the expressibility seeds (one per PQC).
+
+    Examples
+    --------
+    >>> Evaluation().metrics.n_pairs
+    1000
+    """
+
+    settings: RunSettings = field(default_factory=RunSettings)
+    metrics: MetricSpec = field(default_factory=MetricSpec)
+    root_seed: int = DEFAULT_ROOT_SEED
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain mapping (hashed into a stored study's configuration)."""
+        return {"settings": self.settings.to_dict(),
+                "metrics": {"n_pairs": self.metrics.n_pairs, "bins": self.metrics.bins,
+                            "ec_samples": self.metrics.ec_samples},
+                "root_seed": self.root_seed}
+
+
+Evaluator = Callable[[Architecture, str, int, Evaluation], dict]
 
 
 def cost_columns(arch: Architecture) -> dict[str, int]:
@@ -61,20 +89,11 @@ def cost_columns(arch: Architecture) -> dict[str, int]:
     >>> cost_columns(Architecture(n_qubits=2, layers=1, rotations="RY", topology="linear"))
     {'n_gates': 5}
     """
-    pqc = arch.ansatz()
-    enc = encoding_circuit(arch.n_qubits, arch.encoding)
-    reps = arch.layers if arch.reupload else 1
-    return {"n_gates": int(pqc.n_gates + reps * enc.n_gates)}
-
-
-def _classical_params(spec: str, n_in: int, n_out: int) -> int:
-    widths, _ = parse_classical(spec)
-    sizes = [n_in, *widths, n_out]
-    return sum((a + 1) * b for a, b in itertools.pairwise(sizes)) if widths else 0
+    return {"n_gates": model_gates(arch)[0]}
 
 
 def synthetic_evaluator(arch: Architecture, training_config: str, seed: int,
-                        options: Mapping[str, Any]) -> dict:
+                        evaluation: Evaluation) -> dict:
     """Deterministic made-up objectives that depend on the architecture and the configuration.
 
     Expressibility falls with depth and entangling structure, ``grad_var`` falls with qubits and
@@ -83,10 +102,10 @@ def synthetic_evaluator(arch: Architecture, training_config: str, seed: int,
 
     Examples
     --------
-    >>> r = synthetic_evaluator(Architecture(), "hybrid_full", 1, {})
+    >>> r = synthetic_evaluator(Architecture(), "hybrid_full", 1, Evaluation())
     >>> sorted(k for k in r if k in ("expressibility_kl", "grad_var", "test_accuracy"))
     ['expressibility_kl', 'grad_var', 'test_accuracy']
-    >>> r == synthetic_evaluator(Architecture(), "hybrid_full", 1, {})
+    >>> r == synthetic_evaluator(Architecture(), "hybrid_full", 1, Evaluation())
     True
     """
     rng = np.random.default_rng(seed)
@@ -95,8 +114,7 @@ def synthetic_evaluator(arch: Architecture, training_config: str, seed: int,
     ent = {"n/a": 1.0, "linear": 1.0, "ring": 1.3, "full": 1.6, "star": 1.1, "none": 0.2}
     strength = layers * n_rot * ent.get(arch.topology, 1.0)
     n_q = arch.ansatz().n_params
-    n_c = _classical_params(arch.classical_pre, 4, n) + _classical_params(
-        arch.classical_post, 1, 1)
+    n_c = arch.n_classical_params(training_config, 4)
     classical = (arch.classical_pre != "none") + (arch.classical_post != "none")
     full = training_config == "hybrid_full"
     acc = 0.55 + 0.3 * (1 - np.exp(-strength / 4)) + (0.08 * classical if full else 0.0)
@@ -114,7 +132,7 @@ def synthetic_evaluator(arch: Architecture, training_config: str, seed: int,
         "test_accuracy": float(min(acc + 0.01 * rng.random(), 1.0)),
         "n_quantum_params": int(n_q),
         "n_classical_params": int(n_c),
-        "task": str(options.get("task", "synthetic")),
+        "task": evaluation.settings.task,
     }
 
 
@@ -123,34 +141,22 @@ def _expressibility(arch: Architecture, n_pairs: int, bins: int, seed: int) -> t
     from etr.metrics import expressibility
 
     res = expressibility(arch.ansatz(), n_pairs=n_pairs, bins=bins, seed=seed, details=True)
-    low = getattr(res, "ci_low", np.nan)
-    high = getattr(res, "ci_high", np.nan)
-    return float(res.kl), float(res.kl_corrected), float(low), float(high)
+    return float(res.kl), float(res.kl_corrected), float(res.ci_low), float(res.ci_high)
 
 
 def simulate_architecture(arch: Architecture, training_config: str, seed: int,
-                          options: Mapping[str, Any]) -> dict:
-    """Train and measure `arch` with the simulation core: `etr.hybrid.evaluate_run` plus the
-    expressibility of its PQC (Sim et al. 2019), which depends only on the PQC and is cached.
-
-    ``options`` holds `etr.hybrid.RunSettings` fields plus ``expr_pairs`` / ``expr_bins`` and the
-    search's ``root_seed`` (the expressibility seed derives from it and the PQC id).
+                          evaluation: Evaluation) -> dict:
+    """Train and measure `arch` with the simulation core: `etr.hybrid.evaluate_run` with
+    ``evaluation.settings``, plus the expressibility of its PQC (Sim et al. 2019;
+    ``evaluation.metrics.n_pairs`` pairs, ``bins`` bins), which depends only on the PQC and is
+    cached. The expressibility seed derives from ``evaluation.root_seed`` and the PQC id.
     """
-    from etr.hybrid import RunSettings, evaluate_run
+    from etr.hybrid.run import evaluate_run
 
-    opts = dict(options)
-    root = int(opts.pop("root_seed", 0))
-    n_pairs = int(opts.pop("expr_pairs", EXPRESSIBILITY_OPTIONS["expr_pairs"]))
-    bins = int(opts.pop("expr_bins", EXPRESSIBILITY_OPTIONS["expr_bins"]))
-    if "definitions" in opts:
-        opts["definitions"] = tuple(opts["definitions"])
-    try:
-        settings = RunSettings(**opts)
-    except TypeError as exc:
-        raise SpecError(f"bad `nas.evaluation` option: {exc}") from None
-    record = dict(evaluate_run(arch, training_config, seed, settings))
-    pqc_seed = run_seed(root, arch.pqc_id)  # shared by every model around the same PQC
-    kl, kl_c, low, high = _expressibility(arch, n_pairs, bins, pqc_seed)
+    record = dict(evaluate_run(arch, training_config, seed, evaluation.settings))
+    pqc_seed = run_seed(evaluation.root_seed, arch.pqc_id)  # shared by models of one PQC
+    kl, kl_c, low, high = _expressibility(arch, evaluation.metrics.n_pairs,
+                                          evaluation.metrics.bins, pqc_seed)
     record.update(expressibility_kl=kl, expressibility_kl_corrected=kl_c,
                   expressibility_kl_ci_low=low, expressibility_kl_ci_high=high)
     return record

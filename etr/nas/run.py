@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from etr.contract import COLUMNS
-from etr.hybrid.architecture import Architecture
+from etr._hashing import short_hash
+from etr.contract import ARCHITECTURE_COLUMNS, COLUMNS
+from etr.errors import SpecError
 from etr.nas.compare import Comparison, compare_settings, overlap_table
-from etr.nas.evaluate import Evaluator, run_seed, simulate_architecture
+from etr.nas.evaluate import Evaluation, Evaluator, run_seed, simulate_architecture
 from etr.nas.pareto import non_dominated, to_minimisation
-from etr.nas.search import SearchResult, _Workers, complete_record, run_search
+from etr.nas.search import SearchResult, complete_record, run_search
 from etr.nas.spec import NasSpec
+from etr.parallel import open_pool
+from etr.plan.architecture import Architecture
 
 __all__ = ["NasResult", "pool_fronts", "run_nas", "trials_dataset"]
 
@@ -52,7 +53,7 @@ class NasResult:
         return self.elapsed_s / self.n_evaluations if self.n_evaluations else float("nan")
 
 
-def run_nas(spec: NasSpec, *, evaluator: Evaluator | None = None, workers: int = 1,
+def run_nas(spec: NasSpec, *, evaluator: Evaluator | None = None, workers: int | None = 1,
             scheduler: str | None = None,
             progress: Callable[[str, int, int], None] | None = None) -> NasResult:
     """Run one search per setting of `spec` (sharing evaluations between settings with the same
@@ -75,7 +76,7 @@ def run_nas(spec: NasSpec, *, evaluator: Evaluator | None = None, workers: int =
         cb = None if progress is None else (lambda d, n, s=setting.label: progress(s, d, n))
         results.append(run_search(
             spec.space, setting=setting, objectives=spec.objectives, n_trials=spec.n_trials,
-            seed=spec.seed, sampler=spec.sampler, population_size=spec.population_size,
+            seed=spec.root_seed, sampler=spec.sampler, population_size=spec.population_size,
             batch_size=spec.batch_size, evaluation=spec.evaluation, evaluator=evaluator,
             storage=spec.storage, workers=workers, scheduler=scheduler, cache=cache,
             progress=cb,
@@ -86,11 +87,19 @@ def run_nas(spec: NasSpec, *, evaluator: Evaluator | None = None, workers: int =
     if len(results) > 1:
         pool_overlap, fronts, n_pool_eval = pool_fronts(
             results, cache=cache, evaluator=evaluator, evaluation=spec.evaluation,
-            seed=spec.seed, workers=workers, scheduler=scheduler)
+            seed=spec.root_seed, workers=workers, scheduler=scheduler)
         comparison = dataclasses.replace(comparison, pool_overlap=pool_overlap,
                                          pool_fronts=fronts)
         n_eval += n_pool_eval
     return NasResult(spec, tuple(results), comparison, time.perf_counter() - t0, n_eval)
+
+
+def _architecture(row: pd.Series) -> Architecture:
+    """The `Architecture` of a trials-table row."""
+    values = {k: row[k] for k in ARCHITECTURE_COLUMNS}
+    values["n_qubits"], values["layers"] = int(values["n_qubits"]), int(values["layers"])
+    values["reupload"] = bool(values["reupload"])
+    return Architecture(**values)
 
 
 def _pool(results: tuple[SearchResult, ...] | list[SearchResult]) -> dict[str, Architecture]:
@@ -98,18 +107,15 @@ def _pool(results: tuple[SearchResult, ...] | list[SearchResult]) -> dict[str, A
     for r in results:
         done = r.trials[r.trials["state"] == "COMPLETE"]
         for _, row in done.iterrows():
-            if row["architecture_id"] in pool:
-                continue
-            values = {k: row[k] for k in _ARCH_KEYS}
-            values["n_qubits"], values["layers"] = int(values["n_qubits"]), int(values["layers"])
-            values["reupload"] = bool(values["reupload"])
-            pool[row["architecture_id"]] = Architecture(**values)
+            if row["architecture_id"] not in pool:
+                pool[row["architecture_id"]] = _architecture(row)
     return pool
 
 
 def pool_fronts(results: tuple[SearchResult, ...] | list[SearchResult], *, cache: dict,
-                evaluator: Evaluator | None, evaluation: Any, seed: int, workers: int = 1,
-                scheduler: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+                evaluator: Evaluator | None, evaluation: Evaluation, seed: int,
+                workers: int | None = 1, scheduler: str | None = None,
+                ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """Pareto fronts of one common pool of architectures under every setting.
 
     Each search only evaluates the architectures its sampler proposes, so two fronts can differ
@@ -126,18 +132,19 @@ def pool_fronts(results: tuple[SearchResult, ...] | list[SearchResult], *, cache
     """
     evaluator = simulate_architecture if evaluator is None else evaluator
     pool = _pool(results)
+    evaluation = dataclasses.replace(evaluation, root_seed=seed)
     jobs, keys = [], []
     for config in dict.fromkeys(r.setting.training_config for r in results):
         for aid, arch in pool.items():
             if (aid, config) not in cache:
-                jobs.append((arch, config, run_seed(seed, aid), dict(evaluation or {})))
+                jobs.append((arch, config, run_seed(seed, aid), evaluation))
                 keys.append((aid, config))
     if jobs:
-        with _Workers(workers, scheduler) as pool_workers:
-            outs = pool_workers.map(evaluator, jobs)
-        for (aid, config), (rec, _err, wall) in zip(keys, outs, strict=True):
-            if rec is not None:
-                cache[(aid, config)] = complete_record(rec, pool[aid], wall)
+        with open_pool(workers, scheduler, n_jobs=len(jobs), error=SpecError) as workers_pool:
+            outs = workers_pool.map(evaluator, jobs)
+        for (aid, config), out in zip(keys, outs, strict=True):
+            if out.ok:
+                cache[(aid, config)] = complete_record(out.value, pool[aid], out.wall_time_s)
     fronts: dict[str, frozenset[str]] = {}
     rows = []
     for r in results:
@@ -176,16 +183,11 @@ def trials_dataset(result: NasResult) -> tuple[pd.DataFrame, dict]:
     runs["status"] = "ok"
     runs["error"] = pd.NA
     runs["cell_id"] = [
-        hashlib.sha256(f"{a}|{c}|{s}".encode()).hexdigest()[:12]
+        short_hash(f"{a}|{c}|{s}", 12)
         for a, c, s in zip(runs["architecture_id"], runs["training_config"], runs["seed"])
     ]
     if "pqc_id" not in runs.columns or runs["pqc_id"].isna().any():
-        from etr.hybrid.architecture import Architecture
-
-        runs["pqc_id"] = [
-            Architecture(**{k: row[k] for k in _ARCH_KEYS}).pqc_id
-            for _, row in runs.iterrows()
-        ]
+        runs["pqc_id"] = [_architecture(row).pqc_id for _, row in runs.iterrows()]
     for col, dtype in COLUMNS.items():
         if col not in runs.columns:
             runs[col] = pd.Series(np.nan if dtype == "float64" else pd.NA, index=runs.index)
@@ -194,13 +196,10 @@ def trials_dataset(result: NasResult) -> tuple[pd.DataFrame, dict]:
     prov = {
         "command": "etr nas",
         "spec": json.loads(json.dumps(result.spec.source, default=str)),
-        "root_seed": result.spec.seed,
+        "root_seed": result.spec.root_seed,
         "settings": [r.setting.label for r in result.results],
         "nas_trials": nas_trials.astype(object).where(nas_trials.notna(), None)
         .to_dict(orient="records"),
     }
     return data, prov
 
-
-_ARCH_KEYS = ("family", "circuit", "n_qubits", "layers", "topology", "rotations", "entangler",
-              "encoding", "reupload", "classical_pre", "classical_post")

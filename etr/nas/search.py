@@ -9,20 +9,27 @@ an architecture already evaluated under the same training configuration is not e
 Given the seed and the batch size the trial sequence is therefore the same for any number of
 workers; it changes with ``batch_size`` (the sampler sees results one batch at a time).
 
+Proposals are a function of the seed and the finished trials
+------------------------------------------------------------
+Batches start at trial numbers 0, b, 2b, ... (b = ``batch_size``). The proposals of the batch at
+``start`` are made on an in-memory copy of the study holding exactly the finished trials before
+``start``, by a fresh sampler seeded from ``(seed, start)``; the proposed trials are then written
+to the study at once with all their parameters (state RUNNING) and evaluated. Nothing about a
+proposal depends on the sampler's history inside this process.
+
 Resuming
 --------
 With a ``storage`` URL (e.g. ``sqlite:///nas.db``) every trial and its full evaluation record are
-kept in the Optuna storage. Running the same search again reopens the study, re-evaluates trials a
-killed run left unfinished, and continues counting to ``n_trials`` (a total, not additional
-trials). The sampler is re-seeded from (seed, number of trials already stored), so a resumed search
-is itself reproducible, though not identical to an uninterrupted one.
+kept in the Optuna storage. Running the same search again reopens the study and continues counting
+to ``n_trials`` (a total, not additional trials): trials a killed or interrupted run proposed but
+did not finish are evaluated as they were proposed, the missing ones of their batch are proposed
+again (the same proposals, by the rule above), and the search goes on. A search killed at any point
+and resumed therefore ends with the same trials, records and Pareto front as an uninterrupted one.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import hashlib
-import json
+import dataclasses
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -33,27 +40,39 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from etr._validation import check_choice, check_int
+from etr._hashing import short_hash
+from etr._validation import check_choice, check_int, echo
 from etr.contract import ARCHITECTURE_COLUMNS
-from etr.errors import SpecError
-from etr.hybrid.architecture import Architecture
-from etr.nas.evaluate import Evaluator, cost_columns, run_seed, simulate_architecture
+from etr.errors import InputError, SpecError
+from etr.nas.evaluate import Evaluation, Evaluator, cost_columns, run_seed, simulate_architecture
 from etr.nas.objectives import DEFAULT_OBJECTIVES, Objective, Setting, resolve_objectives
 from etr.nas.pareto import hypervolume_curve, non_dominated, to_minimisation
 from etr.nas.space import SearchSpace
+from etr.parallel import Outcome, Pool, open_pool
+from etr.plan.architecture import Architecture
 
 __all__ = [
+    "DEFAULT_POPULATION",
+    "DEFAULT_SAMPLER",
+    "DEFAULT_TRIALS",
     "SAMPLERS",
     "SearchResult",
+    "check_storage",
     "normalised_objectives",
     "objective_bounds",
     "open_storage",
     "run_search",
+    "storage_path",
 ]
 
 SAMPLERS: tuple[str, ...] = ("nsga2", "tpe", "random")
+#: defaults of a search (the NAS spec reads them from here).
+DEFAULT_TRIALS = 40
+DEFAULT_SAMPLER = "nsga2"
+DEFAULT_POPULATION = 12
 REFERENCE = 1.1  #: reference point of normalised hypervolumes, in every objective
-
+_DONE = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)
+_OPEN_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +90,7 @@ class SearchResult:
     study_name, storage : where the study lives (storage ``None`` = in memory).
     n_resumed : trials that were already in the storage when this run started.
     seed, sampler, batch_size : how it was searched.
+    evaluation : the `Evaluation` of every run.
     """
 
     setting: Setting
@@ -82,7 +102,7 @@ class SearchResult:
     seed: int
     sampler: str
     batch_size: int
-    evaluation: Mapping[str, Any] = field(default_factory=dict)
+    evaluation: Evaluation = field(default_factory=Evaluation)
 
     def to_frame(self) -> pd.DataFrame:
         """The trials table (a copy)."""
@@ -153,24 +173,59 @@ def normalised_objectives(frame: pd.DataFrame, objectives: Sequence[Objective],
     return np.column_stack(cols) if cols else np.empty((len(frame), 0))
 
 
+def storage_path(url: str | None) -> str | None:
+    """The file of a SQLite storage URL (``sqlite:///nas.db`` -> ``nas.db``), else None.
+
+    Examples
+    --------
+    >>> storage_path("sqlite:///runs/nas.db"), storage_path("postgresql://host/db")
+    ('runs/nas.db', None)
+    """
+    if isinstance(url, str) and url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        return url[len("sqlite:///"):]
+    return None
+
+
+def check_storage(url: str | None) -> str | None:
+    """Return `url` if it is None or looks like a database URL (``scheme://...``); nothing is
+    opened or created.
+
+    Examples
+    --------
+    >>> check_storage("sqlite:///nas.db")
+    'sqlite:///nas.db'
+    """
+    if url is not None and (not isinstance(url, str) or "://" not in url):
+        raise SpecError(f"`storage` must be a database URL such as 'sqlite:///nas.db', got "
+                        f"{echo(url)}")
+    return url
+
+
 def open_storage(url: str | None) -> optuna.storages.BaseStorage | None:
-    """Open an Optuna storage URL (a bare path means SQLite); `SpecError` if it cannot be opened.
+    """Open an Optuna storage URL such as ``sqlite:///nas.db``; `SpecError` if it is not a
+    database URL or cannot be opened (nothing is created then).
 
     Examples
     --------
     >>> open_storage(None) is None
     True
+    >>> open_storage("nas.db")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    etr.errors.SpecError: `storage` must be a database URL such as 'sqlite:///nas.db', got ...
     """
-    if url is None:
+    if check_storage(url) is None:
         return None
-    if not isinstance(url, str) or not url:
-        raise SpecError(f"`storage` must be a URL such as 'sqlite:///nas.db', got {url!r}")
-    full = url if "://" in url else f"sqlite:///{url}"
-    try:
-        return optuna.storages.RDBStorage(full)
-    except Exception as exc:  # sqlalchemy and optuna raise many types here
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SpecError(f"`storage` {url!r} cannot be opened: {msg}") from None
+    for attempt in range(_OPEN_ATTEMPTS):
+        try:
+            return optuna.storages.RDBStorage(url)
+        except Exception as exc:  # sqlalchemy and optuna raise many types here
+            if attempt + 1 < _OPEN_ATTEMPTS and "IntegrityError" in type(exc).__name__:
+                time.sleep(0.2)  # another process is creating the same new database
+                continue
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise SpecError(f"`storage` {echo(url)} cannot be opened: {msg}") from None
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _make_sampler(name: str, seed: int, population_size: int) -> optuna.samplers.BaseSampler:
@@ -184,64 +239,15 @@ def _make_sampler(name: str, seed: int, population_size: int) -> optuna.samplers
     return optuna.samplers.RandomSampler(seed=seed)
 
 
-def _safe_eval(evaluator: Evaluator, arch: Architecture, training_config: str, seed: int,
-               options: Mapping[str, Any]) -> tuple[dict | None, str | None, float]:
-    t0 = time.perf_counter()
-    try:
-        rec = dict(evaluator(arch, training_config, seed, options))
-        return rec, None, time.perf_counter() - t0
-    except Exception as exc:  # a failing architecture is a failed trial, not a failed search
-        return None, f"{type(exc).__name__}: {exc}".splitlines()[0], time.perf_counter() - t0
-
-
-class _Workers:
-    """Evaluate jobs in this process, on local processes or on a Dask cluster."""
-
-    def __init__(self, workers: int, scheduler: str | None) -> None:
-        self.workers, self.scheduler = workers, scheduler
-        self._pool: cf.ProcessPoolExecutor | None = None
-        self._client: Any = None
-
-    def __enter__(self) -> _Workers:
-        if self.scheduler is not None:
-            from dask.distributed import Client
-
-            try:
-                self._client = Client(self.scheduler, timeout="10s")
-            except Exception as exc:
-                raise SpecError(f"`scheduler` {self.scheduler!r} cannot be reached: {exc}"
-                                ) from None
-        elif self.workers > 1:
-            self._pool = cf.ProcessPoolExecutor(max_workers=self.workers)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-        if self._client is not None:
-            self._client.close()
-
-    def map(self, evaluator: Evaluator, jobs: list[tuple]) -> list[tuple]:
-        if self._client is not None:
-            futs = [self._client.submit(_safe_eval, evaluator, *job, pure=False) for job in jobs]
-            return self._client.gather(futs)
-        if self._pool is not None and len(jobs) > 1:
-            futs = [self._pool.submit(_safe_eval, evaluator, *job) for job in jobs]
-            return [f.result() for f in futs]
-        return [_safe_eval(evaluator, *job) for job in jobs]
-
-
 def _config_hash(space: SearchSpace, objectives: Sequence[Objective], setting: Setting,
-                 evaluation: Mapping[str, Any], seed: int, sampler: str, population: int,
+                 evaluation: Evaluation, seed: int, sampler: str, population: int,
                  batch: int) -> str:
-    payload = {
+    return short_hash({
         "space": space.to_dict(), "objectives": [o.column for o in objectives],
         "directions": [o.direction for o in objectives], "setting": setting.label,
-        "evaluation": dict(evaluation), "seed": seed, "sampler": sampler,
+        "evaluation": evaluation.to_dict(), "seed": seed, "sampler": sampler,
         "population_size": population, "batch_size": batch,
-    }
-    text = json.dumps(payload, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    })
 
 
 def run_search(
@@ -249,12 +255,12 @@ def run_search(
     *,
     setting: Setting | None = None,
     objectives: Sequence[str] = DEFAULT_OBJECTIVES,
-    n_trials: int = 40,
+    n_trials: int = DEFAULT_TRIALS,
     seed: int = 0,
-    sampler: str = "nsga2",
-    population_size: int = 12,
+    sampler: str = DEFAULT_SAMPLER,
+    population_size: int = DEFAULT_POPULATION,
     batch_size: int | None = None,
-    evaluation: Mapping[str, Any] | None = None,
+    evaluation: Evaluation | None = None,
     evaluator: Evaluator | None = None,
     storage: str | None = None,
     study_name: str | None = None,
@@ -272,16 +278,18 @@ def run_search(
     objectives : names from `etr.nas.OBJECTIVES`; ``"trainability"`` reads the setting's
         definition.
     n_trials : total number of trials of the study (a resumed study continues to this count).
-    seed : root seed of the sampler and of every run seed.
+    seed : root seed of the sampler, of every run seed and of the expressibility seeds.
     sampler : ``"nsga2"`` (NSGA-II, Deb et al. 2002), ``"tpe"`` (multivariate multi-objective
         TPE) or ``"random"``.
     population_size : NSGA-II population; TPE's number of random start-up trials.
-    batch_size : trials asked per batch and evaluated in parallel (default `population_size`).
-    evaluation : options for the evaluator (``[nas.evaluation]``: task, sample sizes, steps ...).
-    evaluator : ``f(arch, training_config, seed, options) -> dict``; default
+    batch_size : trials proposed per batch and evaluated in parallel (default
+        `population_size`).
+    evaluation : `Evaluation` (run settings and metric sample sizes; default `Evaluation()`);
+        its ``root_seed`` is replaced by `seed`.
+    evaluator : ``f(arch, training_config, seed, evaluation) -> dict``; default
         `simulate_architecture`. Must be picklable for ``workers > 1`` or Dask.
-    storage : Optuna storage URL (``sqlite:///PATH``; a bare path means SQLite) to keep and resume
-        the study; ``None`` keeps it in memory.
+    storage : Optuna storage URL (``sqlite:///PATH``) to keep and resume the study; ``None``
+        keeps it in memory.
     study_name : name inside the storage (default ``nas-<training_config>-<trainability>``).
     workers : local worker processes; ignored when `scheduler` (a Dask address) is given.
     cache : dict shared between searches: (architecture id, training config) -> record.
@@ -296,6 +304,11 @@ def run_search(
     etr.errors.InputError
         Bad argument, a storage that cannot be opened, or a stored study made with another
         configuration.
+
+    Notes
+    -----
+    The trials depend on `seed`, `batch_size` and the finished trials only (see the module
+    notes): not on `workers`, the scheduler, nor on interruptions of a stored search.
 
     Examples
     --------
@@ -317,7 +330,7 @@ def run_search(
 
 def _search(space: SearchSpace, setting: Setting | None, objectives: Sequence[str],
             n_trials: int, seed: int, sampler: str, population_size: int,
-            batch_size: int | None, evaluation: Mapping[str, Any] | None,
+            batch_size: int | None, evaluation: Evaluation | None,
             evaluator: Evaluator | None, storage: str | None, study_name: str | None,
             workers: int, scheduler: str | None, cache: dict | None,
             progress: Callable[[int, int], None] | None) -> SearchResult:
@@ -329,49 +342,32 @@ def _search(space: SearchSpace, setting: Setting | None, objectives: Sequence[st
     population_size = check_int("population_size", population_size, minimum=2)
     batch = population_size if batch_size is None else check_int("batch_size", batch_size,
                                                                   minimum=1)
-    workers = check_int("workers", workers, minimum=1)
-    evaluation = dict(evaluation or {})
+    evaluation = dataclasses.replace(evaluation or Evaluation(), root_seed=seed)
     evaluator = simulate_architecture if evaluator is None else evaluator
     cache = {} if cache is None else cache
     name = study_name or f"nas-{setting.training_config}-{setting.trainability}"
     config = _config_hash(space, obs, setting, evaluation, seed, sampler, population_size, batch)
-    store = open_storage(storage)
-
-    n_existing = 0
-    if store is not None:
-        try:
-            old = optuna.load_study(study_name=name, storage=store)
-        except KeyError:
-            old = None
-        if old is not None:
-            stored = old.user_attrs.get("etr_config")
-            if stored != config:
-                raise SpecError(
-                    f"`storage` already holds study {name!r} made with another configuration; "
-                    "use another storage or study name"
-                )
-            n_existing = len(old.get_trials(deepcopy=False))
-    sampler_seed = int(np.random.SeedSequence([seed, n_existing]).generate_state(1)[0])
-    study = optuna.create_study(
-        study_name=name, storage=store, load_if_exists=True,
-        directions=[o.direction for o in obs],
-        sampler=_make_sampler(sampler, sampler_seed, population_size),
-    )
-    study.set_user_attr("etr_config", config)
+    study = _open_study(name, storage, config, obs, seed)
+    n_existing = len(study.get_trials(deepcopy=False))
     _fill_cache(study, cache, setting)
-    options = {**evaluation, "root_seed": seed}
+    run = _Run(study, space, setting, obs, evaluation, evaluator, cache, seed)
 
-    with _Workers(workers, scheduler) as pool:
-        stale = [_resample(study, space, t) for t in study.get_trials(deepcopy=False)
-                 if t.state == optuna.trial.TrialState.RUNNING]
-        _finish(study, pool, evaluator, stale, space, setting, obs, options, cache, seed)
-        while (done := _n_finished(study)) < n_trials:
-            k = min(batch, n_trials - done)
-            asked = [study.ask() for _ in range(k)]
-            for t in asked:
-                space.suggest(t)
-            frozen = [study._storage.get_trial(t._trial_id) for t in asked]
-            _finish(study, pool, evaluator, frozen, space, setting, obs, options, cache, seed)
+    with open_pool(workers, scheduler, error=SpecError) as pool:
+        for start in range(0, n_trials, batch):
+            k = min(batch, n_trials - start)
+            trials = study.get_trials(deepcopy=False)
+            mine = [t for t in trials if start <= t.number < start + k]
+            if len(mine) == k and all(t.state in _DONE for t in mine):
+                continue
+            if len(mine) < k:
+                proposals = _propose(trials[:start], k, seed, start, space, sampler,
+                                     population_size, obs)
+                for p in proposals[len(mine):]:
+                    study.add_trial(p)
+            running = [_complete(study, space, t) for t in study.get_trials(deepcopy=False)
+                       if start <= t.number < start + k
+                       and t.state == optuna.trial.TrialState.RUNNING]
+            run.finish(pool, running)
             if progress is not None:
                 progress(_n_finished(study), n_trials)
 
@@ -380,21 +376,66 @@ def _search(space: SearchSpace, setting: Setting | None, objectives: Sequence[st
                         evaluation)
 
 
-def _resample(study: optuna.Study, space: SearchSpace, trial: optuna.trial.FrozenTrial,
-              ) -> optuna.trial.FrozenTrial:
-    """Re-attach to a trial a killed run left RUNNING; finish sampling it if it was cut short
-    (parameters already stored are kept)."""
+def _open_study(name: str, storage: str | None, config: str, obs: Sequence[Objective],
+                seed: int) -> optuna.Study:
+    """The study `name` (created if new); a stored study must have been made with `config`."""
+    store = open_storage(storage)
+    if store is not None:
+        try:
+            old = optuna.load_study(study_name=name, storage=store)
+        except KeyError:
+            old = None
+        if old is not None and old.user_attrs.get("etr_config") != config:
+            raise SpecError(
+                f"`storage` already holds study {name!r} made with another configuration; "
+                "use another `storage` or the spec and options it was made with"
+            )
+    study = optuna.create_study(study_name=name, storage=store, load_if_exists=True,
+                                directions=[o.direction for o in obs],
+                                sampler=optuna.samplers.RandomSampler(seed=seed))
+    study.set_user_attr("etr_config", config)
+    return study
+
+
+def _batch_seed(seed: int, start: int) -> int:
+    return int(np.random.SeedSequence([seed, start]).generate_state(1)[0])
+
+
+def _propose(done: list[optuna.trial.FrozenTrial], k: int, seed: int, start: int,
+             space: SearchSpace, sampler: str, population_size: int,
+             obs: Sequence[Objective]) -> list[optuna.trial.FrozenTrial]:
+    """The `k` trials of the batch at `start`: asked from an in-memory study holding the finished
+    trials `done` (numbers 0..start-1), with a sampler seeded from ``(seed, start)``."""
+    mem = optuna.create_study(directions=[o.direction for o in obs],
+                              sampler=_make_sampler(sampler, _batch_seed(seed, start),
+                                                    population_size))
+    mem.add_trials(done)
+    out = []
+    for _ in range(k):
+        t = mem.ask()
+        space.suggest(t)
+        frozen = mem._storage.get_trial(t._trial_id)
+        out.append(optuna.trial.create_trial(
+            state=optuna.trial.TrialState.RUNNING, params=frozen.params,
+            distributions=frozen.distributions, system_attrs=frozen.system_attrs))
+    return out
+
+
+def _complete(study: optuna.Study, space: SearchSpace,
+              trial: optuna.trial.FrozenTrial) -> optuna.trial.FrozenTrial:
+    """A RUNNING trial with every parameter: one whose sampling was cut short (written by an
+    older etr, which sampled parameter by parameter) gets its missing parameters from the
+    study's sampler; the stored ones are kept."""
     try:
         space.architecture(trial.params)
         return trial
-    except (KeyError, ValueError):
+    except (KeyError, InputError):
         space.suggest(optuna.trial.Trial(study, trial._trial_id))
         return study._storage.get_trial(trial._trial_id)
 
 
 def _n_finished(study: optuna.Study) -> int:
-    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)
-    return len(study.get_trials(deepcopy=False, states=states))
+    return len(study.get_trials(deepcopy=False, states=_DONE))
 
 
 def _fill_cache(study: optuna.Study, cache: dict, setting: Setting) -> None:
@@ -404,51 +445,64 @@ def _fill_cache(study: optuna.Study, cache: dict, setting: Setting) -> None:
             cache.setdefault((info["architecture_id"], setting.training_config), info["record"])
 
 
-def _finish(study: optuna.Study, pool: _Workers, evaluator: Evaluator,
-            trials: list[optuna.trial.FrozenTrial], space: SearchSpace, setting: Setting,
-            obs: Sequence[Objective], options: Mapping[str, Any], cache: dict, seed: int) -> None:
-    """Evaluate (uncached, unique) architectures of `trials` and tell every trial its values."""
-    archs: list[Architecture | None] = []
-    for t in trials:
-        try:
-            archs.append(space.architecture(t.params))
-        except (KeyError, ValueError):
-            archs.append(None)  # a run killed while sampling left incomplete params
-    todo: dict[str, Architecture] = {}
-    for a in archs:
-        if a is not None and (a.architecture_id, setting.training_config) not in cache:
-            todo.setdefault(a.architecture_id, a)
-    jobs = [(a, setting.training_config, run_seed(seed, aid), options)
-            for aid, a in todo.items()]
-    fresh: dict[str, tuple] = {}
-    for (aid, _), out in zip(todo.items(), pool.map(evaluator, jobs)):
-        fresh[aid] = out
-    for t, a in zip(trials, archs):
-        if a is None:
-            study.tell(t.number, state=optuna.trial.TrialState.FAIL)
-            continue
-        aid = a.architecture_id
-        key = (aid, setting.training_config)
-        info: dict[str, Any] = {"architecture_id": aid, "seed": run_seed(seed, aid),
-                                "cached": aid not in fresh or key in cache}
-        if aid in fresh and key not in cache:
-            rec, err, wall = fresh[aid]
-            if rec is None:
-                info["error"] = err
-                _tell(study, t, info, None)
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What evaluating and telling a batch needs."""
+
+    study: optuna.Study
+    space: SearchSpace
+    setting: Setting
+    obs: Sequence[Objective]
+    evaluation: Evaluation
+    evaluator: Evaluator
+    cache: dict
+    seed: int
+
+    def finish(self, pool: Pool, trials: list[optuna.trial.FrozenTrial]) -> None:
+        """Evaluate the (uncached, distinct) architectures of `trials`; tell every trial."""
+        archs: list[Architecture | None] = []
+        for t in trials:
+            try:
+                archs.append(self.space.architecture(t.params))
+            except (KeyError, InputError):
+                archs.append(None)  # parameters that build no architecture: a failed trial
+        config = self.setting.training_config
+        todo: dict[str, Architecture] = {}
+        for a in archs:
+            if a is not None and (a.architecture_id, config) not in self.cache:
+                todo.setdefault(a.architecture_id, a)
+        jobs = [(a, config, run_seed(self.seed, aid), self.evaluation) for aid, a in todo.items()]
+        fresh: dict[str, Outcome] = dict(zip(todo, pool.map(self.evaluator, jobs), strict=True))
+        for t, a in zip(trials, archs, strict=True):
+            if a is None:
+                self.study.tell(t.number, state=optuna.trial.TrialState.FAIL)
                 continue
-            cache[key] = complete_record(rec, a, wall)
-        info["record"] = cache[key]
-        values = [info["record"].get(o.column, np.nan) for o in obs]
+            self._tell(t, a, fresh)
+
+    def _tell(self, t: optuna.trial.FrozenTrial, a: Architecture,
+              fresh: dict[str, Outcome]) -> None:
+        aid = a.architecture_id
+        key = (aid, self.setting.training_config)
+        info: dict[str, Any] = {"architecture_id": aid, "seed": run_seed(self.seed, aid),
+                                "cached": aid not in fresh or key in self.cache}
+        if aid in fresh and key not in self.cache:
+            outcome = fresh[aid]
+            if not outcome.ok:
+                info["error"] = outcome.error
+                _tell(self.study, t, info, None)
+                return
+            self.cache[key] = complete_record(outcome.value, a, outcome.wall_time_s)
+        info["record"] = self.cache[key]
+        values = [info["record"].get(o.column, np.nan) for o in self.obs]
         try:
             values = [float(v) for v in values]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError):  # a record value that is not a number
             values = [np.nan]
         if not np.isfinite(values).all():
             info["error"] = "non-finite objective"
-            _tell(study, t, info, None)
+            _tell(self.study, t, info, None)
         else:
-            _tell(study, t, info, values)
+            _tell(self.study, t, info, values)
 
 
 def complete_record(rec: Mapping[str, Any], arch: Architecture, wall: float) -> dict:
@@ -492,7 +546,7 @@ def _trials_frame(study: optuna.Study, setting: Setting, obs: Sequence[Objective
         }
         try:
             arch = SearchSpace.architecture(t.params)
-        except (KeyError, ValueError):
+        except (KeyError, InputError):
             arch = None
         row["architecture_id"] = arch.architecture_id if arch else None
         row["label"] = arch.label() if arch else None

@@ -10,7 +10,7 @@ from typing import Any
 from etr._validation import check_choice, check_int
 from etr.circuits import ENCODINGS, ENTANGLERS, ROTATIONS, SIM_CIRCUITS, TOPOLOGIES
 from etr.errors import SpecError
-from etr.hybrid.architecture import ACTIVATIONS, Architecture
+from etr.plan.architecture import ACTIVATIONS, Architecture
 
 __all__ = ["SearchSpace"]
 
@@ -93,6 +93,11 @@ class SearchSpace:
             check_int("nas.space.widths", w, minimum=1, maximum=4096)
         for a in self.activations:
             check_choice("nas.space.activations", a, ACTIVATIONS)
+
+    @classmethod
+    def keys(cls) -> tuple[str, ...]:
+        """The keys of a ``[nas.space]`` table (the field names)."""
+        return tuple(f.name for f in fields(cls))
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> SearchSpace:

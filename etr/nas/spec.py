@@ -1,186 +1,193 @@
-"""The ``[nas]`` spec table: design space, objectives, settings, search and evaluation options.
+"""NAS specs: the shared run sections plus a ``[nas]`` table (search options and design space).
 
-A NAS spec is a TOML file with one ``[nas]`` table (other top-level tables belong to other etr
-commands and are ignored)::
+A NAS spec has the run sections every etr spec has (``root_seed``, ``definitions``,
+``[metrics]``, ``[training]``: the same keys, defaults and validation as ``etr simulate``; see
+`etr.plan.settings`) and one ``[nas]`` table::
+
+    root_seed = 2026
+    definitions = ["grad_var", "loss_decrease"]   # what each run computes
 
     [nas]
     n_trials = 40                  # per setting; a resumed study continues to this total
-    seed = 0
     sampler = "nsga2"              # or "tpe", "random"
-    population_size = 10           # NSGA-II population; also the default batch size
+    population_size = 12           # NSGA-II population; also the default batch size
     objectives = ["expressibility", "trainability", "accuracy"]   # + "n_params", "n_gates"...
     training_config = "hybrid_full"
     trainability = "grad_var"
     compare = ["hybrid_quantum_only/grad_var", "hybrid_full/grad_var"]  # optional
+    storage = "sqlite:///nas.db"   # optional: keep the study to resume it
 
     [nas.space]                    # see `etr.nas.SearchSpace`; integer factors are [min, max]
     n_qubits = [2, 3]
     layers = [1, 3]
 
-    [nas.evaluation]               # `etr.hybrid.RunSettings` fields + expr_pairs, expr_bins
+    [metrics]                      # expressibility sample sizes (n_pairs, bins)
+    n_pairs = 1000
+
+    [training]                     # `etr.plan.RunSettings` fields
     n_train = 40
 
-Unknown keys are rejected naming the key; malformed TOML reports line and column.
+Unknown keys are rejected naming the key; malformed TOML reports line and column; every problem
+is a `etr.errors.SpecError`. The defaults of the search options are those of
+`etr.nas.run_search` (`DEFAULT_TRIALS`, `DEFAULT_SAMPLER`, `DEFAULT_POPULATION`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import tomllib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from etr._validation import check_choice, check_int
+from etr._validation import check_choice
 from etr.errors import SpecError
-from etr.nas.evaluate import EXPRESSIBILITY_OPTIONS
-from etr.nas.objectives import DEFAULT_OBJECTIVES, Setting, resolve_objectives
-from etr.nas.search import SAMPLERS
+from etr.nas.evaluate import Evaluation
+from etr.nas.objectives import DEFAULT_OBJECTIVES, OBJECTIVES, Setting, resolve_objectives
+from etr.nas.search import (
+    DEFAULT_POPULATION,
+    DEFAULT_SAMPLER,
+    DEFAULT_TRIALS,
+    SAMPLERS,
+    check_storage,
+)
 from etr.nas.space import SearchSpace
+from etr.plan.settings import RUN_KEYS, RunSpec, read_run_sections
+from etr.plan.tables import Table, read_toml
 
 __all__ = ["PRESETS", "NasSpec", "load_nas_spec", "nas_preset", "parse_nas_spec"]
 
 PRESETS: tuple[str, ...] = ("quick",)
-_TOP_KEYS = ("n_trials", "seed", "sampler", "population_size", "batch_size", "objectives",
-             "training_config", "trainability", "compare", "storage", "space", "evaluation")
+_TOP_KEYS = (*RUN_KEYS, "nas")
+_NAS_KEYS = ("n_trials", "sampler", "population_size", "batch_size", "objectives",
+             "training_config", "trainability", "compare", "storage", "space")
 
 
 @dataclass(frozen=True, slots=True)
-class NasSpec:
+class NasSpec(RunSpec):
     """A validated NAS spec. `settings` lists the searches to run (one, or the ``compare`` list).
+
+    The run sections (`root_seed`, `definitions`, `metrics`, `training`) are those of every etr
+    spec (`etr.plan.RunSpec`); `evaluation` bundles them for the evaluator.
 
     Examples
     --------
     >>> spec = parse_nas_spec({"nas": {"n_trials": 10, "compare": ["hybrid_full/grad_var",
     ...                                                             "hybrid_full/loss_decrease"]}})
-    >>> [s.label for s in spec.settings]
-    ['hybrid_full/grad_var', 'hybrid_full/loss_decrease']
+    >>> [s.label for s in spec.settings], spec.root_seed
+    (['hybrid_full/grad_var', 'hybrid_full/loss_decrease'], 2026)
     """
 
     space: SearchSpace = field(default_factory=SearchSpace)
     objectives: tuple[str, ...] = DEFAULT_OBJECTIVES
     settings: tuple[Setting, ...] = (Setting(),)
-    n_trials: int = 40
-    seed: int = 0
-    sampler: str = "nsga2"
-    population_size: int = 10
+    n_trials: int = DEFAULT_TRIALS
+    sampler: str = DEFAULT_SAMPLER
+    population_size: int = DEFAULT_POPULATION
     batch_size: int | None = None
     storage: str | None = None
-    evaluation: Mapping[str, Any] = field(default_factory=dict)
     source: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def evaluation(self) -> Evaluation:
+        """The `Evaluation` every run of the search uses."""
+        return Evaluation(self.run_settings(), self.metrics, self.root_seed)
+
     def replace(self, **changes: Any) -> NasSpec:
-        """A copy with some fields changed (validated again)."""
-        return _validated(dataclasses.replace(self, **changes))
+        """A copy with some fields changed, validated again as a spec (`parse_nas_spec`).
+
+        Raises
+        ------
+        etr.errors.SpecError
+            A changed value is not valid (named as its spec key).
+        """
+        return parse_nas_spec(dataclasses.replace(self, **changes).to_dict())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as a TOML-ready document (``parse_nas_spec(spec.to_dict())`` equals it)."""
+        nas: dict[str, Any] = {
+            "n_trials": self.n_trials, "sampler": self.sampler,
+            "population_size": self.population_size, "objectives": list(self.objectives),
+            "compare": [s.label for s in self.settings], "space": self.space.to_dict()}
+        if self.batch_size is not None:
+            nas["batch_size"] = self.batch_size
+        if self.storage is not None:
+            nas["storage"] = self.storage
+        return {**self.run_sections(full=False), "nas": nas}
 
 
-def _validated(spec: NasSpec) -> NasSpec:
-    check_int("nas.n_trials", spec.n_trials, minimum=1)
-    check_int("nas.seed", spec.seed, minimum=0)
-    check_choice("nas.sampler", spec.sampler, SAMPLERS)
-    check_int("nas.population_size", spec.population_size, minimum=2)
-    if spec.batch_size is not None:
-        check_int("nas.batch_size", spec.batch_size, minimum=1)
-    if not spec.settings:
-        raise SpecError("`nas.compare` is empty: give at least one setting")
-    labels = [s.label for s in spec.settings]
+def _read_search(nas: Table) -> dict[str, Any]:
+    """The search options of a ``[nas]`` table."""
+    storage = check_storage(nas.get("storage", None))  # opened by the search
+    return {
+        "n_trials": nas.int("n_trials", DEFAULT_TRIALS, low=1),
+        "sampler": nas.choice("sampler", DEFAULT_SAMPLER, SAMPLERS),
+        "population_size": nas.int("population_size", DEFAULT_POPULATION, low=2),
+        "batch_size": nas.int("batch_size", None, low=1),
+        "objectives": nas.choices("objectives", DEFAULT_OBJECTIVES, OBJECTIVES),
+        "storage": storage,
+    }
+
+
+def _read_settings(nas: Table) -> tuple[Setting, ...]:
+    if "compare" in nas:
+        comp = nas.get("compare")
+        if not isinstance(comp, list):
+            raise nas.error("compare", "must be a list of 'config/definition' strings, got "
+                            f"{comp!r}")
+        labels = nas.labels("compare")
+        return tuple(nas.build(Setting.parse, label) for label in labels)
+    return (nas.build(Setting, nas.get("training_config", "hybrid_full"),
+                      nas.get("trainability", "grad_var")),)
+
+
+def _check_settings(nas: Table, settings: tuple[Setting, ...], objectives: tuple[str, ...],
+                    definitions: tuple[str, ...]) -> None:
+    if not settings:
+        raise nas.error("compare", "is empty: give at least one setting")
+    labels = [s.label for s in settings]
     if len(set(labels)) != len(labels):
-        raise SpecError(f"`nas.compare` repeats a setting: {labels}")
-    for s in spec.settings:
-        resolve_objectives(spec.objectives, s.trainability)
-    if spec.storage is not None and not isinstance(spec.storage, str):
-        raise SpecError(f"`nas.storage` must be a URL string, got {spec.storage!r}")
-    _check_evaluation(spec.evaluation)
-    return spec
-
-
-def _check_evaluation(options: Mapping[str, Any]) -> None:
-    try:
-        from etr.hybrid import RunSettings
-    except ImportError:  # the simulation core validates its own options when it runs
-        return
-    known = {f.name for f in dataclasses.fields(RunSettings)} | set(EXPRESSIBILITY_OPTIONS)
-    for key in options:
-        if key not in known:
-            raise SpecError(f"unknown key `nas.evaluation.{key}`; allowed: {sorted(known)}")
-    run = {k: v for k, v in options.items() if k not in EXPRESSIBILITY_OPTIONS}
-    if "definitions" in run:
-        run["definitions"] = tuple(run["definitions"])
-    try:
-        RunSettings(**run)
-    except TypeError as exc:
-        raise SpecError(f"bad `nas.evaluation`: {exc}") from None
-    for key in EXPRESSIBILITY_OPTIONS:
-        if key in options:
-            check_int(f"nas.evaluation.{key}", options[key], minimum=2)
+        raise nas.error("compare", f"repeats a setting: {labels}")
+    for s in settings:
+        nas.build(resolve_objectives, objectives, s.trainability)
+        if s.trainability not in definitions:
+            raise SpecError(f"`definitions` {list(definitions)} must include "
+                            f"{s.trainability!r}, the trainability setting {s.label} maximises")
 
 
 def parse_nas_spec(data: Mapping[str, Any]) -> NasSpec:
     """Validate a parsed TOML document (a mapping with a ``nas`` table) into a `NasSpec`."""
     if "nas" not in data or not isinstance(data["nas"], Mapping):
         raise SpecError("the spec has no `[nas]` table")
-    nas = dict(data["nas"])
-    for key in nas:
-        if key not in _TOP_KEYS:
-            raise SpecError(f"unknown key `nas.{key}`; allowed: {sorted(_TOP_KEYS)}")
-    space_t = nas.get("space", {})
-    eval_t = nas.get("evaluation", {})
-    for name, table in (("space", space_t), ("evaluation", eval_t)):
-        if not isinstance(table, Mapping):
-            raise SpecError(f"`nas.{name}` must be a table")
-    if "compare" in nas:
-        comp = nas["compare"]
-        if not isinstance(comp, list):
-            raise SpecError(f"`nas.compare` must be a list of 'config/definition' strings, got "
-                            f"{comp!r}")
-        settings = tuple(Setting.parse(s) for s in comp)
-    else:
-        settings = (Setting(nas.get("training_config", "hybrid_full"),
-                            nas.get("trainability", "grad_var")),)
-    objectives = nas.get("objectives", list(DEFAULT_OBJECTIVES))
-    if isinstance(objectives, str) or not isinstance(objectives, list):
-        raise SpecError(f"`nas.objectives` must be a list, got {objectives!r}")
-    evaluation = dict(eval_t)
-    if "definitions" in evaluation:
-        evaluation["definitions"] = list(evaluation["definitions"])
+    top = Table(data, "", _TOP_KEYS)
+    nas = top.table("nas", _NAS_KEYS)
+    space_t = nas.table("space", SearchSpace.keys())
     spec = NasSpec(
-        space=SearchSpace.from_dict(space_t),
-        objectives=tuple(objectives),
-        settings=settings,
-        n_trials=nas.get("n_trials", 40),
-        seed=nas.get("seed", 0),
-        sampler=nas.get("sampler", "nsga2"),
-        population_size=nas.get("population_size", 10),
-        batch_size=nas.get("batch_size"),
-        storage=nas.get("storage"),
-        evaluation=evaluation,
-        source={"nas": nas},
+        **read_run_sections(top),
+        space=nas.build(SearchSpace.from_dict, space_t.data),
+        settings=_read_settings(nas),
+        source={k: data[k] for k in data},
+        **_read_search(nas),
     )
-    return _validated(spec)
+    _check_settings(nas, spec.settings, spec.objectives, spec.definitions)
+    return spec
 
 
-def load_nas_spec(path: str | Path) -> NasSpec:
-    """Read and validate a NAS spec file.
+def load_nas_spec(source: str | os.PathLike[str]) -> NasSpec:
+    """Read and validate a NAS spec from a TOML file path or TOML text (as `load_spec`).
 
     Raises
     ------
     etr.errors.SpecError
         Missing file, malformed TOML (with line and column), or a bad value (named).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"spec file `{path}` does not exist")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"spec `{path}` is not valid TOML: {exc}") from None
+    data, _ = read_toml(source)
     return parse_nas_spec(data)
 
 
 def nas_preset(name: str) -> NasSpec:
-    """The built-in spec `name` (``"quick"``: a small space, ~40 trials per setting, three
+    """The built-in spec `name` (``"quick"``: a small space, 80 trials per setting, three
     settings compared, under 5 minutes on 2 cores).
 
     Examples
@@ -188,6 +195,6 @@ def nas_preset(name: str) -> NasSpec:
     >>> len(nas_preset("quick").settings)
     3
     """
-    check_choice("preset", name, PRESETS)
+    check_choice("preset", name, PRESETS, error=SpecError)
     text = resources.files("etr.nas").joinpath("presets", f"{name}.toml").read_text("utf-8")
-    return parse_nas_spec(tomllib.loads(text))
+    return load_nas_spec(text)

@@ -228,7 +228,7 @@ class _Notes:
             warnings.simplefilter("always")
             try:
                 out = fn()
-            except (EtrError, ValueError, np.linalg.LinAlgError) as exc:
+            except (EtrError, np.linalg.LinAlgError) as exc:
                 msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 self.add(f"{label}: not computed ({msg})")
                 return None

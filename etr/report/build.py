@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from etr._outputs import atomic_write
 from etr._validation import check_choice
 from etr.contract import validate_dataset
 from etr.errors import InputError
@@ -480,14 +481,16 @@ def analyze_to_report(
     if json_path is not None:
         json_out = Path(json_path)
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(res.to_dict(), indent=1, allow_nan=False, default=str),
-                            encoding="utf-8")
+        text = json.dumps(res.to_dict(), indent=1, allow_nan=False, default=str)
+        with atomic_write(json_out) as fh:
+            fh.write(text)
     tables: list[Path] = []
     if "csv" in formats:
         for name, t in res.tables().items():
             if isinstance(t, pd.DataFrame) and len(t.columns):
                 p = html_path.with_name(f"{html_path.stem}.{name}.csv")
-                t.to_csv(p, index=False)
+                with atomic_write(p, newline="") as fh:
+                    t.to_csv(fh, index=False)
                 tables.append(p)
     figs: list[Path] = []
     if figures_dir is not None:
@@ -514,13 +517,15 @@ def export_figures(sections: Sequence[Section], folder: str | os.PathLike[str], 
             spec = chart_spec(fig.chart)
             if "svg" in formats:
                 p = folder / f"{name}.svg"
-                p.write_text(vlc.vegalite_to_svg(spec, vl_version=VEGA_LITE_VERSION),
-                             encoding="utf-8")
+                svg = vlc.vegalite_to_svg(spec, vl_version=VEGA_LITE_VERSION)
+                with atomic_write(p) as fh:
+                    fh.write(svg)
                 written.append(p)
             if "png" in formats:
                 p = folder / f"{name}.png"
-                p.write_bytes(vlc.vegalite_to_png(spec, vl_version=VEGA_LITE_VERSION,
-                                                  scale=scale))
+                png = vlc.vegalite_to_png(spec, vl_version=VEGA_LITE_VERSION, scale=scale)
+                with atomic_write(p, binary=True) as fh:
+                    fh.write(png)
                 written.append(p)
     return written
 

@@ -29,6 +29,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from etr import __version__
+from etr._outputs import atomic_write
 
 __all__ = [
     "VEGA_LITE_VERSION",
@@ -408,12 +409,15 @@ def render_page(title: str, sections: Sequence[Section], provenance: Mapping[str
 
 
 def write_report(html: str, path: str | os.PathLike[str]) -> Path:
-    """Write an HTML page atomically (UTF-8), creating parent folders; return the path."""
+    """Write an HTML page atomically (UTF-8), creating parent folders; return the path.
+
+    A failed write (e.g. a full disk) leaves no temporary file and any old page untouched
+    (`etr._outputs.atomic_write`).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_write(path) as fh:
+        fh.write(html)
     return path
 
 

@@ -18,17 +18,16 @@ from etr.nas.spec import parse_nas_spec
 
 pytestmark = pytest.mark.slow
 
-TINY = {"n_train": 16, "n_test": 16, "n_init": 2, "steps": 3, "definitions": ["grad_var"],
-        "expr_pairs": 100}
+TINY = {"root_seed": 1, "definitions": ["grad_var"], "metrics": {"n_pairs": 100},
+        "training": {"n_train": 16, "n_test": 16, "n_init": 2, "steps": 3}}
 
 
 def test_real_evaluator_end_to_end(tmp_path) -> None:
-    spec = parse_nas_spec({"nas": {
-        "n_trials": 6, "population_size": 3, "seed": 1,
+    spec = parse_nas_spec({**TINY, "nas": {
+        "n_trials": 6, "population_size": 3,
         "compare": ["hybrid_quantum_only/grad_var", "hybrid_full/grad_var"],
         "space": {"n_qubits": [2, 2], "layers": [1, 2], "pre_depth": [0, 1],
                   "post_depth": [0, 0], "widths": [4], "activations": ["tanh"]},
-        "evaluation": TINY,
     }})
     res = run_nas(spec)
     for r in res.results:

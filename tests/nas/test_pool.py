@@ -14,8 +14,8 @@ def _dominates(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def test_pool_fronts_compare_every_setting_on_the_same_architectures() -> None:
-    spec = parse_nas_spec({"nas": {
-        "n_trials": 10, "population_size": 5, "seed": 3,
+    spec = parse_nas_spec({"root_seed": 3, "nas": {
+        "n_trials": 10, "population_size": 5,
         "compare": ["hybrid_quantum_only/grad_var", "hybrid_full/grad_var",
                     "hybrid_full/loss_decrease"]}})
     res = run_nas(spec, evaluator=synthetic_evaluator)

@@ -1,0 +1,151 @@
+"""How big a spec is, before anything runs: runs, circuits, limits and the run-time estimate.
+
+`grid_bounds` counts from the factor lists alone (no architecture is built), so a spec of 10^8
+runs is sized, and refused by `check_spec_limits`, in microseconds. `estimate` expands the grid
+and prices every cell and circuit unit with the cost model of `etr.plan.cost`; ``etr simulate``
+prints it when it starts and in ``--print-spec``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from etr.experiment.grid import Cell, CircuitUnit, grid_architectures
+from etr.experiment.spec import Spec
+from etr.plan.architecture import Architecture
+from etr.plan.cost import cell_seconds, circuit_seconds
+from etr.plan.limits import check_limits
+
+__all__ = ["Estimate", "GridBounds", "check_spec_limits", "estimate", "grid_bounds"]
+
+#: the factors of the PQC alone (the unit of the circuit-level metrics)
+_PQC_FACTORS = ("family", "circuit", "n_qubits", "layers", "topology", "rotations", "entangler")
+
+
+@dataclass(frozen=True, slots=True)
+class GridBounds:
+    """Sizes of a spec read off its factor lists.
+
+    Attributes
+    ----------
+    runs : an upper bound of the runs (factor combinations that build the same model, e.g. the
+        topologies at 2 qubits, are one run in the grid).
+    seeds : replicates.
+    widest : ``(n_qubits, layers)`` of the circuit with the most qubit-layers.
+    """
+
+    runs: int
+    seeds: int
+    widest: tuple[int, int]
+
+
+def grid_bounds(spec: Spec) -> GridBounds:
+    """Runs (an upper bound), replicates and the largest circuit of `spec`, without building it.
+
+    Examples
+    --------
+    >>> from etr.experiment import load_spec
+    >>> grid_bounds(load_spec("seeds = 2\\n[grid.hea]\\nn_qubits = [2, 3]\\nlayers = [1, 9]"))
+    GridBounds(runs=24, seeds=2, widest=(3, 9))
+    """
+    g = spec.grid
+    pqcs, sizes = 0, []
+    if g.hea is not None:
+        pqcs += math.prod(len(v) for v in (g.hea.n_qubits, g.hea.layers, g.hea.topology,
+                                           g.hea.rotations, g.hea.entangler))
+        sizes += [(n, layers) for n in g.hea.n_qubits for layers in g.hea.layers]
+    if g.sim is not None:
+        pqcs += len(g.sim.circuits) * len(g.sim.n_qubits) * len(g.sim.layers)
+        sizes += [(n, layers) for n in g.sim.n_qubits for layers in g.sim.layers]
+    quantum = len(g.encoding) * len(g.reupload)
+    classical = len(g.classical_pre) * len(g.classical_post)
+    pure = int("pure_pqc" in spec.configs)
+    per_pqc = quantum * (pure + (len(spec.configs) - pure) * classical)
+    widest = max(sizes, key=lambda s: (s[0] * s[1], s))
+    return GridBounds(runs=pqcs * per_pqc * len(spec.seeds), seeds=len(spec.seeds),
+                      widest=widest)
+
+
+def check_spec_limits(spec: Spec, *, force: bool = False) -> GridBounds:
+    """`grid_bounds` of `spec`, refused (`etr.errors.SpecError`, one line) beyond
+    `etr.plan.limits.LIMITS` unless `force`."""
+    bounds = grid_bounds(spec)
+    check_limits(runs=bounds.runs, seeds=bounds.seeds, qubit_layers=bounds.widest, force=force)
+    return bounds
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """What a spec will cost.
+
+    Attributes
+    ----------
+    runs : cells in the grid.
+    circuits : distinct circuits (circuit-metric units).
+    cpu_seconds : estimated CPU-seconds of every cell and unit (`etr.plan.cost`).
+    exact : counted on the expanded grid; False when counted on factor combinations, an upper
+        bound (factor combinations that build one model are one run).
+    """
+
+    runs: int
+    circuits: int
+    cpu_seconds: float
+    exact: bool = True
+
+    def wall_seconds(self, workers: int) -> float:
+        """Wall time on `workers` cores, assuming perfect load balance."""
+        return self.cpu_seconds / max(workers, 1)
+
+    def describe(self, workers: int | None) -> str:
+        """One line, e.g. ``510 runs, 34 circuits; estimated 2.2 min of CPU, ~67 s on 2
+        workers`` (no wall time for ``workers=None``, e.g. on a cluster)."""
+        up_to = "" if self.exact else "up to "
+        line = (f"{up_to}{self.runs:,} runs, {up_to}{self.circuits:,} circuits; estimated "
+                f"{_duration(self.cpu_seconds)} of CPU")
+        if workers is None:
+            return line
+        return (f"{line}, ~{_duration(self.wall_seconds(workers))} on {workers} "
+                f"worker{'s' if workers != 1 else ''}")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def estimate(spec: Spec, cells: list[Cell] | None = None,
+             units: list[CircuitUnit] | None = None) -> Estimate:
+    """Runs, distinct circuits and estimated CPU-seconds of `spec`.
+
+    With `cells` and `units` (the expanded grid, or what is left of it after a resume) the
+    counts are exact. Without, the estimate is made on the factor combinations, which needs no
+    circuit ids and takes milliseconds even for the ``paper`` preset (an upper bound: the
+    runner merges combinations that build the same model).
+
+    Examples
+    --------
+    >>> from etr.experiment import expand_grid, circuit_units, preset_spec
+    >>> spec = preset_spec("quick")
+    >>> cells = expand_grid(spec)
+    >>> est = estimate(spec, cells, circuit_units(spec, cells))
+    >>> est.runs, est.circuits
+    (510, 34)
+    >>> estimate(spec).runs >= 510
+    True
+    """
+    settings = spec.run_settings()
+    if cells is not None and units is not None:
+        seconds = sum(cell_seconds(c.arch, c.training_config, settings) for c in cells)
+        seconds += sum(circuit_seconds(u.arch, spec.metrics) for u in units)
+        return Estimate(runs=len(cells), circuits=len(units), cpu_seconds=seconds)
+    runs = {(arch.without_classical() if config == "pure_pqc" else arch, config)
+            for arch in grid_architectures(spec) for config in spec.configs}
+    pqcs = {Architecture(**{k: getattr(arch, k) for k in _PQC_FACTORS}) for arch, _ in runs}
+    seconds = len(spec.seeds) * sum(cell_seconds(a, c, settings) for a, c in runs)
+    seconds += sum(circuit_seconds(a, spec.metrics) for a in pqcs)
+    return Estimate(runs=len(runs) * len(spec.seeds), circuits=len(pqcs), cpu_seconds=seconds,
+                    exact=False)

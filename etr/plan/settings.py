@@ -1,0 +1,302 @@
+"""How runs are made: the spec sections ``etr simulate`` and ``etr nas`` share.
+
+Every spec has the same four run sections, with the same keys, defaults and validation::
+
+    root_seed = 2026                 # all randomness derives from it
+    definitions = ["grad_var", ...]  # trainability definitions to compute
+
+    [metrics]                        # circuit-level metric sample sizes (`MetricSpec`)
+    n_pairs = 1000
+    bins = 75
+    ec_samples = 200
+
+    [training]                       # fields of `RunSettings` (task, steps, ...)
+    steps = 30
+
+`RunSettings` is what `etr.hybrid.evaluate_run` takes; it is pure data (validated here, used
+there), so a spec is checked without importing the simulation stack. Each default lives in one
+place: the dataclass fields below.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from etr._validation import check_choice, check_float, check_int
+from etr.contract import TRAINABILITY_DEFINITIONS
+from etr.errors import InputError
+from etr.plan.tables import Table
+
+__all__ = [
+    "DEFAULT_ROOT_SEED",
+    "PURE_PQC_READOUT_SCALE",
+    "RUN_FIELD_DOCS",
+    "RUN_KEYS",
+    "MetricSpec",
+    "RunSettings",
+    "RunSpec",
+    "read_run_sections",
+]
+
+#: root seed of a spec that names none.
+DEFAULT_ROOT_SEED = 2026
+#: the fixed s of the ``pure_pqc`` readout ``logit = s * mean_q <Z_q>`` (see `etr.hybrid.model`).
+PURE_PQC_READOUT_SCALE = 3.0
+#: the top-level keys of the shared run sections.
+RUN_KEYS: tuple[str, ...] = ("root_seed", "definitions", "metrics", "training")
+
+
+def _task_names() -> tuple[str, ...]:
+    # the task registry lives with the tasks; `etr.hybrid.tasks` imports numpy and pandas only
+    from etr.hybrid.tasks import TASKS
+
+    return TASKS
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    """How a run trains and measures (everything except architecture, configuration, seed).
+
+    Parameters
+    ----------
+    task : str, default ``"synthetic"``
+        Task name (`etr.hybrid.tasks.TASKS`).
+    n_train, n_test : int, default 200, 200
+        Training and test points.
+    n_init : int, default 16
+        K, the random initialisations per run (>= 2: variances are taken across them).
+    steps : int, default 100
+        T, Adam steps per initialisation.
+    learning_rate : float, default 0.05
+        Adam step size.
+    batch_size : int or None, default None
+        None = full-batch training; otherwise the mini-batch size.
+    definitions : tuple of str, default all of `etr.contract.TRAINABILITY_DEFINITIONS`
+        Trainability definitions to compute; the others are NaN in the record.
+    ed_data_size : int, default 1000
+        n of the effective-dimension formula (Abbas et al. 2021); must be >= 20.
+    ed_weight_samples : int, default 16
+        M, quantum-parameter samples (uniform in [0, 2 pi)) of the effective dimension.
+    n_features : int or None, default None
+        Task features; None = the encoding width (angles the PQC takes), the same for all three
+        training configurations. Other values need a classical pre-network.
+    readout_scale : float, default 3.0
+        The fixed s of the ``pure_pqc`` readout ``logit = s * mean_q <Z_q>``.
+    shots : int or None, default None
+        None = exact expectations; an integer S >= 1 = every expectation used in training and in
+        the gradient statistics is an S-shot estimate and every gradient a parameter-shift
+        estimate (`etr.quantum.ShotBackend`), drawn from the run's own shot stream. The
+        effective dimension (a capacity measure of the model function) stays exact. Costs about
+        2 P shifted circuits per data row and gradient (P circuit parameters).
+    landscape_samples : int, default 8
+        S of ``grad_var_landscape``: uniform theta samples per trained classical parameter set
+        (>= 2); costs K x S gradient evaluations on the training set (S optimiser steps' worth).
+    early_steps : int, default 10
+        The early window of ``grad_var_train`` and ``grad_norm``: steps 0 .. min(early_steps,
+        T) - 1.
+    target_fraction : float, default 0.25
+        f of ``steps_to_target``: the target loss is L_0 - f (L_0 - 0) = (1 - f) L_0, in (0, 1].
+        0.25 because a frozen random classical post-network limits how far
+        ``hybrid_quantum_only`` models can lower the loss: in the quick dataset the mean loss
+        decrease exceeded 0.3 in 70% of its runs but 0.5 in only 8% (pure PQC 96% / 85%,
+        hybrid_full 100% / 99%), so with f = 0.5 the definition would be censored for almost
+        every quantum-only run.
+
+    Raises
+    ------
+    etr.errors.InputError
+        A value out of range, naming the field.
+
+    Examples
+    --------
+    >>> RunSettings(n_init=8, steps=50).steps
+    50
+    """
+
+    task: str = "synthetic"
+    n_train: int = 200
+    n_test: int = 200
+    n_init: int = 16
+    steps: int = 100
+    learning_rate: float = 0.05
+    batch_size: int | None = None
+    definitions: tuple[str, ...] = TRAINABILITY_DEFINITIONS
+    ed_data_size: int = 1000
+    ed_weight_samples: int = 16
+    n_features: int | None = None
+    readout_scale: float = PURE_PQC_READOUT_SCALE
+    shots: int | None = None
+    landscape_samples: int = 8
+    early_steps: int = 10
+    target_fraction: float = 0.25
+
+    def __post_init__(self) -> None:
+        check_choice("task", self.task, _task_names())
+        ints = {"n_train": 4, "n_test": 2, "n_init": 2, "steps": 1, "ed_data_size": 20,
+                "ed_weight_samples": 1, "landscape_samples": 2, "early_steps": 1}
+        for name in ("batch_size", "n_features", "shots"):
+            if getattr(self, name) is not None:
+                ints[name] = 1
+        for name, minimum in ints.items():
+            object.__setattr__(self, name, check_int(name, getattr(self, name), minimum=minimum))
+        for name in ("learning_rate", "readout_scale"):
+            object.__setattr__(self, name, check_float(name, getattr(self, name), positive=True))
+        object.__setattr__(self, "target_fraction", check_float(
+            "target_fraction", self.target_fraction, positive=True, high=1.0))
+        defs = self.definitions
+        if isinstance(defs, str):
+            defs = (defs,)
+        defs = tuple(defs)
+        for d in defs:
+            check_choice("definitions", d, TRAINABILITY_DEFINITIONS)
+        if not defs:
+            raise InputError("`definitions` must name at least one trainability definition")
+        object.__setattr__(self, "definitions", defs)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["definitions"] = list(self.definitions)
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    """Sample sizes of the circuit-level metrics (keys ``metrics.*``).
+
+    Parameters
+    ----------
+    n_pairs : parameter pairs of the expressibility estimate (Sim et al. 2019 use 5000).
+    bins : fidelity histogram bins of the expressibility estimate (Sim et al. use 75).
+    ec_samples : parameter samples of the entangling capability (``etr simulate`` only).
+
+    Examples
+    --------
+    >>> MetricSpec().n_pairs, MetricSpec(bins=20).bins
+    (1000, 20)
+    """
+
+    n_pairs: int = 1000
+    bins: int = 75
+    ec_samples: int = 200
+
+    def __post_init__(self) -> None:
+        for name, low in _METRIC_MINIMA.items():
+            object.__setattr__(self, name, check_int(name, getattr(self, name), minimum=low))
+
+    @classmethod
+    def from_table(cls, table: Table) -> MetricSpec:
+        """Read a ``[metrics]`` table (keys are the fields; absent keys keep their defaults)."""
+        return cls(**{f.name: table.int(f.name, f.default, low=_METRIC_MINIMA[f.name])
+                      for f in dataclasses.fields(cls)})
+
+
+#: smallest accepted value of each `MetricSpec` field
+_METRIC_MINIMA = {"n_pairs": 10, "bins": 2, "ec_samples": 1}
+
+
+_TRAINING_DOCS: dict[str, str] = {
+    "task": "learning task, one of etr.hybrid.tasks.TASKS; default 'synthetic'",
+    "n_train": "training set size; default 200",
+    "n_test": "test set size; default 200",
+    "n_init": "K, random initialisations per run (variances are across them); default 16",
+    "steps": "T, Adam steps per initialisation; default 100",
+    "learning_rate": "Adam step size; default 0.05",
+    "batch_size": "mini-batch size; 'none' = full batch (default)",
+    "ed_data_size": "n of the effective dimension (Abbas et al. 2021); default 1000",
+    "ed_weight_samples": "parameter samples for the effective dimension; default 16",
+    "n_features": "task features; 'none' = the encoding width",
+    "readout_scale": "fixed scale s of the pure_pqc readout logit = s * mean <Z>",
+    "shots": "'none' = exact expectations; S = every expectation an S-shot estimate and every "
+    "gradient a parameter-shift estimate (finite shots)",
+    "landscape_samples": "theta samples per trained classical set for grad_var_landscape; "
+    "default 8",
+    "early_steps": "early window (steps) of grad_var_train and grad_norm; default 10",
+    "target_fraction": "f of steps_to_target: target loss (1 - f) L0; default 0.25",
+}
+
+#: documentation of every key of the shared run sections (dotted names).
+RUN_FIELD_DOCS: dict[str, str] = {
+    "root_seed": f"root of every seed (numpy SeedSequence entropy); default {DEFAULT_ROOT_SEED}",
+    "definitions": "trainability definitions to compute, subset of "
+    f"{list(TRAINABILITY_DEFINITIONS)}; default all",
+    "metrics.n_pairs": "parameter pairs for expressibility (Sim et al. use 5000); default 1000",
+    "metrics.bins": "fidelity histogram bins for expressibility (Sim et al. use 75); default 75",
+    "metrics.ec_samples": "parameter samples for entangling capability (simulate only); "
+    "default 200",
+    **{f"training.{k}": v for k, v in _TRAINING_DOCS.items()},
+}
+
+
+def _training_keys() -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(RunSettings) if f.name != "definitions")
+
+
+def _optional_fields() -> set[str]:
+    """`RunSettings` fields whose default is None (written as ``"none"`` in TOML)."""
+    return {f.name for f in dataclasses.fields(RunSettings) if f.default is None}
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    """The shared run sections of a spec (base of `etr.experiment.Spec` and `etr.nas` specs).
+
+    Attributes
+    ----------
+    root_seed : root of all seeds.
+    definitions : trainability definitions to compute.
+    metrics : `MetricSpec`.
+    training : overrides of `RunSettings` fields, as sorted ``(key, value)`` pairs; the other
+        fields keep their defaults.
+    """
+
+    root_seed: int = DEFAULT_ROOT_SEED
+    definitions: tuple[str, ...] = TRAINABILITY_DEFINITIONS
+    metrics: MetricSpec = field(default_factory=MetricSpec)
+    training: tuple[tuple[str, Any], ...] = ()
+
+    def run_settings(self) -> RunSettings:
+        """The `RunSettings` of every run (training overrides + definitions)."""
+        return RunSettings(**dict(self.training), definitions=tuple(self.definitions))
+
+    def run_sections(self, *, full: bool = True) -> dict[str, Any]:
+        """The run sections as a plain TOML-ready mapping; with `full`, ``training`` lists every
+        `RunSettings` field (defaults included)."""
+        training = dict(self.training)
+        if full:
+            settings = self.run_settings()
+            training = {f.name: _plain(getattr(settings, f.name))
+                        for f in dataclasses.fields(settings) if f.name != "definitions"}
+        return {"root_seed": self.root_seed, "definitions": list(self.definitions),
+                "metrics": asdict(self.metrics), "training": training}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if value is None:
+        return "none"
+    return value
+
+
+def read_run_sections(top: Table) -> dict[str, Any]:
+    """Validate the run sections of a spec's top-level table: keyword arguments of `RunSpec`.
+
+    Examples
+    --------
+    >>> t = Table({"root_seed": 3, "training": {"steps": 5}}, "", RUN_KEYS)
+    >>> kw = read_run_sections(t)
+    >>> kw["root_seed"], kw["training"], RunSpec(**kw).run_settings().steps
+    (3, (('steps', 5),), 5)
+    """
+    defs = top.choices("definitions", TRAINABILITY_DEFINITIONS, TRAINABILITY_DEFINITIONS)
+    metrics = MetricSpec.from_table(top.table("metrics", tuple(_METRIC_MINIMA)))
+    table = top.table("training", _training_keys())
+    optional = _optional_fields()
+    training = tuple(sorted(
+        (k, None if (k in optional and v == "none") else v) for k, v in table.data.items()
+    ))
+    table.build(RunSettings, **dict(training), definitions=defs)  # validates the values
+    return {"root_seed": top.int("root_seed", DEFAULT_ROOT_SEED, low=0), "definitions": defs,
+            "metrics": metrics, "training": training}

@@ -1,0 +1,202 @@
+"""Interrupted commands keep their work and leave no process behind (subprocess kills; slow).
+
+* ``etr simulate -j 2`` stopped by SIGTERM: a message, exit 143, the journal kept, the workers
+  gone, and ``--resume`` gives the dataset of an uninterrupted run;
+* ``etr simulate -j 2`` killed by SIGKILL: the workers and the resource tracker end too;
+* ``etr nas --storage`` killed (SIGKILL, SIGTERM) at several points and re-run gives the dataset,
+  trials and fronts of an uninterrupted search with the same seed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from etr.cli import main
+from etr.experiment import journal_dir, load_spec, read_dataset, run_experiment
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")]
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE / "experiment"))
+from etr_fakes import fake_evaluate, fake_metrics  # noqa: E402
+
+SPEC = """
+seeds = 2
+configs = ["pure_pqc", "hybrid_full"]
+[grid]
+classical_pre = ["none", "4-relu"]
+[grid.hea]
+n_qubits = [2, 4]
+layers = [1, 3]
+topology = ["ring"]
+[training]
+steps = 4
+"""
+
+SIMULATE = """
+import sys
+import etr_fakes, etr.experiment.runner as runner
+runner._evaluate_run = etr_fakes.fake_evaluate
+runner.circuit_metrics = etr_fakes.fake_metrics
+from etr.cli import main
+main(sys.argv[1:], prog_name="etr")
+"""
+
+NAS = """
+import sys, time
+import etr.nas.search as search
+from etr.nas import synthetic_evaluator
+
+def slow(arch, config, seed, evaluation):
+    time.sleep(0.04)
+    return synthetic_evaluator(arch, config, seed, evaluation)
+
+search.simulate_architecture = slow
+from etr.cli import main
+main(sys.argv[1:], prog_name="etr")
+"""
+
+
+def _env() -> dict[str, str]:
+    root = str(HERE.parent)
+    path = os.pathsep.join([str(HERE / "experiment"), root, os.environ.get("PYTHONPATH", "")])
+    return {**os.environ, "PYTHONPATH": path, "ETR_FAKE_DELAY": "0.15"}
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _wait_for(predicate, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def _cells_done(out: Path) -> int:
+    j = journal_dir(out) / "journal.jsonl"
+    return j.read_text().count('"kind": "cell"') if j.exists() else 0
+
+
+def _numbers(df: pd.DataFrame) -> pd.DataFrame:
+    return df.drop(columns="wall_time_s")
+
+
+def _uninterrupted(tmp_path: Path) -> pd.DataFrame:
+    res = run_experiment(load_spec(SPEC), tmp_path / "full.parquet", workers=1, quiet=True,
+                         evaluate=fake_evaluate, metrics_fn=fake_metrics)
+    return _numbers(read_dataset(res.path))
+
+
+def _start_simulate(tmp_path: Path, out: Path) -> subprocess.Popen:
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC)
+    return subprocess.Popen([sys.executable, "-c", SIMULATE, "simulate", str(spec), "-o",
+                             str(out), "-j", "2"], env=_env(), stderr=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, text=True, start_new_session=True)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_simulate_stopped_keeps_its_work_and_leaves_no_process(tmp_path, sig):
+    full = _uninterrupted(tmp_path)
+    out = tmp_path / "d.parquet"
+    proc = _start_simulate(tmp_path, out)
+    _wait_for(lambda: _cells_done(out) >= 5)
+    kids = _children(proc.pid)
+    assert len(kids) >= 2  # two workers (and the resource tracker)
+    os.kill(proc.pid, sig)  # the parent only, as a batch system or `kill` would
+    _, err = proc.communicate(timeout=60)
+    _wait_for(lambda: not any(_alive(k) for k in kids), timeout=15)
+    if sig == signal.SIGTERM:
+        assert proc.returncode == 143
+        assert "terminated; finished runs are kept in the journal" in err
+        assert "--resume" in err
+        assert not (tmp_path / "d.parquet.lock").exists()
+    assert not out.exists() and _cells_done(out) >= 5
+    resumed = run_experiment(load_spec(SPEC), out, workers=1, quiet=True, resume=True,
+                             evaluate=fake_evaluate, metrics_fn=fake_metrics)
+    assert resumed.n_computed < len(full)
+    pd.testing.assert_frame_equal(_numbers(read_dataset(out)), full)
+
+
+def _finished_trials(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=1) as con:
+            (n,) = con.execute("select count(*) from trials where state in "
+                               "('COMPLETE', 'FAIL')").fetchone()
+        return n
+    except sqlite3.Error:
+        return 0
+
+
+NAS_ARGS = ("--preset", "quick", "--trials", "30", "--seed", "11", "-j", "1", "-q")
+
+
+def _nas_result(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    data = read_dataset(out.with_suffix(".parquet"))
+    trials = pd.DataFrame(data.attrs["provenance"]["nas_trials"])
+    return _numbers(data), trials
+
+
+def test_killed_nas_search_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch):
+    import etr.nas.search as search
+    from etr.nas import synthetic_evaluator
+
+    monkeypatch.setattr(search, "simulate_architecture", synthetic_evaluator)
+    base = tmp_path / "base.html"
+    r = CliRunner().invoke(main, ["nas", *NAS_ARGS, "-o", str(base)])
+    assert r.exit_code == 0, r.output
+    want_data, want_trials = _nas_result(base)
+
+    db = tmp_path / "k.db"
+    out = tmp_path / "k.html"
+    args = [sys.executable, "-c", NAS, "nas", *NAS_ARGS, "--storage", f"sqlite:///{db}",
+            "-o", str(out)]
+    for at, sig in ((5, signal.SIGKILL), (29, signal.SIGKILL), (43, signal.SIGTERM),
+                    (77, signal.SIGKILL)):
+        proc = subprocess.Popen(args, env=_env(), stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        _wait_for(lambda at=at, p=proc: _finished_trials(db) >= at or p.poll() is not None)
+        assert proc.poll() is None, proc.stderr.read()
+        os.kill(proc.pid, sig)
+        _, err = proc.communicate(timeout=60)
+        if sig == signal.SIGTERM:
+            assert proc.returncode == 143 and "kept in --storage" in err
+        assert not out.exists()
+    done = subprocess.run(args, env=_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    got_data, got_trials = _nas_result(out)
+    pd.testing.assert_frame_equal(got_trials, want_trials)
+    pd.testing.assert_frame_equal(got_data, want_data)
