@@ -9,6 +9,19 @@ and `hybrid_full` cells of one architecture and replicate start from the same in
 properties of the distinct circuit: they are computed once per `pqc_id`, seeded from
 ``(root_seed, pqc_id)``, and shared by every architecture and replicate built on that circuit.
 
+Tasks
+-----
+Every architecture and configuration of a (task, replicate) trains on one task instance: the
+task's data are seeded from ``(root_seed, task, replicate)`` alone (``Cell.task_seed``), so the
+pure and hybrid versions of a PQC, and every width, see the same features, labels and split
+(the dataset's ``task_id`` makes this checkable).
+
+The classical-only control
+--------------------------
+``classical_only`` does not depend on the PQC: its cells exist once per (task, replicate,
+classical parts, width, encoding), keyed by `Architecture.control_id`, with no circuit-level
+unit.
+
 Distinct circuits
 -----------------
 Ids come from content (`etr.circuits.circuit_id`): factor combinations that build the same model
@@ -31,9 +44,10 @@ from etr.experiment.spec import Spec
 from etr.plan.architecture import NOT_APPLICABLE, Architecture
 
 __all__ = ["Cell", "CircuitUnit", "circuit_units", "derive_seed", "expand_grid",
-           "grid_architectures"]
+           "grid_architectures", "task_seed"]
 
-_RUN, _CIRCUIT = 0, 1
+_RUN, _CIRCUIT, _TASK = 0, 1, 2
+_CONTROL = "classical_only"
 
 
 def derive_seed(root_seed: int, hex_id: str, replicate: int, *, domain: int = _RUN) -> int:
@@ -68,10 +82,12 @@ class CircuitUnit:
 
 @dataclass(frozen=True, slots=True)
 class Cell:
-    """One run: architecture x training configuration x replicate.
+    """One run: task x architecture x training configuration x replicate.
 
-    `cell_id` hashes the architecture, configuration, replicate, root seed and every setting
-    that affects the numbers (training settings, metric sample sizes); `seed` is the run seed.
+    `cell_id` hashes the task, architecture, configuration, replicate, root seed and every
+    setting that affects the numbers (training settings, metric sample sizes); `seed` is the run
+    seed, `task_seed` the seed of the shared task instance, `circuit_key` the circuit-level unit
+    (None for the classical-only control).
     """
 
     cell_id: str
@@ -79,7 +95,20 @@ class Cell:
     training_config: str
     replicate: int
     seed: int
-    circuit_key: str
+    circuit_key: str | None
+    task: str = "synthetic"
+    task_seed: int = 0
+
+
+def task_seed(root_seed: int, task: str, replicate: int) -> int:
+    """The seed of the instance of `task` shared by every cell of one replicate.
+
+    Examples
+    --------
+    >>> task_seed(1, "teacher", 0) == task_seed(1, "teacher", 0) != task_seed(1, "teacher", 1)
+    True
+    """
+    return derive_seed(root_seed, short_hash({"task": task}), replicate, domain=_TASK)
 
 
 def grid_architectures(spec: Spec) -> list[Architecture]:
@@ -118,10 +147,10 @@ def _circuit_key(root_seed: int, metrics: dict[str, Any], pqc_id: str) -> str:
 
 
 def expand_grid(spec: Spec) -> list[Cell]:
-    """All cells of `spec` in canonical order (architecture, configuration, replicate).
+    """All cells of `spec` in canonical order (task, architecture, configuration, replicate).
 
     `pure_pqc` cells use ``arch.without_classical()`` and exist once per PQC/encoding, not once
-    per classical variant.
+    per classical variant; `classical_only` cells once per `Architecture.control_id`.
 
     Examples
     --------
@@ -140,21 +169,27 @@ def expand_grid(spec: Spec) -> list[Cell]:
     metrics = dataclasses.asdict(spec.metrics)
     cells: list[Cell] = []
     seen: set[str] = set()
-    for arch in grid_architectures(spec):
-        for config in spec.configs:
-            used = arch.without_classical() if config == "pure_pqc" else arch
-            used_id, pqc_id = used.architecture_id, used.pqc_id
-            for rep in spec.seeds:
-                cid = short_hash({"architecture_id": used_id, "config": config,
-                                  "replicate": rep, **settings})
-                if cid in seen:
-                    continue
-                seen.add(cid)
-                cells.append(Cell(
-                    cell_id=cid, arch=used, training_config=config, replicate=rep,
-                    seed=derive_seed(spec.root_seed, used_id, rep),
-                    circuit_key=_circuit_key(spec.root_seed, metrics, pqc_id),
-                ))
+    archs = grid_architectures(spec)
+    for task in spec.tasks:
+        for arch in archs:
+            for config in spec.configs:
+                used = arch.without_classical() if config == "pure_pqc" else arch
+                if config == _CONTROL:
+                    used_id, circuit = used.control_id, None
+                else:
+                    used_id = used.architecture_id
+                    circuit = _circuit_key(spec.root_seed, metrics, used.pqc_id)
+                for rep in spec.seeds:
+                    cid = short_hash({"architecture_id": used_id, "config": config,
+                                      "replicate": rep, "task": task, **settings})
+                    if cid in seen:
+                        continue
+                    seen.add(cid)
+                    cells.append(Cell(
+                        cell_id=cid, arch=used, training_config=config, replicate=rep,
+                        seed=derive_seed(spec.root_seed, used_id, rep), circuit_key=circuit,
+                        task=task, task_seed=task_seed(spec.root_seed, task, rep),
+                    ))
     return cells
 
 
@@ -163,7 +198,7 @@ def circuit_units(spec: Spec, cells: list[Cell]) -> list[CircuitUnit]:
     order."""
     units: dict[str, CircuitUnit] = {}
     for c in cells:
-        if c.circuit_key not in units:
+        if c.circuit_key is not None and c.circuit_key not in units:
             units[c.circuit_key] = CircuitUnit(
                 key=c.circuit_key, arch=c.arch,
                 seed=derive_seed(spec.root_seed, c.arch.pqc_id, 0, domain=_CIRCUIT),

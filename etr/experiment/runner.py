@@ -33,14 +33,22 @@ from etr.experiment.grid import Cell, circuit_units, expand_grid
 from etr.experiment.journal import Journal, journal_dir
 from etr.experiment.size import check_spec_limits, estimate
 from etr.experiment.spec import Spec, load_spec
+from etr.hybrid.tasks import TASKS
 from etr.parallel import Outcome, Pool, check_scheduler, default_workers, open_pool
 from etr.plan.architecture import Architecture
 from etr.plan.settings import MetricSpec, RunSettings
 
 __all__ = ["ExperimentResult", "circuit_metrics", "run_experiment"]
 
-_CIRCUIT_COLUMNS = ("expressibility_kl", "expressibility_kl_corrected", "expressibility_kl_ci_low",
-                    "expressibility_kl_ci_high", "entangling_capability")
+#: the columns of a circuit-level unit (`etr.experiment.circuit.CIRCUIT_COLUMNS`, repeated here
+#: so that planning a run imports no simulation code; a test keeps the two equal).
+CIRCUIT_COLUMNS: tuple[str, ...] = (
+    "expressibility_fp", "expressibility_fp_ci_low", "expressibility_fp_ci_high",
+    "expressibility_eps", "expressibility_kl", "expressibility_kl_corrected",
+    "expressibility_kl_ci_low", "expressibility_kl_ci_high", "expressibility_kl_scaled",
+    "entangling_capability", "dla_dim", "predicted_loss_var", "loss_var", "qfim_rank",
+    "theory_note",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,32 +86,22 @@ class ExperimentResult:
 # --- the units of work (run in workers: module-level, picklable) -----------------------------
 
 
-def circuit_metrics(arch: Architecture, metrics: MetricSpec, seed: int) -> dict[str, float]:
-    """Expressibility (Sim et al. 2019) and entangling capability of ``arch.ansatz()``.
+def circuit_metrics(arch: Architecture, metrics: MetricSpec, seed: int) -> dict[str, object]:
+    """Every circuit-level column of ``arch.ansatz()`` (`etr.experiment.circuit.circuit_record`
+    with the sample sizes of `metrics`)."""
+    from etr.experiment.circuit import circuit_record
 
-    Two independent child seeds of `seed` drive the two estimates.
-    """
-    from etr.metrics import entangling_capability, expressibility
-
-    s_expr, s_ec = np.random.SeedSequence(seed).spawn(2)
-    ansatz = arch.ansatz()
-    expr = expressibility(ansatz, n_pairs=metrics.n_pairs, bins=metrics.bins,
-                          seed=np.random.default_rng(s_expr), details=True)
-    ec = entangling_capability(ansatz, n_samples=metrics.ec_samples,
-                               seed=np.random.default_rng(s_ec))
-    return {
-        "expressibility_kl": float(expr.kl),
-        "expressibility_kl_corrected": float(expr.kl_corrected),
-        "expressibility_kl_ci_low": float(expr.ci_low),
-        "expressibility_kl_ci_high": float(expr.ci_high),
-        "entangling_capability": float(ec),
-    }
+    return circuit_record(arch.ansatz(), seed=seed, n_states=metrics.n_states,
+                          n_pairs=metrics.n_pairs, bins=metrics.bins,
+                          ec_samples=metrics.ec_samples, loss_samples=metrics.loss_samples,
+                          qfim_samples=metrics.qfim_samples)
 
 
-def _evaluate_run(arch: Architecture, training_config: str, seed: int, settings: Any) -> dict:
+def _evaluate_run(arch: Architecture, training_config: str, seed: int, settings: Any,
+                  task_seed: int) -> dict:
     from etr.hybrid.run import evaluate_run
 
-    return evaluate_run(arch, training_config, seed, settings)
+    return evaluate_run(arch, training_config, seed, settings, task_seed)
 
 
 def _jsonable(v: Any) -> Any:
@@ -203,8 +201,8 @@ def run_experiment(
         `etr.plan.limits.LIMITS`.
     quiet : no progress output (otherwise the size and estimated run time, then progress).
     fmt : ``"parquet"`` or ``"csv"``; default from the suffix of `out`, which must agree.
-    evaluate : ``(arch, training_config, seed, settings) -> dict`` of contract columns
-        (default `etr.hybrid.evaluate_run`); must be picklable (module-level).
+    evaluate : ``(arch, training_config, seed, settings, task_seed) -> dict`` of contract
+        columns (default `etr.hybrid.evaluate_run`); must be picklable (module-level).
     metrics_fn : ``(arch, metric_spec, seed) -> dict`` of the circuit-level columns
         (default `circuit_metrics`).
 
@@ -260,7 +258,7 @@ def _run(spec: Spec, out: Path, fmt: str, t0: float, *, workers: int, scheduler:
     jdir = journal_dir(out)
     if resume and out.exists() and not jdir.exists():
         return _finished(out, spec_hash, t0)
-    settings = spec.run_settings()
+    settings = {task: spec.run_settings(task) for task in spec.tasks}
     cells = expand_grid(spec)
     units = circuit_units(spec, cells)
     prior = Journal.read(jdir, spec_hash) if resume else {}
@@ -278,9 +276,9 @@ def _run(spec: Spec, out: Path, fmt: str, t0: float, *, workers: int, scheduler:
             _phase(pool, metrics_fn, "circuit", journal, quiet, "circuit metrics",
                    [(u.key, (u.arch, spec.metrics, u.seed)) for u in todo_units])
             _phase(pool, evaluate, "cell", journal, quiet, "cells",
-                   [(c.cell_id, (c.arch, c.training_config, c.seed, settings))
-                    for c in todo_cells])
-            rows = [_row(c, journal, settings) for c in cells]
+                   [(c.cell_id, (c.arch, c.training_config, c.seed, settings[c.task],
+                                 c.task_seed)) for c in todo_cells])
+            rows = [_row(c, journal, settings[c.task]) for c in cells]
     df = pd.DataFrame(rows, columns=list(COLUMNS))
     provenance = {"spec": spec.to_dict(), "spec_hash": spec_hash, "root_seed": spec.root_seed}
     write_dataset(df, out, provenance=provenance, fmt=fmt)
@@ -340,27 +338,31 @@ def _phase(pool: Pool, fn: Callable, kind: str, journal: Journal, quiet: bool, l
 
 def _row(cell: Cell, journal: Journal, settings: RunSettings) -> dict[str, Any]:
     rec = journal.get("cell", cell.cell_id)
-    circ = journal.get("circuit", cell.circuit_key)
-    assert rec is not None and circ is not None  # every unit ran above
+    circ = None if cell.circuit_key is None else journal.get("circuit", cell.circuit_key)
+    assert rec is not None and (circ is not None or cell.circuit_key is None)  # all ran above
     arch = cell.arch
+    control = cell.circuit_key is None
     row: dict[str, Any] = {c: np.nan for c, d in COLUMNS.items() if d == "float64"}
+    row.update(arch.record(cell.training_config))
     row.update({k: v for k, v in rec["values"].items() if k in COLUMNS})
-    row.update({k: circ["values"].get(k, np.nan) for k in _CIRCUIT_COLUMNS})
-    row.update(arch.to_dict())
+    if circ is not None:
+        row.update({k: circ["values"].get(k, np.nan) for k in CIRCUIT_COLUMNS})
     if "n_quantum_params" not in row:  # a failed cell: count from the architecture
-        row["n_quantum_params"] = arch.ansatz().n_params
+        row["n_quantum_params"] = 0 if control else arch.ansatz().n_params
     if "n_classical_params" not in row:
-        n_features = settings.n_features or encoding_width(arch.n_qubits, arch.encoding)
-        row["n_classical_params"] = arch.n_classical_params(cell.training_config, n_features)
+        config = "hybrid_full" if control else cell.training_config
+        n_features = (encoding_width(arch.n_qubits, arch.encoding)
+                      if arch.classical_pre == "none"
+                      else settings.n_features or TASKS[cell.task].n_features)
+        row["n_classical_params"] = arch.n_classical_params(config, n_features)
     errors = []
-    if circ["status"] != "ok":
+    if circ is not None and circ["status"] != "ok":
         errors.append(f"circuit metrics: {circ['error']}")
     if rec["status"] != "ok":
         errors.append(rec["error"])
     row.update(
-        cell_id=cell.cell_id, architecture_id=arch.architecture_id, pqc_id=arch.pqc_id,
-        seed=cell.replicate, training_config=cell.training_config,
-        task=row.get("task", settings.task),
+        cell_id=cell.cell_id, seed=cell.replicate, training_config=cell.training_config,
+        task=cell.task,
         status="failed" if errors else "ok", error="; ".join(errors) if errors else None,
         wall_time_s=rec["wall_time_s"],
     )

@@ -21,6 +21,7 @@ definition is a registry entry, a function here (usually a thin call into
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,11 +30,12 @@ import numpy as np
 from etr._rng import SeedLike, as_generator
 from etr._validation import check_choice, check_int
 from etr.circuits import encoding_width
-from etr.contract import COLUMNS, PQC_CONFIGS
+from etr.contract import COLUMNS, TRAINING_CONFIGS
 from etr.errors import InputError
 from etr.hybrid.architecture import Architecture
+from etr.hybrid.control import CONTROL_CONFIG, ClassicalControl
 from etr.hybrid.model import HybridModel
-from etr.hybrid.tasks import Task, load_task
+from etr.hybrid.tasks import Task, encoding_features, load_task
 from etr.hybrid.training import TrainingResult, train
 from etr.metrics import trainability as tm
 from etr.plan.settings import RunSettings
@@ -41,12 +43,14 @@ from etr.quantum import STATEVECTOR, ShotBackend
 
 __all__ = [
     "DEFINITIONS",
+    "QUANTUM_DEFINITIONS",
     "RECORD_COLUMNS",
     "RunContext",
     "RunSettings",
     "evaluate_run",
     "landscape_gradients",
     "model_effective_dimension",
+    "model_task",
 ]
 
 _RUNNER_COLUMNS = ("cell_id", "status", "error", "wall_time_s", "entangling_capability")
@@ -57,31 +61,44 @@ RECORD_COLUMNS: tuple[str, ...] = tuple(
 
 
 def evaluate_run(
-    arch: Architecture, training_config: str, seed: int, settings: RunSettings | None = None
+    arch: Architecture, training_config: str, seed: int, settings: RunSettings | None = None,
+    task_seed: int | None = None,
 ) -> dict:
     """Train K initialisations of one model and measure every requested trainability definition.
 
     Parameters
     ----------
     arch : Architecture
-        For ``pure_pqc`` its classical parts are dropped (``arch.without_classical()``).
-    training_config : ``"pure_pqc"``, ``"hybrid_quantum_only"`` or ``"hybrid_full"``.
+        For ``pure_pqc`` its classical parts are dropped (``arch.without_classical()``); for
+        ``classical_only`` its PQC is replaced by the fixed map of `etr.hybrid.ClassicalControl`.
+    training_config : one of `etr.contract.TRAINING_CONFIGS`.
     seed : int >= 0
-        All randomness of the run derives from it (see the module notes).
+        The run's randomness (initialisations, batches, samples, shots) derives from it (see the
+        module notes).
     settings : RunSettings, default ``RunSettings()``.
+    task_seed : int >= 0, optional
+        Seed of the task instance. The experiment runner passes one per (task, replicate), so
+        every architecture and configuration of a replicate trains on the same data; None draws
+        the instance from the run's own ``task`` stream (a stand-alone run).
 
     Returns
     -------
     dict
         Keys `RECORD_COLUMNS` in contract order: architecture factors, ``architecture_id``,
-        ``pqc_id``, parameter counts, ``seed``, ``training_config``, ``task``, ``shots`` (None
-        for exact), the trainability definitions (NaN when not requested; ``steps_to_target``
-        with ``steps_to_target_censored``), ``final_loss`` / ``final_loss_std`` (training loss
-        after T steps, mean / std over inits) and ``test_accuracy`` / ``test_accuracy_std``;
-        columns filled elsewhere (theory, task ids) are NaN.
+        ``pqc_id``, parameter counts, ``seed``, ``training_config``, ``task``, ``task_id``,
+        ``shots`` (None for exact), the trainability definitions (NaN when not requested or, for
+        the control, when they need quantum parameters; ``steps_to_target`` with
+        ``steps_to_target_censored``), ``final_loss`` / ``final_loss_std`` (training loss after T
+        steps, mean / std over inits) and ``test_accuracy`` / ``test_accuracy_std``; the
+        circuit-level columns (filled by the runner) are NaN.
 
     Notes
     -----
+    Features: a task has a fixed feature count at every width. A classical pre-network maps the
+    task's features to the encoding's angles; ``pure_pqc`` and a ``"none"`` pre-network see them
+    through `etr.hybrid.encoding_features` (PCA fitted on the training split to the encoding
+    width, or cyclic tiling), the same map for the control with a ``"none"`` pre-network.
+
     See `etr.metrics.trainability` for the definitions. Here: ``grad_var`` uses the gradient on
     the whole training set at initialisation; ``grad_var_landscape`` the whole training set at
     `RunSettings.landscape_samples` random theta per trained classical set; ``grad_var_train``
@@ -102,7 +119,7 @@ def evaluate_run(
     >>> rec["n_quantum_params"], rec["n_classical_params"], rec["training_config"]
     (4, 0, 'pure_pqc')
     """
-    check_choice("training_config", training_config, PQC_CONFIGS)
+    check_choice("training_config", training_config, TRAINING_CONFIGS)
     if not isinstance(arch, Architecture):
         raise InputError(f"`arch` must be an Architecture, got {type(arch).__name__}")
     seed = check_int("seed", seed, minimum=0)
@@ -110,28 +127,36 @@ def evaluate_run(
     if not isinstance(settings, RunSettings):
         raise InputError(f"`settings` must be a RunSettings, got {type(settings).__name__}")
     used = arch.without_classical() if training_config == "pure_pqc" else arch
-    n_features = settings.n_features or encoding_width(used.n_qubits, used.encoding)
     streams = dict(zip(_STREAMS, np.random.SeedSequence(seed).spawn(len(_STREAMS))))
-    backend = (STATEVECTOR if settings.shots is None
-               else ShotBackend(settings.shots, np.random.default_rng(streams["shots"])))
-    model = HybridModel(used, training_config, n_features, readout_scale=settings.readout_scale,
-                        backend=backend)
-    task = load_task(settings.task, n_features=n_features, n_train=settings.n_train,
-                     n_test=settings.n_test, seed=np.random.default_rng(streams["task"]))
+    task_source = (np.random.default_rng(streams["task"]) if task_seed is None
+                   else check_int("task_seed", task_seed, minimum=0))
+    task = model_task(load_task(settings.task, n_features=settings.n_features,
+                                n_train=settings.n_train, n_test=settings.n_test,
+                                seed=task_source), used)
+    control = training_config == CONTROL_CONFIG
+    if control:
+        model = ClassicalControl(used, task.n_features)
+    else:
+        backend = (STATEVECTOR if settings.shots is None
+                   else ShotBackend(settings.shots, np.random.default_rng(streams["shots"])))
+        model = HybridModel(used, training_config, task.n_features,
+                            readout_scale=settings.readout_scale, backend=backend)
     params0 = model.init_params(settings.n_init, np.random.default_rng(streams["init"]))
     result = train(model, params0, task.x_train, task.y_train, steps=settings.steps,
                    learning_rate=settings.learning_rate, batch_size=settings.batch_size,
                    seed=np.random.default_rng(streams["batch"]),
                    record_train_loss="steps_to_target" in settings.definitions)
     record = {c: np.nan for c in RECORD_COLUMNS}
-    record.update(used.to_dict())
+    record.update(used.record(training_config))
     record.update(
-        architecture_id=used.architecture_id, pqc_id=used.pqc_id,
         n_quantum_params=model.n_quantum_params, n_classical_params=model.n_classical_params,
-        seed=seed, training_config=training_config, task=settings.task, shots=settings.shots,
+        seed=seed, training_config=training_config, task=settings.task, task_id=task.task_id,
+        shots=None if control else settings.shots,
     )
     context = RunContext(model, result, task, settings, streams)
     for name in settings.definitions:
+        if control and name in QUANTUM_DEFINITIONS:
+            continue  # needs quantum parameters: NaN for the control
         record.update(DEFINITIONS[name](context))
     acc = model.accuracy(result.final_params, task.x_test, task.y_test)
     record.update(
@@ -139,6 +164,25 @@ def evaluate_run(
         test_accuracy=float(acc.mean()), test_accuracy_std=float(acc.std()),
     )
     return {c: record[c] for c in RECORD_COLUMNS}
+
+
+def model_task(task: Task, arch: Architecture) -> Task:
+    """The task as `arch` sees it: the task's own features behind a classical pre-network, the
+    fixed map `etr.hybrid.encoding_features` to the encoding width without one.
+
+    Examples
+    --------
+    >>> task = load_task("synthetic", n_train=20, n_test=10, seed=0)
+    >>> model_task(task, Architecture(n_qubits=2, layers=1)).n_features
+    2
+    >>> model_task(task, Architecture(n_qubits=2, layers=1, classical_pre="4-tanh")).n_features
+    8
+    """
+    if arch.classical_pre != "none":
+        return task
+    enc = encoding_features(task, encoding_width(arch.n_qubits, arch.encoding))
+    meta = {**task.meta, "encoding_map": enc.method, "encoding_width": enc.width}
+    return dataclasses.replace(task, x_train=enc.x_train, x_test=enc.x_test, meta=meta)
 
 
 #: names of the run's random streams, in `SeedSequence.spawn` order (never reorder: append).
@@ -213,6 +257,10 @@ def _effective_dimension(ctx: RunContext) -> dict[str, float]:
     )
     return {"effective_dimension": value}
 
+
+#: definitions that need quantum parameters (NaN for the classical-only control).
+QUANTUM_DEFINITIONS: frozenset[str] = frozenset(
+    {"grad_var", "grad_var_landscape", "grad_var_train", "grad_norm", "effective_dimension"})
 
 #: registered trainability definition -> the function computing its record columns.
 DEFINITIONS: dict[str, Callable[[RunContext], dict[str, object]]] = {

@@ -171,6 +171,9 @@ def parse_nas_spec(data: Mapping[str, Any]) -> NasSpec:
         **_read_search(nas),
     )
     _check_settings(nas, spec.settings, spec.objectives, spec.definitions)
+    if len(spec.tasks) > 1:
+        raise SpecError(f"`training.task` must name one task for a search, got "
+                        f"{list(spec.tasks)}")
     return spec
 
 

@@ -174,6 +174,25 @@ class Architecture:
         circuits share it, whatever factors built them; the unit of the circuit-level metrics."""
         return _ids(self)[0]
 
+    @property
+    def control_id(self) -> str:
+        """Id of the classical-only control built on this architecture: the control replaces the
+        PQC by a fixed map, so only the classical parts, the width and the encoding enter it."""
+        return short_hash({"control": "classical_only", "n_qubits": self.n_qubits,
+                           "encoding": self.encoding, "classical_pre": self.classical_pre,
+                           "classical_post": self.classical_post}, length=12)
+
+    def record(self, training_config: str) -> dict[str, object]:
+        """The architecture columns of a dataset row of `training_config`: the factors,
+        ``architecture_id`` and ``pqc_id``; the classical-only control records no PQC (family
+        ``control``, circuit ``none``, 0 layers, `control_id`, no `pqc_id`)."""
+        out: dict[str, object] = dict(self.to_dict())
+        if training_config != "classical_only":
+            return {**out, "architecture_id": self.architecture_id, "pqc_id": self.pqc_id}
+        out.update(family="control", circuit="none", layers=0, topology=NOT_APPLICABLE,
+                   rotations=NOT_APPLICABLE, entangler=NOT_APPLICABLE, reupload=False)
+        return {**out, "architecture_id": self.control_id, "pqc_id": None}
+
     def n_classical_params(self, training_config: str, n_features: int) -> int:
         """Classical parameters of the model `training_config` builds on `n_features` inputs.
 

@@ -80,8 +80,11 @@ class RunSettings:
     ed_weight_samples : int, default 16
         M, quantum-parameter samples (uniform in [0, 2 pi)) of the effective dimension.
     n_features : int or None, default None
-        Task features; None = the encoding width (angles the PQC takes), the same for all three
-        training configurations. Other values need a classical pre-network.
+        Task features; None = the task's own fixed feature count (`etr.hybrid.tasks.TASKS`),
+        the same at every width. A classical pre-network maps them to the encoding's angles;
+        ``pure_pqc`` and a ``"none"`` pre-network see them through the fixed map of
+        `etr.hybrid.encoding_features` (PCA to the encoding width fitted on the training split,
+        or cyclic tiling).
     readout_scale : float, default 3.0
         The fixed s of the ``pure_pqc`` readout ``logit = s * mean_q <Z_q>``.
     shots : int or None, default None
@@ -167,9 +170,14 @@ class MetricSpec:
 
     Parameters
     ----------
-    n_pairs : parameter pairs of the expressibility estimate (Sim et al. 2019 use 5000).
-    bins : fidelity histogram bins of the expressibility estimate (Sim et al. use 75).
+    n_states : states of the frame-potential U-statistic (`etr.metrics.frame_potential`; 5000
+        gives a relative SE below 1 % for every circuit of the ``paper`` preset).
+    n_pairs : parameter pairs of the Sim et al. KL (Sim et al. 2019 use 5000).
+    bins : fidelity histogram bins of the Sim et al. KL (Sim et al. use 75).
     ec_samples : parameter samples of the entangling capability (``etr simulate`` only).
+    loss_samples : parameter samples of the measured loss variance ``loss_var`` (``etr simulate``
+        only).
+    qfim_samples : parameter samples of the QFIM rank (``etr simulate`` only).
 
     Examples
     --------
@@ -177,9 +185,12 @@ class MetricSpec:
     (1000, 20)
     """
 
+    n_states: int = 5000
     n_pairs: int = 1000
     bins: int = 75
     ec_samples: int = 200
+    loss_samples: int = 2000
+    qfim_samples: int = 3
 
     def __post_init__(self) -> None:
         for name, low in _METRIC_MINIMA.items():
@@ -193,11 +204,13 @@ class MetricSpec:
 
 
 #: smallest accepted value of each `MetricSpec` field
-_METRIC_MINIMA = {"n_pairs": 10, "bins": 2, "ec_samples": 1}
+_METRIC_MINIMA = {"n_states": 2, "n_pairs": 10, "bins": 2, "ec_samples": 1, "loss_samples": 2,
+                  "qfim_samples": 1}
 
 
 _TRAINING_DOCS: dict[str, str] = {
-    "task": "learning task, one of etr.hybrid.tasks.TASKS; default 'synthetic'",
+    "task": "learning task(s), one of etr.hybrid.tasks.TASKS or (etr simulate) a list of them, "
+    "each crossed with the grid; default 'synthetic'",
     "n_train": "training set size; default 200",
     "n_test": "test set size; default 200",
     "n_init": "K, random initialisations per run (variances are across them); default 16",
@@ -206,7 +219,7 @@ _TRAINING_DOCS: dict[str, str] = {
     "batch_size": "mini-batch size; 'none' = full batch (default)",
     "ed_data_size": "n of the effective dimension (Abbas et al. 2021); default 1000",
     "ed_weight_samples": "parameter samples for the effective dimension; default 16",
-    "n_features": "task features; 'none' = the encoding width",
+    "n_features": "task features; 'none' = the task's own fixed feature count",
     "readout_scale": "fixed scale s of the pure_pqc readout logit = s * mean <Z>",
     "shots": "'none' = exact expectations; S = every expectation an S-shot estimate and every "
     "gradient a parameter-shift estimate (finite shots)",
@@ -221,10 +234,16 @@ RUN_FIELD_DOCS: dict[str, str] = {
     "root_seed": f"root of every seed (numpy SeedSequence entropy); default {DEFAULT_ROOT_SEED}",
     "definitions": "trainability definitions to compute, subset of "
     f"{list(TRAINABILITY_DEFINITIONS)}; default all",
-    "metrics.n_pairs": "parameter pairs for expressibility (Sim et al. use 5000); default 1000",
-    "metrics.bins": "fidelity histogram bins for expressibility (Sim et al. use 75); default 75",
+    "metrics.n_states": "states of the frame potential (all pairs); default 5000 (relative SE "
+    "< 1% for every paper-preset circuit)",
+    "metrics.n_pairs": "parameter pairs for the Sim et al. KL (Sim et al. use 5000); default 1000",
+    "metrics.bins": "fidelity histogram bins for the Sim et al. KL (Sim et al. use 75); "
+    "default 75",
     "metrics.ec_samples": "parameter samples for entangling capability (simulate only); "
     "default 200",
+    "metrics.loss_samples": "parameter samples for the measured loss variance (simulate only); "
+    "default 2000",
+    "metrics.qfim_samples": "parameter samples for the QFIM rank (simulate only); default 3",
     **{f"training.{k}": v for k, v in _TRAINING_DOCS.items()},
 }
 
@@ -256,18 +275,29 @@ class RunSpec:
     metrics: MetricSpec = field(default_factory=MetricSpec)
     training: tuple[tuple[str, Any], ...] = ()
 
-    def run_settings(self) -> RunSettings:
-        """The `RunSettings` of every run (training overrides + definitions)."""
-        return RunSettings(**dict(self.training), definitions=tuple(self.definitions))
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """The task(s) of ``[training] task`` (a list crosses the grid in ``etr simulate``)."""
+        task = dict(self.training).get("task", RunSettings().task)
+        return tuple(task) if isinstance(task, list | tuple) else (task,)
+
+    def run_settings(self, task: str | None = None) -> RunSettings:
+        """The `RunSettings` of a run on `task` (default the first task): training overrides +
+        definitions."""
+        kw = dict(self.training)
+        kw["task"] = self.tasks[0] if task is None else task
+        return RunSettings(**kw, definitions=tuple(self.definitions))
 
     def run_sections(self, *, full: bool = True) -> dict[str, Any]:
         """The run sections as a plain TOML-ready mapping; with `full`, ``training`` lists every
         `RunSettings` field (defaults included)."""
-        training = dict(self.training)
+        training = {k: _plain(v) for k, v in self.training}
         if full:
             settings = self.run_settings()
             training = {f.name: _plain(getattr(settings, f.name))
                         for f in dataclasses.fields(settings) if f.name != "definitions"}
+            tasks = self.tasks
+            training["task"] = list(tasks) if len(tasks) > 1 else tasks[0]
         return {"root_seed": self.root_seed, "definitions": list(self.definitions),
                 "metrics": asdict(self.metrics), "training": training}
 
@@ -294,9 +324,13 @@ def read_run_sections(top: Table) -> dict[str, Any]:
     metrics = MetricSpec.from_table(top.table("metrics", tuple(_METRIC_MINIMA)))
     table = top.table("training", _training_keys())
     optional = _optional_fields()
-    training = tuple(sorted(
-        (k, None if (k in optional and v == "none") else v) for k, v in table.data.items()
-    ))
-    table.build(RunSettings, **dict(training), definitions=defs)  # validates the values
+    values = {k: None if (k in optional and v == "none") else v for k, v in table.data.items()}
+    if isinstance(values.get("task"), list):
+        values["task"] = table.choices("task", None, _task_names())
+    training = tuple(sorted(values.items()))
+    first = dict(training)
+    if isinstance(first.get("task"), tuple):
+        first["task"] = first["task"][0]
+    table.build(RunSettings, **first, definitions=defs)  # validates the values
     return {"root_seed": top.int("root_seed", DEFAULT_ROOT_SEED, low=0), "definitions": defs,
             "metrics": metrics, "training": training}

@@ -18,7 +18,7 @@ def _sleep() -> None:
         time.sleep(delay)
 
 
-def fake_evaluate(arch, training_config, seed, settings):
+def fake_evaluate(arch, training_config, seed, settings, task_seed):
     """Random numbers from `seed`; raises for 3-qubit hybrid_full cells (a failure to record)."""
     _sleep()
     if arch.n_qubits == 3 and training_config == "hybrid_full":
@@ -28,7 +28,7 @@ def fake_evaluate(arch, training_config, seed, settings):
     out.update(final_loss=float(rng.random()), test_accuracy=float(rng.random()),
                n_quantum_params=arch.n_qubits * arch.layers,
                n_classical_params=0 if training_config == "pure_pqc" else 10,
-               task=settings.task, seed=seed)
+               task=settings.task, task_id=f"{task_seed:016x}"[:12], seed=seed)
     return out
 
 

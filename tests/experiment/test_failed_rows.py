@@ -7,6 +7,7 @@ from etr_fakes import fake_evaluate, fake_metrics
 from etr.circuits import encoding_width
 from etr.contract import ARCHITECTURE_COLUMNS
 from etr.experiment import load_spec, read_dataset, run_experiment
+from etr.hybrid.tasks import TASKS
 from etr.plan import Architecture
 
 SPEC = """
@@ -34,7 +35,9 @@ def test_failed_cells_count_parameters_as_the_model_does(tmp_path):
         arch = Architecture(**{k: (bool(row[k]) if k == "reupload" else int(row[k])
                                    if k in ("n_qubits", "layers") else row[k])
                                for k in ARCHITECTURE_COLUMNS})
-        model = HybridModel(arch, row["training_config"],
-                            encoding_width(arch.n_qubits, arch.encoding))
+        # a pre-network reads the task's own features; without one the encoding width
+        n_features = (encoding_width(arch.n_qubits, arch.encoding)
+                      if arch.classical_pre == "none" else TASKS["synthetic"].n_features)
+        model = HybridModel(arch, row["training_config"], n_features)
         assert row["n_classical_params"] == model.n_classical_params > 0
         assert row["n_quantum_params"] == model.n_quantum_params

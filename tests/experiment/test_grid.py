@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from etr.experiment import circuit_units, derive_seed, expand_grid, load_spec
 
@@ -94,3 +95,46 @@ def test_cell_ids_change_with_settings_that_change_numbers():
         other = {c.cell_id for c in expand_grid(load_spec(extra + SPEC if extra.startswith(
             "root") else SPEC + extra))}
         assert not base & other
+
+
+def test_tasks_cross_the_grid_and_share_one_instance_per_replicate():
+    spec = load_spec("""seeds = 2
+configs = ["pure_pqc", "hybrid_full", "classical_only"]
+[grid]
+classical_pre = ["none", "4-tanh"]
+classical_post = ["4-tanh"]
+[grid.hea]
+n_qubits = [2, 3]
+layers = [1, 2]
+[training]
+task = ["synthetic", "teacher"]""")
+    assert spec.tasks == ("synthetic", "teacher")
+    cells = expand_grid(spec)
+    assert {c.task for c in cells} == {"synthetic", "teacher"}
+    seeds = {(c.task, c.replicate): set() for c in cells}
+    for c in cells:
+        seeds[(c.task, c.replicate)].add(c.task_seed)
+    assert all(len(v) == 1 for v in seeds.values())  # one instance per (task, replicate)
+    assert len({next(iter(v)) for v in seeds.values()}) == 4
+    control = [c for c in cells if c.training_config == "classical_only"]
+    # once per (task, replicate, pre, post, width): the layers do not matter to the control
+    assert len(control) == 2 * 2 * 2 * 2
+    assert all(c.circuit_key is None for c in control)
+    assert len({(c.task, c.replicate, c.arch.control_id) for c in control}) == len(control)
+    units = circuit_units(spec, cells)
+    assert len(units) == 4  # circuits do not depend on the task
+    # the printed spec reads back to the same spec
+    assert load_spec(spec.to_toml()).spec_hash() == spec.spec_hash()
+
+
+def test_a_search_takes_one_task():
+    from importlib import resources
+
+    from etr.errors import SpecError
+    from etr.nas.spec import load_nas_spec
+
+    text = resources.files("etr.nas").joinpath("presets", "quick.toml").read_text("utf-8")
+    assert 'task = "synthetic"' in text
+    load_nas_spec(text)
+    with pytest.raises(SpecError, match="one task"):
+        load_nas_spec(text.replace('task = "synthetic"', 'task = ["synthetic", "teacher"]'))

@@ -57,7 +57,7 @@ def test_rows_match_direct_evaluation(tmp_path):
     for cell, row in zip(cells, df.itertuples(index=False), strict=True):
         if row.status == "failed":
             continue
-        want = fake_evaluate(cell.arch, cell.training_config, cell.seed, settings)
+        want = fake_evaluate(cell.arch, cell.training_config, cell.seed, settings, cell.task_seed)
         assert row.grad_var == want["grad_var"] and row.test_accuracy == want["test_accuracy"]
         assert row.seed == cell.replicate and row.architecture_id == cell.arch.architecture_id
     units = {u.key: u for u in circuit_units(spec, cells)}

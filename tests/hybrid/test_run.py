@@ -17,6 +17,7 @@ from etr.hybrid import (
     load_task,
     train,
 )
+from etr.hybrid.run import model_task
 
 SMALL = RunSettings(n_train=30, n_test=20, n_init=3, steps=6, learning_rate=0.1,
                     ed_weight_samples=3)
@@ -45,8 +46,10 @@ def test_pure_pqc_uses_circuit_without_classical_parts(records):
     assert rec["architecture_id"] == ARCH.without_classical().architecture_id
     assert records["hybrid_full"]["architecture_id"] == ARCH.architecture_id
     assert rec["pqc_id"] == records["hybrid_full"]["pqc_id"]
-    assert records["hybrid_full"]["n_classical_params"] == (2 * 4 + 4 + 4 * 2 + 2) + (
+    # the pre-network reads the task's own 8 features (the synthetic task's fixed count)
+    assert records["hybrid_full"]["n_classical_params"] == (8 * 4 + 4 + 4 * 2 + 2) + (
         2 * 3 + 3 + 3 + 1)
+    assert len({r["task_id"] for r in records.values()}) == 1  # one task instance per seed
 
 
 def test_grad_var_identical_at_init_but_grad_var_train_differs(records):
@@ -70,9 +73,9 @@ def test_landscape_tells_the_hybrid_configurations_apart(records):
 
 def test_quantum_only_landscape_uses_the_frozen_initial_classical_parts():
     ss = np.random.SeedSequence(11).spawn(6)
-    model = HybridModel(ARCH, "hybrid_quantum_only", 2)
-    task = load_task("synthetic", n_features=2, n_train=30, n_test=20,
-                     seed=np.random.default_rng(ss[0]))
+    task = model_task(load_task("synthetic", n_train=30, n_test=20,
+                                seed=np.random.default_rng(ss[0])), ARCH)
+    model = HybridModel(ARCH, "hybrid_quantum_only", task.n_features)
     p0 = model.init_params(3, np.random.default_rng(ss[1]))
     g = landscape_gradients(model, p0, task.x_train, task.y_train, n_samples=8,
                             seed=np.random.default_rng(ss[4]))
@@ -121,8 +124,8 @@ def test_early_window_setting():
     rec = evaluate_run(arch, "pure_pqc", 4, settings)
     ss = np.random.SeedSequence(4).spawn(6)
     model = HybridModel(arch, "pure_pqc", 2)
-    task = load_task("synthetic", n_features=2, n_train=20, n_test=10,
-                     seed=np.random.default_rng(ss[0]))
+    task = model_task(load_task("synthetic", n_train=20, n_test=10,
+                                seed=np.random.default_rng(ss[0])), arch)
     res = train(model, model.init_params(3, np.random.default_rng(ss[1])), task.x_train,
                 task.y_train, steps=6, learning_rate=settings.learning_rate)
     g = res.quantum_grads[:2]
@@ -165,8 +168,8 @@ def test_metrics_match_an_explicit_training_loop(records):
     """Recompute the definitions and the final loss from the model API (independent path)."""
     ss = np.random.SeedSequence(11).spawn(6)
     model = HybridModel(ARCH.without_classical(), "pure_pqc", 2)
-    task = load_task("synthetic", n_features=2, n_train=30, n_test=20,
-                     seed=np.random.default_rng(ss[0]))
+    task = model_task(load_task("synthetic", n_train=30, n_test=20,
+                                seed=np.random.default_rng(ss[0])), ARCH.without_classical())
     p = model.init_params(3, np.random.default_rng(ss[1]))
     losses0, grads0 = model.loss_and_grad(p, task.x_train, task.y_train)
     q = model.blocks["quantum"]
@@ -268,8 +271,8 @@ def test_minibatch_run_and_other_tasks():
         (lambda: RunSettings(early_steps=0), "`early_steps`"),
         (lambda: RunSettings(target_fraction=0.0), "`target_fraction`"),
         (lambda: RunSettings(target_fraction=1.2), "`target_fraction`"),
-        (lambda: evaluate_run(Architecture(n_qubits=2, layers=1), "hybrid_full", 0,
-                              RunSettings(n_features=3, n_init=2, steps=1)), "`n_features`"),
+        (lambda: RunSettings(n_features=0), "`n_features`"),
+        (lambda: evaluate_run(ARCH, "pure_pqc", 0, SMALL, task_seed=-2), "`task_seed`"),
         (lambda: evaluate_run(ARCH, "pure_pqc", -1, SMALL), "`seed`"),
     ],
 )
@@ -324,3 +327,37 @@ def test_training_loss_trajectory_is_the_whole_training_set_loss():
     again = train(model, p0, task.x_train, task.y_train, steps=4, batch_size=6, seed=0)
     assert again.train_loss is None  # not asked for: no extra forward passes
     np.testing.assert_array_equal(again.final_params, mb.final_params)
+
+
+def test_one_task_instance_per_task_seed():
+    """Every architecture and configuration given one task seed trains on one instance."""
+    archs = [ARCH, Architecture(n_qubits=3, layers=1), Architecture(n_qubits=2, layers=2,
+                                                                    classical_pre="5-relu")]
+    ids = {evaluate_run(a, c, 100 + i, SMALL, task_seed=42)["task_id"]
+           for i, a in enumerate(archs) for c in ("pure_pqc", "hybrid_full")}
+    assert len(ids) == 1
+    assert evaluate_run(ARCH, "pure_pqc", 0, SMALL, task_seed=43)["task_id"] not in ids
+    # without a task seed the instance follows the run seed (a stand-alone run)
+    assert (evaluate_run(ARCH, "pure_pqc", 1, SMALL)["task_id"]
+            != evaluate_run(ARCH, "pure_pqc", 2, SMALL)["task_id"])
+
+
+def test_classical_only_control_record():
+    from etr.hybrid import ClassicalControl
+
+    rec = evaluate_run(ARCH, "classical_only", 11, SMALL, task_seed=7)
+    assert rec["family"] == "control" and rec["layers"] == 0 and rec["pqc_id"] is None
+    assert rec["architecture_id"] == ARCH.control_id
+    assert rec["n_quantum_params"] == 0 and rec["shots"] is None
+    assert rec["n_classical_params"] == ClassicalControl(ARCH, 8).n_classical_params
+    for d in ("grad_var", "grad_var_landscape", "grad_var_train", "grad_norm",
+              "effective_dimension"):
+        assert math.isnan(rec[d]), d
+    assert 0 <= rec["loss_decrease"] <= 1 and 0 <= rec["test_accuracy"] <= 1
+    assert rec["steps_to_target_censored"] in (True, False)
+    hybrid = evaluate_run(ARCH, "hybrid_full", 11, SMALL, task_seed=7)
+    assert hybrid["task_id"] == rec["task_id"]
+    # the control depends on the width, encoding and classical parts only
+    deeper = Architecture(n_qubits=2, layers=5, classical_pre="4-tanh", classical_post="3-tanh")
+    assert deeper.control_id == ARCH.control_id
+    assert evaluate_run(deeper, "classical_only", 11, SMALL, task_seed=7) == rec
