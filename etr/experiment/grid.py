@@ -98,6 +98,12 @@ class Cell:
     circuit_key: str | None
     task: str = "synthetic"
     task_seed: int = 0
+    shots: int | None = None
+
+    @property
+    def grid(self) -> dict[str, object]:
+        """The values of the ``[training]`` grid keys (`etr.plan.settings.GRID_KEYS`)."""
+        return {"task": self.task, "shots": self.shots}
 
 
 def task_seed(root_seed: int, task: str, replicate: int) -> int:
@@ -147,7 +153,8 @@ def _circuit_key(root_seed: int, metrics: dict[str, Any], pqc_id: str) -> str:
 
 
 def expand_grid(spec: Spec) -> list[Cell]:
-    """All cells of `spec` in canonical order (task, architecture, configuration, replicate).
+    """All cells of `spec` in canonical order (task, shots, architecture, configuration,
+    replicate).
 
     `pure_pqc` cells use ``arch.without_classical()`` and exist once per PQC/encoding, not once
     per classical variant; `classical_only` cells once per `Architecture.control_id`.
@@ -170,7 +177,7 @@ def expand_grid(spec: Spec) -> list[Cell]:
     cells: list[Cell] = []
     seen: set[str] = set()
     archs = grid_architectures(spec)
-    for task in spec.tasks:
+    for task, shots in itertools.product(spec.tasks, spec.levels("shots")):
         for arch in archs:
             for config in spec.configs:
                 used = arch.without_classical() if config == "pure_pqc" else arch
@@ -180,8 +187,11 @@ def expand_grid(spec: Spec) -> list[Cell]:
                     used_id = used.architecture_id
                     circuit = _circuit_key(spec.root_seed, metrics, used.pqc_id)
                 for rep in spec.seeds:
+                    if config == _CONTROL and shots is not None:
+                        continue  # the control simulates no circuit: shots do not apply
                     cid = short_hash({"architecture_id": used_id, "config": config,
-                                      "replicate": rep, "task": task, **settings})
+                                      "replicate": rep, "task": task, "shots": shots,
+                                      **settings})
                     if cid in seen:
                         continue
                     seen.add(cid)
@@ -189,6 +199,7 @@ def expand_grid(spec: Spec) -> list[Cell]:
                         cell_id=cid, arch=used, training_config=config, replicate=rep,
                         seed=derive_seed(spec.root_seed, used_id, rep), circuit_key=circuit,
                         task=task, task_seed=task_seed(spec.root_seed, task, rep),
+                        shots=shots,
                     ))
     return cells
 

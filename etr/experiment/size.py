@@ -63,7 +63,8 @@ def grid_bounds(spec: Spec) -> GridBounds:
     pure = int("pure_pqc" in spec.configs)
     per_pqc = quantum * (pure + (len(spec.configs) - pure) * classical)
     widest = max(sizes, key=lambda s: (s[0] * s[1], s))
-    return GridBounds(runs=pqcs * per_pqc * len(spec.seeds), seeds=len(spec.seeds),
+    variants = len(spec.tasks) * len(spec.levels("shots"))
+    return GridBounds(runs=pqcs * per_pqc * len(spec.seeds) * variants, seeds=len(spec.seeds),
                       widest=widest)
 
 
@@ -137,15 +138,17 @@ def estimate(spec: Spec, cells: list[Cell] | None = None,
     >>> estimate(spec).runs >= 510
     True
     """
-    settings = spec.run_settings()
     if cells is not None and units is not None:
-        seconds = sum(cell_seconds(c.arch, c.training_config, settings) for c in cells)
+        seconds = sum(cell_seconds(c.arch, c.training_config, spec.run_settings(**c.grid))
+                      for c in cells)
         seconds += sum(circuit_seconds(u.arch, spec.metrics) for u in units)
         return Estimate(runs=len(cells), circuits=len(units), cpu_seconds=seconds)
     runs = {(arch.without_classical() if config == "pure_pqc" else arch, config)
             for arch in grid_architectures(spec) for config in spec.configs}
     pqcs = {Architecture(**{k: getattr(arch, k) for k in _PQC_FACTORS}) for arch, _ in runs}
-    seconds = len(spec.seeds) * sum(cell_seconds(a, c, settings) for a, c in runs)
+    variants = [spec.run_settings(task=t, shots=s)
+                for t in spec.tasks for s in spec.levels("shots")]
+    seconds = len(spec.seeds) * sum(cell_seconds(a, c, v) for a, c in runs for v in variants)
     seconds += sum(circuit_seconds(a, spec.metrics) for a in pqcs)
-    return Estimate(runs=len(runs) * len(spec.seeds), circuits=len(pqcs), cpu_seconds=seconds,
-                    exact=False)
+    return Estimate(runs=len(runs) * len(spec.seeds) * len(variants), circuits=len(pqcs),
+                    cpu_seconds=seconds, exact=False)

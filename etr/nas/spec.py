@@ -53,7 +53,7 @@ from etr.nas.search import (
     check_storage,
 )
 from etr.nas.space import SearchSpace
-from etr.plan.settings import RUN_KEYS, RunSpec, read_run_sections
+from etr.plan.settings import GRID_KEYS, RUN_KEYS, RunSpec, read_run_sections
 from etr.plan.tables import Table, read_toml
 
 __all__ = ["PRESETS", "NasSpec", "load_nas_spec", "nas_preset", "parse_nas_spec"]
@@ -171,9 +171,10 @@ def parse_nas_spec(data: Mapping[str, Any]) -> NasSpec:
         **_read_search(nas),
     )
     _check_settings(nas, spec.settings, spec.objectives, spec.definitions)
-    if len(spec.tasks) > 1:
-        raise SpecError(f"`training.task` must name one task for a search, got "
-                        f"{list(spec.tasks)}")
+    for key in GRID_KEYS:
+        if len(spec.levels(key)) > 1:
+            raise SpecError(f"`training.{key}` must hold one value for a search, got "
+                            f"{list(spec.levels(key))}")
     return spec
 
 

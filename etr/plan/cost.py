@@ -6,16 +6,28 @@ n qubits costs about ``R * G * 2**n`` amplitude updates, plus a per-row-per-gate
 gate matrices built for every row) and a per-step overhead (Python calls per optimiser step).
 A run (architecture x configuration x replicate; `etr.hybrid.evaluate_run`) pushes
 
-    R = 3 K T B + 2 K N + K N_test + 3 M N
+    R = 3 K T B + 2 K N + K N_test + 3 M N + 3 K S N [+ K T N] [+ 3 K N]
 
-row-passes through the model circuit (forward and adjoint backward on B points for K
+row-passes through the model circuit: forward and adjoint backward (3 passes) on B points for K
 initialisations and T steps; the loss on all N training points before and after training; the
-test accuracy; the effective dimension's forward and backward on M weight samples). A circuit
-unit (expressibility and entangling capability, once per distinct PQC) pushes
-``2 n_pairs + ec_samples`` states through the PQC alone. Hence
+test accuracy; the effective dimension's forward and backward on M weight samples; the
+landscape's gradients at S random theta per initialisation; with mini-batches, the training-set
+loss after every step (``steps_to_target``) and the initial gradient on the training set
+(``grad_var``). With finite shots every gradient pass is a parameter-shift evaluation: the
+``3`` of a gradient row becomes ``1 + 2 P'`` circuits (P' shifted angles: the quantum
+parameters, plus the input angles when the pre-network is trained). The classical-only control
+simulates no circuit: ``c_run + c_step T``. A circuit unit (everything of
+`etr.experiment.circuit.circuit_record`, once per distinct PQC) pushes
+
+    S_u = n_states + 2 n_pairs + ec_samples + loss_samples + qfim_samples (P + 1)
+
+states through the PQC alone, sums ``n_states^2 / 2`` pair overlaps of length 2^n (the frame
+potential) and closes the dynamical Lie algebra (at most 4^n - 1 elements). Hence
 
     cell seconds    = c_run + c_amp R G 2^n + c_row R G + c_step T G
-    circuit seconds = c_unit + c_amp S G_pqc 2^n + c_row S G_pqc,   S = 2 n_pairs + ec_samples
+    circuit seconds = c_unit + c_amp S_u G_pqc 2^n + c_row S_u G_pqc
+                      + c_pair (n_states^2 / 2) 2^n + c_lie D,   D = 3n without entanglers,
+                                                                   else 4^n - 1
 
 with the constants of `COST`, all in CPU-seconds of one core. They are measured, not derived:
 ``python benchmarks/calibrate_cost.py`` times real units on a design of widths, depths,
@@ -48,6 +60,8 @@ class CostConstants:
     c_row : per row and gate, independent of the width.
     c_step : per optimiser step and gate (Python and kernel-call overhead).
     c_unit : fixed cost of a circuit unit (histograms, bootstrap interval).
+    c_pair : per pair overlap and amplitude of the frame potential.
+    c_lie : per element of the dynamical Lie algebra's closure.
     source : where and when the constants were measured.
     """
 
@@ -56,6 +70,8 @@ class CostConstants:
     c_row: float
     c_step: float
     c_unit: float
+    c_pair: float
+    c_lie: float
     source: str
 
 
@@ -72,6 +88,8 @@ COST = CostConstants(
     c_row=5.097e-8,
     c_step=2.201e-5,
     c_unit=5.72e-3,
+    c_pair=1.3e-10,
+    c_lie=1.9e-6,
     source="benchmarks/calibrate_cost.py, 2026-11-29, 2-core x86_64, Python 3.11.7",
 )
 
@@ -108,17 +126,49 @@ def cell_seconds(arch: Architecture, training_config: str, settings: RunSettings
     >>> s = RunSettings(n_train=64, n_test=64, n_init=8, steps=30)
     >>> small = cell_seconds(Architecture(n_qubits=2, layers=1), "hybrid_full", s)
     >>> large = cell_seconds(Architecture(n_qubits=8, layers=6), "hybrid_full", s)
-    >>> 0 < small < large
+    >>> control = cell_seconds(Architecture(n_qubits=8, layers=6), "classical_only", s)
+    >>> 0 < control < small < large
     True
     """
-    gates, _ = model_gates(arch)
-    k, t, n = settings.n_init, settings.steps, settings.n_train
-    b = settings.batch_size or n
-    m = settings.ed_weight_samples if "effective_dimension" in settings.definitions else 0
-    rows = 3 * k * t * b + 2 * k * n + k * settings.n_test + 3 * m * n
     c = constants
+    k, t, n = settings.n_init, settings.steps, settings.n_train
+    if training_config == "classical_only":
+        return c.c_run + c.c_step * t
+    gates, pqc_gates = model_gates(arch)
+    defs = settings.definitions
+    b = min(settings.batch_size or n, n)
+    mini = b < n
+    m = settings.ed_weight_samples if "effective_dimension" in defs else 0
+    s = settings.landscape_samples if "grad_var_landscape" in defs else 0
+    grad_rows = k * t * b + k * s * n + (k * n if mini and "grad_var" in defs else 0)
+    forward_rows = (2 * k * n + k * settings.n_test
+                    + (k * t * n if mini and "steps_to_target" in defs else 0))
+    per_grad = 3.0
+    if settings.shots is not None:
+        shifted = _n_params(arch, pqc_gates) + (
+            _n_angles(arch) if training_config == "hybrid_full" else 0)
+        per_grad = 1.0 + 2.0 * shifted
+    rows = per_grad * grad_rows + forward_rows + 3 * m * n
     return (c.c_run + c.c_amp * rows * gates * 2.0**arch.n_qubits + c.c_row * rows * gates
             + c.c_step * t * gates)
+
+
+def _n_params(arch: Architecture, pqc_gates: int) -> int:
+    """Trainable circuit parameters (at most the PQC's gate count)."""
+    return min(_pqc_params(arch.family, arch.circuit, arch.n_qubits, arch.layers,
+                           arch.topology, arch.rotations, arch.entangler), pqc_gates)
+
+
+@functools.lru_cache(maxsize=65536)
+def _pqc_params(family: str, circuit: str, n_qubits: int, layers: int, topology: str,
+                rotations: str, entangler: str) -> int:
+    arch = Architecture(family=family, circuit=circuit, n_qubits=n_qubits, layers=layers,
+                        topology=topology, rotations=rotations, entangler=entangler)
+    return arch.ansatz().n_params
+
+
+def _n_angles(arch: Architecture) -> int:
+    return encoding_circuit(arch.n_qubits, arch.encoding).n_params
 
 
 def circuit_seconds(arch: Architecture, metrics: MetricSpec, *,
@@ -131,6 +181,11 @@ def circuit_seconds(arch: Architecture, metrics: MetricSpec, *,
     True
     """
     _, gates = model_gates(arch)
-    states = 2 * metrics.n_pairs + metrics.ec_samples
+    n = arch.n_qubits
+    params = _n_params(arch, gates)
+    states = (metrics.n_states + 2 * metrics.n_pairs + metrics.ec_samples
+              + metrics.loss_samples + metrics.qfim_samples * (params + 1))
+    dla = 3 * n if arch.family == "hea" and arch.topology == "none" else 4.0**n - 1
     c = constants
-    return c.c_unit + c.c_amp * states * gates * 2.0**arch.n_qubits + c.c_row * states * gates
+    return (c.c_unit + c.c_amp * states * gates * 2.0**n + c.c_row * states * gates
+            + c.c_pair * metrics.n_states**2 / 2 * 2.0**n + c.c_lie * dla)

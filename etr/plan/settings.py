@@ -31,6 +31,7 @@ from etr.plan.tables import Table
 
 __all__ = [
     "DEFAULT_ROOT_SEED",
+    "GRID_KEYS",
     "PURE_PQC_READOUT_SCALE",
     "RUN_FIELD_DOCS",
     "RUN_KEYS",
@@ -44,6 +45,10 @@ __all__ = [
 DEFAULT_ROOT_SEED = 2026
 #: the fixed s of the ``pure_pqc`` readout ``logit = s * mean_q <Z_q>`` (see `etr.hybrid.model`).
 PURE_PQC_READOUT_SCALE = 3.0
+#: ``[training]`` keys that may hold a list in ``etr simulate`` specs: each level crosses the
+#: grid (one task instance per task and replicate; exact and finite-shot runs of one cell share
+#: their initialisations).
+GRID_KEYS: tuple[str, ...] = ("task", "shots")
 #: the top-level keys of the shared run sections.
 RUN_KEYS: tuple[str, ...] = ("root_seed", "definitions", "metrics", "training")
 
@@ -222,7 +227,8 @@ _TRAINING_DOCS: dict[str, str] = {
     "n_features": "task features; 'none' = the task's own fixed feature count",
     "readout_scale": "fixed scale s of the pure_pqc readout logit = s * mean <Z>",
     "shots": "'none' = exact expectations; S = every expectation an S-shot estimate and every "
-    "gradient a parameter-shift estimate (finite shots)",
+    "gradient a parameter-shift estimate (finite shots); etr simulate: a list such as "
+    "['none', 1000] crosses the grid",
     "landscape_samples": "theta samples per trained classical set for grad_var_landscape; "
     "default 8",
     "early_steps": "early window (steps) of grad_var_train and grad_norm; default 10",
@@ -275,17 +281,31 @@ class RunSpec:
     metrics: MetricSpec = field(default_factory=MetricSpec)
     training: tuple[tuple[str, Any], ...] = ()
 
+    def levels(self, key: str) -> tuple[Any, ...]:
+        """The values of a grid key of ``[training]`` (`GRID_KEYS`): one, or (``etr simulate``)
+        a list that crosses the grid.
+
+        Examples
+        --------
+        >>> t = Table({"training": {"shots": ["none", 1000]}}, "", RUN_KEYS)
+        >>> RunSpec(**read_run_sections(t)).levels("shots")
+        (None, 1000)
+        """
+        default = getattr(RunSettings(), key)
+        value = dict(self.training).get(key, default)
+        return tuple(value) if isinstance(value, list | tuple) else (value,)
+
     @property
     def tasks(self) -> tuple[str, ...]:
-        """The task(s) of ``[training] task`` (a list crosses the grid in ``etr simulate``)."""
-        task = dict(self.training).get("task", RunSettings().task)
-        return tuple(task) if isinstance(task, list | tuple) else (task,)
+        """The task(s) of ``[training] task``."""
+        return self.levels("task")
 
-    def run_settings(self, task: str | None = None) -> RunSettings:
-        """The `RunSettings` of a run on `task` (default the first task): training overrides +
-        definitions."""
+    def run_settings(self, **grid: Any) -> RunSettings:
+        """The `RunSettings` of a run: training overrides + definitions, with the given values of
+        the grid keys (`GRID_KEYS`; default the first level of each)."""
         kw = dict(self.training)
-        kw["task"] = self.tasks[0] if task is None else task
+        for key in GRID_KEYS:
+            kw[key] = grid[key] if key in grid else self.levels(key)[0]
         return RunSettings(**kw, definitions=tuple(self.definitions))
 
     def run_sections(self, *, full: bool = True) -> dict[str, Any]:
@@ -296,8 +316,9 @@ class RunSpec:
             settings = self.run_settings()
             training = {f.name: _plain(getattr(settings, f.name))
                         for f in dataclasses.fields(settings) if f.name != "definitions"}
-            tasks = self.tasks
-            training["task"] = list(tasks) if len(tasks) > 1 else tasks[0]
+            for key in GRID_KEYS:
+                levels = [_plain(v) for v in self.levels(key)]
+                training[key] = levels if len(levels) > 1 else levels[0]
         return {"root_seed": self.root_seed, "definitions": list(self.definitions),
                 "metrics": asdict(self.metrics), "training": training}
 
@@ -324,13 +345,19 @@ def read_run_sections(top: Table) -> dict[str, Any]:
     metrics = MetricSpec.from_table(top.table("metrics", tuple(_METRIC_MINIMA)))
     table = top.table("training", _training_keys())
     optional = _optional_fields()
-    values = {k: None if (k in optional and v == "none") else v for k, v in table.data.items()}
-    if isinstance(values.get("task"), list):
-        values["task"] = table.choices("task", None, _task_names())
-    training = tuple(sorted(values.items()))
-    first = dict(training)
-    if isinstance(first.get("task"), tuple):
-        first["task"] = first["task"][0]
+    def plain(k: str, v: Any) -> Any:
+        return None if (k in optional and v == "none") else v
+
+    values = {k: plain(k, v) for k, v in table.data.items()}
+    for key in GRID_KEYS:
+        if isinstance(values.get(key), list):
+            levels = table.list(key)
+            values[key] = tuple(plain(key, v) for v in levels)
+            for v in values[key]:  # every level must be a valid setting
+                table.build(RunSettings, **{**values, key: v}, definitions=defs)
+    first = {k: (v[0] if k in GRID_KEYS and isinstance(v, tuple) else v)
+             for k, v in values.items()}
     table.build(RunSettings, **first, definitions=defs)  # validates the values
+    training = tuple(sorted(values.items()))
     return {"root_seed": top.int("root_seed", DEFAULT_ROOT_SEED, low=0), "definitions": defs,
             "metrics": metrics, "training": training}

@@ -136,5 +136,29 @@ def test_a_search_takes_one_task():
     text = resources.files("etr.nas").joinpath("presets", "quick.toml").read_text("utf-8")
     assert 'task = "synthetic"' in text
     load_nas_spec(text)
-    with pytest.raises(SpecError, match="one task"):
+    with pytest.raises(SpecError, match="`training.task` must hold one value"):
         load_nas_spec(text.replace('task = "synthetic"', 'task = ["synthetic", "teacher"]'))
+
+
+def test_shot_levels_cross_the_grid_with_paired_seeds():
+    spec = load_spec("""seeds = 1
+configs = ["pure_pqc", "classical_only"]
+[grid]
+classical_post = ["4-tanh"]
+[grid.hea]
+n_qubits = [2]
+layers = [1, 2]
+[training]
+shots = ["none", 500]""")
+    assert spec.levels("shots") == (None, 500)
+    cells = expand_grid(spec)
+    pure = [c for c in cells if c.training_config == "pure_pqc"]
+    assert sorted(c.shots or 0 for c in pure) == [0, 0, 500, 500]
+    exact = {c.arch.architecture_id: c.seed for c in pure if c.shots is None}
+    for c in pure:  # exact and finite-shot runs of one cell start from the same seed
+        assert exact[c.arch.architecture_id] == c.seed
+    assert len({c.task_seed for c in cells}) == 1
+    control = [c for c in cells if c.training_config == "classical_only"]
+    assert len(control) == 1 and control[0].shots is None  # shots do not apply
+    assert spec.run_settings(shots=500).shots == 500 and spec.run_settings().shots is None
+    assert load_spec(spec.to_toml()).spec_hash() == spec.spec_hash()
