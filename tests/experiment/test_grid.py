@@ -136,7 +136,7 @@ def test_a_search_takes_one_task():
     text = resources.files("etr.nas").joinpath("presets", "quick.toml").read_text("utf-8")
     assert 'task = "synthetic"' in text
     load_nas_spec(text)
-    with pytest.raises(SpecError, match="`training.task` must hold one value"):
+    with pytest.raises(SpecError, match=r"`training\.task` must hold one value"):
         load_nas_spec(text.replace('task = "synthetic"', 'task = ["synthetic", "teacher"]'))
 
 
