@@ -14,9 +14,10 @@ Design: hardware-efficient ring circuits (RY+RZ, CZ), 2-10 qubits x 1/3/6 layers
 ``pure_pqc`` and ``hybrid_full`` (post-network 8-tanh; with and without an 8-tanh pre-network),
 5 and 20 optimiser steps (which separates the per-step cost from the fixed cost), the quick
 preset's other training settings; the same circuits (4-10 qubits, 1 and 6 layers) at the paper
-preset's run sizes (16 initialisations, 200 training points) with 2 and 6 steps, so that the fit
-sees the large batches of the paper preset; circuit units at 200 and 1000 fidelity pairs.
-Takes about 10 minutes on one core.
+preset's run sizes (its initialisations, training points and batch size) with 2 and 6 steps, so
+that the fit sees the batches of the paper preset; finite-shot cells (2-6 qubits, 1 and 3
+layers); classical-only control cells; circuit units (every circuit-level column) at two frame-
+potential sizes. Takes 10-20 minutes on one core.
 """
 
 from __future__ import annotations
@@ -56,24 +57,23 @@ def _cpu(fn, *args) -> float:
     return time.process_time() - t0
 
 
-def _cell_features(arch: Architecture, settings) -> list[float]:
-    """Columns [c_run, c_amp, c_row, c_step, c_unit] of one cell (see `etr.plan.cost`)."""
-    parts = []
-    for i in range(4):
-        c = [0.0] * 5
-        c[i] = 1.0
-        parts.append(cell_seconds(arch, "hybrid_full", settings,
-                                  constants=CostConstants(*c, source="")))
-    return [*parts, 0.0]
+N_CONST = len(dataclasses.fields(CostConstants)) - 1  # every constant but `source`
+
+
+def _unit_vector(i: int) -> CostConstants:
+    c = [0.0] * N_CONST
+    c[i] = 1.0
+    return CostConstants(*c, source="")
+
+
+def _cell_features(arch: Architecture, settings, config: str = "hybrid_full") -> list[float]:
+    """Columns of one cell, one per constant of `etr.plan.cost.CostConstants`."""
+    return [cell_seconds(arch, config, settings, constants=_unit_vector(i))
+            for i in range(N_CONST)]
 
 
 def _unit_features(arch: Architecture, metrics: MetricSpec) -> list[float]:
-    cols = []
-    for i in range(5):
-        c = [0.0] * 5
-        c[i] = 1.0
-        cols.append(circuit_seconds(arch, metrics, constants=CostConstants(*c, source="")))
-    return cols
+    return [circuit_seconds(arch, metrics, constants=_unit_vector(i)) for i in range(N_CONST)]
 
 
 def measure() -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -82,7 +82,7 @@ def measure() -> tuple[np.ndarray, np.ndarray, list[str]]:
     rows, times, labels = [], [], []
     warm = Architecture(n_qubits=2, layers=1)
     evaluate_run(warm, "hybrid_full", 0, dataclasses.replace(base, steps=2))  # compile kernels
-    circuit_metrics(warm, MetricSpec(n_pairs=20, ec_samples=5), 0)
+    circuit_metrics(warm, MetricSpec(n_states=20, n_pairs=20, ec_samples=5, loss_samples=5), 0)
     for n in QUBITS:
         for layers in LAYERS:
             for pre in ("none", "8-tanh"):
@@ -96,7 +96,7 @@ def measure() -> tuple[np.ndarray, np.ndarray, list[str]]:
                     for steps in STEPS:
                         settings = dataclasses.replace(base, steps=steps)
                         t = _cpu(evaluate_run, used, config, 1, settings)
-                        rows.append(_cell_features(used, settings))
+                        rows.append(_cell_features(used, settings, config))
                         times.append(t)
                         labels.append(f"cell n={n} L={layers} pre={pre} {config} T={steps}")
                         print(f"{labels[-1]:45s} {t:7.2f} s", flush=True)
@@ -110,12 +110,28 @@ def measure() -> tuple[np.ndarray, np.ndarray, list[str]]:
                     times.append(t)
                     labels.append(f"cell n={n} L={layers} paper sizes T={steps}")
                     print(f"{labels[-1]:45s} {t:7.2f} s", flush=True)
-            for pairs in (200, 1000):
-                metrics = MetricSpec(n_pairs=pairs, ec_samples=100)
+            if n <= 6 and layers in (1, 3):  # finite shots (parameter-shift gradients)
+                settings = dataclasses.replace(base, steps=3, shots=500)
+                used = arch.without_classical()
+                t = _cpu(evaluate_run, used, "pure_pqc", 1, settings)
+                rows.append(_cell_features(used, settings, "pure_pqc"))
+                times.append(t)
+                labels.append(f"cell n={n} L={layers} pure_pqc shots T=3")
+                print(f"{labels[-1]:45s} {t:7.2f} s", flush=True)
+            if layers == 1:  # the classical-only control
+                settings = dataclasses.replace(base, steps=20)
+                t = _cpu(evaluate_run, arch, "classical_only", 1, settings)
+                rows.append(_cell_features(arch, settings, "classical_only"))
+                times.append(t)
+                labels.append(f"cell n={n} classical_only T=20")
+                print(f"{labels[-1]:45s} {t:7.2f} s", flush=True)
+            for states in (500, 2000):
+                metrics = MetricSpec(n_states=states, n_pairs=500, ec_samples=100,
+                                     loss_samples=500)
                 t = _cpu(circuit_metrics, arch, metrics, 1)
                 rows.append(_unit_features(arch, metrics))
                 times.append(t)
-                labels.append(f"unit n={n} L={layers} pairs={pairs}")
+                labels.append(f"unit n={n} L={layers} states={states}")
                 print(f"{labels[-1]:45s} {t:7.2f} s", flush=True)
     return np.array(rows), np.array(times), labels
 
@@ -143,11 +159,11 @@ def held_out_paper(constants: CostConstants) -> None:
 
 def held_out(constants: CostConstants) -> None:
     spec = preset_spec("quick")
-    settings = spec.run_settings()
     cells = random.Random(7).sample(expand_grid(spec), N_HELD_OUT)
     measured = predicted = 0.0
     for c in cells:
-        t = _cpu(evaluate_run, c.arch, c.training_config, c.seed, settings)
+        settings = spec.run_settings(**c.grid)
+        t = _cpu(evaluate_run, c.arch, c.training_config, c.seed, settings, c.task_seed)
         p = cell_seconds(c.arch, c.training_config, settings, constants=constants)
         measured, predicted = measured + t, predicted + p
         print(f"  {c.training_config:20s} n={c.arch.n_qubits} L={c.arch.layers} "

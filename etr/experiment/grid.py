@@ -187,8 +187,9 @@ def expand_grid(spec: Spec) -> list[Cell]:
                     used_id = used.architecture_id
                     circuit = _circuit_key(spec.root_seed, metrics, used.pqc_id)
                 for rep in spec.seeds:
-                    if config == _CONTROL and shots is not None:
-                        continue  # the control simulates no circuit: shots do not apply
+                    if shots is not None and (config == _CONTROL or not spec.grid.shots.covers(
+                            used.n_qubits, used.layers)):
+                        continue  # no circuit (the control), or beyond the finite-shot bounds
                     cid = short_hash({"architecture_id": used_id, "config": config,
                                       "replicate": rep, "task": task, "shots": shots,
                                       **settings})

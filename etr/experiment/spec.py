@@ -63,6 +63,7 @@ __all__ = [
     "PRESETS",
     "GridSpec",
     "HeaGrid",
+    "ShotsGrid",
     "SimGrid",
     "Spec",
     "check_qubits",
@@ -82,7 +83,8 @@ _BATCH = 256
 MAX_SEEDS = 1_000_000
 
 _TOP_KEYS = ("root_seed", "seeds", "configs", "definitions", "grid", "metrics", "training")
-_GRID_KEYS = ("encoding", "reupload", "classical_pre", "classical_post", "hea", "sim")
+_GRID_KEYS = ("encoding", "reupload", "classical_pre", "classical_post", "hea", "sim", "shots")
+_SHOTS_KEYS = ("max_qubits", "max_layers")
 _HEA_KEYS = ("n_qubits", "layers", "topology", "rotations", "entangler")
 _SIM_KEYS = ("circuits", "n_qubits", "layers")
 
@@ -105,6 +107,10 @@ FIELD_DOCS: dict[str, str] = {
     "grid.sim.circuits": "Sim et al. 2019 circuits 'sim1'..'sim19'; no default (required)",
     "grid.sim.n_qubits": f"qubit counts (2..{MAX_QUBITS}); default [4]",
     "grid.sim.layers": "layer counts (>= 1); default [1]",
+    "grid.shots.max_qubits": "finite-shot runs (levels of training.shots other than 'none') only "
+    "on circuits with at most this many qubits (parameter-shift gradients cost 2P+1 circuits per "
+    "data point); default: every circuit",
+    "grid.shots.max_layers": "... and at most this many layers; default: every circuit",
     **{k: v for k, v in RUN_FIELD_DOCS.items() if "." in k},
 }
 
@@ -183,6 +189,25 @@ class SimGrid:
 
 
 @dataclass(frozen=True, slots=True)
+class ShotsGrid:
+    """Where the finite-shot levels of ``[training] shots`` run (keys ``grid.shots.*``): exact
+    runs cover the whole grid, finite-shot runs the circuits within these bounds (None: all)."""
+
+    max_qubits: int | None = None
+    max_layers: int | None = None
+
+    @classmethod
+    def from_table(cls, t: Table) -> ShotsGrid:
+        return cls(max_qubits=t.int("max_qubits", None, low=1),
+                   max_layers=t.int("max_layers", None, low=1))
+
+    def covers(self, n_qubits: int, layers: int) -> bool:
+        """Whether finite-shot runs of a circuit of this size are in the grid."""
+        return ((self.max_qubits is None or n_qubits <= self.max_qubits)
+                and (self.max_layers is None or layers <= self.max_layers))
+
+
+@dataclass(frozen=True, slots=True)
 class GridSpec:
     """The architecture grid: families and the factors they share (keys ``grid.*``)."""
 
@@ -192,6 +217,7 @@ class GridSpec:
     reupload: tuple[bool, ...] = (False,)
     classical_pre: tuple[str, ...] = ("none",)
     classical_post: tuple[str, ...] = ("8-tanh",)
+    shots: ShotsGrid = field(default_factory=ShotsGrid)
 
     @classmethod
     def from_table(cls, t: Table) -> GridSpec:
@@ -199,6 +225,8 @@ class GridSpec:
         if "hea" in t or "sim" in t:
             kw["hea"] = HeaGrid.from_table(t.table("hea", _HEA_KEYS)) if "hea" in t else None
             kw["sim"] = SimGrid.from_table(t.table("sim", _SIM_KEYS)) if "sim" in t else None
+        if "shots" in t:
+            kw["shots"] = ShotsGrid.from_table(t.table("shots", _SHOTS_KEYS))
         return cls(
             **kw,
             encoding=t.choices("encoding", ("ry",), ENCODINGS),
@@ -268,6 +296,9 @@ class Spec(RunSpec):
             grid["hea"] = {k: list(v) for k, v in dataclasses.asdict(self.grid.hea).items()}
         if self.grid.sim is not None:
             grid["sim"] = {k: list(v) for k, v in dataclasses.asdict(self.grid.sim).items()}
+        bounds = {k: v for k, v in dataclasses.asdict(self.grid.shots).items() if v is not None}
+        if bounds:
+            grid["shots"] = bounds
         run = self.run_sections(full=full)
         return {"root_seed": run["root_seed"], "seeds": list(self.seeds),
                 "configs": list(self.configs), "definitions": run["definitions"], "grid": grid,

@@ -162,3 +162,22 @@ shots = ["none", 500]""")
     assert len(control) == 1 and control[0].shots is None  # shots do not apply
     assert spec.run_settings(shots=500).shots == 500 and spec.run_settings().shots is None
     assert load_spec(spec.to_toml()).spec_hash() == spec.spec_hash()
+
+
+def test_finite_shots_only_within_their_bounds():
+    spec = load_spec("""seeds = 1
+configs = ["pure_pqc"]
+[grid.hea]
+n_qubits = [2, 4]
+layers = [1, 3]
+[grid.shots]
+max_qubits = 2
+max_layers = 1
+[training]
+shots = ["none", 200]""")
+    cells = expand_grid(spec)
+    finite = [(c.arch.n_qubits, c.arch.layers) for c in cells if c.shots is not None]
+    assert finite == [(2, 1)]
+    assert sum(c.shots is None for c in cells) == 4
+    again = load_spec(spec.to_toml())
+    assert again.grid.shots.max_qubits == 2 and again.spec_hash() == spec.spec_hash()
