@@ -9,7 +9,12 @@ result with ``.to_frame()``; nothing here prints or plots.
 from __future__ import annotations
 
 from etr.analysis.claims import CLAIMS, NAS_COLUMNS, Claim, evaluate_claims
-from etr.analysis.conditional import STRATA, conditional_correlation, orientation
+from etr.analysis.conditional import (
+    STRATA,
+    compare_configurations,
+    conditional_correlation,
+    orientation,
+)
 from etr.analysis.correlation import (
     compare_correlations,
     rank_correlation,
@@ -36,6 +41,7 @@ __all__ = [
     "Claim",
     "MixedEffectsResult",
     "RegimeResult",
+    "compare_configurations",
     "compare_correlations",
     "conditional_correlation",
     "data_quality",

@@ -63,12 +63,12 @@ from scipy import stats
 from etr._rng import SeedLike, as_generator
 from etr._validation import check_choice, check_float, check_int
 from etr.analysis import _pairs as kp
-from etr.analysis._common import MIN_CLUSTERS, as_tuple, check_frame
+from etr.analysis._common import MIN_CLUSTERS, adjust, as_tuple, check_frame
 from etr.analysis.quality import CleanedData, clean
 from etr.contract import CONFIGS, METRICS, PRIMARY_X
 from etr.errors import DegenerateDataWarning, InputError
 
-__all__ = ["STRATA", "conditional_correlation", "orientation"]
+__all__ = ["STRATA", "compare_configurations", "conditional_correlation", "orientation"]
 
 #: the covariates a trade-off is conditioned on.
 STRATA: tuple[str, ...] = ("n_qubits", "layers")
@@ -158,8 +158,11 @@ def prepare_rows(data: pd.DataFrame, *, x: str, y: str, by: Sequence[str],
     for col in (*strata, *by):
         ok &= d[col].notna().to_numpy()
     group = _joined(d, by, "all")
-    base = cleaned.count((x, y))
-    n_dropped = {g: base + int((~ok & (group == g)).sum()) for g in pd.unique(group)}
+    removed = cleaned.removed
+    removed_group = (_joined(removed, by, "all") if removed is not None and len(removed)
+                     and all(c in removed.columns for c in by) else np.array([], dtype=object))
+    n_dropped = {g: int((removed_group == g).sum()) + int((~ok & (group == g)).sum())
+                 for g in pd.unique(np.concatenate([group, removed_group]))}
     keep = d[ok]
     frame = pd.DataFrame({
         "_y": ys[ok],
@@ -520,3 +523,127 @@ def _method(ci_method: str, n_boot: int, strata: tuple[str, ...]) -> str:
     return (f"Kendall tau-b between runs of different circuits within {given} strata, "
             f"r = sin(pi tau / 2), oriented (+ = more expressive -> less trainable); "
             f"t interval on atanh(r), {var}, circuits as clusters")
+
+
+# --- comparisons between configurations -----------------------------------------------------
+
+_CMP = ["definition", "group_a", "group_b", "estimate_a", "estimate_b", "estimate", "ci_low",
+        "ci_high", "ci_level", "p_value", "p_adj", "n_clusters", "method"]
+
+
+def compare_configurations(
+    data: pd.DataFrame,
+    *,
+    x: str = PRIMARY_X,
+    definitions: Sequence[str] | None = None,
+    configs: Sequence[str] | None = None,
+    strata: str | Sequence[str] = STRATA,
+    cluster: str = "pqc_id",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Differences of the conditional association between configurations, as one family.
+
+    For every definition and every pair of configurations (contract order), the difference
+    ``r_a - r_b`` of the oriented associations given width and depth, paired by circuit (the
+    same circuits appear under every configuration), with its two-sided p-value of "equal",
+    Holm-adjusted over the whole table.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        A dataset following `etr.contract`.
+    x : str
+        Expressibility measure of the registry.
+    definitions : sequence of str, optional
+        Trainability definitions (default: every registered one present with finite values).
+    configs : sequence of str, optional
+        Configurations to compare (default: every one with a PQC present).
+    strata : str or sequence of str
+        What the association is conditioned on.
+    cluster : str
+        The distinct circuit.
+    alpha : float
+        Family-wise error rate: ``p_adj`` is Holm's; each interval is at the level of its Holm
+        step, ``1 - alpha / (m - i)`` for the i-th smallest of m p-values, so that an interval
+        excluding 0 and ``p_adj <= alpha`` agree for the leading comparisons.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``definition, group_a, group_b, estimate_a, estimate_b, estimate, ci_low, ci_high,
+        ci_level, p_value, p_adj, n_clusters, method``; NaN rows (with a warning) where a
+        configuration is degenerate.
+
+    Raises
+    ------
+    etr.errors.InputError
+        Missing columns, unregistered `x` or definitions, bad options.
+
+    Examples
+    --------
+    >>> from etr.analysis import compare_configurations, planted_dataset
+    >>> df = planted_dataset(n_pqcs=240, seed=0)
+    >>> res = compare_configurations(df, definitions=["grad_var_train"])
+    >>> res[["group_a", "group_b"]].values.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    [['pure_pqc', 'hybrid_quantum_only'], ['pure_pqc', 'hybrid_full'],
+     ['hybrid_quantum_only', 'hybrid_full']]
+    >>> bool(res.loc[1, "p_adj"] < 0.05)
+    True
+    """
+    strata = as_tuple(strata)
+    check_frame(data, ("training_config", cluster, x, *strata), ())
+    orientation(x, "grad_var")
+    alpha = check_float("alpha", alpha, low=1e-6, high=0.5)
+    if definitions is None:
+        definitions = [d for d, m in METRICS.items() if m.kind == "trainability"
+                       and d in data.columns
+                       and np.isfinite(pd.to_numeric(data[d], errors="coerce")).any()]
+    definitions = as_tuple(definitions)
+    check_frame(data, definitions, ())
+    present = set(data["training_config"].dropna().astype(str))
+    order = [c for c in (as_tuple(configs) if configs is not None else CONFIGS)
+             if c in present and (c not in CONFIGS or CONFIGS[c].has_pqc)]
+    cleaned = clean(data)
+    records, diffs = [], []
+    for d in definitions:
+        sign = orientation(x, d)
+        rows = prepare_rows(cleaned.data, x=x, y=d, by=("training_config",), strata=strata,
+                            cluster=cluster, cleaned=cleaned)
+        fits = {}
+        for c in order:
+            sub = rows.frame[rows.frame["_g"] == c]
+            ker = kernels(sub) if len(sub) else {}
+            why = problem(sub, ker) if len(sub) else "no usable runs"
+            fits[c] = fit(list(ker.values())) if why is None else None
+            if why is not None:
+                _warn(f"{c}, {d}", why)
+        for i, a in enumerate(order):
+            for b in order[i + 1:]:
+                rec = {"definition": d, "group_a": a, "group_b": b}
+                diff = (difference(fits[a], fits[b]) if fits[a] is not None
+                        and fits[b] is not None else None)
+                if diff is not None:  # identical measurements: estimate 0, no test
+                    rec.update(estimate_a=sign * fits[a].r, estimate_b=sign * fits[b].r,
+                               estimate=sign * diff.estimate,
+                               p_value=diff.p_two_sided() if diff.var > 0 else np.nan,
+                               n_clusters=len(np.unique(np.concatenate(
+                                   [s.cluster for s in (*fits[a].strata, *fits[b].strata)]))))
+                records.append(rec)
+                diffs.append((diff, sign))
+    out = pd.DataFrame(records, columns=_CMP)
+    p = out["p_value"].to_numpy(dtype=float)
+    out["p_adj"] = adjust(p, "holm")
+    finite = np.isfinite(p)
+    m = int(finite.sum())
+    rank = np.zeros(len(p), dtype=int)
+    rank[finite] = stats.rankdata(p[finite], method="min").astype(int) - 1
+    for i, (diff, sign) in enumerate(diffs):
+        if not finite[i]:
+            continue
+        level = 1.0 - alpha / (m - rank[i])
+        low, high = diff.interval(level)
+        low, high = (low, high) if sign > 0 else (-high, -low)
+        out.loc[i, ["ci_low", "ci_high", "ci_level"]] = [low, high, level]
+    out["method"] = ("difference of oriented conditional r (Kendall tau-b within width-depth "
+                     "strata), paired by circuit, U-statistic variance; Holm over the table")
+    return out

@@ -153,7 +153,6 @@ def rank_correlation(
     rng = as_generator(seed)
     cleaned = clean(data)
     frame = prepare(cleaned.data, (x, y), (*by, cluster))
-    base = cleaned.count((x, y))
     rows = []
     for key, sub in iter_groups(frame, by):
         ok = sub[sub["_ok"]]
@@ -161,7 +160,8 @@ def rank_correlation(
         cl = None if cluster is None else ok[cluster].to_numpy()
         g = len(xs) if cl is None else len(pd.unique(cl))
         row = dict(zip(by, key, strict=True))
-        row.update(n=len(xs), n_clusters=g, n_dropped=base + int((~sub["_ok"]).sum()))
+        removed = cleaned.n_removed(by, key if by else None)
+        row.update(n=len(xs), n_clusters=g, n_dropped=removed + int((~sub["_ok"]).sum()))
         problem = _problem(xs, ys, g, MIN_CLUSTERS)
         if problem:
             degenerate(group_label(by, key), problem)

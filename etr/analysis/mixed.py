@@ -303,7 +303,7 @@ def _model_frame(data: pd.DataFrame, *, y: str, x: str, groups: str, nested: str
     for col in (nested, by, *covariates):
         if col is not None:
             ok &= d[col].notna().to_numpy()
-    n_dropped = cleaned.count((x, y)) + int((~ok).sum())
+    n_dropped = cleaned.n_removed() + int((~ok).sum())
     d = d[ok]
     frame = pd.DataFrame({"_y": yv[ok], "_g": d[groups].astype(str).to_numpy()}, index=d.index)
     x_sd, reliability = _per_group_mean(frame, xv[ok])

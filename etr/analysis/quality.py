@@ -67,10 +67,13 @@ class CleanedData:
     dropped : dict
         ``{"duplicated rows": k, "failed runs": k, "impossible <column>": k, ...}``, only
         non-zero entries.
+    removed : pandas.DataFrame
+        The rows removed entirely (failed runs, duplicates), to count them per group.
     """
 
     data: pd.DataFrame
     dropped: dict[str, int] = field(default_factory=dict)
+    removed: pd.DataFrame | None = None
 
     def note(self, columns: Iterable[str] = ()) -> str:
         """One line naming what was removed for an analysis of `columns` ("" if nothing)."""
@@ -79,12 +82,23 @@ class CleanedData:
                  if not name.startswith("impossible ") or name.split(" ", 1)[1] in cols]
         return "; ".join(parts)
 
-    def count(self, columns: Iterable[str] = ()) -> int:
-        """Rows removed before the analysis of `columns` (duplicates, failures, impossible)."""
-        cols = set(columns)
-        return int(sum(k for name, k in self.dropped.items()
-                       if not name.startswith("impossible ")
-                       or name.split(" ", 1)[1] in cols))
+    def n_removed(self, by: Iterable[str] = (), key: Iterable[object] | None = None) -> int:
+        """Rows removed entirely, in total or in the group `key` of the columns `by`.
+
+        Impossible values are not counted here: they are NaN in `data`, and each analysis
+        counts the rows it cannot use.
+        """
+        if self.removed is None or not len(self.removed):
+            return 0
+        by = list(by)
+        if not by or key is None:
+            return len(self.removed)
+        mask = np.ones(len(self.removed), dtype=bool)
+        for col, value in zip(by, key, strict=True):
+            if col not in self.removed.columns:
+                return 0
+            mask &= self.removed[col].astype(str).to_numpy() == str(value)
+        return int(mask.sum())
 
 
 def _check(data: object) -> pd.DataFrame:
@@ -156,6 +170,7 @@ def clean(data: pd.DataFrame) -> CleanedData:
     dup, _ = _duplicates(out)
     if dup.any():
         dropped["duplicated rows"] = int(dup.sum())
+    removed = pd.concat([data[failed.to_numpy()], out[dup.to_numpy()]])
     out = out[~dup.to_numpy()].copy()
     for col in out.columns:
         if col not in VALID_RANGES and not col.startswith("expressibility_"):
@@ -171,7 +186,7 @@ def clean(data: pd.DataFrame) -> CleanedData:
             inf |= bad
         if inf.any():
             out[col] = np.where(inf, np.nan, values)
-    return CleanedData(data=out, dropped=dropped)
+    return CleanedData(data=out, dropped=dropped, removed=removed)
 
 
 def data_quality(data: pd.DataFrame) -> pd.DataFrame:

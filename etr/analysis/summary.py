@@ -41,16 +41,16 @@ _W, _M, _S = THRESHOLDS
 VERDICT_RULE: str = (
     "For each training configuration and trainability definition, r is the association of the "
     "expressibility measure with the trainability column given width and depth, i.e. among "
-    "circuits of the same width and depth: Kendall's tau-b over pairs of runs of different circuits (pqc_id) within each "
-    "(n_qubits, layers) stratum, pooled over strata and reported as r = sin(pi tau / 2) on the "
-    "scale of a Pearson correlation. It is oriented with the registry's directions so that "
-    "r > 0 always reads 'more expressive -> less trainable' (the classic trade-off) and r < 0 "
-    "'more expressive -> more trainable'. The marginal r (one stratum, not conditioned on width "
-    "and depth) is shown beside it and never enters the verdict. Every interval is a t interval "
-    "on atanh(r) with the unbiased U-statistic variance over distinct circuits, at the level "
-    "1 - alpha/m, where m is the number of rows with an estimate (Bonferroni), so that reading "
-    "a verdict off an interval controls the chance of any false verdict in the table at alpha "
-    "(= 1 - confidence). Verdict: "
+    "circuits of the same width and depth: Kendall's tau-b over pairs of runs of different "
+    "circuits (pqc_id) within each (n_qubits, layers) stratum, pooled over strata and reported "
+    "as r = sin(pi tau / 2) on the scale of a Pearson correlation. It is oriented with the "
+    "registry's directions so that r > 0 always reads 'more expressive -> less trainable' (the "
+    "classic trade-off) and r < 0 'more expressive -> more trainable'. The marginal r (one "
+    "stratum, not conditioned on width and depth) is shown beside it and never enters the "
+    "verdict. Every interval is a t interval on atanh(r) with the unbiased U-statistic variance"
+    " over distinct circuits, at the level 1 - alpha/m, where m is the number of rows with an "
+    "estimate (Bonferroni), so that reading a verdict off an interval controls the chance of "
+    "any false verdict in the table at alpha (= 1 - confidence). Verdict: "
     f"'absent' (shown absent) if the interval lies inside (-{_W:g}, {_W:g}), two one-sided "
     "tests of equivalence; otherwise, when the interval excludes 0 (p_adj < alpha), "
     f"'negligible' if |r| < {_W:g}, 'weak' if |r| < {_M:g}, 'moderate' if |r| < {_S:g}, "
@@ -252,7 +252,7 @@ def _one_definition(cleaned: CleanedData, x: str, definition: str, order: list[s
         sub = rows.frame[rows.frame["_g"] == config]
         rec = {"training_config": config, "definition": definition, "n": len(sub),
                "n_clusters": int(sub["_c"].nunique()),
-               "n_dropped": rows.n_dropped.get(config, cleaned.count((x, definition))),
+               "n_dropped": rows.n_dropped.get(config, 0),
                "data_note": rows.note, "_sign": sign}
         rec.update(_fits(sub, counts, f"{config}, {definition}"))
         rec["_robust"] = _robust_fit(robust_rows, config)

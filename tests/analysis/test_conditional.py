@@ -177,7 +177,7 @@ def test_degenerate_groups_are_nan_with_reasons(planted):
 
 
 def test_bad_input(planted):
-    with pytest.raises(InputError, match="missing column.*expressibility_eps"):
+    with pytest.raises(InputError, match=r"missing column.*expressibility_eps"):
         conditional_correlation(planted.drop(columns="expressibility_eps"), y=Y,
                                 x="expressibility_eps")
     with pytest.raises(InputError, match="`ci_method`"):

@@ -54,7 +54,7 @@ def test_null_variance_is_kendalls_permutation_variance():
     for n in (3, 5, 12):
         x = np.arange(n, dtype=float)
         y = np.random.default_rng(n).permutation(n).astype(float)
-        st = list(kp.build(x, y, np.zeros(n, int), np.arange(n)).values())[0]
+        st = next(iter(kp.build(x, y, np.zeros(n, int), np.arange(n)).values()))
         var_tau = kp.null_variance(st) / (n * (n - 1)) ** 2
         assert var_tau == pytest.approx(2 * (2 * n + 5) / (9 * n * (n - 1)))
         # and the exact permutation variance of tau, by enumeration for small n

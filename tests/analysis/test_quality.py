@@ -53,7 +53,9 @@ def test_counts_by_issue_column_and_configuration(df):
     assert np.isnan(out.data["expressibility_kl"]).sum() == 2  # inf -> NaN
     assert "impossible grad_var" in out.note(["grad_var"])
     assert "impossible grad_var" not in out.note(["loss_decrease"])
-    assert out.count(["grad_var"]) == 4 + 1 + 3
+    assert out.n_removed() == 4 + 1
+    assert out.n_removed(["training_config"], ["pure_pqc"]) == 1 + int(
+        (df.iloc[:4]["training_config"] == "pure_pqc").sum())
 
 
 def test_duplicates_without_cell_id_are_whole_rows():
