@@ -485,6 +485,13 @@ def _build(formula: str, model: _Model, re_formula: str) -> MixedLM:
     """
     data = model.frame
     endog, exog = patsy.dmatrices(formula, data, return_type="dataframe")
+    keep = _independent_columns(exog.to_numpy())
+    if len(keep) < exog.shape[1]:
+        dropped = [c for i, c in enumerate(exog.columns) if i not in set(keep)]
+        note = f"{len(dropped)} aliased fixed-effect column(s) left out (no data to separate them)"
+        if note not in model.notes:
+            model.notes.append(note)
+        exog = exog.iloc[:, keep]
     groups = data["_g"].to_numpy()
     exog_re = (np.column_stack([np.ones(len(data)), data["_x"].to_numpy()])
                if re_formula == "~_x" else np.ones((len(data), 1)))
@@ -499,6 +506,29 @@ def _build(formula: str, model: _Model, re_formula: str) -> MixedLM:
         exog_vc = VCSpec(["nested"], [names], [mats])
     mm = MixedLM(endog.iloc[:, 0], exog, groups, exog_re=exog_re, exog_vc=exog_vc)
     return mm
+
+
+def _independent_columns(x: np.ndarray, tol: float = 1e-9) -> list[int]:
+    """Columns of `x` kept in order, each only if not a linear combination of those before.
+
+    The design lists the intercept, configuration effects and slopes before the covariate
+    effects, so a covariate level seen in too few circuits is what gets left out.
+    """
+    gram = x.T @ x
+    scale = np.sqrt(np.maximum(np.diag(gram), 1e-300))
+    gram = gram / np.outer(scale, scale)
+    keep: list[int] = []
+    for j in range(x.shape[1]):
+        if not keep:
+            if gram[j, j] > tol:
+                keep.append(j)
+            continue
+        g_kk = gram[np.ix_(keep, keep)]
+        g_kj = gram[keep, j]
+        resid = gram[j, j] - g_kj @ np.linalg.solve(g_kk, g_kj)
+        if resid > tol:
+            keep.append(j)
+    return keep
 
 
 class _FitError(RuntimeError):
@@ -544,6 +574,8 @@ def _slopes(fit, z: float, by: str | None, model: _Model, multi: bool,
     beta = fit.fe_params.to_numpy()
 
     def one(term: str) -> dict:
+        if term not in names:  # aliased and left out
+            return dict.fromkeys(_SLOPE_COLS, np.nan)
         c = np.zeros(len(names))
         c[names.index(term)] = 1.0
         est, se = float(c @ beta), float(np.sqrt(c @ cov @ c))

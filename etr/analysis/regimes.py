@@ -437,7 +437,9 @@ def _emit_segments(sub: pd.DataFrame, xv: np.ndarray, yv: np.ndarray, sel: _Sele
                    out: dict[str, list[dict]]) -> None:
     slopes = _slopes(sel.beta)
     edges = np.concatenate([[xv.min()], sel.bps, [xv.max()]])
-    row_x = sub[cfg.x].to_numpy(dtype=float)
+    # rows are placed by their cluster's mean x, exactly the value the regimes were fitted on
+    row_x = (sub.groupby(cfg.cluster, observed=True)[cfg.x].transform("mean")
+             if cfg.cluster is not None else sub[cfg.x]).to_numpy(dtype=float)
     for r in range(sel.k + 1):
         lo, hi = edges[r], edges[r + 1]
         in_c = (xv >= lo) & (xv <= hi) if r == 0 else (xv > lo) & (xv <= hi)
