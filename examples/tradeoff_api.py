@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> None:
     summary = tradeoff_summary(data, x=x, n_boot=args.n_boot, seed=1)
     with pd.option_context("display.width", 160, "display.max_columns", 20,
                            "display.precision", 3):
-        print(f"\n== trade-off summary (x = {x}) ==")
+        print("\n== trade-off summary ==")
+        print(f"x = {x}, given width and depth (the marginal association beside it)")
         print(summary[["training_config", "definition", "n_clusters", "estimate", "ci_low",
                        "ci_high", "estimate_marginal", "p_adj", "slope", "n_regimes",
                        "verdict"]].to_string())

@@ -243,7 +243,7 @@ def evaluate_claims(
     Examples
     --------
     >>> from etr.analysis import evaluate_claims, planted_dataset
-    >>> df = planted_dataset(n_pqcs=600, n_seeds=2, seed=1, conditional={
+    >>> df = planted_dataset(n_pqcs=1200, n_seeds=2, seed=1, conditional={
     ...     "pure_pqc": 0.6, "hybrid_quantum_only": 0.3, "hybrid_full": 0.0})
     >>> res = evaluate_claims(df, definitions=["grad_var_train"])
     >>> res.set_index("claim")["verdict"].to_dict()  # doctest: +NORMALIZE_WHITESPACE

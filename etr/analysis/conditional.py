@@ -609,28 +609,44 @@ def compare_configurations(
         sign = orientation(x, d)
         rows = prepare_rows(cleaned.data, x=x, y=d, by=("training_config",), strata=strata,
                             cluster=cluster, cleaned=cleaned)
-        fits = {}
-        for c in order:
-            sub = rows.frame[rows.frame["_g"] == c]
-            ker = kernels(sub) if len(sub) else {}
-            why = problem(sub, ker) if len(sub) else "no usable runs"
-            fits[c] = fit(list(ker.values())) if why is None else None
-            if why is not None:
-                _warn(f"{c}, {d}", why)
+        fits = {c: _config_fit(rows, c, d) for c in order}
         for i, a in enumerate(order):
             for b in order[i + 1:]:
-                rec = {"definition": d, "group_a": a, "group_b": b}
-                diff = (difference(fits[a], fits[b]) if fits[a] is not None
-                        and fits[b] is not None else None)
-                if diff is not None:  # identical measurements: estimate 0, no test
-                    rec.update(estimate_a=sign * fits[a].r, estimate_b=sign * fits[b].r,
-                               estimate=sign * diff.estimate,
-                               p_value=diff.p_two_sided() if diff.var > 0 else np.nan,
-                               n_clusters=len(np.unique(np.concatenate(
-                                   [s.cluster for s in (*fits[a].strata, *fits[b].strata)]))))
+                rec, diff = _pair(d, a, b, fits[a], fits[b], sign)
                 records.append(rec)
                 diffs.append((diff, sign))
     out = pd.DataFrame(records, columns=_CMP)
+    _holm_intervals(out, diffs, alpha)
+    out["method"] = ("difference of oriented conditional r (Kendall tau-b within width-depth "
+                     "strata), paired by circuit, U-statistic variance; Holm over the table")
+    return out
+
+
+def _config_fit(rows: Rows, config: str, definition: str) -> Fit | None:
+    sub = rows.frame[rows.frame["_g"] == config]
+    ker = kernels(sub) if len(sub) else {}
+    why = problem(sub, ker) if len(sub) else "no usable runs"
+    if why is not None:
+        _warn(f"{config}, {definition}", why)
+        return None
+    return fit(list(ker.values()))
+
+
+def _pair(definition: str, a: str, b: str, fa: Fit | None, fb: Fit | None,
+          sign: int) -> tuple[dict, Difference | None]:
+    rec: dict = {"definition": definition, "group_a": a, "group_b": b}
+    if fa is None or fb is None:
+        return rec, None
+    diff = difference(fa, fb)  # identical measurements: estimate 0, variance 0, no test
+    clusters = np.unique(np.concatenate([s.cluster for s in (*fa.strata, *fb.strata)]))
+    rec.update(estimate_a=sign * fa.r, estimate_b=sign * fb.r, estimate=sign * diff.estimate,
+               p_value=diff.p_two_sided() if diff.var > 0 else np.nan,
+               n_clusters=len(clusters))
+    return rec, diff
+
+
+def _holm_intervals(out: pd.DataFrame, diffs: list, alpha: float) -> None:
+    """Holm-adjusted p-values and intervals at each comparison's Holm step, in place."""
     p = out["p_value"].to_numpy(dtype=float)
     out["p_adj"] = adjust(p, "holm")
     finite = np.isfinite(p)
@@ -644,6 +660,3 @@ def compare_configurations(
         low, high = diff.interval(level)
         low, high = (low, high) if sign > 0 else (-high, -low)
         out.loc[i, ["ci_low", "ci_high", "ci_level"]] = [low, high, level]
-    out["method"] = ("difference of oriented conditional r (Kendall tau-b within width-depth "
-                     "strata), paired by circuit, U-statistic variance; Holm over the table")
-    return out

@@ -62,7 +62,8 @@ class MixedEffectsResult:
     Attributes
     ----------
     fixed_effects : pandas.DataFrame
-        ``term, estimate, se, ci_low, ci_high, p_value`` (REML fit, Wald z).
+        ``term, estimate, se, ci_low, ci_high, p_value`` (REML fit, Wald t with the
+        between-circuit degrees of freedom, circuits minus fixed effects per configuration).
     variance_components : pandas.DataFrame
         ``component, variance, sd``: circuit intercept, nested architectures (when
         identifiable), random slope (and its covariance, whose ``sd`` is NaN), residual.
@@ -185,7 +186,9 @@ def mixed_effects(
     random_slope : bool
         Also a random slope of `x` per circuit (correlated with the intercept).
     confidence : float
-        Confidence level of the intervals (normal quantiles, as statsmodels).
+        Confidence level of the intervals (t quantiles with circuits minus fixed effects per
+        configuration degrees of freedom: x varies between circuits only, and z intervals
+        under-cover with tens of circuits).
     lrt : bool
         Fit the two ML models of the likelihood-ratio test; ``False`` saves two thirds of the
         time when only estimates are needed (``lrt`` is then an empty table).
@@ -267,13 +270,14 @@ def mixed_effects(
     if not converged:
         warnings.warn(f"mixed model of {y}: a fit did not converge; see result.warnings",
                       ConvergenceWarning, stacklevel=2)
-    z = stats.norm.ppf(0.5 + confidence / 2)
-    slopes = _slopes(fit, z, by, model, multi, y)
+    dist = stats.t(_between_df(fit, model, multi))
+    slopes = _slopes(fit, dist, confidence, by, model, multi, y)
     lrt_table = (_lrt(fit_full_ml, fit_null_ml, x, by, multi, model.frame["_by"].nunique()
                       if multi else 1) if lrt else pd.DataFrame(columns=_LRT_COLS))
     r2m, r2c = _r2(fit, random_slope)
     return MixedEffectsResult(
-        fixed_effects=_fixed_effects(fit, z, _label(x, transform_x), by, model.cov_names),
+        fixed_effects=_fixed_effects(fit, dist, confidence, _label(x, transform_x), by,
+                                     model.cov_names),
         variance_components=_variance_components(fit, groups, nested if model.nested else None,
                                                  x, random_slope),
         slopes=slopes, lrt=lrt_table, r2_marginal=r2m, r2_conditional=r2c, converged=converged,
@@ -555,23 +559,36 @@ def _term_name(term: str, x: str, by: str | None, cov_names: dict[str, str]) -> 
     return ":".join(parts)
 
 
-def _fixed_effects(fit, z: float, x: str, by: str | None,
+def _between_df(fit, model: _Model, multi: bool) -> int:
+    """Between-circuit degrees of freedom: circuits minus fixed effects per configuration.
+
+    x varies between circuits only, so its slope is estimated from circuit means; Wald z
+    intervals ignore that only tens of circuits carry it (and under-cover, by simulation).
+    """
+    n_levels = len(model.levels) if multi else 1
+    per_level = int(np.ceil(len(fit.fe_params) / max(n_levels, 1)))
+    return max(int(model.frame["_g"].nunique()) - per_level, 1)
+
+
+def _fixed_effects(fit, dist, confidence: float, x: str, by: str | None,
                    cov_names: dict[str, str]) -> pd.DataFrame:
     names = list(fit.fe_params.index)
     est = fit.fe_params.to_numpy()
     se = fit.bse_fe.to_numpy()
-    p = 2 * stats.norm.sf(np.abs(est / se))
+    z = dist.ppf(0.5 + confidence / 2)
+    p = 2 * dist.sf(np.abs(est / se))
     return pd.DataFrame({
         "term": [_term_name(t, x, by, cov_names) for t in names], "estimate": est, "se": se,
         "ci_low": est - z * se, "ci_high": est + z * se, "p_value": p,
     }, columns=_FE_COLS)
 
 
-def _slopes(fit, z: float, by: str | None, model: _Model, multi: bool,
+def _slopes(fit, dist, confidence: float, by: str | None, model: _Model, multi: bool,
             y: str) -> pd.DataFrame:
     names = list(fit.fe_params.index)
     cov = fit.cov_params().loc[names, names].to_numpy()
     beta = fit.fe_params.to_numpy()
+    z = dist.ppf(0.5 + confidence / 2)
 
     def one(term: str) -> dict:
         if term not in names:  # aliased and left out
@@ -580,7 +597,7 @@ def _slopes(fit, z: float, by: str | None, model: _Model, multi: bool,
         c[names.index(term)] = 1.0
         est, se = float(c @ beta), float(np.sqrt(c @ cov @ c))
         return {"estimate": est, "se": se, "ci_low": est - z * se, "ci_high": est + z * se,
-                "p_value": float(2 * stats.norm.sf(abs(est / se)))}
+                "p_value": float(2 * dist.sf(abs(est / se)))}
 
     if by is None:
         return pd.DataFrame([one("_x")], columns=_SLOPE_COLS)

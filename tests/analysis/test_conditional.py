@@ -9,8 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
 
-from etr.analysis import conditional_correlation, orientation, planted_dataset
+from etr.analysis import (
+    compare_configurations,
+    conditional_correlation,
+    orientation,
+    planted_dataset,
+)
 from etr.errors import DegenerateDataWarning, InputError
 
 Y = "grad_var_train"
@@ -184,3 +190,20 @@ def test_bad_input(planted):
         conditional_correlation(planted, y=Y, ci_method="jackknife")
     with pytest.raises(InputError, match="`confidence`"):
         conditional_correlation(planted, y=Y, confidence=1.5)
+
+
+def test_compare_configurations_is_a_holm_family(planted):
+    res = compare_configurations(planted, definitions=["grad_var", Y])
+    assert len(res) == 6
+    single = conditional_correlation(planted, y=Y).set_index("training_config")["estimate"]
+    row = res[(res["definition"] == Y) & (res["group_a"] == "pure_pqc")
+              & (res["group_b"] == "hybrid_full")].iloc[0]
+    assert row["estimate_a"] == pytest.approx(single["pure_pqc"])
+    assert row["estimate"] == pytest.approx(single["pure_pqc"] - single["hybrid_full"])
+    assert row["ci_low"] < 0.5 < row["ci_high"] and row["n_clusters"] == 240
+    ok = res["p_value"].notna()
+    np.testing.assert_allclose(res.loc[ok, "p_adj"],
+                               multipletests(res.loc[ok, "p_value"], method="holm")[1])
+    # grad_var is one measurement under both hybrid configurations: no difference to test
+    same = res[(res["definition"] == "grad_var") & (res["group_a"] == "hybrid_quantum_only")]
+    assert same["estimate"].iloc[0] == 0 and np.isnan(same["p_value"].iloc[0])
