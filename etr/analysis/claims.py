@@ -22,6 +22,14 @@ claim                           test
                                 seed-to-seed distance, and the exact rank test says so at alpha
 =============================== ===================================================================
 
+Why pre-specified regimes for ``pure_regime_dependent``: the association given width and depth
+is a pair statistic with no regression line to segment, and a breakpoint search on the marginal
+relationship (`segment_regimes`, with `davies_test` for its level) would test a relationship
+confounded by width and depth. Splitting the design into its lower and upper halves of depth
+and of width (halves balanced by circuits, fixed by the design, never by the outcome) needs no
+search, so the test has its nominal level by construction; simulations check level and power
+(``tests/analysis/test_validation.py``).
+
 Multiplicity: Holm over every row with a p-value (claims x definitions); a row is "supported"
 when its Holm-adjusted p-value is at most alpha. Its interval is shown at the level of its Holm
 step (``confidence``): ``1 - 2 alpha_i`` for one-sided and equivalence tests, ``1 - alpha_i / k``

@@ -52,6 +52,8 @@ class RegimeResult:
     fits : pandas.DataFrame
         ``<by>, x, y_hat``: the selected fit on a grid, for plotting (transformed scale).
     n_boot, confidence, method : recorded settings.
+    n_dropped : rows removed (failed or duplicated runs, impossible or non-finite values, missing
+        clusters; `etr.analysis.quality`).
     """
 
     breakpoints: pd.DataFrame
@@ -61,6 +63,7 @@ class RegimeResult:
     n_boot: int
     confidence: float
     method: str
+    n_dropped: int = 0
 
     def to_frame(self) -> pd.DataFrame:
         """The segments table with a ``method`` column."""
@@ -165,8 +168,10 @@ def segment_regimes(
     if cluster is not None and cluster in (x, y):
         raise InputError("`cluster` must differ from `x` and `y`")
     rng = as_generator(seed)
-    frame = prepare(clean(data).data, (x, y), (*by, cluster), transform_y=(y, transform_y),
+    cleaned = clean(data)
+    frame = prepare(cleaned.data, (x, y), (*by, cluster), transform_y=(y, transform_y),
                     transform_x=(x, transform_x))
+    n_dropped = cleaned.n_removed() + int((~frame["_ok"]).sum())
     frame = frame[frame["_ok"]]
     out: dict[str, list[dict]] = {"breakpoints": [], "segments": [], "selection": [],
                                   "fits": []}
@@ -188,7 +193,8 @@ def segment_regimes(
               f"(max {max_breakpoints}), Davies' test of no breakpoint (10 evaluation points), "
               f"{'cluster' if cluster else 'row'} bootstrap "
               f"percentile ({n_boot})")
-    return RegimeResult(n_boot=n_boot, confidence=confidence, method=method, **tables)
+    return RegimeResult(n_boot=n_boot, confidence=confidence, method=method,
+                        n_dropped=n_dropped, **tables)
 
 
 def davies_test(x: np.ndarray, y: np.ndarray, *, k: int = 10,

@@ -178,3 +178,22 @@ def test_bad_input():
 
 def _tiny() -> pd.DataFrame:
     return planted_dataset(n_pqcs=48, n_seeds=1, seed=2)
+
+
+@pytest.mark.parametrize("change", ["zero", "negative", "inf_x", "two_circuits"])
+def test_degenerate_data_give_inconclusive_rows_not_errors(change):
+    df = planted_dataset(n_pqcs=120, n_seeds=1, seed=4)
+    if change == "zero":
+        df["grad_var_train"] = 0.0
+    elif change == "negative":
+        df["grad_var_train"] = -1e-3
+    elif change == "inf_x":
+        df["expressibility_fp"] = np.inf
+    else:
+        df = df[df["pqc_id"].isin(df["pqc_id"].unique()[:2])]
+    res = evaluate_claims(df, definitions=Y)
+    data_rows = res[~res["claim"].str.startswith("nas_")]
+    assert (data_rows["verdict"] == "inconclusive").all()
+    assert data_rows["sentence"].str.contains("not tested").all()
+    if change == "negative":
+        assert "impossible grad_var_train" in data_rows["data_note"].iloc[0]
