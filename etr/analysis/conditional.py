@@ -171,8 +171,11 @@ def prepare_rows(data: pd.DataFrame, *, x: str, y: str, by: Sequence[str],
     }, index=keep.index)
     for col in dict.fromkeys((*by, *strata)):
         frame[col] = keep[col].to_numpy()
-    frame["_x"] = pd.Series(xs[ok], index=keep.index).groupby(frame["_cluster"]).transform(
-        "mean").to_numpy()
+    # the circuit's expressibility: the mean over every run of it with a finite value (also
+    # runs whose y is unusable for this definition)
+    has_x = np.isfinite(xs) & d[cluster].notna().to_numpy()
+    circuit_x = pd.Series(xs[has_x]).groupby(d[cluster].astype(str).to_numpy()[has_x]).mean()
+    frame["_x"] = frame["_cluster"].map(circuit_x).to_numpy(dtype=float)
     frame["_s"] = _joined(keep, strata, "all")
     codes, uniq = pd.factorize(frame["_cluster"], sort=True)
     frame["_c"] = codes
