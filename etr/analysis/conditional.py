@@ -32,13 +32,17 @@ Intervals
 ---------
 On Fisher's z = atanh(r) scale: ``z +- t_{df} * se`` with ``df = clusters - strata`` and the
 unbiased U-statistic variance (``ci_method="ustat"``, default), floored at the variance the
-design gives under independence (Daniels 1944; the z-scale variance is smallest there for
-elliptical dependence), which keeps tiny designs from reporting a zero-width interval when
-every pair is concordant. ``ci_method="bootstrap"`` uses a cluster bootstrap of distinct
-circuits instead; simulation shows it conservative for this statistic (standard errors 20-50%
-too large with 3-15 circuits per stratum) because resampling inflates the degenerate part of a
-U-statistic (Efron & Stein 1981). Coverage of the default on planted data: 0.93-0.97 from 40
-circuits in 13 strata to 450 circuits in 32 strata (`tests/analysis/test_validation.py`).
+design gives under independence (Daniels 1944; for Gaussian dependence the z-scale variance of
+Kendall's tau is smallest at independence, 1.10/n against 1.21/n as r -> 1), which keeps tiny
+designs from reporting a zero-width interval when every pair is concordant.
+``ci_method="bootstrap"`` uses a cluster bootstrap of distinct circuits instead; simulation
+shows it conservative for this statistic (standard errors 20-50% too large with 3-15 circuits
+per stratum) because resampling inflates the degenerate part of a U-statistic (Efron & Stein
+1981). Measured on planted data (300 replicates each), the 95% intervals of the default cover
+the truth 0.95-0.97 of the time from 40 to 480 circuits (`tests/analysis/test_validation.py`
+asserts >= 0.93); the equivalence test at the margin (true r = +-0.1) says "shown inside" 2.8%,
+3.8% and 6.1% of the time with 300, 600 and 800 circuits (nominal 5%, Monte-Carlo error about
+1%).
 
 References
 ----------
