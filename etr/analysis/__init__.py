@@ -1,12 +1,20 @@
 """Statistical analysis of the expressibility-trainability relationship (pandas only).
 
-Rank correlations with cluster-bootstrap intervals, mixed-effects models, regime segmentation
-and the trade-off summary. Every function takes a tidy DataFrame following `etr.contract` and
-returns tidy DataFrames or a frozen result with ``.to_frame()``; nothing here prints or plots.
+Rank correlations with cluster-bootstrap intervals, the association given width and depth,
+mixed-effects models, regime segmentation, the trade-off summary and the paper's claims. Every
+function takes a tidy DataFrame following `etr.contract` and returns tidy DataFrames or a frozen
+result with ``.to_frame()``; nothing here prints or plots.
 """
 
 from __future__ import annotations
 
+from etr.analysis.claims import CLAIMS, NAS_COLUMNS, Claim, evaluate_claims
+from etr.analysis.conditional import (
+    STRATA,
+    compare_configurations,
+    conditional_correlation,
+    orientation,
+)
 from etr.analysis.control import control_gap
 from etr.analysis.correlation import (
     compare_correlations,
@@ -14,26 +22,36 @@ from etr.analysis.correlation import (
     stratified_correlation,
 )
 from etr.analysis.mixed import MixedEffectsResult, mixed_effects
+from etr.analysis.quality import VALID_RANGES, data_quality
 from etr.analysis.regimes import RegimeResult, davies_test, segment_regimes
 from etr.analysis.summary import (
-    DEFINITION_TRANSFORMS,
     THRESHOLDS,
     VERDICT_RULE,
     tradeoff_summary,
     verdict,
 )
-from etr.analysis.synthetic import synthetic_dataset
+from etr.analysis.synthetic import planted_dataset, synthetic_dataset
 
 __all__ = [
-    "DEFINITION_TRANSFORMS",
+    "CLAIMS",
+    "NAS_COLUMNS",
+    "STRATA",
     "THRESHOLDS",
+    "VALID_RANGES",
     "VERDICT_RULE",
+    "Claim",
     "MixedEffectsResult",
     "RegimeResult",
+    "compare_configurations",
     "compare_correlations",
+    "conditional_correlation",
     "control_gap",
+    "data_quality",
     "davies_test",
+    "evaluate_claims",
     "mixed_effects",
+    "orientation",
+    "planted_dataset",
     "rank_correlation",
     "segment_regimes",
     "stratified_correlation",

@@ -10,6 +10,7 @@ import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
 from etr._validation import check_choice
+from etr.contract import CONFIGS, METRICS
 from etr.errors import DegenerateDataWarning, InputError
 
 P_ADJUST: tuple[str, ...] = ("holm", "bh", "none")
@@ -38,6 +39,15 @@ def check_frame(data: object, columns: Iterable[str | None], numeric: Iterable[s
         series = data[col]
         if not (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)):
             raise InputError(f"column `{col}` must be numeric, got dtype {series.dtype}")
+
+
+def registry_transform(name: str, value: str | None, column: str) -> str:
+    """`value` checked against `TRANSFORMS`; None reads ``log_scale`` of `column` from
+    `etr.contract.METRICS` ("none" for an unregistered column)."""
+    if value is None:
+        return "log10" if column in METRICS and METRICS[column].log_scale else "none"
+    check_choice(name, value, TRANSFORMS)
+    return value
 
 
 def transform(values: np.ndarray, how: str) -> np.ndarray:
@@ -107,3 +117,36 @@ def iter_groups(data: pd.DataFrame, by: Sequence[str]):
         return
     for key, sub in data.groupby(list(by), sort=True, observed=True, dropna=True):
         yield (key if isinstance(key, tuple) else (key,)), sub
+
+
+def shared_levels(data: pd.DataFrame, y: str, by: str = "training_config") -> dict[str, str]:
+    """Levels of `by` whose `y` repeats another level's `y` on every matched run.
+
+    Runs are matched on (architecture_id, seed); a level whose every run equals the run of an
+    earlier level (contract order for configurations) is one measurement taken twice, e.g.
+    ``grad_var`` at initialisation under the two hybrid configurations. Returns level -> the
+    level it repeats (empty without those key columns or when nothing repeats).
+    """
+    keys = [c for c in ("architecture_id", "seed") if c in data.columns]
+    if len(keys) < 2 or by not in data.columns or y not in data.columns:
+        return {}
+    table = pd.DataFrame({"_by": data[by].astype(str).to_numpy(),
+                          "_y": pd.to_numeric(data[y], errors="coerce").to_numpy(dtype=float),
+                          **{k: data[k].astype(str).to_numpy() for k in keys}})
+    table = table[np.isfinite(table["_y"])]
+    order = {c: i for i, c in enumerate(CONFIGS)}
+    levels = sorted(table["_by"].unique(), key=lambda v: (order.get(v, len(order)), v))
+    series = {lv: table[table["_by"] == lv].set_index(keys)["_y"] for lv in levels}
+    shared: dict[str, str] = {}
+    for i, a in enumerate(levels):
+        if a in shared or not series[a].index.is_unique:
+            continue
+        for b in levels[i + 1:]:
+            yb = series[b]
+            if b in shared or not yb.index.is_unique:
+                continue
+            common = series[a].index.intersection(yb.index)
+            if (len(common) >= 3 and len(common) == len(yb)
+                    and np.allclose(series[a][common], yb[common], rtol=1e-12, atol=0.0)):
+                shared[b] = a
+    return shared

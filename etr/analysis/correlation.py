@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import permutations
+from math import factorial
 
 import numpy as np
 import pandas as pd
@@ -21,6 +23,7 @@ from etr.analysis._common import (
     iter_groups,
     prepare,
 )
+from etr.analysis.quality import clean
 from etr.errors import InputError
 
 __all__ = ["compare_correlations", "rank_correlation", "stratified_correlation"]
@@ -69,7 +72,7 @@ def rank_correlation(
     y: str,
     by: str | Sequence[str] | None = None,
     method: str = "spearman",
-    cluster: str | None = "architecture_id",
+    cluster: str | None = "pqc_id",
     n_boot: int = 2000,
     confidence: float = 0.95,
     ci_method: str = "bca",
@@ -89,8 +92,8 @@ def rank_correlation(
     method : {"spearman", "kendall"}
         Spearman's rho or Kendall's tau-b (ties handled as `scipy.stats.kendalltau`).
     cluster : str or None
-        Column whose levels are resampled as units (rows of one architecture are not
-        independent). ``None`` resamples rows.
+        Column whose levels are resampled as units: the distinct circuit, whose
+        expressibility every run and architecture built on it shares. ``None`` resamples rows.
     n_boot : int
         Bootstrap replicates (>= 1; a CI needs at least 10 usable replicates).
     confidence : float
@@ -106,8 +109,9 @@ def rank_correlation(
     -------
     pandas.DataFrame
         Columns ``[*by, n, n_clusters, n_dropped, estimate, ci_low, ci_high, p_value, p_adj,
-        method]``: rows used, distinct clusters, rows dropped for NaN/inf in `x`, `y` or
-        `cluster`, the correlation (equal to `scipy.stats.spearmanr` / `kendalltau` on the
+        method]``: rows used, distinct clusters, rows dropped (failed or duplicated runs,
+        impossible values, NaN/inf in `x`, `y` or `cluster`; `etr.analysis.quality`), the
+        correlation (equal to `scipy.stats.spearmanr` / `kendalltau` on the
         group's rows), the interval, the two-sided p-value of "correlation = 0" obtained by
         inverting the bootstrap interval (resolution about ``1 / n_boot``), its adjusted value
         and a description such as ``"spearman, cluster bootstrap BCa (2000)"``.
@@ -147,7 +151,8 @@ def rank_correlation(
     check_choice("ci_method", ci_method, bs.CI_METHODS)
     check_choice("p_adjust", p_adjust, ("holm", "bh", "none"))
     rng = as_generator(seed)
-    frame = prepare(data, (x, y), (*by, cluster))
+    cleaned = clean(data)
+    frame = prepare(cleaned.data, (x, y), (*by, cluster))
     rows = []
     for key, sub in iter_groups(frame, by):
         ok = sub[sub["_ok"]]
@@ -155,7 +160,8 @@ def rank_correlation(
         cl = None if cluster is None else ok[cluster].to_numpy()
         g = len(xs) if cl is None else len(pd.unique(cl))
         row = dict(zip(by, key, strict=True))
-        row.update(n=len(xs), n_clusters=g, n_dropped=int((~sub["_ok"]).sum()))
+        removed = cleaned.n_removed(by, key if by else None)
+        row.update(n=len(xs), n_clusters=g, n_dropped=removed + int((~sub["_ok"]).sum()))
         problem = _problem(xs, ys, g, MIN_CLUSTERS)
         if problem:
             degenerate(group_label(by, key), problem)
@@ -182,7 +188,7 @@ def compare_correlations(
     a: str,
     b: str,
     method: str = "spearman",
-    cluster: str | None = "architecture_id",
+    cluster: str | None = "pqc_id",
     n_boot: int = 2000,
     confidence: float = 0.95,
     seed: SeedLike = None,
@@ -218,8 +224,10 @@ def compare_correlations(
     pandas.DataFrame
         One row: ``group_a, group_b, estimate_a, estimate_b, estimate`` (= a - b), ``ci_low,
         ci_high`` (BCa, jackknife over clusters), ``p_value`` (two-sided, equal correlations,
-        by interval inversion), ``n_clusters`` (distinct clusters over both groups) and
-        ``method``. NaN with a warning when either group is degenerate.
+        by interval inversion), ``p_adj`` (equal to ``p_value`` for one comparison: adjust a
+        family with `etr.analysis.compare_configurations`, which does it with Holm),
+        ``n_clusters`` (distinct clusters over both groups) and ``method``. NaN with a
+        warning when either group is degenerate.
 
     Raises
     ------
@@ -247,7 +255,7 @@ def compare_correlations(
                 + ", ".join(sorted(levels))
             )
     rng = as_generator(seed)
-    frame = prepare(data, (x, y), (group, cluster))
+    frame = prepare(clean(data).data, (x, y), (group, cluster))
     frame = frame[frame["_ok"] & frame[group].astype(str).isin([str(a), str(b)])]
     frame = frame.reset_index(drop=True)
     in_a = (frame[group].astype(str) == str(a)).to_numpy()
@@ -289,10 +297,14 @@ def compare_correlations(
                                    "bca")
         row.update(estimate_a=est_a, estimate_b=est_b, estimate=est_a - est_b, ci_low=low,
                    ci_high=high, p_value=p)
-    row.update(n_clusters=g, method=method_str)
+    row.update(n_clusters=g, method=method_str, p_adj=row["p_value"])
     cols = ["group_a", "group_b", "estimate_a", "estimate_b", "estimate", "ci_low", "ci_high",
-            "p_value", "n_clusters", "method"]
+            "p_value", "p_adj", "n_clusters", "method"]
     return pd.DataFrame([row], columns=cols)
+
+
+#: cells with at most this many clusters get an exact permutation p-value (8! = 40320).
+EXACT_MAX_CLUSTERS = 8
 
 
 def stratified_correlation(
@@ -303,14 +315,18 @@ def stratified_correlation(
     strata: str | Sequence[str] = ("n_qubits", "layers"),
     by: str | Sequence[str] | None = None,
     method: str = "spearman",
-    cluster: str | None = "architecture_id",
+    cluster: str | None = "pqc_id",
     min_clusters: int = 3,
 ) -> pd.DataFrame:
-    """Rank correlation in every stratum cell, e.g. each (n_qubits, layers) combination.
+    """Rank correlation of cluster means in every stratum cell, e.g. each (n_qubits, layers).
 
-    Shows *where* a relationship holds. Within a cell, p-values come from the test of
-    `scipy.stats.spearmanr` / `kendalltau` applied to cluster means of `x` and `y` (one point
-    per cluster, so replicate seeds do not inflate significance); ``p_adj`` is
+    Shows *where* a relationship holds. Within a cell, runs are first averaged per cluster (the
+    distinct circuit: its runs share x and are not independent), and the correlation and its
+    test use one point per circuit. Cells are small (3 to 15 circuits in the study grid), so
+    cells with up to `EXACT_MAX_CLUSTERS` circuits get the exact permutation p-value: the share
+    of the ``G!`` orderings whose correlation is at least as far from 0, never below ``2 / G!``
+    (1/3 for three circuits; a large-sample test would report p ~ 0 for |rho| = 1). Larger
+    cells use the test of `scipy.stats.spearmanr` / `kendalltau`. ``p_adj`` is
     Benjamini-Hochberg over all cells (and `by` groups).
 
     Parameters
@@ -333,8 +349,9 @@ def stratified_correlation(
     Returns
     -------
     pandas.DataFrame
-        Columns ``[*by, *strata, n, n_clusters, estimate, p_value, p_adj, method]``;
-        ``estimate`` is the correlation of the cell's rows (as scipy on the rows).
+        Columns ``[*by, *strata, n, n_clusters, estimate, p_value, p_adj, test, method]``;
+        ``estimate`` is the correlation of the cell's cluster means, ``test`` says how its
+        p-value was obtained ("exact permutation (G! = ...)" or "scipy").
 
     Raises
     ------
@@ -343,12 +360,13 @@ def stratified_correlation(
 
     Examples
     --------
-    >>> from etr.analysis import stratified_correlation, synthetic_dataset
-    >>> df = synthetic_dataset(n_architectures=80, configs=["pure_pqc"], seed=0)
-    >>> cells = stratified_correlation(df, x="expressibility_kl", y="grad_var",
-    ...                                strata="n_qubits")
-    >>> list(cells.columns)[:3]
-    ['n_qubits', 'n', 'n_clusters']
+    >>> import pandas as pd
+    >>> from etr.analysis import stratified_correlation
+    >>> df = pd.DataFrame({"n_qubits": 2, "x": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 3.0],
+    ...                    "pqc_id": ["a", "b", "c"]})
+    >>> row = stratified_correlation(df, x="x", y="y", strata="n_qubits").iloc[0]
+    >>> float(row["estimate"]), round(float(row["p_value"]), 4), row["test"]
+    (1.0, 0.3333, 'exact permutation (3! = 6)')
     """
     by = as_tuple(by)
     strata = as_tuple(strata)
@@ -357,27 +375,63 @@ def stratified_correlation(
     check_frame(data, (*by, *strata, x, y, cluster), (x, y))
     check_choice("method", method, bs.CORR_METHODS)
     min_clusters = check_int("min_clusters", min_clusters, minimum=2)
-    frame = prepare(data, (x, y), (*by, *strata, cluster))
+    frame = prepare(clean(data).data, (x, y), (*by, *strata, cluster))
     frame = frame[frame["_ok"]]
-    test = stats.spearmanr if method == "spearman" else stats.kendalltau
     rows = []
     for key, sub in iter_groups(frame, (*by, *strata)):
         row = dict(zip((*by, *strata), key, strict=True))
-        if cluster is not None:
-            means = sub.groupby(cluster, observed=True)[[x, y]].mean()
-        else:
-            means = sub[[x, y]]
+        means = (sub.groupby(cluster, observed=True)[[x, y]].mean() if cluster is not None
+                 else sub[[x, y]])
         row.update(n=len(sub), n_clusters=len(means))
-        est = p = np.nan
-        if len(means) >= min_clusters and np.ptp(sub[x]) > 0 and np.ptp(sub[y]) > 0:
-            est = float(bs.corr_w(sub[x].to_numpy(), sub[y].to_numpy(),
-                                  np.ones((1, len(sub))), method)[0])
-            if np.ptp(means[x]) > 0 and np.ptp(means[y]) > 0:
-                p = float(test(means[x], means[y]).pvalue)
-        row.update(estimate=est, p_value=p)
+        row.update(_cell_test(means[x].to_numpy(), means[y].to_numpy(), method,
+                              min_clusters))
         rows.append(row)
-    cols = [*by, *strata, "n", "n_clusters", "estimate", "p_value"]
+    cols = [*by, *strata, "n", "n_clusters", "estimate", "p_value", "test"]
     out = pd.DataFrame(rows, columns=cols)
     out["p_adj"] = adjust(out["p_value"].to_numpy(), "bh")
-    out["method"] = f"{method} per cell, test on cluster means, BH across cells"
-    return out
+    out["method"] = (f"{method} of cluster means per cell; exact permutation p up to "
+                     f"{EXACT_MAX_CLUSTERS} clusters; BH across cells")
+    return out[[*by, *strata, "n", "n_clusters", "estimate", "p_value", "p_adj", "test",
+                "method"]]
+
+
+def _cell_test(xm: np.ndarray, ym: np.ndarray, method: str,
+               min_clusters: int) -> dict[str, object]:
+    g = len(xm)
+    if g < min_clusters or np.ptp(xm) == 0 or np.ptp(ym) == 0:
+        return {"estimate": np.nan, "p_value": np.nan, "test": ""}
+    corr = stats.spearmanr if method == "spearman" else stats.kendalltau
+    est = float(corr(xm, ym).statistic)
+    if g <= EXACT_MAX_CLUSTERS:
+        return {"estimate": est, "p_value": exact_permutation_p(xm, ym, method),
+                "test": f"exact permutation ({g}! = {factorial(g)})"}
+    return {"estimate": est, "p_value": float(corr(xm, ym).pvalue), "test": "scipy"}
+
+
+def exact_permutation_p(x: np.ndarray, y: np.ndarray, method: str = "spearman") -> float:
+    """Two-sided exact permutation p-value of a rank correlation (all ``len(x)!`` orderings).
+
+    The share of permutations of `y` whose correlation with `x` is at least as large in
+    absolute value as the observed one (a tolerance of 1e-12 keeps ties of equal statistics).
+
+    Examples
+    --------
+    >>> round(exact_permutation_p(np.arange(4.0), np.arange(4.0)), 4)  # 2 of 24 orderings
+    0.0833
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n = len(x)
+    perms = np.array(list(permutations(range(n))))
+    w = np.ones((1, n))
+    fn = bs.spearman_w if method == "spearman" else bs.kendall_w
+    observed = abs(float(fn(x, y, w)[0]))
+    ys = y[perms]
+    if method == "spearman":
+        rx = stats.rankdata(x)
+        ry = stats.rankdata(ys, axis=1)
+        rx, ry = rx - rx.mean(), ry - ry.mean(axis=1, keepdims=True)
+        vals = (ry @ rx) / np.sqrt((rx @ rx) * (ry * ry).sum(axis=1))
+    else:
+        vals = np.array([stats.kendalltau(x, row).statistic for row in ys])
+    return float(np.mean(np.abs(vals) >= observed - 1e-12))

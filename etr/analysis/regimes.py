@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -13,14 +14,15 @@ from etr._rng import SeedLike, as_generator
 from etr._validation import check_choice, check_float, check_int
 from etr.analysis._common import (
     MIN_CLUSTERS,
-    TRANSFORMS,
     as_tuple,
     check_frame,
     degenerate,
     group_label,
     iter_groups,
     prepare,
+    registry_transform,
 )
+from etr.analysis.quality import clean
 from etr.errors import InputError
 
 __all__ = ["RegimeResult", "davies_test", "segment_regimes"]
@@ -50,6 +52,8 @@ class RegimeResult:
     fits : pandas.DataFrame
         ``<by>, x, y_hat``: the selected fit on a grid, for plotting (transformed scale).
     n_boot, confidence, method : recorded settings.
+    n_dropped : rows removed (failed or duplicated runs, impossible or non-finite values, missing
+        clusters; `etr.analysis.quality`).
     """
 
     breakpoints: pd.DataFrame
@@ -59,6 +63,7 @@ class RegimeResult:
     n_boot: int
     confidence: float
     method: str
+    n_dropped: int = 0
 
     def to_frame(self) -> pd.DataFrame:
         """The segments table with a ``method`` column."""
@@ -75,22 +80,23 @@ def segment_regimes(
     by: str | list[str] | tuple[str, ...] | None = None,
     max_breakpoints: int = 2,
     n_boot: int = 200,
-    transform_y: str = "log10",
-    transform_x: str = "none",
+    transform_y: str | None = None,
+    transform_x: str | None = None,
     confidence: float = 0.95,
-    cluster: str | None = "architecture_id",
+    cluster: str | None = "pqc_id",
     seed: SeedLike = None,
 ) -> RegimeResult:
     """Find regimes of the `x`-`y` relationship with segmented (piecewise-linear) regression.
 
-    Within each group of `by`, rows are first averaged per cluster (architecture), because
-    expressibility is a property of the circuit and seeds of one architecture are not
-    independent. Models with 0..`max_breakpoints` breakpoints (continuous, hinge basis
-    ``1, x, (x - b1)+, ...``) are fitted by least squares with breakpoints found by a grid
-    search refined by bounded one-dimensional minimisation; the number of breakpoints
-    minimises BIC = ``G log(RSS / G) + (3 + 2 k) log G`` over the G cluster means (each
-    breakpoint counts as a parameter). Breakpoints and regime slopes get percentile intervals
-    from a cluster bootstrap that refits the selected number of breakpoints.
+    Within each group of `by`, rows are first averaged per cluster (the distinct circuit),
+    because expressibility is a property of the circuit and the runs of one circuit (seeds,
+    pre-networks) are not independent. Models with 0..`max_breakpoints` breakpoints
+    (continuous, hinge basis ``1, x, (x - b1)+, ...``) are fitted by least squares with
+    breakpoints found by a grid search refined by bounded one-dimensional minimisation; the
+    number of breakpoints minimises BIC = ``G log(RSS / G) + (3 + 2 k) log G`` over the G
+    cluster means (each breakpoint counts as a parameter). Breakpoints and regime slopes get
+    percentile intervals from a cluster bootstrap that refits the selected number of
+    breakpoints.
 
     Parameters
     ----------
@@ -104,11 +110,12 @@ def segment_regimes(
         0, 1 or 2.
     n_boot : int
         Bootstrap replicates for the intervals (0: no bootstrap; breakpoint intervals NaN).
-    transform_y : {"log10", "none"}
-        Transform of `y` (non-positive values are dropped under log10).
-    transform_x : {"none", "log10"}
-        Transform of `x`; breakpoints, segment bounds and ``fits`` are then on the
-        transformed scale (``10 ** estimate`` gives a breakpoint in KL).
+    transform_y : {"log10", "none"} or None
+        Transform of `y` (non-positive values are dropped under log10); None reads
+        ``log_scale`` from `etr.contract.METRICS`.
+    transform_x : {"log10", "none"} or None
+        Transform of `x` (None: from the registry); breakpoints, segment bounds and ``fits``
+        are on the transformed scale (``10 ** estimate`` gives a breakpoint in x units).
     confidence : float
         Confidence level of the intervals.
     cluster : str or None
@@ -133,7 +140,9 @@ def segment_regimes(
     -----
     Muggeo (2003), "Estimating regression models with unknown break-points", Stat. Med. 22,
     3055 (R package `segmented`). BIC selection is conservative against spurious breakpoints;
-    Davies' test is not implemented.
+    ``davies_p`` (`davies_test`) tests "no breakpoint" with the right level after the search.
+    The relationship segmented here is the marginal one (not conditioned on width and depth);
+    the pre-registered test of regime dependence is in `evaluate_claims`.
 
     Examples
     --------
@@ -141,7 +150,8 @@ def segment_regimes(
     >>> df = synthetic_dataset(n_architectures=150, configs=["pure_pqc"],
     ...                        slopes={"pure_pqc": 2.0}, breakpoint=0.6, intercept_sd=0.1,
     ...                        seed=3)
-    >>> res = segment_regimes(df, x="expressibility_kl", y="grad_var", n_boot=100, seed=1)
+    >>> res = segment_regimes(df, x="expressibility_kl", y="grad_var", n_boot=100,
+    ...                       transform_x="none", seed=1)
     >>> len(res.breakpoints)
     1
     >>> bp = res.breakpoints.iloc[0]
@@ -152,21 +162,23 @@ def segment_regimes(
     check_frame(data, (*by, x, y, cluster), (x, y))
     max_breakpoints = check_int("max_breakpoints", max_breakpoints, minimum=0, maximum=2)
     n_boot = check_int("n_boot", n_boot, minimum=0)
-    check_choice("transform_y", transform_y, TRANSFORMS)
-    check_choice("transform_x", transform_x, TRANSFORMS)
+    transform_y = registry_transform("transform_y", transform_y, y)
+    transform_x = registry_transform("transform_x", transform_x, x)
     confidence = check_float("confidence", confidence, low=0.5, high=0.999999)
     if cluster is not None and cluster in (x, y):
         raise InputError("`cluster` must differ from `x` and `y`")
     rng = as_generator(seed)
-    frame = prepare(data, (x, y), (*by, cluster), transform_y=(y, transform_y),
+    cleaned = clean(data)
+    frame = prepare(cleaned.data, (x, y), (*by, cluster), transform_y=(y, transform_y),
                     transform_x=(x, transform_x))
+    n_dropped = cleaned.n_removed() + int((~frame["_ok"]).sum())
     frame = frame[frame["_ok"]]
     out: dict[str, list[dict]] = {"breakpoints": [], "segments": [], "selection": [],
                                   "fits": []}
+    cfg = _Settings(x=x, y=y, cluster=cluster, max_k=max_breakpoints, n_boot=n_boot,
+                    confidence=confidence, rng=rng)
     for key, sub in iter_groups(frame, by):
-        label = dict(zip(by, key, strict=True))
-        _segment_group(sub, x, y, cluster, label, max_breakpoints, n_boot, confidence, rng,
-                       out, group_label(by, key))
+        _segment_group(sub, cfg, dict(zip(by, key, strict=True)), out, group_label(by, key))
     cols = {
         "breakpoints": [*by, "breakpoint_index", "estimate", "ci_low", "ci_high"],
         "segments": [*by, "regime", "x_low", "x_high", "n", "n_clusters", "slope",
@@ -181,7 +193,8 @@ def segment_regimes(
               f"(max {max_breakpoints}), Davies' test of no breakpoint (10 evaluation points), "
               f"{'cluster' if cluster else 'row'} bootstrap "
               f"percentile ({n_boot})")
-    return RegimeResult(n_boot=n_boot, confidence=confidence, method=method, **tables)
+    return RegimeResult(n_boot=n_boot, confidence=confidence, method=method,
+                        n_dropped=n_dropped, **tables)
 
 
 def davies_test(x: np.ndarray, y: np.ndarray, *, k: int = 10,
@@ -321,14 +334,40 @@ def _slopes(beta: np.ndarray) -> np.ndarray:
     return np.cumsum(beta[1:])
 
 
-def _segment_group(sub: pd.DataFrame, x: str, y: str, cluster: str | None, label: dict,
-                   max_k: int, n_boot: int, confidence: float, rng: np.random.Generator,
-                   out: dict[str, list[dict]], where: str) -> None:
-    if cluster is not None:
-        means = sub.groupby(cluster, observed=True)[[x, y]].mean()
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    """What every group of one `segment_regimes` call shares."""
+
+    x: str
+    y: str
+    cluster: str | None
+    max_k: int
+    n_boot: int
+    confidence: float
+    rng: np.random.Generator
+
+
+@dataclass(frozen=True, slots=True)
+class _Selected:
+    """The BIC-selected model of one group."""
+
+    k: int
+    bps: np.ndarray
+    beta: np.ndarray
+    cands: np.ndarray | None
+
+
+def _cluster_means(sub: pd.DataFrame, cfg: _Settings) -> tuple[np.ndarray, np.ndarray]:
+    if cfg.cluster is not None:
+        means = sub.groupby(cfg.cluster, observed=True)[[cfg.x, cfg.y]].mean()
     else:
-        means = sub[[x, y]]
-    xv, yv = means[x].to_numpy(dtype=float), means[y].to_numpy(dtype=float)
+        means = sub[[cfg.x, cfg.y]]
+    return means[cfg.x].to_numpy(dtype=float), means[cfg.y].to_numpy(dtype=float)
+
+
+def _segment_group(sub: pd.DataFrame, cfg: _Settings, label: dict,
+                   out: dict[str, list[dict]], where: str) -> None:
+    xv, yv = _cluster_means(sub, cfg)
     g = len(xv)
     if g < MIN_CLUSTERS or np.ptp(xv) == 0 or np.ptp(yv) == 0:
         reason = (f"{g} cluster(s), fewer than {MIN_CLUSTERS}" if g < MIN_CLUSTERS
@@ -338,10 +377,26 @@ def _segment_group(sub: pd.DataFrame, x: str, y: str, cluster: str | None, label
         out["selection"].append({**label, "n_breakpoints": 0, "bic": np.nan,
                                  "selected": True, "davies_p": np.nan})
         return
+    sel = _select(xv, yv, cfg, label, out)
+    slope_ci, bp_ci = _intervals(xv, yv, sel, cfg)
+    for j, bp in enumerate(sel.bps):
+        out["breakpoints"].append({**label, "breakpoint_index": j, "estimate": float(bp),
+                                   "ci_low": float(bp_ci[0][j]), "ci_high": float(bp_ci[1][j])})
+    _emit_segments(sub, xv, yv, sel, slope_ci, cfg, label, out)
+    grid = np.linspace(xv.min(), xv.max(), _N_FIT_POINTS)
+    y_hat = _design(grid, sel.bps[None, :])[0] @ sel.beta
+    out["fits"].extend({**label, "x": float(a), "y_hat": float(b)}
+                       for a, b in zip(grid, y_hat, strict=True))
+
+
+def _select(xv: np.ndarray, yv: np.ndarray, cfg: _Settings, label: dict,
+            out: dict[str, list[dict]]) -> _Selected:
+    """Fit 0..max_k breakpoints, pick the BIC minimum, record the selection table."""
+    g = len(xv)
     min_seg = max(5, int(np.ceil(0.15 * g)))
     w1 = np.ones(g)
     fits, cands = {}, {}
-    for k in range(max_k + 1):
+    for k in range(cfg.max_k + 1):
         cands[k] = None if k == 0 else _candidates(xv, k, min_seg)
         fit = _fit_k(xv, yv, w1, k, cands[k])
         if fit is not None:
@@ -350,35 +405,48 @@ def _segment_group(sub: pd.DataFrame, x: str, y: str, cluster: str | None, label
             for k, f in fits.items()}
     k_sel = min(bics, key=bics.get)
     davies_p = davies_test(xv, yv)[1] if g >= 2 * min_seg else np.nan
-    for k in range(max_k + 1):
+    for k in range(cfg.max_k + 1):
         out["selection"].append({**label, "n_breakpoints": k, "bic": bics.get(k, np.nan),
                                  "selected": k == k_sel, "davies_p": davies_p})
     _, bps, beta = fits[k_sel]
-    slopes = _slopes(beta)
+    return _Selected(k=k_sel, bps=bps, beta=beta, cands=cands[k_sel])
 
-    alpha = (1 - confidence) / 2
-    boot_bps = np.full((n_boot, k_sel), np.nan)
-    boot_slopes = np.full((n_boot, k_sel + 1), np.nan)
-    if n_boot > 0:
-        draws = rng.multinomial(g, np.full(g, 1.0 / g), size=n_boot).astype(float)
-        for b in range(n_boot):
-            if np.unique(xv[draws[b] > 0]).size < (k_sel + 1) * 2:
-                continue
-            fit = _fit_k(xv, yv, draws[b], k_sel, cands[k_sel])
-            if fit is not None:
-                boot_bps[b] = fit[1]
-                boot_slopes[b] = _slopes(fit[2])
+
+def _intervals(xv: np.ndarray, yv: np.ndarray, sel: _Selected,
+               cfg: _Settings) -> tuple[np.ndarray, np.ndarray]:
+    """(slope interval (2, k + 1), breakpoint interval (2, k)) by bootstrap or given bps."""
+    g = len(xv)
+    alpha = (1 - cfg.confidence) / 2
+    if cfg.n_boot == 0:
+        return (_conditional_slope_ci(xv, yv, sel.bps, sel.beta, cfg.confidence),
+                np.full((2, sel.k), np.nan))
+    boot_bps = np.full((cfg.n_boot, sel.k), np.nan)
+    boot_slopes = np.full((cfg.n_boot, sel.k + 1), np.nan)
+    draws = cfg.rng.multinomial(g, np.full(g, 1.0 / g), size=cfg.n_boot).astype(float)
+    for b in range(cfg.n_boot):
+        if np.unique(xv[draws[b] > 0]).size < (sel.k + 1) * 2:
+            continue
+        fit = _fit_k(xv, yv, draws[b], sel.k, sel.cands)
+        if fit is not None:
+            boot_bps[b] = fit[1]
+            boot_slopes[b] = _slopes(fit[2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns stay NaN
         slope_ci = np.nanquantile(boot_slopes, [alpha, 1 - alpha], axis=0)
-    else:
-        slope_ci = _conditional_slope_ci(xv, yv, bps, beta, confidence)
-    for j, bp in enumerate(bps):
-        ci = (np.nanquantile(boot_bps[:, j], [alpha, 1 - alpha]) if n_boot > 0
-              else (np.nan, np.nan))
-        out["breakpoints"].append({**label, "breakpoint_index": j, "estimate": float(bp),
-                                   "ci_low": float(ci[0]), "ci_high": float(ci[1])})
-    edges = np.concatenate([[xv.min()], bps, [xv.max()]])
-    row_x = sub[x].to_numpy(dtype=float)
-    for r in range(k_sel + 1):
+        bp_ci = (np.nanquantile(boot_bps, [alpha, 1 - alpha], axis=0) if sel.k
+                 else np.full((2, 0), np.nan))
+    return slope_ci, bp_ci
+
+
+def _emit_segments(sub: pd.DataFrame, xv: np.ndarray, yv: np.ndarray, sel: _Selected,
+                   slope_ci: np.ndarray, cfg: _Settings, label: dict,
+                   out: dict[str, list[dict]]) -> None:
+    slopes = _slopes(sel.beta)
+    edges = np.concatenate([[xv.min()], sel.bps, [xv.max()]])
+    # rows are placed by their cluster's mean x, exactly the value the regimes were fitted on
+    row_x = (sub.groupby(cfg.cluster, observed=True)[cfg.x].transform("mean")
+             if cfg.cluster is not None else sub[cfg.x]).to_numpy(dtype=float)
+    for r in range(sel.k + 1):
         lo, hi = edges[r], edges[r + 1]
         in_c = (xv >= lo) & (xv <= hi) if r == 0 else (xv > lo) & (xv <= hi)
         in_r = (row_x >= lo) & (row_x <= hi) if r == 0 else (row_x > lo) & (row_x <= hi)
@@ -392,10 +460,6 @@ def _segment_group(sub: pd.DataFrame, x: str, y: str, cluster: str | None, label
             "slope_ci_low": float(slope_ci[0][r]), "slope_ci_high": float(slope_ci[1][r]),
             "rho": rho, "p_value": p,
         })
-    grid = np.linspace(xv.min(), xv.max(), _N_FIT_POINTS)
-    y_hat = _design(grid, bps[None, :])[0] @ beta
-    out["fits"].extend({**label, "x": float(a), "y_hat": float(b)}
-                       for a, b in zip(grid, y_hat, strict=True))
 
 
 def _conditional_slope_ci(xv: np.ndarray, yv: np.ndarray, bps: np.ndarray, beta: np.ndarray,

@@ -15,6 +15,7 @@ from etr.analysis import (
     stratified_correlation,
     synthetic_dataset,
 )
+from etr.analysis.correlation import exact_permutation_p
 from etr.errors import DegenerateDataWarning, InputError
 
 X, Y = "expressibility_kl", "grad_var"
@@ -44,7 +45,7 @@ def test_iid_bootstrap_matches_scipy_bootstrap(ci_method):
     rng = np.random.default_rng(5)
     x = rng.normal(size=80)
     data = pd.DataFrame({"x": x, "y": 0.5 * x + rng.normal(size=80),
-                         "architecture_id": [f"a{i}" for i in range(80)]})
+                         "pqc_id": [f"a{i}" for i in range(80)]})
     ours = rank_correlation(data, x="x", y="y", n_boot=4000, ci_method=ci_method, seed=1)
 
     def rho(a, b, axis=-1):  # Spearman via scipy's rankdata, vectorised over resamples
@@ -160,7 +161,7 @@ def test_compare_paired(df):
 
 def test_compare_unpaired_and_errors(df):
     other = df[df["training_config"] == "hybrid_full"].copy()
-    other["architecture_id"] = "z" + other["architecture_id"].astype(str)
+    other["pqc_id"] = "z" + other["pqc_id"].astype(str)
     data = pd.concat([df[df["training_config"] == "pure_pqc"], other])
     res = compare_correlations(data, x=X, y=Y, a="pure_pqc", b="hybrid_full", n_boot=300,
                                seed=0)
@@ -174,15 +175,20 @@ def test_compare_unpaired_and_errors(df):
 def test_stratified(df):
     cells = stratified_correlation(df, x=X, y=Y, strata=("n_qubits",), by="training_config")
     assert list(cells.columns) == ["training_config", "n_qubits", "n", "n_clusters",
-                                   "estimate", "p_value", "p_adj", "method"]
+                                   "estimate", "p_value", "p_adj", "test", "method"]
     for row in cells.itertuples():
         sub = df[(df["training_config"] == row.training_config)
                  & (df["n_qubits"] == row.n_qubits)]
         assert row.n == len(sub)
+        means = sub.groupby("pqc_id")[[X, Y]].mean()
+        assert row.n_clusters == len(means)
         if row.n_clusters >= 3:
-            assert row.estimate == pytest.approx(stats.spearmanr(sub[X], sub[Y])[0])
-            means = sub.groupby("architecture_id")[[X, Y]].mean()
+            assert row.estimate == pytest.approx(stats.spearmanr(means[X], means[Y])[0])
+        if row.n_clusters > 8:
             assert row.p_value == pytest.approx(stats.spearmanr(means[X], means[Y]).pvalue)
+            assert row.test == "scipy"
+        elif row.n_clusters >= 3:
+            assert row.test.startswith("exact permutation")
         else:
             assert np.isnan(row.estimate)
     ok = cells["p_value"].notna()
@@ -191,3 +197,18 @@ def test_stratified(df):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         stratified_correlation(df, x=X, y=Y)  # sparse cells: NaN rows, no warning
+
+
+@pytest.mark.parametrize("method", ["spearman", "kendall"])
+def test_exact_permutation_p_by_enumeration(method):
+    # a brute-force second implementation: every ordering of 5 points
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=5), rng.normal(size=5)
+    fn = stats.spearmanr if method == "spearman" else stats.kendalltau
+    obs = abs(fn(x, y).statistic)
+    import itertools
+    count = sum(abs(fn(x, np.array(p)).statistic) >= obs - 1e-12
+                for p in itertools.permutations(y))
+    assert exact_permutation_p(x, y, method) == pytest.approx(count / 120)
+    # the smallest attainable two-sided p-value is 2 / n!
+    assert exact_permutation_p(np.arange(5.0), np.arange(5.0), method) == pytest.approx(2 / 120)

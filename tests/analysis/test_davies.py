@@ -46,7 +46,7 @@ def test_segment_regimes_reports_davies_p():
                            slopes={"pure_pqc": 2.0, "hybrid_full": 0.0}, breakpoint=0.6,
                            intercept_sd=0.1, seed=5)
     res = segment_regimes(df, x="expressibility_kl", y="grad_var", by="training_config",
-                          n_boot=0, seed=0)
+                          n_boot=0, seed=0, transform_x="none")
     sel = res.selection.set_index("training_config")
     assert sel.loc["pure_pqc", "davies_p"].max() < 0.01  # the kinked configuration
     assert sel.loc["hybrid_full", "davies_p"].min() > 0.01  # no relationship at all

@@ -20,7 +20,8 @@ def df():
 
 @pytest.fixture(scope="module")
 def fit(df):
-    return mixed_effects(df, y=Y, x=X)
+    # the generator's truth is linear in raw KL
+    return mixed_effects(df, y=Y, x=X, transform_x="none")
 
 
 def test_recovers_per_configuration_slopes(df, fit):
@@ -37,26 +38,30 @@ def test_recovers_per_configuration_slopes(df, fit):
 
 
 def test_fixed_effects_equal_ols_in_balanced_design(df, fit):
-    # balanced design, x constant within architecture: GLS = OLS for the fixed effects
-    data = df.assign(ly=np.log10(df[Y]))
-    ols = smf.ols(f"ly ~ {X} * C(training_config) + n_qubits + layers", data).fit()
-    np.testing.assert_allclose(fit.fixed_effects["estimate"], ols.params.to_numpy(), atol=1e-8)
-    assert fit.fixed_effects["term"].tolist()[:4] == [
-        "Intercept", "training_config[hybrid_quantum_only]", "training_config[pure_pqc]", X]
+    # balanced design, x constant within circuit: GLS = OLS for the fixed effects (Zyskind's
+    # condition holds for circuit-level covariates crossed with balanced configurations)
+    data = pd.DataFrame({"_y": np.log10(df[Y]), "_x": df[X], "_by": df["training_config"],
+                         "_c0": df["n_qubits"].astype(str), "_c1": df["layers"].astype(str)})
+    ols = smf.ols("_y ~ C(_by) + _x:C(_by) + C(_by):C(_c0) + C(_by):C(_c1)", data).fit()
+    np.testing.assert_allclose(fit.fixed_effects["estimate"], ols.params.to_numpy(), atol=1e-7)
+    terms = fit.fixed_effects["term"].tolist()
+    assert terms[:3] == ["Intercept", "training_config[hybrid_quantum_only]",
+                         "training_config[pure_pqc]"]
+    assert "training_config[pure_pqc]:layers[4]" in terms  # depth effects per configuration
     fe = fit.fixed_effects.set_index("term")
-    slope_qo = fe.loc[X, "estimate"] + fe.loc[f"{X}:training_config[hybrid_quantum_only]",
-                                              "estimate"]
+    slope_qo = fe.loc[f"{X}:training_config[hybrid_quantum_only]", "estimate"]
     assert fit.slopes.set_index("training_config").loc["hybrid_quantum_only", "estimate"] == \
         pytest.approx(slope_qo)
+    assert "factor(layers)" in fit.formula and "(1 | pqc_id)" in fit.formula
 
 
 def test_variance_components_and_r2():
     # a large sample, so that estimates sit close to the generating values
     df = synthetic_dataset(n_architectures=400, seed=1)
-    fit = mixed_effects(df, y=Y, x=X, lrt=False)
+    fit = mixed_effects(df, y=Y, x=X, transform_x="none", lrt=False)
     vc = fit.variance_components.set_index("component")
     truth = df.attrs["truth"]
-    assert vc.loc["architecture_id intercept", "sd"] == pytest.approx(truth["intercept_sd"],
+    assert vc.loc["pqc_id intercept", "sd"] == pytest.approx(truth["intercept_sd"],
                                                                       abs=0.03)
     assert vc.loc["residual", "sd"] == pytest.approx(truth["noise_sd"], abs=0.01)
     # Nakagawa-Schielzeth R2 from the generating values
@@ -75,7 +80,7 @@ def test_lrt_detects_differing_slopes_and_not_equal_ones(fit):
     assert lrt["aic_full"] < lrt["aic_null"] and np.isfinite(lrt["bic_full"])
     same = synthetic_dataset(n_architectures=60, slopes=dict.fromkeys(
         ("pure_pqc", "hybrid_quantum_only", "hybrid_full"), 0.5), seed=22)
-    res = mixed_effects(same, y=Y, x=X)
+    res = mixed_effects(same, y=Y, x=X, transform_x="none")
     assert res.lrt.loc[0, "p_value"] > 0.01
 
 
@@ -83,13 +88,14 @@ def test_options_random_slope_no_by_categorical_covariate(df):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rs = mixed_effects(df[df["training_config"] == "pure_pqc"], y=Y, x=X, by=None,
-                           random_slope=True, lrt=False)
+                           random_slope=True, lrt=False, transform_x="none")
     assert len(rs.variance_components) == 4
     assert rs.slopes.loc[0, "ci_low"] < 0.8 < rs.slopes.loc[0, "ci_high"]
     assert 0 < rs.r2_marginal < rs.r2_conditional < 1
-    assert "(1 + expressibility_kl | architecture_id)" in rs.formula
+    assert "(1 + expressibility_kl | pqc_id)" in rs.formula
     pure = df[df["training_config"] == "pure_pqc"]
-    one = mixed_effects(pure, y=Y, x=X, by=None, covariates=("topology", "n_qubits"))
+    one = mixed_effects(pure, y=Y, x=X, by=None, covariates=("topology", "n_qubits"),
+                        transform_x="none")
     assert list(one.slopes.columns) == ["estimate", "se", "ci_low", "ci_high", "p_value"]
     assert one.slopes.loc[0, "ci_low"] < 0.8 < one.slopes.loc[0, "ci_high"]
     assert any(t.startswith("topology[") for t in one.fixed_effects["term"])
@@ -105,14 +111,15 @@ def test_dropped_rows_constant_covariate_and_linear_scale(df):
     bad["layers"] = 3
     res = mixed_effects(bad, y=Y, x=X, lrt=False)
     assert res.n_dropped == 6 and res.n == len(df) - 6
+    assert "log10(expressibility_kl)" in res.formula  # the registry marks KL log-scaled
     assert any("`layers` is constant" in w for w in res.warnings)
     assert res.lrt.empty
     lin = mixed_effects(df, y="loss_decrease", x=X, transform_y="none", lrt=False)
-    assert "log10" not in lin.formula and lin.converged
+    assert lin.formula.startswith("loss_decrease ~") and lin.converged
 
 
 def test_degenerate_and_bad_input(df):
-    two = df[df["architecture_id"].isin(df["architecture_id"].unique()[:2])]
+    two = df[df["pqc_id"].isin(df["pqc_id"].unique()[:2])]
     with pytest.warns(DegenerateDataWarning, match="fewer than 3"):
         res = mixed_effects(two, y=Y, x=X)
     assert res.slopes["estimate"].isna().all() and not res.converged
@@ -131,20 +138,66 @@ def test_degenerate_and_bad_input(df):
 def test_failed_optimiser_is_recorded_not_raised():
     # independent noise: the random-intercept variance sits on the boundary (0)
     rng = np.random.default_rng(0)
-    data = pd.DataFrame({"architecture_id": np.repeat([f"a{i}" for i in range(30)], 3),
+    data = pd.DataFrame({"pqc_id": np.repeat([f"a{i}" for i in range(30)], 3),
                          "training_config": "pure_pqc",
                          "expressibility_kl": np.repeat(rng.uniform(0, 1, 30), 3),
                          "n_qubits": 4, "layers": 2, "y": rng.normal(0.5, 0.1, 90)})
-    res = mixed_effects(data, y="y", x=X, by=None, transform_y="none")
+    res = mixed_effects(data, y="y", x=X, by=None, nested=None, transform_y="none")
     assert np.isfinite(res.slopes.loc[0, "estimate"])
     assert isinstance(res.warnings, tuple)
 
 
 def test_level_with_too_few_groups_gets_nan_slope(df):
-    keep = df["architecture_id"].isin(df["architecture_id"].unique()[:2])
+    keep = df["pqc_id"].isin(df["pqc_id"].unique()[:2])
     data = df[(df["training_config"] != "hybrid_full") | keep]
     with pytest.warns(DegenerateDataWarning, match="hybrid_full"):
-        res = mixed_effects(data, y=Y, x=X, lrt=False)
+        res = mixed_effects(data, y=Y, x=X, lrt=False, transform_x="none")
     slopes = res.slopes.set_index("training_config")
     assert np.isnan(slopes.loc["hybrid_full", "estimate"])
     assert slopes.loc["pure_pqc", "ci_low"] < 0.8 < slopes.loc["pure_pqc", "ci_high"]
+
+
+def _nested_data(seed: int, n_pqc: int = 150) -> pd.DataFrame:
+    """y = 0.5 x + circuit effect (sd 0.3) + architecture effect (sd 0.2) + noise (sd 0.1)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k in range(n_pqc):
+        x, u = rng.uniform(1, 2), rng.normal(0, 0.3)
+        for a in range(2):
+            v = rng.normal(0, 0.2)
+            for s in range(3):
+                rows.append({"pqc_id": f"p{k}", "architecture_id": f"p{k}a{a}", "seed": s,
+                             "training_config": "hybrid_full", "n_qubits": 2 + k % 2,
+                             "layers": 1 + k % 3, "x": x + rng.normal(0, 0.05),
+                             "y": 0.5 * x + u + v + rng.normal(0, 0.1)})
+    return pd.DataFrame(rows)
+
+
+def test_nested_architectures_recover_their_variance_components():
+    data = _nested_data(0)
+    res = mixed_effects(data, y="y", x="x", by=None, lrt=False)
+    vc = res.variance_components.set_index("component")["sd"]
+    assert vc["pqc_id intercept"] == pytest.approx(0.3, abs=0.05)
+    assert vc["architecture_id within pqc_id"] == pytest.approx(0.2, abs=0.03)
+    assert vc["residual"] == pytest.approx(0.1, abs=0.01)
+    assert "(1 | pqc_id/architecture_id)" in res.formula
+    # x is the circuit mean: its within-circuit sd is the measurement error (0.05), and the
+    # reliability of the mean of 6 runs is var(x) / (var(x) + 0.05^2 / 6) for x ~ U(1, 2)
+    assert res.x_measurement_sd == pytest.approx(0.05, rel=0.1)
+    assert res.x_reliability == pytest.approx((1 / 12) / (1 / 12 + 0.05**2 / 6), abs=0.005)
+    assert res.slopes.loc[0, "ci_low"] < 0.5 < res.slopes.loc[0, "ci_high"]
+
+
+def test_a_measurement_shared_by_two_configurations_enters_once():
+    data = _nested_data(1, n_pqc=60)
+    twin = data.assign(training_config="hybrid_quantum_only")
+    pure = data.drop_duplicates("pqc_id").assign(
+        training_config="pure_pqc", architecture_id=lambda d: d["pqc_id"] + "pure")
+    both = pd.concat([twin, data, pure], ignore_index=True)
+    res = mixed_effects(both, y="y", x="x", lrt=False)
+    assert res.shared_levels == {"hybrid_full": "hybrid_quantum_only"}
+    assert res.n == len(twin) + len(pure) and res.n_dropped == len(data)
+    slopes = res.slopes.set_index("training_config")
+    assert slopes.loc["hybrid_full", "estimate"] == slopes.loc["hybrid_quantum_only",
+                                                               "estimate"]
+    assert any("fitted once" in w for w in res.warnings)

@@ -1,0 +1,207 @@
+"""Kendall's tau-b over pairs of runs of *different* circuits in the *same* stratum.
+
+The engine of `etr.analysis.conditional`. Rows are runs; each row belongs to a stratum (one
+(n_qubits, layers) cell, or one stratum holding everything for the marginal association) and a
+cluster (a distinct circuit, ``pqc_id``); x is constant within a cluster (the circuit's
+expressibility). Within a stratum, cluster pairs (k, l), k != l, carry three kernels:
+
+    A[k, l]  = sum_{i in k, j in l} sign(x_k - x_l) sign(y_i - y_j)
+    Bx[k, l] = n_k n_l [x_k != x_l]
+    By[k, l] = sum_{i in k, j in l} [y_i != y_j]
+
+and tau_b = sum A / sqrt(sum Bx * sum By), every sum over ordered pairs and over the strata
+pooled. Pairs of runs of one circuit never count (they tie in x).
+
+Uncertainty
+-----------
+Every sum is a U-statistic over the clusters of a stratum, so the variance of the (linearised)
+ratio has an unbiased estimator built from the kernel matrices (Hoeffding 1948): for a
+symmetric kernel H over n clusters, ``Var(sum_{k != l} H) = 4 T3 + 2 F - (4 n - 6) T4 /
+((n - 2) (n - 3))`` with ``F = sum H^2``, ``T3 = sum_k (sum_l H_kl)^2 - F`` and ``T4 = (sum H)^2
+- 4 T3 - 2 F`` (for n <= 3 the last term, an estimate of the squared stratum mean, is left out:
+conservative). The cluster bootstrap is available too: with cluster counts c (a draw with
+replacement) each sum is the quadratic form ``c' M c`` per stratum, so replicates cost a few
+matrix products; it is conservative here because resampling inflates the degenerate part of
+a U-statistic (Efron & Stein 1981).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+_CHUNK = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Stratum:
+    """Kernels of one stratum, cells indexed locally 0..G_s-1."""
+
+    label: str               # the stratum it belongs to (pairs two fits of one stratum)
+    cluster: np.ndarray      # (G_s,) global cluster index of each cell
+    a: np.ndarray            # (G_s, G_s) A kernel (zero diagonal)
+    bx: np.ndarray           # (G_s, G_s) Bx kernel
+    by: np.ndarray           # (G_s, G_s) By kernel
+    sx: np.ndarray           # (G_s, G_s) sign(x_k - x_l)
+    dy: np.ndarray           # (G_s, G_s) sum_{i in k, j in l} sign(y_i - y_j)
+
+    @property
+    def size(self) -> int:
+        return len(self.cluster)
+
+
+def _sign_sums(y: np.ndarray, cell: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray]:
+    """(D, E): D[k, l] = sum sign(y_i - y_j), E[k, l] = number of tied pairs, i in k, j in l."""
+    order = np.argsort(y, kind="stable")
+    ys, cs = y[order], cell[order]
+    uniq, start = np.unique(ys, return_index=True)
+    end = np.append(start[1:], len(ys))
+    group = np.searchsorted(uniq, ys)
+    d, e = np.zeros((g, g)), np.zeros((g, g))
+    for lo in range(0, g, _CHUNK):
+        hi = min(g, lo + _CHUNK)
+        onehot = (cs[:, None] == np.arange(lo, hi)[None, :]).astype(float)
+        cum = np.vstack([np.zeros((1, hi - lo)), np.cumsum(onehot, axis=0)])
+        below = cum[start[group]]          # rows of cell l with y < y_i
+        upto = cum[end[group]]             # rows of cell l with y <= y_i
+        np.add.at(d[:, lo:hi], cs, below + upto - cum[-1][None, :])
+        np.add.at(e[:, lo:hi], cs, upto - below)
+    return d, e
+
+
+def stratum_kernels(x_cell: np.ndarray, y: np.ndarray, cell: np.ndarray,
+                    cluster_of_cell: np.ndarray, label: str = "") -> Stratum:
+    """Kernels of one stratum from its rows (`cell` indexes `x_cell` and `cluster_of_cell`)."""
+    g = len(x_cell)
+    n = np.bincount(cell, minlength=g).astype(float)
+    dy, ties = _sign_sums(y.astype(float), cell, g)
+    sx = np.sign(x_cell[:, None] - x_cell[None, :])
+    a = sx * dy
+    bx = np.abs(sx) * np.outer(n, n)
+    by = np.outer(n, n) - ties
+    for m in (a, bx, by):
+        np.fill_diagonal(m, 0.0)
+    return Stratum(label=label, cluster=np.asarray(cluster_of_cell), a=a, bx=bx, by=by, sx=sx,
+                   dy=dy)
+
+
+def build(x: np.ndarray, y: np.ndarray, stratum: np.ndarray,
+          cluster: np.ndarray) -> dict[object, Stratum]:
+    """Kernels of every stratum (keyed by stratum code) from row arrays.
+
+    `x` must be constant within a (stratum, cluster) cell; `cluster` holds global integer codes.
+    """
+    out = {}
+    for s in np.unique(stratum):
+        rows = np.flatnonzero(stratum == s)
+        cells, cell = np.unique(cluster[rows], return_inverse=True)
+        cell = cell.ravel()
+        x_cell = np.zeros(len(cells))
+        x_cell[cell] = x[rows]
+        key = s.item() if hasattr(s, "item") else s
+        out[key] = stratum_kernels(x_cell, y[rows], cell, cells, label=str(key))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Sums of the three kernels over a set of strata, and the pooled tau-b."""
+
+    num: float
+    x2: float
+    y2: float
+
+    @property
+    def tau(self) -> float:
+        if self.x2 <= 0 or self.y2 <= 0:
+            return float("nan")
+        return float(np.clip(self.num / np.sqrt(self.x2 * self.y2), -1.0, 1.0))
+
+
+def totals(strata: list[Stratum]) -> Totals:
+    return Totals(num=float(sum(s.a.sum() for s in strata)),
+                  x2=float(sum(s.bx.sum() for s in strata)),
+                  y2=float(sum(s.by.sum() for s in strata)))
+
+
+def linearised(st: Stratum, tot: Totals) -> np.ndarray:
+    """Kernel of the first-order expansion of tau-b around the pooled totals `tot`."""
+    d = np.sqrt(tot.x2 * tot.y2)
+    return st.a / d - 0.5 * tot.tau * (st.bx / tot.x2 + st.by / tot.y2)
+
+
+def ustat_variance(h: np.ndarray) -> float:
+    """Unbiased variance of ``sum_{k != l} H[k, l]`` over n clusters drawn at random.
+
+    Hoeffding's decomposition, ``n (n - 1) [4 (n - 2) zeta_1 + 2 zeta_2]`` with zeta_1, zeta_2
+    and the squared mean estimated without bias from the pairs, triples and disjoint pairs of
+    the sample; for n <= 3 the squared mean cannot be estimated and is taken as 0
+    (conservative).
+    """
+    n = h.shape[0]
+    if n < 2:
+        return 0.0
+    f = float((h * h).sum())
+    r = h.sum(axis=1)
+    t3 = float(r @ r) - f
+    v = 4.0 * t3 + 2.0 * f
+    if n >= 4:
+        t4 = float(h.sum()) ** 2 - 4.0 * t3 - 2.0 * f
+        v -= (4.0 * n - 6.0) * t4 / ((n - 2.0) * (n - 3.0))
+    return v
+
+
+def null_variance(st: Stratum) -> float:
+    """Variance of ``sum A`` when x is independent of y given the stratum (Daniels 1944).
+
+    With ``A = a * b``, ``a = sign(x_k - x_l)`` and ``b`` the y sign sums, independence gives
+    ``zeta_1 = E[a12 a13] E[b12 b13]`` and ``zeta_2 = E[a12^2] E[b12^2]``, each factor estimated
+    without bias from its own pairs and triples. For Kendall's tau with one run per circuit it is
+    the exact permutation variance ``2 (2n + 5) / (9 n (n - 1))`` of tau.
+    """
+    n = st.size
+    if n < 2:
+        return 0.0
+
+    def moments(m: np.ndarray) -> tuple[float, float]:
+        f = float((m * m).sum())
+        r = m.sum(axis=1)
+        return f, float(r @ r) - f
+
+    fa, ta = moments(st.sx)
+    fb, tb = moments(st.dy)
+    v = 2.0 * fa * fb / (n * (n - 1.0))
+    if n >= 3:
+        v += 4.0 * ta * tb / (n * (n - 1.0) * (n - 2.0))
+    return v
+
+
+def quadratic_sums(strata: list[Stratum], counts: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(num, X2, Y2) per replicate (rows of `counts`, one count per global cluster)."""
+    counts = np.atleast_2d(np.asarray(counts, dtype=float))
+    out = [np.zeros(counts.shape[0]) for _ in range(3)]
+    for st in strata:
+        c = counts[:, st.cluster]
+        for acc, m in zip(out, (st.a, st.bx, st.by), strict=True):
+            acc += np.einsum("rk,rk->r", c @ m, c)
+    return out[0], out[1], out[2]
+
+
+def tau_of(num: np.ndarray, x2: np.ndarray, y2: np.ndarray) -> np.ndarray:
+    """Elementwise tau-b from summed kernels; NaN where a denominator vanishes."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = num / np.sqrt(x2 * y2)
+    t = np.where((x2 > 0) & (y2 > 0), t, np.nan)
+    return np.clip(t, -1.0, 1.0)
+
+
+def to_r(t: np.ndarray | float) -> np.ndarray | float:
+    """Greiner's relation r = sin(pi tau / 2): tau on the scale of a Pearson correlation."""
+    return np.sin(np.pi * np.asarray(t, dtype=float) / 2.0)
+
+
+def dr_dtau(t: float) -> float:
+    """Derivative of `to_r`."""
+    return float(np.pi / 2.0 * np.cos(np.pi * t / 2.0))

@@ -1,0 +1,209 @@
+"""The association given width and depth: estimates, orientation, censoring, degenerate data."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from etr.analysis import (
+    compare_configurations,
+    conditional_correlation,
+    orientation,
+    planted_dataset,
+)
+from etr.errors import DegenerateDataWarning, InputError
+
+Y = "grad_var_train"
+
+
+@pytest.fixture(scope="module")
+def planted():
+    return planted_dataset(n_pqcs=240, n_seeds=2, seed=4,
+                           conditional={"pure_pqc": 0.5, "hybrid_quantum_only": 0.2,
+                                        "hybrid_full": 0.0})
+
+
+def _brute_conditional_tau(df: pd.DataFrame, x: str, y: str) -> float:
+    """Pooled tau-b over pairs of runs of different circuits in the same stratum (loops)."""
+    xm = df.groupby("pqc_id")[x].transform("mean").to_numpy()
+    yv = df[y].to_numpy()
+    s = (df["n_qubits"].astype(str) + "|" + df["layers"].astype(str)).to_numpy()
+    c = df["pqc_id"].astype(str).to_numpy()
+    num = x2 = y2 = 0.0
+    for i, j in itertools.permutations(range(len(df)), 2):
+        if s[i] != s[j] or c[i] == c[j]:
+            continue
+        sx, sy = np.sign(xm[i] - xm[j]), np.sign(yv[i] - yv[j])
+        num, x2, y2 = num + sx * sy, x2 + abs(sx), y2 + abs(sy)
+    return num / np.sqrt(x2 * y2)
+
+
+def test_estimate_equals_brute_force_and_planted_truth(planted):
+    small = planted_dataset(n_pqcs=30, n_seeds=2, seed=1, configs=["hybrid_quantum_only"])
+    res = conditional_correlation(small, y=Y).iloc[0]
+    assert res["tau"] == pytest.approx(_brute_conditional_tau(small, "expressibility_fp", Y))
+    assert res["estimate"] == pytest.approx(np.sin(np.pi * res["tau"] / 2))
+    # 99.9% intervals: a single dataset must not fail by chance (coverage itself is checked
+    # over repeated simulations in test_validation.py)
+    rows = conditional_correlation(planted, y=Y, confidence=0.999).set_index("training_config")
+    assert list(rows.index) == ["pure_pqc", "hybrid_quantum_only", "hybrid_full"]
+    for config, truth in planted.attrs["truth"]["conditional"].items():
+        assert rows.loc[config, "ci_low"] < truth < rows.loc[config, "ci_high"], config
+    # confounded by width and depth: the marginal association is strong even without a
+    # conditional one
+    assert rows.loc["hybrid_full", "marginal_ci_low"] > 0.4
+    assert rows.loc["pure_pqc", "n_clusters"] == 240 and rows.loc["pure_pqc", "n_strata"] == 12
+
+
+def test_single_stratum_one_run_per_circuit_is_scipy_kendall():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(1, 2, 50)
+    df = pd.DataFrame({"expressibility_fp": x, "grad_var": np.exp(x + rng.normal(0, .3, 50)),
+                       "pqc_id": [f"p{i}" for i in range(50)], "n_qubits": 4, "layers": 2})
+    res = conditional_correlation(df, y="grad_var", by=None).iloc[0]
+    tau = stats.kendalltau(df["expressibility_fp"], df["grad_var"]).statistic
+    assert res["tau"] == pytest.approx(tau)
+    assert res["estimate"] == pytest.approx(res["estimate_marginal"])
+
+
+def test_invariant_to_width_and_depth_distortions(planted):
+    # any monotone distortion specific to a stratum leaves the conditional estimate unchanged
+    # (pairs are only formed inside strata); the marginal one moves
+    warped = planted.copy()
+    shift = 10.0 ** (3 - warped["n_qubits"] * warped["layers"] % 5)
+    warped[Y] = warped[Y] * shift
+    warped["expressibility_fp"] = 1 + (warped["expressibility_fp"] - 1) * 10.0 ** warped["layers"]
+    a = conditional_correlation(planted, y=Y, by=None).iloc[0]
+    b = conditional_correlation(warped, y=Y, by=None).iloc[0]
+    assert b["estimate"] == pytest.approx(a["estimate"], abs=1e-12)
+    assert abs(b["estimate_marginal"] - a["estimate_marginal"]) > 0.05
+
+
+def test_orientation_reads_the_registry():
+    assert orientation("expressibility_fp", "grad_var") == 1
+    assert orientation("expressibility_kl", "steps_to_target") == -1
+    with pytest.raises(InputError, match="`x` = 'grad_var' is not a registered expressibility"):
+        orientation("grad_var", "grad_var")
+    with pytest.raises(InputError, match="`y` = 'final_loss'"):
+        orientation("expressibility_fp", "final_loss")
+
+
+def test_steps_to_target_is_oriented_and_censored_values_tie_at_the_top(planted):
+    pure = planted[planted["training_config"] == "pure_pqc"]
+    steps = conditional_correlation(pure, y="steps_to_target", by=None).iloc[0]
+    assert steps["orientation"] == -1 and steps["estimate"] > 0.2  # a trade-off reads positive
+    # censored runs all tie above every observed value, whatever number is recorded
+    recorded = pure.copy()
+    cens = recorded["steps_to_target_censored"].to_numpy(dtype=bool)
+    assert cens.any()
+    recorded.loc[cens, "steps_to_target"] = np.random.default_rng(0).uniform(0, 200, cens.sum())
+    again = conditional_correlation(recorded, y="steps_to_target", by=None).iloc[0]
+    assert again["tau"] == pytest.approx(steps["tau"])
+    top = pure["steps_to_target"].where(~cens, 10_000.0)
+    manual = conditional_correlation(pure.assign(steps_to_target=top)
+                                     .drop(columns="steps_to_target_censored"),
+                                     y="steps_to_target", by=None).iloc[0]
+    assert manual["tau"] == pytest.approx(steps["tau"])
+
+
+def test_circuits_not_architectures_are_the_units(planted):
+    # hybrid rows hold two architectures per circuit; both share the circuit's x and are never
+    # paired with each other, so relabelling architectures changes nothing
+    hyb = planted[planted["training_config"] == "hybrid_full"]
+    res = conditional_correlation(hyb, y=Y, by=None).iloc[0]
+    assert res["n_clusters"] == hyb["pqc_id"].nunique() < hyb["architecture_id"].nunique()
+    relabelled = hyb.assign(architecture_id="same")
+    assert conditional_correlation(relabelled, y=Y, by=None).iloc[0]["tau"] == res["tau"]
+
+
+def test_x_is_the_circuit_mean(planted):
+    noisy = planted.copy()
+    noise = np.random.default_rng(2).normal(0, 1e-3, len(noisy))
+    noisy["expressibility_fp"] = noisy["expressibility_fp"] + noise
+    means = noisy.groupby("pqc_id")["expressibility_fp"].transform("mean")
+    a = conditional_correlation(noisy, y=Y).set_index("training_config")
+    b = conditional_correlation(noisy.assign(expressibility_fp=means), y=Y).set_index(
+        "training_config")
+    np.testing.assert_allclose(a["tau"], b["tau"])
+
+
+def test_classical_only_control_is_left_out():
+    df = planted_dataset(n_pqcs=48, n_seeds=1, seed=3,
+                         configs=["pure_pqc", "classical_only"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DegenerateDataWarning)
+        res = conditional_correlation(df, y=Y)
+    assert res["training_config"].tolist() == ["pure_pqc"]
+
+
+def test_ustat_and_bootstrap_variances_agree_with_large_strata():
+    # with many circuits per stratum the degenerate part of the U-statistic is negligible
+    # and the cluster bootstrap (a second implementation of the variance) agrees
+    df = planted_dataset(n_pqcs=400, n_seeds=1, widths=(4,), depths=(2, 4), seed=6,
+                         configs=["pure_pqc"], conditional={"pure_pqc": 0.3})
+    u = conditional_correlation(df, y=Y, by=None).iloc[0]
+    b = conditional_correlation(df, y=Y, by=None, ci_method="bootstrap", n_boot=2000,
+                                seed=1).iloc[0]
+    assert u["estimate"] == b["estimate"]
+    width_u, width_b = u["ci_high"] - u["ci_low"], b["ci_high"] - b["ci_low"]
+    assert width_b == pytest.approx(width_u, rel=0.12)
+    assert "cluster bootstrap (2000)" in b["method"]
+
+
+def test_perfect_concordance_in_a_tiny_design_is_not_certain():
+    # three circuits in one stratum, perfectly ordered: scipy's asymptotic p would be ~0; the
+    # interval keeps the null variance of the design as a floor
+    df = pd.DataFrame({"expressibility_fp": [1.1, 1.2, 1.3], "grad_var": [1e-3, 2e-3, 3e-3],
+                       "pqc_id": ["a", "b", "c"], "n_qubits": 2, "layers": 1})
+    res = conditional_correlation(df, y="grad_var", by=None).iloc[0]
+    assert res["estimate"] == pytest.approx(1.0)
+    assert res["ci_low"] < 0 and res["p_value"] > 0.05
+
+
+def test_degenerate_groups_are_nan_with_reasons(planted):
+    data = planted.copy()
+    data.loc[data["training_config"] == "hybrid_full", Y] = 0.0
+    with pytest.warns(DegenerateDataWarning, match="y is constant"):
+        res = conditional_correlation(data, y=Y).set_index("training_config")
+    assert np.isnan(res.loc["hybrid_full", "estimate"])
+    assert np.isfinite(res.loc["pure_pqc", "estimate"])
+    two = planted[planted["pqc_id"].isin(planted["pqc_id"].unique()[:2])]
+    with pytest.warns(DegenerateDataWarning, match="fewer than 3"):
+        conditional_correlation(two, y=Y, by=None)
+    one_per_cell = planted[planted["pqc_id"].isin(planted.groupby(["n_qubits", "layers"])
+                                                  ["pqc_id"].first())]
+    with pytest.warns(DegenerateDataWarning, match="no width-depth stratum"):
+        conditional_correlation(one_per_cell, y=Y, by=None)
+
+
+def test_bad_input(planted):
+    with pytest.raises(InputError, match=r"missing column.*expressibility_eps"):
+        conditional_correlation(planted.drop(columns="expressibility_eps"), y=Y,
+                                x="expressibility_eps")
+    with pytest.raises(InputError, match="`ci_method`"):
+        conditional_correlation(planted, y=Y, ci_method="jackknife")
+    with pytest.raises(InputError, match="`confidence`"):
+        conditional_correlation(planted, y=Y, confidence=1.5)
+
+
+def test_compare_configurations_is_a_holm_family(planted):
+    res = compare_configurations(planted, definitions=["grad_var", Y])
+    assert len(res) == 6
+    single = conditional_correlation(planted, y=Y).set_index("training_config")["estimate"]
+    row = res[(res["definition"] == Y) & (res["group_a"] == "pure_pqc")
+              & (res["group_b"] == "hybrid_full")].iloc[0]
+    assert row["estimate_a"] == pytest.approx(single["pure_pqc"])
+    assert row["estimate"] == pytest.approx(single["pure_pqc"] - single["hybrid_full"])
+    assert row["ci_low"] < 0.5 < row["ci_high"] and row["n_clusters"] == 240
+    ok = res["p_value"].notna()
+    np.testing.assert_allclose(res.loc[ok, "p_adj"],
+                               multipletests(res.loc[ok, "p_value"], method="holm")[1])
+    # grad_var is one measurement under both hybrid configurations: no difference to test
+    same = res[(res["definition"] == "grad_var") & (res["group_a"] == "hybrid_quantum_only")]
+    assert same["estimate"].iloc[0] == 0 and np.isnan(same["p_value"].iloc[0])

@@ -1,0 +1,77 @@
+"""Doubtful data are found, counted and handled explicitly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from etr.analysis import VALID_RANGES, data_quality, synthetic_dataset
+from etr.analysis.quality import clean
+from etr.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def df():
+    return synthetic_dataset(n_architectures=20, n_seeds=2, seed=5)
+
+
+def test_clean_data_has_no_issues(df):
+    assert data_quality(df).empty
+    out = clean(df)
+    assert out.dropped == {} and len(out.data) == len(df)
+
+
+def test_counts_by_issue_column_and_configuration(df):
+    bad = pd.concat([df, df.iloc[:4]], ignore_index=True)  # 4 runs written twice
+    bad["status"] = bad["status"].astype(object)
+    pure = np.flatnonzero(bad["training_config"] == "pure_pqc")
+    full = np.flatnonzero(bad["training_config"] == "hybrid_full")
+    bad.loc[pure[10], "status"] = "failed"
+    bad.loc[pure[:3], "grad_var"] = -1e-4
+    bad.loc[full[:2], "expressibility_kl"] = np.inf
+    bad.loc[full[2:3], "grad_var"] = np.nan
+    bad.loc[pure[5:7], "test_accuracy"] = 1.5
+    q = data_quality(bad)
+    assert list(q.columns) == ["issue", "column", "training_config", "n_rows", "n_affected",
+                               "action", "detail"]
+    got = {(r.issue, r.column, r.training_config): r.n_affected for r in q.itertuples()}
+    assert got[("failed run", "", "pure_pqc")] == 1
+    dup_cfg = df.iloc[:4]["training_config"].value_counts()
+    for cfg, k in dup_cfg.items():
+        assert got[("duplicated cell_id", "", cfg)] == k
+    assert got[("impossible value", "grad_var", "pure_pqc")] == 3
+    assert got[("non-finite", "expressibility_kl", "hybrid_full")] == 2
+    assert got[("non-finite", "grad_var", "hybrid_full")] == 1
+    assert got[("impossible value", "test_accuracy", "pure_pqc")] == 2
+    row = q[q["issue"] == "impossible value"].iloc[0]
+    assert row["detail"] == VALID_RANGES["grad_var"][2]
+    out = clean(bad)
+    assert out.dropped["duplicated rows"] == 4 and out.dropped["failed runs"] == 1
+    assert out.dropped["impossible grad_var"] == 3
+    assert len(out.data) == len(df) - 1
+    assert np.isnan(out.data["expressibility_kl"]).sum() == 2  # inf -> NaN
+    assert "impossible grad_var" in out.note(["grad_var"])
+    assert "impossible grad_var" not in out.note(["loss_decrease"])
+    assert out.n_removed() == 4 + 1
+    assert out.n_removed(["training_config"], ["pure_pqc"]) == 1 + int(
+        (df.iloc[:4]["training_config"] == "pure_pqc").sum())
+
+
+def test_duplicates_without_cell_id_are_whole_rows():
+    df = pd.DataFrame({"training_config": ["pure_pqc"] * 3, "grad_var": [1.0, 1.5, 2.0]})
+    q = data_quality(pd.concat([df, df.iloc[[2]]]))
+    assert q[["issue", "n_affected"]].values.tolist() == [["duplicated row", 1]]
+
+
+def test_unmeasured_columns_are_not_doubtful():
+    # the classical-only control has no expressibility; a column absent in a configuration
+    # was not measured there
+    df = pd.DataFrame({"training_config": ["pure_pqc", "pure_pqc", "classical_only"],
+                       "expressibility_fp": [1.2, 1.5, np.nan], "grad_var": [1e-3, 2e-3, 1e-3]})
+    assert data_quality(df).empty
+
+
+def test_bad_input():
+    with pytest.raises(InputError, match="`data` must be a pandas DataFrame"):
+        data_quality([1, 2])
