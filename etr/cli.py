@@ -42,6 +42,10 @@ def _one_line(text: str) -> str:
     return cut(text.splitlines()[0] if text else "", _MESSAGE_LIMIT)
 
 
+#: exit code of a command whose output pipe was closed (128 + SIGPIPE, as a shell reports it)
+_SIGPIPE_EXIT = 141
+
+
 def handle_errors(interrupted: Callable[[dict[str, Any]], str]) -> Callable:
     """Map `EtrError` to exit 2, an interrupt to its message and 130 (SIGTERM: 143), anything
     else to a one-line exit 1. `interrupted(kwargs)` says what was kept."""
@@ -56,6 +60,10 @@ def handle_errors(interrupted: Callable[[dict[str, Any]], str]) -> Callable:
                 raise
             except EtrError as exc:
                 raise BadInput(_one_line(str(exc)) or type(exc).__name__) from None
+            except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                sys.exit(_SIGPIPE_EXIT)
             except KeyboardInterrupt as exc:
                 what = "terminated" if isinstance(exc, Terminated) else "interrupted"
                 click.echo(f"{what}; {interrupted(kwargs)}", err=True)
@@ -194,7 +202,21 @@ def circuits(show: str | None, n_qubits: int, layers: int, topology: str, rotati
     else:
         ansatz = sim_circuit(name, n_qubits=n_qubits, layers=layers)
     click.echo(ansatz.summary())
+    click.echo(_lie_algebra_line(ansatz))
     click.echo(ansatz.draw())
+
+
+def _lie_algebra_line(ansatz: Any) -> str:
+    """One line on the circuit's dynamical Lie algebra (`etr.theory.lie_algebra`)."""
+    from etr.theory import lie_algebra
+
+    g = lie_algebra(ansatz)
+    if g.dim is None:
+        return f"dynamical Lie algebra: {g.reason}"
+    kind = f"su(2^{g.n_qubits}), universal" if g.is_universal else (
+        "simple ideals of dimension " + ", ".join(map(str, g.components))
+        + (f", center of dimension {g.center_dim}" if g.center_dim else ""))
+    return f"dynamical Lie algebra: dim g = {g.dim} ({kind})"
 
 
 # --- simulate -------------------------------------------------------------------------------
