@@ -351,13 +351,13 @@ def read_run_sections(top: Table) -> dict[str, Any]:
     values = {k: plain(k, v) for k, v in table.data.items()}
     for key in GRID_KEYS:
         if isinstance(values.get(key), list):
-            levels = table.list(key)
-            values[key] = tuple(plain(key, v) for v in levels)
-            for v in values[key]:  # every level must be a valid setting
-                table.build(RunSettings, **{**values, key: v}, definitions=defs)
+            values[key] = tuple(plain(key, v) for v in table.list(key))
     first = {k: (v[0] if k in GRID_KEYS and isinstance(v, tuple) else v)
              for k, v in values.items()}
     table.build(RunSettings, **first, definitions=defs)  # validates the values
+    for key in GRID_KEYS:  # every level of a grid key must be a valid setting
+        for level in values.get(key, ()) if isinstance(values.get(key), tuple) else ():
+            table.build(RunSettings, **{**first, key: level}, definitions=defs)
     training = tuple(sorted(values.items()))
     return {"root_seed": top.int("root_seed", DEFAULT_ROOT_SEED, low=0), "definitions": defs,
             "metrics": metrics, "training": training}

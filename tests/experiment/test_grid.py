@@ -181,3 +181,21 @@ shots = ["none", 200]""")
     assert sum(c.shots is None for c in cells) == 4
     again = load_spec(spec.to_toml())
     assert again.grid.shots.max_qubits == 2 and again.spec_hash() == spec.spec_hash()
+
+
+def test_tasks_and_shot_levels_together():
+    spec = load_spec("""[grid.hea]
+n_qubits = [2]
+layers = [1]
+[training]
+task = ["synthetic", "parity"]
+shots = ["none", 64]""")
+    assert spec.tasks == ("synthetic", "parity") and spec.levels("shots") == (None, 64)
+    from etr.errors import SpecError
+
+    with pytest.raises(SpecError, match="`shots`"):
+        load_spec('[grid.hea]\nn_qubits = [2]\n[training]\ntask = ["synthetic", "parity"]\n'
+                  'shots = ["none", 0]')
+    with pytest.raises(SpecError, match="`task`"):
+        load_spec('[grid.hea]\nn_qubits = [2]\n[training]\ntask = ["synthetic", "mnist"]\n'
+                  'shots = ["none", 10]')

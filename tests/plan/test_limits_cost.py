@@ -51,12 +51,12 @@ def test_cell_cost_is_the_stated_formula():
     arch = Architecture(n_qubits=4, layers=2)
     s = RunSettings(n_train=32, n_test=16, n_init=4, steps=10, ed_weight_samples=2,
                     landscape_samples=3)
-    c = CostConstants(c_run=1.0, c_amp=2.0, c_row=3.0, c_step=5.0, c_unit=7.0, c_pair=11.0,
-                      c_lie=13.0, source="test")
+    c = CostConstants(c_run=1.0, c_amp=2.0, c_row=3.0, c_step=5.0, c_iter=17.0, c_unit=7.0,
+                      c_pair=11.0, c_lie=13.0, source="test")
     g = model_gates(arch)[0]
     # full batch: training, initial/final loss, test, effective dimension, landscape
     rows = 3 * 4 * 10 * 32 + 2 * 4 * 32 + 4 * 16 + 3 * 2 * 32 + 3 * 4 * 3 * 32
-    expected = 1.0 + 2.0 * rows * g * 16 + 3.0 * rows * g + 5.0 * 10 * g
+    expected = 1.0 + 2.0 * rows * g * 16 + 3.0 * rows * g + 5.0 * 10 * g + 17.0 * 10
     assert cell_seconds(arch, "hybrid_full", s, constants=c) == pytest.approx(expected)
     no_ed = dataclasses.replace(s, definitions=("grad_var",))
     assert cell_seconds(arch, "hybrid_full", no_ed, constants=c) < expected
@@ -65,14 +65,14 @@ def test_cell_cost_is_the_stated_formula():
     rows_mb = (3 * 4 * 10 * 8 + 2 * 4 * 32 + 4 * 16 + 3 * 2 * 32 + 3 * 4 * 3 * 32
                + 4 * 10 * 32 + 3 * 4 * 32)
     assert cell_seconds(arch, "hybrid_full", mb, constants=c) == pytest.approx(
-        1.0 + 2.0 * rows_mb * g * 16 + 3.0 * rows_mb * g + 5.0 * 10 * g)
+        1.0 + 2.0 * rows_mb * g * 16 + 3.0 * rows_mb * g + 5.0 * 10 * g + 17.0 * 10)
     # finite shots: a gradient row is 1 + 2 P' circuits (P' = 16 parameters + 4 angles)
     shots = dataclasses.replace(s, shots=100)
     grad_rows = 4 * 10 * 32 + 4 * 3 * 32
     rows_s = 41 * grad_rows + 2 * 4 * 32 + 4 * 16 + 3 * 2 * 32
     assert cell_seconds(arch, "hybrid_full", shots, constants=c) == pytest.approx(
-        1.0 + 2.0 * rows_s * g * 16 + 3.0 * rows_s * g + 5.0 * 10 * g)
-    assert cell_seconds(arch, "classical_only", s, constants=c) == pytest.approx(1.0 + 5.0 * 10)
+        1.0 + 2.0 * rows_s * g * 16 + 3.0 * rows_s * g + 5.0 * 10 * g + 17.0 * 10)
+    assert cell_seconds(arch, "classical_only", s, constants=c) == pytest.approx(1.0 + 17.0 * 10)
     m = MetricSpec(n_states=50, n_pairs=100, ec_samples=10, loss_samples=20, qfim_samples=2)
     gp = model_gates(arch)[1]
     states = 50 + 200 + 10 + 20 + 2 * (16 + 1)
