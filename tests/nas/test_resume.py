@@ -64,7 +64,7 @@ def test_interrupted_while_a_batch_is_being_written(small_space, tmp_path, monke
         with pytest.raises(KeyboardInterrupt):
             run_search(small_space, evaluator=synthetic_evaluator, storage=url, **kw)
     monkeypatch.setattr(optuna.Study, "add_trial", real)
-    stored = optuna.load_study(study_name="nas-hybrid_full-grad_var", storage=url)
+    stored = optuna.load_study(study_name="nas-hybrid_full-grad_var-seed0", storage=url)
     assert 0 < len(stored.trials) < 16
     res = run_search(small_space, evaluator=synthetic_evaluator, storage=url, **kw)
     pd.testing.assert_frame_equal(_frame(res), _frame(base))
