@@ -20,13 +20,13 @@ from etr.nas.compare import BY_DEFINITION, BY_TRAINING
 from etr.nas.objectives import Objective
 from etr.nas.run import NasResult
 from etr.nas.search import normalised_objectives, objective_bounds
-from etr.report.charts import CONFIG_COLORS
 from etr.report.charts import _axis as axis  # shared 1-2-5 log ticks (private there)
 
 __all__ = [
     "claim_verdicts",
     "control_chart",
     "distance_chart",
+    "distance_summary",
     "front_projection_chart",
     "hypervolume_chart",
     "nas_report",
@@ -49,8 +49,10 @@ def _scale(ob: Objective) -> alt.Scale:
 def front_projection_chart(trials: pd.DataFrame, x: Objective, y: Objective) -> alt.FacetChart:
     """Completed trials of every search in two objectives (replicate means, with +-1 standard
     error bars on y), Pareto-optimal ones highlighted (non-dominated in *all* objectives); rows =
-    setting, columns = search seed. `trials` holds the columns ``setting, search_seed`` and
-    both objective columns (the trainability column must be the same in all rows)."""
+    setting, columns = search seed; axis titles are the registry labels with the direction
+    (min / max), log axes where the registry says so. `trials` holds the columns ``setting,
+    search_seed`` and both objective columns (the trainability column must be the same in all
+    rows)."""
     d = trials[trials["state"] == "COMPLETE"].copy()
     d["x"], d["y"] = d[x.column].astype(float), d[y.column].astype(float)
     se = d.get(f"{y.column}_se", pd.Series(np.nan, index=d.index)).astype(float).fillna(0.0)
@@ -68,8 +70,8 @@ def front_projection_chart(trials: pd.DataFrame, x: Objective, y: Objective) -> 
     bars = base.mark_rule(opacity=0.5).encode(
         x=alt.X("x:Q", scale=xs), y=alt.Y("y_low:Q", scale=ys), y2="y_high:Q", color=color)
     points = base.mark_point(filled=True, size=40).encode(
-        x=alt.X("x:Q", title=x.axis_title, scale=xs, axis=axis(xs, d["x"])),
-        y=alt.Y("y:Q", title=y.axis_title, scale=ys, axis=axis(ys, d["y"])),
+        x=alt.X("x:Q", title=x.label, scale=xs, axis=axis(xs, d["x"])),
+        y=alt.Y("y:Q", title=y.label, scale=ys, axis=axis(ys, d["y"])),
         color=color, tooltip=["setting", "search seed", "trial", "label",
                               alt.Tooltip("x:Q", format=".4g"), alt.Tooltip("y:Q", format=".4g")])
     return (alt.layer(bars, points).properties(width=230, height=170)
@@ -124,7 +126,8 @@ def distance_chart(distances: pd.DataFrame) -> alt.FacetChart:
                               "same search seed (not used)", "different search seeds")
     d["scope"] = d["scope"].map({"search": "fronts the searches found",
                                  "pool": "fronts over the common pool"})
-    d["claim"] = d["claim"].map(_CLAIM_TEXT)
+    d["claim"] = d["claim"].map({BY_TRAINING: "by training configuration",
+                                 BY_DEFINITION: "by trainability definition"})
     d = d[["pair", "same seed", "scope", "claim", "search_a", "search_b", "distance"]]
     return (
         alt.Chart(d).mark_point(size=70, filled=False, strokeWidth=2)
@@ -150,43 +153,39 @@ def distance_chart(distances: pd.DataFrame) -> alt.FacetChart:
     )
 
 
-def control_chart(control: pd.DataFrame) -> alt.LayerChart:
+def control_chart(control: pd.DataFrame) -> alt.FacetChart:
     """Test accuracy of every pool architecture (replicate-block mean) against its
     classical-only control's on the same task instances; above the diagonal the PQC adds
-    accuracy. One panel per training configuration; colour = configuration, filled points = the
-    classical pre-network is ``none`` (the PQC sees the features through the encoding)."""
+    accuracy. One panel per training configuration, colour = classical pre-network (``none``:
+    the PQC sees the features through the encoding; trained: a classical network maps them to
+    the encoding's angles)."""
     d = control.drop_duplicates(["training_config", "search_seed", "architecture_id"]).copy()
     d["pre-network"] = np.where(d["classical_pre"] == "none", "none", "trained")
     d["configuration"] = d["training_config"].map(lambda c: CONFIGS[c].label)
-    configs = list(dict.fromkeys(d["training_config"]))
-    labels = [CONFIGS[c].label for c in configs]
-    colors = [CONFIG_COLORS.get(c, "#777777") for c in configs]
     d = d[["configuration", "pre-network", "label", "search_seed", "test_accuracy",
            "control_accuracy", "gap"]]
     lo = float(min(d["test_accuracy"].min(), d["control_accuracy"].min(), 0.5)) if len(d) else 0
-    diag = pd.DataFrame({"a": [lo, 1.0]})
-    rule = alt.Chart(diag).mark_line(color="#444", strokeDash=[4, 3]).encode(
-        x=alt.X("a:Q"), y=alt.Y("a:Q"))
-    pts = alt.Chart(d).mark_point(size=45).encode(
+    lo = np.floor(lo * 10) / 10
+    scale = alt.Scale(domain=[lo, 1.0], nice=False)
+    base = alt.Chart(d)
+    diag = base.mark_rule(color="#444", strokeDash=[4, 3]).encode(
+        x=alt.datum(lo, scale=scale), y=alt.datum(lo, scale=scale), x2=alt.datum(1.0),
+        y2=alt.datum(1.0))
+    pts = base.mark_point(size=40, filled=True, opacity=0.7).encode(
         x=alt.X("control_accuracy:Q", title="classical-only control: test accuracy",
-                scale=alt.Scale(domain=[lo, 1.0])),
-        y=alt.Y("test_accuracy:Q", title="hybrid: test accuracy",
-                scale=alt.Scale(domain=[lo, 1.0])),
-        color=alt.Color("configuration:N", title=None,
-                        scale=alt.Scale(domain=labels, range=colors),
-                        legend=alt.Legend(orient="bottom")),
-        fill=alt.condition(alt.datum["pre-network"] == "none",
-                           alt.Color("configuration:N", scale=alt.Scale(domain=labels,
-                                                                        range=colors),
-                                     legend=None),
-                           alt.value("transparent")),
-        shape=alt.Shape("pre-network:N", title="classical pre-network",
+                scale=scale),
+        y=alt.Y("test_accuracy:Q", title="hybrid: test accuracy", scale=scale),
+        color=alt.Color("pre-network:N", title="classical pre-network",
+                        scale=alt.Scale(domain=["none", "trained"],
+                                        range=["#D55E00", "#0072B2"]),
                         legend=alt.Legend(orient="bottom")),
         tooltip=["configuration", "label", "search_seed",
                  alt.Tooltip("test_accuracy:Q", format=".3f"),
                  alt.Tooltip("control_accuracy:Q", format=".3f"),
                  alt.Tooltip("gap:Q", format="+.3f")])
-    return alt.layer(rule, pts).properties(width=300, height=260)
+    order = [CONFIGS[c].label for c in CONFIGS]
+    return (alt.layer(diag, pts).properties(width=260, height=260)
+            .facet(column=alt.Column("configuration:N", title=None, sort=order)))
 
 
 def claim_verdicts(result: NasResult) -> tuple[pd.DataFrame | None, str]:
@@ -207,6 +206,19 @@ def claim_verdicts(result: NasResult) -> tuple[pd.DataFrame | None, str]:
     cols = [c for c in ("claim", "verdict", "estimate", "p_value", "p_adj", "n", "sentence")
             if c in res.columns]
     return res[cols].reset_index(drop=True), ""
+
+
+def distance_summary(distances: pd.DataFrame) -> pd.DataFrame:
+    """Per scope, claim and kind of pair (within; between with different search seeds; between
+    with the same seed): the number of pairs and the mean, min and max distance."""
+    d = distances.copy()
+    d["pair"] = np.where(d["kind"] == "within", "within (seed vs seed)",
+                         np.where(d["same_seed"], "between, same seed (not used)",
+                                  "between, different seeds"))
+    d["claim"] = d["claim"].fillna("(both factors differ)")
+    out = (d.groupby(["scope", "claim", "pair"], sort=False)["distance"]
+           .agg(pairs="count", mean="mean", min="min", max="max").reset_index())
+    return out
 
 
 def _separation(distances: pd.DataFrame) -> list[str]:
@@ -315,8 +327,9 @@ def _control_section(result: NasResult):
                                          "architecture (diagonal: no gain from the PQC)")],
         tables=[Table(summary, "accuracy gap to the control per search (pool = every "
                                "architecture any search completed)"),
-                Table(c[c["on_search_front"]].drop(columns=["on_search_front"]),
-                      "front architectures and their controls")])
+                Table(c.loc[c["on_search_front"], ["search", "label", "test_accuracy",
+                                                    "control_accuracy", "gap"]],
+                      "front architectures and their controls (replicate-block means)")])
 
 
 def nas_report(result: NasResult, *, provenance: dict | None = None,
@@ -356,13 +369,10 @@ def nas_report(result: NasResult, *, provenance: dict | None = None,
     if verdicts is not None:
         noise_tables.append(Table(verdicts, "verdicts of the NAS claims "
                                             "(etr.analysis.evaluate_claims)"))
-    pool_d = comp.distances[comp.distances["scope"] == "pool"]
     noise_tables += [
-        Table(result.claims, "claims table (common pool; written as <report>.claims.csv)"),
-        Table(comp.distances[comp.distances["scope"] == "search"].drop(columns=["scope"]),
-              "distances between the fronts the searches found"),
-        Table(pool_d.drop(columns=["scope"]), "distances between the fronts over the common "
-                                              "pool")]
+        Table(distance_summary(comp.distances), "distances by scope, claim and kind of pair "
+              "(every pair is in the dataset's provenance, nas_distances)"),
+        Table(result.claims, "claims table (common pool; written as <report>.claims.csv)")]
     sections.append(Section(
         "Do fronts differ more between settings than between seeds?",
         "Distance between two Pareto sets = 1 - Jaccard index of their architectures. 'within' "
