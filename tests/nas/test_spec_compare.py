@@ -18,6 +18,17 @@ def test_quick_preset_loads() -> None:
         "hybrid_quantum_only/grad_var_train", "hybrid_full/grad_var_train",
         "hybrid_full/loss_decrease"]
     assert spec.space.size() > spec.n_trials
+    assert spec.replicates >= 2 and spec.search_seeds >= 2 and spec.control
+    assert spec.tasks == ("parity",)
+
+
+def test_spec_round_trip_keeps_the_seed_design() -> None:
+    spec = parse_nas_spec({"nas": {"replicates": 3, "search_seeds": 4, "control": False}})
+    back = parse_nas_spec(spec.to_dict())
+    assert (back.replicates, back.search_seeds, back.control) == (3, 4, False)
+    assert (spec.replicates, spec.search_seeds) == (3, 4)
+    default = parse_nas_spec({"nas": {}})
+    assert (default.replicates, default.search_seeds, default.control) == (2, 2, True)
 
 
 @pytest.mark.parametrize(("nas", "match"), [
@@ -30,6 +41,10 @@ def test_quick_preset_loads() -> None:
     ({"compare": ["hybrid_full"]}, "setting"),
     ({"n_trials": 0}, "n_trials"),
     ({"flavour": 1}, "unknown key `nas.flavour`"),
+    ({"replicates": 1}, "replicates"),
+    ({"search_seeds": 0}, "search_seeds"),
+    ({"control": "yes"}, "nas.control` must be true or false"),
+    ({"compare": ["classical_only/grad_var"]}, "training_config"),
 ])
 def test_bad_specs_name_the_field(nas: dict, match: str) -> None:
     with pytest.raises(InputError, match=match):
