@@ -315,13 +315,16 @@ def _nas_interrupted(kw: dict[str, Any]) -> str:
 @click.option("--data", "data", metavar="PATH",
               help="Trials dataset to write, .parquet or .csv [default: --out with suffix "
                    ".parquet].")
-@click.option("--trials", type=int, help="Trials per setting (a total: a resumed study continues).")
+@click.option("--trials", type=int,
+              help="Trials per search (a total: a resumed study continues).")
 @click.option("--storage", metavar="URL",
               help="Optuna storage, e.g. sqlite:///nas.db: keeps every trial, so rerunning "
                    "the same command after an interruption continues the search.")
 @click.option("--training-config", "training_config",
               help="Search under this training configuration only.")
-@click.option("--trainability", help="Trainability definition to maximise (single setting).")
+@click.option("--trainability",
+              help="Trainability definition to optimise, in its registry direction (single "
+                   "setting).")
 @click.option("--compare", is_flag=True,
               help="Search under several settings and compare the fronts.")
 @click.option("--objectives", metavar="A,B,...",
@@ -341,11 +344,22 @@ def nas(spec_path: str | None, preset: str | None, out: str | None, data: str | 
         quiet: bool) -> None:
     """Multi-objective architecture search over the joint classical-quantum design space.
 
-    Exit codes: 0 report and dataset written, 2 bad input (nothing computed), 130/143
-    interrupted/terminated (with --storage, finished trials are kept: rerun the same command
-    to continue).
+    Every setting is searched with the spec's search_seeds (default 2) and every architecture
+    trained under its replicates (default 2); the report sets the distance between the fronts
+    of two settings beside that between two seeds of one setting, and OUT's stem.claims.csv
+    holds those distances for etr.analysis.evaluate_claims.
+
+    Exit codes: 0 report, dataset and claims table written, 2 bad input (nothing computed),
+    130/143 interrupted/terminated (with --storage, finished trials are kept: rerun the same
+    command to continue).
     """
-    from etr.nas.command import build_spec, check_nas_outputs, nas_estimate, run_command
+    from etr.nas.command import (
+        build_spec,
+        check_nas_outputs,
+        claims_path,
+        nas_estimate,
+        run_command,
+    )
     from etr.parallel import default_workers
 
     out = _need_out(out, "reports/NAME.html")
@@ -356,8 +370,9 @@ def nas(spec_path: str | None, preset: str | None, out: str | None, data: str | 
     n_workers = default_workers() if workers is None else workers
     if not quiet:
         est = nas_estimate(spec)
-        click.echo(f"{len(spec.settings)} setting(s) x {spec.n_trials} trials: up to "
-                   f"{est.runs:,} evaluations; estimated up to {est.cpu_seconds / 60:.1f} CPU-min, "
+        click.echo(f"{len(spec.settings)} setting(s) x {spec.search_seeds} search seed(s) x "
+                   f"{spec.n_trials} trials x {spec.replicates} replicates: up to "
+                   f"{est.runs:,} runs; estimated up to {est.cpu_seconds / 60:.1f} CPU-min, "
                    f"~{est.wall_seconds(n_workers) / 60:.1f} min on {n_workers} worker(s)",
                    err=True)
     show = not quiet and sys.stderr.isatty() and not os.environ.get("CI")
@@ -371,11 +386,11 @@ def nas(spec_path: str | None, preset: str | None, out: str | None, data: str | 
                                             force=force, progress=progress)
     if not quiet:
         for r in result.results:
-            click.echo(f"{r.setting.label}: {len(r.trials)} trials, "
+            click.echo(f"{r.label}: {len(r.trials)} trials, "
                        f"{len(r.pareto_ids)} Pareto-optimal architectures")
-        click.echo(f"{result.n_evaluations} evaluations, "
-                   f"{result.seconds_per_evaluation:.2f} s per architecture")
-        click.echo(f"wrote {report} and {data_path}")
+        click.echo(f"{result.n_evaluations} runs evaluated, "
+                   f"{result.seconds_per_evaluation:.2f} s per run")
+        click.echo(f"wrote {report}, {data_path} and {claims_path(report)}")
 
 
 # --- analyze --------------------------------------------------------------------------------

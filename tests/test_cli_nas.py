@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -30,19 +31,36 @@ def test_small_run_writes_report_and_dataset(tmp_path, cheap) -> None:
     out = tmp_path / "nas.html"
     res = run("--preset", "quick", "--out", str(out), "--trials", "6", "--compare")
     assert res.exit_code == 0, res.output
-    assert "hybrid_full/loss_decrease: 6 trials" in res.output
+    assert "hybrid_full/loss_decrease/seed1: 6 trials" in res.output
     html = out.read_text()
-    assert "Pareto-optimal architectures" in html and "Comparison between settings" in html
+    assert "Pareto-optimal architectures" in html
+    assert "Do fronts differ more between settings than between seeds?" in html
+    assert "classical-only control" in html
     data = read_dataset(tmp_path / "nas.parquet")
-    assert set(data["training_config"]) == {"hybrid_quantum_only", "hybrid_full"}
+    assert set(data["training_config"]) == {"hybrid_quantum_only", "hybrid_full",
+                                            "classical_only"}
+    claims = pd.read_csv(tmp_path / "nas.claims.csv")
+    assert list(claims.columns) == ["claim", "kind", "setting_a", "setting_b", "distance"]
+    assert set(claims["kind"]) == {"between", "within"}
+    assert claims["distance"].between(0, 1).all()
+    stored = pd.DataFrame(data.attrs["provenance"]["nas_claims"])[list(claims.columns)]
+    pd.testing.assert_frame_equal(claims, stored)
+    # an existing claims table is never replaced without --force
+    (tmp_path / "other.claims.csv").write_text("keep")
+    again = run("--preset", "quick", "--out", str(tmp_path / "other.html"), "--trials", "2")
+    assert again.exit_code == 2 and "other.claims.csv" in again.output
+    assert "already exists" in again.output
+    assert (tmp_path / "other.claims.csv").read_text() == "keep"
 
 
 def test_single_setting(tmp_path, cheap) -> None:
     res = run("--out", str(tmp_path / "a.html"), "--trials", "4", "--training-config",
               "hybrid_quantum_only", "--trainability", "loss_decrease")
     assert res.exit_code == 0, res.output
-    assert "hybrid_quantum_only/loss_decrease: 4 trials" in res.output
+    assert "hybrid_quantum_only/loss_decrease/seed0: 4 trials" in res.output
+    assert "hybrid_quantum_only/loss_decrease/seed1: 4 trials" in res.output
     assert "hybrid_full" not in res.output
+    assert (tmp_path / "a.claims.csv").exists()
 
 
 def _bad_spec(tmp_path, body: str) -> str:

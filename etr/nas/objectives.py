@@ -1,8 +1,28 @@
 """Search objectives and settings: what is optimised, in which direction, under which training.
 
 A *setting* is a (training configuration, trainability definition) pair; the NAS comparison runs
-one search per setting. Objectives name columns of an evaluation record (the dataset contract's
-metric columns plus the cost columns ``n_params`` and ``n_gates``).
+its searches per setting. Objectives name columns of an evaluation record: the measures of the
+registry `etr.contract.METRICS` plus the cost columns ``n_params`` and ``n_gates``.
+
+Direction, log scale and labels come from the registry, never from a table here: an objective
+is *maximised* when a higher value means more of what its kind names (``higher_is_more = +1``:
+more trainable, better accuracy) and *minimised* otherwise (every expressibility measure: lower
+= more expressive; ``steps_to_target``: fewer steps = more trainable; ``final_loss``). Theory
+columns (``higher_is_more = 0``) have no direction and cannot be objectives.
+
+Objective names
+---------------
+``expressibility``
+    the primary expressibility measure `etr.contract.PRIMARY_X` (the frame-potential ratio
+    ``expressibility_fp``), minimised;
+``trainability``
+    the setting's trainability definition, in its registry direction;
+``accuracy``, ``loss``
+    ``test_accuracy`` (max) and ``final_loss`` (min);
+``n_params``, ``n_gates``
+    model size (min);
+any registered measure with a direction, by its column name
+    e.g. ``expressibility_kl`` (the Sim et al. KL, min) or ``entangling_capability`` (max).
 """
 
 from __future__ import annotations
@@ -11,39 +31,51 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from etr._validation import check_choice
-from etr.contract import TRAINABILITY_DEFINITIONS, TRAINING_CONFIGS
+from etr.contract import METRICS, PQC_CONFIGS, PRIMARY_X, TRAINABILITY_DEFINITIONS
 from etr.errors import InputError
 
 __all__ = [
+    "COST_COLUMNS",
     "DEFAULT_OBJECTIVES",
     "OBJECTIVES",
     "Objective",
     "Setting",
+    "objective",
     "resolve_objectives",
 ]
 
-#: objective name -> (record column or None for the trainability definition, direction, label)
-OBJECTIVES: dict[str, tuple[str | None, str, str]] = {
-    "expressibility": ("expressibility_kl", "minimize", "expressibility KL (lower = more expr.)"),
-    "trainability": (None, "maximize", "trainability"),
-    "accuracy": ("test_accuracy", "maximize", "test accuracy"),
-    "loss": ("final_loss", "minimize", "final loss"),
-    "n_params": ("n_params", "minimize", "parameter count"),
-    "n_gates": ("n_gates", "minimize", "gate count"),
+#: the cost objectives (not measures of the registry): column -> label.
+COST_COLUMNS: dict[str, str] = {"n_params": "parameter count", "n_gates": "gate count"}
+#: objective name -> the record column it reads (None: the setting's trainability definition).
+OBJECTIVES: dict[str, str | None] = {
+    "expressibility": PRIMARY_X,
+    "trainability": None,
+    "accuracy": "test_accuracy",
+    "loss": "final_loss",
+    "n_params": "n_params",
+    "n_gates": "n_gates",
+    **{name: name for name, m in METRICS.items() if m.higher_is_more != 0},
 }
 DEFAULT_OBJECTIVES: tuple[str, ...] = ("expressibility", "trainability", "accuracy")
-#: definitions spanning orders of magnitude: normalised on a log10 scale for hypervolumes
-_LOG_SCALE = frozenset({"grad_var", "grad_var_train", "grad_norm"})
 
 
 @dataclass(frozen=True, slots=True)
 class Objective:
     """One objective: the record column it reads, its direction and how it is normalised.
 
+    Attributes
+    ----------
+    name : the objective name (a key of `OBJECTIVES`).
+    column : the record column.
+    direction : ``"minimize"`` or ``"maximize"`` (from the registry's ``higher_is_more``).
+    log_scale : normalised on a log10 scale (the registry's ``log_scale``).
+
     Examples
     --------
     >>> resolve_objectives(["expressibility", "trainability"], "grad_var")[1]
     Objective(name='trainability', column='grad_var', direction='maximize', log_scale=True)
+    >>> resolve_objectives(["expressibility", "trainability"], "steps_to_target")[1].direction
+    'minimize'
     """
 
     name: str
@@ -53,15 +85,38 @@ class Objective:
 
     @property
     def label(self) -> str:
-        base = OBJECTIVES[self.name][2]
+        """Short label with the direction, e.g. ``'test accuracy, max'``."""
+        base = METRICS[self.column].label if self.column in METRICS else COST_COLUMNS.get(
+            self.column, self.column)
         arrow = "min" if self.direction == "minimize" else "max"
-        col = f" ({self.column})" if self.name == "trainability" else ""
-        return f"{base}{col}, {arrow}"
+        return f"{base}, {arrow}"
+
+    @property
+    def axis_title(self) -> str:
+        """Axis title with units and the direction convention (the registry's ``axis_title``)."""
+        if self.column in METRICS:
+            return METRICS[self.column].axis_title
+        return f"{COST_COLUMNS.get(self.column, self.column)}; lower = cheaper"
+
+
+def objective(name: str, column: str) -> Objective:
+    """The `Objective` reading `column` under the name `name` (direction from the registry)."""
+    if column in COST_COLUMNS:
+        return Objective(name, column, "minimize", False)
+    m = METRICS[column]
+    if m.higher_is_more == 0:
+        raise InputError(f"`objectives`: {column!r} has no direction and cannot be optimised")
+    return Objective(name, column, "maximize" if m.higher_is_more > 0 else "minimize",
+                     m.log_scale)
 
 
 @dataclass(frozen=True, slots=True)
 class Setting:
-    """A training configuration and the trainability definition the search maximises.
+    """A training configuration and the trainability definition the search optimises.
+
+    The configuration must hold a PQC (`etr.contract.PQC_CONFIGS`; the classical-only control
+    is evaluated beside the searches, never searched); the definition is any registered
+    trainability definition (`etr.contract.TRAINABILITY_DEFINITIONS`).
 
     Examples
     --------
@@ -75,7 +130,7 @@ class Setting:
     trainability: str = "grad_var"
 
     def __post_init__(self) -> None:
-        check_choice("training_config", self.training_config, TRAINING_CONFIGS)
+        check_choice("training_config", self.training_config, PQC_CONFIGS)
         check_choice("trainability", self.trainability, TRAINABILITY_DEFINITIONS)
 
     @property
@@ -103,7 +158,13 @@ def resolve_objectives(names: Sequence[str], trainability: str) -> tuple[Objecti
     Raises
     ------
     etr.errors.InputError
-        Unknown or repeated objective, fewer than two objectives, unknown trainability definition.
+        Unknown or repeated objective (or two names reading one column), fewer than two
+        objectives, unknown trainability definition.
+
+    Examples
+    --------
+    >>> [o.column for o in resolve_objectives(["expressibility_kl", "accuracy"], "grad_var")]
+    ['expressibility_kl', 'test_accuracy']
     """
     check_choice("trainability", trainability, TRAINABILITY_DEFINITIONS)
     if isinstance(names, str):
@@ -115,9 +176,9 @@ def resolve_objectives(names: Sequence[str], trainability: str) -> tuple[Objecti
         raise InputError(f"`objectives` must not repeat an objective, got {names}")
     if len(names) < 2:
         raise InputError(f"`objectives` needs at least two objectives, got {names}")
-    out = []
-    for n in names:
-        col, direction, _ = OBJECTIVES[n]
-        col = trainability if col is None else col
-        out.append(Objective(n, col, direction, col in _LOG_SCALE))
+    out = [objective(n, trainability if OBJECTIVES[n] is None else OBJECTIVES[n])
+           for n in names]
+    cols = [o.column for o in out]
+    if len(set(cols)) != len(cols):
+        raise InputError(f"`objectives` {names} read the same column twice ({cols})")
     return tuple(out)

@@ -4,18 +4,29 @@ How a search runs
 -----------------
 Trials are *asked* from an Optuna study in batches of ``batch_size``, their architectures are
 evaluated (in this process, on local worker processes or on a Dask cluster) and the results are
-*told* back in trial order. The run seed of a trial derives from (root seed, architecture id), and
-an architecture already evaluated under the same training configuration is not evaluated again.
-Given the seed and the batch size the trial sequence is therefore the same for any number of
-workers; it changes with ``batch_size`` (the sampler sees results one batch at a time).
+*told* back in trial order. Every architecture is trained under the ``replicates`` replicates of
+the search's block (`etr.nas.evaluate.replicate_block`): replicate r on the task instance of
+(task, r) with the run seed of (root seed, architecture id, r); the objectives are the replicate
+means (`etr.nas.evaluate.aggregate`), their standard errors are recorded beside them
+(``<column>_se``). The circuit-level columns are computed once per distinct circuit. A run (or
+circuit) already evaluated is not evaluated again. Given the seeds and the batch size the trial
+sequence is therefore the same for any number of workers; it changes with ``batch_size`` (the
+sampler sees results one batch at a time).
+
+Search seeds
+------------
+``search_seed`` k (0, 1, ...) numbers independent searches of one setting: the sampler's
+randomness derives from (root seed, k, batch start) and the replicates are block k, so two
+searches of one setting differ in which architectures they propose *and* in the task instances
+and initialisations that evaluate them: the noise reference of a comparison of fronts.
 
 Proposals are a function of the seed and the finished trials
 ------------------------------------------------------------
 Batches start at trial numbers 0, b, 2b, ... (b = ``batch_size``). The proposals of the batch at
 ``start`` are made on an in-memory copy of the study holding exactly the finished trials before
-``start``, by a fresh sampler seeded from ``(seed, start)``; the proposed trials are then written
-to the study at once with all their parameters (state RUNNING) and evaluated. Nothing about a
-proposal depends on the sampler's history inside this process.
+``start``, by a fresh sampler seeded from ``(seed, search_seed, start)``; the proposed trials
+are then written to the study at once with all their parameters (state RUNNING) and evaluated.
+Nothing about a proposal depends on the sampler's history inside this process.
 
 Resuming
 --------
@@ -44,7 +55,16 @@ from etr._hashing import short_hash
 from etr._validation import check_choice, check_int, echo
 from etr.contract import ARCHITECTURE_COLUMNS
 from etr.errors import InputError, SpecError
-from etr.nas.evaluate import Evaluation, Evaluator, cost_columns, run_seed, simulate_architecture
+from etr.nas.evaluate import (
+    Evaluation,
+    Evaluator,
+    aggregate,
+    circuit_seed,
+    cost_columns,
+    replicate_block,
+    run_seed,
+    simulate_architecture,
+)
 from etr.nas.objectives import DEFAULT_OBJECTIVES, Objective, Setting, resolve_objectives
 from etr.nas.pareto import hypervolume_curve, non_dominated, to_minimisation
 from etr.nas.space import SearchSpace
@@ -53,15 +73,19 @@ from etr.plan.architecture import Architecture
 
 __all__ = [
     "DEFAULT_POPULATION",
+    "DEFAULT_REPLICATES",
     "DEFAULT_SAMPLER",
     "DEFAULT_TRIALS",
     "SAMPLERS",
     "SearchResult",
     "check_storage",
+    "default_evaluator",
+    "evaluate_architectures",
     "normalised_objectives",
     "objective_bounds",
     "open_storage",
     "run_search",
+    "search_label",
     "storage_path",
 ]
 
@@ -70,9 +94,28 @@ SAMPLERS: tuple[str, ...] = ("nsga2", "tpe", "random")
 DEFAULT_TRIALS = 40
 DEFAULT_SAMPLER = "nsga2"
 DEFAULT_POPULATION = 12
+#: replicates (task instances x initialisations) every architecture is trained under
+DEFAULT_REPLICATES = 2
 REFERENCE = 1.1  #: reference point of normalised hypervolumes, in every objective
 _DONE = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)
 _OPEN_ATTEMPTS = 3
+
+
+def default_evaluator() -> Evaluator:
+    """The evaluator of a search given none: this module's ``simulate_architecture``
+    (`etr.nas.evaluate.Simulator`), looked up at call time so that a test can replace it."""
+    return simulate_architecture
+
+
+def search_label(setting: Setting, search_seed: int) -> str:
+    """The label of one search, e.g. ``'hybrid_full/grad_var/seed1'``.
+
+    Examples
+    --------
+    >>> search_label(Setting("hybrid_full", "grad_var"), 1)
+    'hybrid_full/grad_var/seed1'
+    """
+    return f"{setting.label}/seed{int(search_seed)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +126,20 @@ class SearchResult:
     ----------
     setting : the training configuration and trainability definition searched under.
     objectives : the objectives, in study order.
-    trials : one row per trial: ``setting, training_config, trainability, trial, state,
-        architecture_id, label``, the architecture factors, the evaluation record's columns
-        (metrics, ``n_params``, ``n_gates``), ``cached`` (re-used an earlier evaluation),
-        ``wall_time_s`` and ``pareto`` (non-dominated among the completed trials).
+    trials : one row per trial: ``search, setting, search_seed, training_config, trainability,
+        trial, state, architecture_id, label``, the architecture factors, the replicate means
+        of the evaluation record's columns (metrics, ``n_params``, ``n_gates``) with
+        ``<column>_se`` (standard error of the mean over replicates) for every registered
+        measure, ``n_replicates``, ``replicates`` (e.g. ``"0,1"``), ``cached`` (no new run was
+        needed), ``error``, ``wall_time_s`` (summed over the runs) and ``pareto``
+        (non-dominated among the completed trials).
     study_name, storage : where the study lives (storage ``None`` = in memory).
     n_resumed : trials that were already in the storage when this run started.
-    seed, sampler, batch_size : how it was searched.
-    evaluation : the `Evaluation` of every run.
+    seed, sampler, batch_size : how it was searched (`seed` is the root seed).
+    evaluation : the `Evaluation` of every run (replicate 0).
+    search_seed : the index of this search among the searches of its setting.
+    replicates : the replicates every architecture was trained under.
+    n_evaluated : runs this call evaluated (the others came from the cache or the storage).
     """
 
     setting: Setting
@@ -103,6 +152,14 @@ class SearchResult:
     sampler: str
     batch_size: int
     evaluation: Evaluation = field(default_factory=Evaluation)
+    search_seed: int = 0
+    replicates: tuple[int, ...] = (0, 1)
+    n_evaluated: int = 0
+
+    @property
+    def label(self) -> str:
+        """``'<training_config>/<definition>/seed<k>'``."""
+        return search_label(self.setting, self.search_seed)
 
     def to_frame(self) -> pd.DataFrame:
         """The trials table (a copy)."""
@@ -122,15 +179,16 @@ class SearchResult:
                           ) -> pd.DataFrame:
         """Normalised hypervolume of the completed trials so far, after every trial.
 
-        Returns columns ``setting, trial, hypervolume``; the reference point is 1.1 in every
-        normalised objective (see `normalised_objectives`).
+        Returns columns ``search, setting, search_seed, trial, hypervolume``; the reference
+        point is 1.1 in every normalised objective (see `normalised_objectives`).
         """
         done = self.trials[self.trials["state"] == "COMPLETE"]
         bounds = objective_bounds([done], self.objectives) if bounds is None else bounds
         pts = normalised_objectives(done, self.objectives, bounds)
         hv = hypervolume_curve(pts, [REFERENCE] * len(self.objectives))
-        return pd.DataFrame({"setting": self.setting.label, "trial": done["trial"].to_numpy(),
-                             "hypervolume": hv})
+        return pd.DataFrame({"search": self.label, "setting": self.setting.label,
+                             "search_seed": self.search_seed,
+                             "trial": done["trial"].to_numpy(), "hypervolume": hv})
 
 
 def objective_bounds(frames: Sequence[pd.DataFrame], objectives: Sequence[Objective],
@@ -240,13 +298,14 @@ def _make_sampler(name: str, seed: int, population_size: int) -> optuna.samplers
 
 
 def _config_hash(space: SearchSpace, objectives: Sequence[Objective], setting: Setting,
-                 evaluation: Evaluation, seed: int, sampler: str, population: int,
-                 batch: int) -> str:
+                 evaluation: Evaluation, seed: int, search_seed: int, replicates: int,
+                 sampler: str, population: int, batch: int) -> str:
     return short_hash({
         "space": space.to_dict(), "objectives": [o.column for o in objectives],
         "directions": [o.direction for o in objectives], "setting": setting.label,
-        "evaluation": evaluation.to_dict(), "seed": seed, "sampler": sampler,
-        "population_size": population, "batch_size": batch,
+        "evaluation": evaluation.to_dict(), "seed": seed, "search_seed": search_seed,
+        "replicates": replicates, "sampler": sampler, "population_size": population,
+        "batch_size": batch,
     })
 
 
@@ -257,6 +316,8 @@ def run_search(
     objectives: Sequence[str] = DEFAULT_OBJECTIVES,
     n_trials: int = DEFAULT_TRIALS,
     seed: int = 0,
+    search_seed: int = 0,
+    replicates: int = DEFAULT_REPLICATES,
     sampler: str = DEFAULT_SAMPLER,
     population_size: int = DEFAULT_POPULATION,
     batch_size: int | None = None,
@@ -266,6 +327,7 @@ def run_search(
     study_name: str | None = None,
     workers: int = 1,
     scheduler: str | None = None,
+    pool: Pool | None = None,
     cache: dict | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SearchResult:
@@ -278,7 +340,11 @@ def run_search(
     objectives : names from `etr.nas.OBJECTIVES`; ``"trainability"`` reads the setting's
         definition.
     n_trials : total number of trials of the study (a resumed study continues to this count).
-    seed : root seed of the sampler, of every run seed and of the expressibility seeds.
+    seed : root seed of every run seed, task instance and circuit-level seed.
+    search_seed : index k of this search among independent searches of the setting: seeds the
+        sampler with (seed, k) and trains every architecture under replicates
+        ``k * replicates .. (k + 1) * replicates - 1``.
+    replicates : replicates per architecture (>= 2): the objectives are their means.
     sampler : ``"nsga2"`` (NSGA-II, Deb et al. 2002), ``"tpe"`` (multivariate multi-objective
         TPE) or ``"random"``.
     population_size : NSGA-II population; TPE's number of random start-up trials.
@@ -286,13 +352,17 @@ def run_search(
         `population_size`).
     evaluation : `Evaluation` (run settings and metric sample sizes; default `Evaluation()`);
         its ``root_seed`` is replaced by `seed`.
-    evaluator : ``f(arch, training_config, seed, evaluation) -> dict``; default
-        `simulate_architecture`. Must be picklable for ``workers > 1`` or Dask.
+    evaluator : ``f(arch, training_config, seed, evaluation) -> dict`` for one run, optionally
+        with a ``circuit_metrics(arch, seed, evaluation)`` method for the circuit-level columns
+        (see `etr.nas.evaluate`); default `etr.nas.evaluate.simulate_architecture`. Must be
+        picklable for ``workers > 1`` or Dask.
     storage : Optuna storage URL (``sqlite:///PATH``) to keep and resume the study; ``None``
         keeps it in memory.
-    study_name : name inside the storage (default ``nas-<training_config>-<trainability>``).
-    workers : local worker processes; ignored when `scheduler` (a Dask address) is given.
-    cache : dict shared between searches: (architecture id, training config) -> record.
+    study_name : name inside the storage (default ``nas-<training_config>-<trainability>-seed<k>``).
+    workers : local worker processes; ignored when `scheduler` (a Dask address) or `pool` is
+        given.
+    pool : an open `etr.parallel.Pool` to evaluate on (shared by several searches).
+    cache : dict shared between searches (see `evaluate_architectures`).
     progress : called with (finished trials, n_trials) after every batch.
 
     Returns
@@ -307,73 +377,90 @@ def run_search(
 
     Notes
     -----
-    The trials depend on `seed`, `batch_size` and the finished trials only (see the module
-    notes): not on `workers`, the scheduler, nor on interruptions of a stored search.
+    The trials depend on `seed`, `search_seed`, `batch_size` and the finished trials only (see
+    the module notes): not on `workers`, the scheduler, nor on interruptions of a stored search.
 
     Examples
     --------
     >>> from etr.nas import SearchSpace, synthetic_evaluator
     >>> res = run_search(SearchSpace(n_qubits=(2, 3), layers=(1, 2)), n_trials=8,
     ...                  population_size=4, evaluator=synthetic_evaluator, seed=1)
-    >>> len(res.trials), bool(res.trials["pareto"].any())
-    (8, True)
+    >>> len(res.trials), bool(res.trials["pareto"].any()), res.replicates
+    (8, True, (0, 1))
     """
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # no log line per trial
     try:
-        return _search(space, setting, objectives, n_trials, seed, sampler, population_size,
-                       batch_size, evaluation, evaluator, storage, study_name, workers,
-                       scheduler, cache, progress)
+        setting = Setting() if setting is None else setting
+        obs = resolve_objectives(objectives, setting.trainability)
+        check_choice("sampler", sampler, SAMPLERS)
+        plan = _Plan(
+            n_trials=check_int("n_trials", n_trials, minimum=1),
+            seed=check_int("seed", seed, minimum=0),
+            search_seed=check_int("search_seed", search_seed, minimum=0),
+            replicates=check_int("replicates", replicates, minimum=2),
+            sampler=sampler,
+            population=check_int("population_size", population_size, minimum=2),
+            batch=0,
+        )
+        plan = dataclasses.replace(plan, batch=plan.population if batch_size is None
+                                   else check_int("batch_size", batch_size, minimum=1))
+        evaluation = dataclasses.replace(evaluation or Evaluation(), root_seed=plan.seed,
+                                         replicate=0)
+        evaluator = default_evaluator() if evaluator is None else evaluator
+        cache = {} if cache is None else cache
+        name = study_name or (f"nas-{setting.training_config}-{setting.trainability}"
+                              f"-seed{plan.search_seed}")
+        config = _config_hash(space, obs, setting, evaluation, plan.seed, plan.search_seed,
+                              plan.replicates, plan.sampler, plan.population, plan.batch)
+        study = _open_study(name, storage, config, obs, plan.seed)
+        n_existing = len(study.get_trials(deepcopy=False))
+        _fill_cache(study, cache, setting)
+        run = _Run(study, space, setting, obs, evaluation, evaluator, cache, plan)
+        if pool is not None:
+            _search(run, pool, progress)
+        else:
+            with open_pool(workers, scheduler, error=SpecError) as own:
+                _search(run, own, progress)
+        trials = _trials_frame(study, setting, plan.search_seed, obs)
+        return SearchResult(setting, obs, trials, name, storage, n_existing, plan.seed,
+                            plan.sampler, plan.batch, evaluation, plan.search_seed,
+                            run.block, run.counter[0])
     finally:
         optuna.logging.set_verbosity(verbosity)
 
 
-def _search(space: SearchSpace, setting: Setting | None, objectives: Sequence[str],
-            n_trials: int, seed: int, sampler: str, population_size: int,
-            batch_size: int | None, evaluation: Evaluation | None,
-            evaluator: Evaluator | None, storage: str | None, study_name: str | None,
-            workers: int, scheduler: str | None, cache: dict | None,
-            progress: Callable[[int, int], None] | None) -> SearchResult:
-    setting = Setting() if setting is None else setting
-    obs = resolve_objectives(objectives, setting.trainability)
-    n_trials = check_int("n_trials", n_trials, minimum=1)
-    seed = check_int("seed", seed, minimum=0)
-    check_choice("sampler", sampler, SAMPLERS)
-    population_size = check_int("population_size", population_size, minimum=2)
-    batch = population_size if batch_size is None else check_int("batch_size", batch_size,
-                                                                  minimum=1)
-    evaluation = dataclasses.replace(evaluation or Evaluation(), root_seed=seed)
-    evaluator = simulate_architecture if evaluator is None else evaluator
-    cache = {} if cache is None else cache
-    name = study_name or f"nas-{setting.training_config}-{setting.trainability}"
-    config = _config_hash(space, obs, setting, evaluation, seed, sampler, population_size, batch)
-    study = _open_study(name, storage, config, obs, seed)
-    n_existing = len(study.get_trials(deepcopy=False))
-    _fill_cache(study, cache, setting)
-    run = _Run(study, space, setting, obs, evaluation, evaluator, cache, seed)
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The validated search options."""
 
-    with open_pool(workers, scheduler, error=SpecError) as pool:
-        for start in range(0, n_trials, batch):
-            k = min(batch, n_trials - start)
-            trials = study.get_trials(deepcopy=False)
-            mine = [t for t in trials if start <= t.number < start + k]
-            if len(mine) == k and all(t.state in _DONE for t in mine):
-                continue
-            if len(mine) < k:
-                proposals = _propose(trials[:start], k, seed, start, space, sampler,
-                                     population_size, obs)
-                for p in proposals[len(mine):]:
-                    study.add_trial(p)
-            running = [_complete(study, space, t) for t in study.get_trials(deepcopy=False)
-                       if start <= t.number < start + k
-                       and t.state == optuna.trial.TrialState.RUNNING]
-            run.finish(pool, running)
-            if progress is not None:
-                progress(_n_finished(study), n_trials)
+    n_trials: int
+    seed: int
+    search_seed: int
+    replicates: int
+    sampler: str
+    population: int
+    batch: int
 
-    trials = _trials_frame(study, setting, obs)
-    return SearchResult(setting, obs, trials, name, storage, n_existing, seed, sampler, batch,
-                        evaluation)
+
+def _search(run: _Run, pool: Pool, progress: Callable[[int, int], None] | None) -> None:
+    study, plan = run.study, run.plan
+    for start in range(0, plan.n_trials, plan.batch):
+        k = min(plan.batch, plan.n_trials - start)
+        trials = study.get_trials(deepcopy=False)
+        mine = [t for t in trials if start <= t.number < start + k]
+        if len(mine) == k and all(t.state in _DONE for t in mine):
+            continue
+        if len(mine) < k:
+            proposals = _propose(trials[:start], k, plan, start, run.space, run.obs)
+            for p in proposals[len(mine):]:
+                study.add_trial(p)
+        running = [_complete(study, run.space, t) for t in study.get_trials(deepcopy=False)
+                   if start <= t.number < start + k
+                   and t.state == optuna.trial.TrialState.RUNNING]
+        run.finish(pool, running)
+        if progress is not None:
+            progress(_n_finished(study), plan.n_trials)
 
 
 def _open_study(name: str, storage: str | None, config: str, obs: Sequence[Objective],
@@ -397,18 +484,19 @@ def _open_study(name: str, storage: str | None, config: str, obs: Sequence[Objec
     return study
 
 
-def _batch_seed(seed: int, start: int) -> int:
-    return int(np.random.SeedSequence([seed, start]).generate_state(1)[0])
+def _batch_seed(seed: int, search_seed: int, start: int) -> int:
+    return int(np.random.SeedSequence([seed, search_seed, start]).generate_state(1)[0])
 
 
-def _propose(done: list[optuna.trial.FrozenTrial], k: int, seed: int, start: int,
-             space: SearchSpace, sampler: str, population_size: int,
-             obs: Sequence[Objective]) -> list[optuna.trial.FrozenTrial]:
+def _propose(done: list[optuna.trial.FrozenTrial], k: int, plan: _Plan, start: int,
+             space: SearchSpace, obs: Sequence[Objective]) -> list[optuna.trial.FrozenTrial]:
     """The `k` trials of the batch at `start`: asked from an in-memory study holding the finished
-    trials `done` (numbers 0..start-1), with a sampler seeded from ``(seed, start)``."""
-    mem = optuna.create_study(directions=[o.direction for o in obs],
-                              sampler=_make_sampler(sampler, _batch_seed(seed, start),
-                                                    population_size))
+    trials `done` (numbers 0..start-1), with a sampler seeded from ``(seed, search_seed,
+    start)``."""
+    mem = optuna.create_study(
+        directions=[o.direction for o in obs],
+        sampler=_make_sampler(plan.sampler, _batch_seed(plan.seed, plan.search_seed, start),
+                              plan.population))
     mem.add_trials(done)
     out = []
     for _ in range(k):
@@ -439,10 +527,64 @@ def _n_finished(study: optuna.Study) -> int:
 
 
 def _fill_cache(study: optuna.Study, cache: dict, setting: Setting) -> None:
+    """Put the runs and circuit records kept with a stored study's trials into `cache`."""
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
         info = t.user_attrs.get("etr", {})
-        if "record" in info:
-            cache.setdefault((info["architecture_id"], setting.training_config), info["record"])
+        aid = info.get("architecture_id")
+        for r, rec in zip(info.get("replicates", ()), info.get("runs", ()), strict=False):
+            cache.setdefault(("run", aid, setting.training_config, int(r)), rec)
+        if info.get("circuit") is not None and info.get("pqc_id") is not None:
+            cache.setdefault(("circuit", info["pqc_id"]), info["circuit"])
+
+
+def evaluate_architectures(pool: Pool, evaluator: Evaluator, archs: Sequence[Architecture],
+                           configs: Sequence[str], replicates: Sequence[int],
+                           evaluation: Evaluation, cache: dict) -> dict[tuple, str]:
+    """Evaluate what `cache` lacks for `archs`: one circuit unit per distinct circuit (if the
+    evaluator has ``circuit_metrics``; not for ``classical_only``) and one run per
+    (architecture, configuration, replicate).
+
+    `cache` maps ``("circuit", pqc_id)`` and ``("run", architecture_id, config, replicate)``
+    (for ``classical_only``: ``Architecture.control_id``) to JSON-safe records; successful
+    outcomes are added to it. Returns the errors of failed units by the same keys.
+    """
+    circuit_fn = getattr(evaluator, "circuit_metrics", None)
+    root = evaluation.root_seed
+    circuits: dict[tuple, Architecture] = {}
+    runs: dict[tuple, tuple] = {}
+    for a in archs:
+        for config in configs:
+            control = config == "classical_only"
+            if circuit_fn is not None and not control:
+                key = ("circuit", a.pqc_id)
+                if key not in cache:
+                    circuits.setdefault(key, a)
+            aid = a.control_id if control else a.architecture_id
+            for r in replicates:
+                key = ("run", aid, config, int(r))
+                if key not in cache and key not in runs:
+                    runs[key] = (a, config, run_seed(root, aid, r), evaluation.at(r))
+    errors: dict[tuple, str] = {}
+    if circuits:
+        outs = pool.map(circuit_fn, [(a, circuit_seed(root, key[1]), evaluation)
+                                     for key, a in circuits.items()])
+        _store(cache, errors, circuits, outs, lambda key: circuits[key])
+    if runs:
+        outs = pool.map(evaluator, list(runs.values()))
+        _store(cache, errors, runs, outs, lambda key: runs[key][0])
+    return errors
+
+
+def _store(cache: dict, errors: dict, keys: Mapping[tuple, Any], outs: list[Outcome],
+           arch_of: Callable[[tuple], Architecture]) -> None:
+    for key, out in zip(keys, outs, strict=True):
+        if out.ok:
+            rec = dict(out.value)
+            if key[0] == "run":
+                rec = complete_record(rec, arch_of(key), out.wall_time_s)
+            cache[key] = _jsonable(rec)
+        else:
+            errors[key] = str(out.error)
 
 
 @dataclass(frozen=True, slots=True)
@@ -456,43 +598,54 @@ class _Run:
     evaluation: Evaluation
     evaluator: Evaluator
     cache: dict
-    seed: int
+    plan: _Plan
+    counter: list = field(default_factory=lambda: [0])
+
+    @property
+    def block(self) -> tuple[int, ...]:
+        return replicate_block(self.plan.search_seed, self.plan.replicates)
 
     def finish(self, pool: Pool, trials: list[optuna.trial.FrozenTrial]) -> None:
-        """Evaluate the (uncached, distinct) architectures of `trials`; tell every trial."""
+        """Evaluate the (uncached, distinct) runs of `trials`; tell every trial."""
         archs: list[Architecture | None] = []
         for t in trials:
             try:
                 archs.append(self.space.architecture(t.params))
             except (KeyError, InputError):
                 archs.append(None)  # parameters that build no architecture: a failed trial
-        config = self.setting.training_config
-        todo: dict[str, Architecture] = {}
-        for a in archs:
-            if a is not None and (a.architecture_id, config) not in self.cache:
-                todo.setdefault(a.architecture_id, a)
-        jobs = [(a, config, run_seed(self.seed, aid), self.evaluation) for aid, a in todo.items()]
-        fresh: dict[str, Outcome] = dict(zip(todo, pool.map(self.evaluator, jobs), strict=True))
+        todo = list({a.architecture_id: a for a in archs if a is not None}.values())
+        before = set(self.cache)
+        errors = evaluate_architectures(pool, self.evaluator, todo,
+                                        [self.setting.training_config], self.block,
+                                        self.evaluation, self.cache)
+        fresh = set(self.cache) - before
+        self.counter[0] += sum(k[0] == "run" for k in fresh)
         for t, a in zip(trials, archs, strict=True):
             if a is None:
                 self.study.tell(t.number, state=optuna.trial.TrialState.FAIL)
                 continue
-            self._tell(t, a, fresh)
+            self._tell(t, a, fresh, errors)
 
-    def _tell(self, t: optuna.trial.FrozenTrial, a: Architecture,
-              fresh: dict[str, Outcome]) -> None:
-        aid = a.architecture_id
-        key = (aid, self.setting.training_config)
-        info: dict[str, Any] = {"architecture_id": aid, "seed": run_seed(self.seed, aid),
-                                "cached": aid not in fresh or key in self.cache}
-        if aid in fresh and key not in self.cache:
-            outcome = fresh[aid]
-            if not outcome.ok:
-                info["error"] = outcome.error
-                _tell(self.study, t, info, None)
-                return
-            self.cache[key] = complete_record(outcome.value, a, outcome.wall_time_s)
-        info["record"] = self.cache[key]
+    def _tell(self, t: optuna.trial.FrozenTrial, a: Architecture, fresh: set,
+              errors: dict[tuple, str]) -> None:
+        aid, config = a.architecture_id, self.setting.training_config
+        keys = [("run", aid, config, r) for r in self.block]
+        ckey = ("circuit", a.pqc_id)
+        has_circuit = getattr(self.evaluator, "circuit_metrics", None) is not None
+        used = [*keys, ckey] if has_circuit else keys
+        info: dict[str, Any] = {
+            "architecture_id": aid, "pqc_id": a.pqc_id, "replicates": list(self.block),
+            "seeds": [run_seed(self.plan.seed, aid, r) for r in self.block],
+            "cached": not any(k in fresh for k in used)}
+        fresh.difference_update(used)  # a fresh run counts for the first trial that uses it
+        failed = [errors[k] for k in used if k in errors]
+        if failed:
+            info["error"] = "; ".join(dict.fromkeys(failed))
+            _tell(self.study, t, info, None)
+            return
+        info["runs"] = [self.cache[k] for k in keys]
+        info["circuit"] = self.cache.get(ckey) if has_circuit else None
+        info["record"] = trial_record(info["runs"], info["circuit"])
         values = [info["record"].get(o.column, np.nan) for o in self.obs]
         try:
             values = [float(v) for v in values]
@@ -505,8 +658,19 @@ class _Run:
             _tell(self.study, t, info, values)
 
 
+def trial_record(runs: Sequence[Mapping[str, Any]], circuit: Mapping[str, Any] | None,
+                 ) -> dict:
+    """The record of a trial: the replicate aggregate of `runs` (`etr.nas.evaluate.aggregate`),
+    the circuit-level columns, and ``wall_time_s`` summed over the runs."""
+    rec = aggregate(runs)
+    if circuit is not None:
+        rec.update({k: v for k, v in circuit.items()})
+    rec["wall_time_s"] = float(sum(r.get("wall_time_s", 0.0) for r in runs))
+    return _jsonable(rec)
+
+
 def complete_record(rec: Mapping[str, Any], arch: Architecture, wall: float) -> dict:
-    """An evaluator's record plus parameter and gate counts and wall time, JSON-safe."""
+    """An evaluator's run record plus parameter and gate counts and wall time, JSON-safe."""
     rec = dict(rec)
     n_q, n_c = rec.get("n_quantum_params"), rec.get("n_classical_params")
     if n_q is not None and n_c is not None:
@@ -536,12 +700,13 @@ def _jsonable(rec: Mapping[str, Any]) -> dict:
     return out
 
 
-def _trials_frame(study: optuna.Study, setting: Setting, obs: Sequence[Objective],
-                  ) -> pd.DataFrame:
+def _trials_frame(study: optuna.Study, setting: Setting, search_seed: int,
+                  obs: Sequence[Objective]) -> pd.DataFrame:
     rows = []
     for t in study.get_trials(deepcopy=False):
         row: dict[str, Any] = {
-            "setting": setting.label, "training_config": setting.training_config,
+            "search": search_label(setting, search_seed), "setting": setting.label,
+            "search_seed": search_seed, "training_config": setting.training_config,
             "trainability": setting.trainability, "trial": t.number, "state": t.state.name,
         }
         try:
@@ -553,8 +718,9 @@ def _trials_frame(study: optuna.Study, setting: Setting, obs: Sequence[Objective
         for col in ARCHITECTURE_COLUMNS:
             row[col] = getattr(arch, col) if arch else None
         info = t.user_attrs.get("etr", {})
+        row["pqc_id"] = info.get("pqc_id")
         row.update(info.get("record", {}))
-        row["seed"] = info.get("seed")
+        row["replicates"] = ",".join(str(r) for r in info.get("replicates", ()))
         row["cached"] = bool(info.get("cached", False))
         row["error"] = info.get("error")
         rows.append(row)

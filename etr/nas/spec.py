@@ -8,21 +8,24 @@ A NAS spec has the run sections every etr spec has (``root_seed``, ``definitions
     definitions = ["grad_var", "loss_decrease"]   # what each run computes
 
     [nas]
-    n_trials = 40                  # per setting; a resumed study continues to this total
+    n_trials = 40                  # per search; a resumed study continues to this total
     sampler = "nsga2"              # or "tpe", "random"
     population_size = 12           # NSGA-II population; also the default batch size
     objectives = ["expressibility", "trainability", "accuracy"]   # + "n_params", "n_gates"...
     training_config = "hybrid_full"
     trainability = "grad_var"
     compare = ["hybrid_quantum_only/grad_var", "hybrid_full/grad_var"]  # optional
+    replicates = 2                 # runs (task instance x inits) per architecture, >= 2
+    search_seeds = 2               # independent searches per setting (the noise reference)
+    control = true                 # evaluate the classical-only control beside the fronts
     storage = "sqlite:///nas.db"   # optional: keep the study to resume it
 
     [nas.space]                    # see `etr.nas.SearchSpace`; integer factors are [min, max]
     n_qubits = [2, 3]
     layers = [1, 3]
 
-    [metrics]                      # expressibility sample sizes (n_pairs, bins)
-    n_pairs = 1000
+    [metrics]                      # circuit-level sample sizes (n_states, n_pairs, bins, ...)
+    n_states = 1000
 
     [training]                     # `etr.plan.RunSettings` fields
     n_train = 40
@@ -47,6 +50,7 @@ from etr.nas.evaluate import Evaluation
 from etr.nas.objectives import DEFAULT_OBJECTIVES, OBJECTIVES, Setting, resolve_objectives
 from etr.nas.search import (
     DEFAULT_POPULATION,
+    DEFAULT_REPLICATES,
     DEFAULT_SAMPLER,
     DEFAULT_TRIALS,
     SAMPLERS,
@@ -61,12 +65,16 @@ __all__ = ["PRESETS", "NasSpec", "load_nas_spec", "nas_preset", "parse_nas_spec"
 PRESETS: tuple[str, ...] = ("quick",)
 _TOP_KEYS = (*RUN_KEYS, "nas")
 _NAS_KEYS = ("n_trials", "sampler", "population_size", "batch_size", "objectives",
-             "training_config", "trainability", "compare", "storage", "space")
+             "training_config", "trainability", "compare", "replicates", "search_seeds",
+             "control", "storage", "space")
+#: independent searches per setting unless the spec says otherwise.
+DEFAULT_SEARCH_SEEDS = 2
 
 
 @dataclass(frozen=True, slots=True)
 class NasSpec(RunSpec):
-    """A validated NAS spec. `settings` lists the searches to run (one, or the ``compare`` list).
+    """A validated NAS spec. `settings` lists the settings to search (one, or the ``compare``
+    list); each is searched `search_seeds` times, every architecture trained `replicates` times.
 
     The run sections (`root_seed`, `definitions`, `metrics`, `training`) are those of every etr
     spec (`etr.plan.RunSpec`); `evaluation` bundles them for the evaluator.
@@ -86,6 +94,9 @@ class NasSpec(RunSpec):
     sampler: str = DEFAULT_SAMPLER
     population_size: int = DEFAULT_POPULATION
     batch_size: int | None = None
+    replicates: int = DEFAULT_REPLICATES
+    search_seeds: int = DEFAULT_SEARCH_SEEDS
+    control: bool = True
     storage: str | None = None
     source: Mapping[str, Any] = field(default_factory=dict)
 
@@ -109,7 +120,9 @@ class NasSpec(RunSpec):
         nas: dict[str, Any] = {
             "n_trials": self.n_trials, "sampler": self.sampler,
             "population_size": self.population_size, "objectives": list(self.objectives),
-            "compare": [s.label for s in self.settings], "space": self.space.to_dict()}
+            "compare": [s.label for s in self.settings], "replicates": self.replicates,
+            "search_seeds": self.search_seeds, "control": self.control,
+            "space": self.space.to_dict()}
         if self.batch_size is not None:
             nas["batch_size"] = self.batch_size
         if self.storage is not None:
@@ -126,8 +139,18 @@ def _read_search(nas: Table) -> dict[str, Any]:
         "population_size": nas.int("population_size", DEFAULT_POPULATION, low=2),
         "batch_size": nas.int("batch_size", None, low=1),
         "objectives": nas.choices("objectives", DEFAULT_OBJECTIVES, OBJECTIVES),
+        "replicates": nas.int("replicates", DEFAULT_REPLICATES, low=2),
+        "search_seeds": nas.int("search_seeds", DEFAULT_SEARCH_SEEDS, low=1),
+        "control": _flag(nas, "control", True),
         "storage": storage,
     }
+
+
+def _flag(table: Table, key: str, default: bool) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise table.error(key, f"must be true or false, got {value!r}")
+    return value
 
 
 def _read_settings(nas: Table) -> tuple[Setting, ...]:
@@ -191,13 +214,15 @@ def load_nas_spec(source: str | os.PathLike[str]) -> NasSpec:
 
 
 def nas_preset(name: str) -> NasSpec:
-    """The built-in spec `name` (``"quick"``: a small space, 80 trials per setting, three
-    settings compared, under 5 minutes on 2 cores).
+    """The built-in spec `name` (``"quick"``: a small space on the ``parity`` task, three
+    settings compared, each searched with 3 search seeds x 36 trials, 2 replicates per
+    architecture, the classical-only control; about 4 minutes on 2 cores).
 
     Examples
     --------
-    >>> len(nas_preset("quick").settings)
-    3
+    >>> spec = nas_preset("quick")
+    >>> len(spec.settings), spec.search_seeds, spec.replicates
+    (3, 3, 2)
     """
     check_choice("preset", name, PRESETS, error=SpecError)
     text = resources.files("etr.nas").joinpath("presets", f"{name}.toml").read_text("utf-8")

@@ -64,7 +64,7 @@ def test_interrupted_while_a_batch_is_being_written(small_space, tmp_path, monke
         with pytest.raises(KeyboardInterrupt):
             run_search(small_space, evaluator=synthetic_evaluator, storage=url, **kw)
     monkeypatch.setattr(optuna.Study, "add_trial", real)
-    stored = optuna.load_study(study_name="nas-hybrid_full-grad_var", storage=url)
+    stored = optuna.load_study(study_name="nas-hybrid_full-grad_var-seed0", storage=url)
     assert 0 < len(stored.trials) < 16
     res = run_search(small_space, evaluator=synthetic_evaluator, storage=url, **kw)
     pd.testing.assert_frame_equal(_frame(res), _frame(base))
@@ -76,3 +76,20 @@ def test_proposals_do_not_depend_on_workers_or_storage(small_space, tmp_path):
     a = run_search(small_space, **kw)
     b = run_search(small_space, storage=f"sqlite:///{tmp_path / 'x.db'}", workers=2, **kw)
     pd.testing.assert_frame_equal(_frame(a), _frame(b))
+
+
+@pytest.mark.slow
+def test_run_nas_numbers_do_not_depend_on_workers() -> None:
+    from etr.nas.run import run_nas, trials_dataset
+    from etr.nas.spec import parse_nas_spec
+
+    spec = parse_nas_spec({"root_seed": 4, "nas": {
+        "n_trials": 8, "population_size": 4,
+        "compare": ["hybrid_quantum_only/grad_var", "hybrid_full/grad_var"]}})
+    a = run_nas(spec, evaluator=synthetic_evaluator, workers=1)
+    b = run_nas(spec, evaluator=synthetic_evaluator, workers=2)
+    da, pa = trials_dataset(a)
+    db, pb = trials_dataset(b)
+    pd.testing.assert_frame_equal(da.drop(columns="wall_time_s"), db.drop(columns="wall_time_s"))
+    assert pa["nas_trials"] == pb["nas_trials"] and pa["nas_claims"] == pb["nas_claims"]
+    pd.testing.assert_frame_equal(a.control, b.control)

@@ -13,7 +13,7 @@ CALLS: list[str] = []
 
 
 def counting_evaluator(arch, training_config, seed, options):
-    CALLS.append(arch.architecture_id)
+    CALLS.append((arch.architecture_id, options.replicate))
     return synthetic_evaluator(arch, training_config, seed, options)
 
 
@@ -66,11 +66,13 @@ def test_repeated_architectures_are_evaluated_once(small_space) -> None:
     res = run_search(small_space, n_trials=40, population_size=8, seed=1,
                      evaluator=counting_evaluator, sampler="random")
     ids = res.trials["architecture_id"]
-    assert len(CALLS) == ids.nunique() < len(ids)  # the space is small: repeats happen
+    assert ids.nunique() < len(ids)  # the space is small: repeats happen
+    assert len(CALLS) == len(set(CALLS)) == 2 * ids.nunique()  # two replicates each
+    assert {r for _, r in CALLS} == {0, 1}
     assert res.trials["cached"].sum() == len(ids) - ids.nunique()
-    # the same architecture always has the same seed and record
+    # the same architecture always has the same record
     for _, g in res.trials.groupby("architecture_id"):
-        assert g["seed"].nunique() == 1 and g["grad_var"].nunique() == 1
+        assert g["grad_var"].nunique() == 1 and g["grad_var_se"].nunique() == 1
 
 
 @pytest.mark.slow
@@ -103,8 +105,8 @@ def test_interrupted_search_resumes_and_keeps_finished_trials(small_space, tmp_p
     url = f"sqlite:///{tmp_path / 'i.db'}"
     kw = dict(population_size=4, seed=8, storage=url, sampler="nsga2")
     with pytest.raises(KeyboardInterrupt):
-        run_search(small_space, n_trials=20, evaluator=Interrupt(6), **kw)
-    study = optuna.load_study(study_name="nas-hybrid_full-grad_var", storage=url)
+        run_search(small_space, n_trials=20, evaluator=Interrupt(12), **kw)  # 2 runs a trial
+    study = optuna.load_study(study_name="nas-hybrid_full-grad_var-seed0", storage=url)
     before = {t.number: t.params for t in study.trials
               if t.state == optuna.trial.TrialState.COMPLETE}
     running = [t.number for t in study.trials if t.state == optuna.trial.TrialState.RUNNING]

@@ -18,6 +18,17 @@ def test_quick_preset_loads() -> None:
         "hybrid_quantum_only/grad_var_train", "hybrid_full/grad_var_train",
         "hybrid_full/loss_decrease"]
     assert spec.space.size() > spec.n_trials
+    assert spec.replicates >= 2 and spec.search_seeds >= 2 and spec.control
+    assert spec.tasks == ("parity",)
+
+
+def test_spec_round_trip_keeps_the_seed_design() -> None:
+    spec = parse_nas_spec({"nas": {"replicates": 3, "search_seeds": 4, "control": False}})
+    back = parse_nas_spec(spec.to_dict())
+    assert (back.replicates, back.search_seeds, back.control) == (3, 4, False)
+    assert (spec.replicates, spec.search_seeds) == (3, 4)
+    default = parse_nas_spec({"nas": {}})
+    assert (default.replicates, default.search_seeds, default.control) == (2, 2, True)
 
 
 @pytest.mark.parametrize(("nas", "match"), [
@@ -30,6 +41,10 @@ def test_quick_preset_loads() -> None:
     ({"compare": ["hybrid_full"]}, "setting"),
     ({"n_trials": 0}, "n_trials"),
     ({"flavour": 1}, "unknown key `nas.flavour`"),
+    ({"replicates": 1}, "replicates"),
+    ({"search_seeds": 0}, "search_seeds"),
+    ({"control": "yes"}, "nas.control` must be true or false"),
+    ({"compare": ["classical_only/grad_var"]}, "training_config"),
 ])
 def test_bad_specs_name_the_field(nas: dict, match: str) -> None:
     with pytest.raises(InputError, match=match):
@@ -45,24 +60,46 @@ def test_malformed_toml_reports_line_and_column(tmp_path) -> None:
         parse_nas_spec({"simulate": {}})
 
 
-def test_jaccard_and_exclusive_architectures(small_space) -> None:
+def test_jaccard_and_search_distances(small_space) -> None:
     assert jaccard(frozenset(), frozenset()) == 1.0
     assert jaccard(frozenset("ab"), frozenset("abcd")) == 0.5
     kw = dict(n_trials=16, population_size=4, evaluator=synthetic_evaluator, seed=6)
-    a = run_search(small_space, setting=Setting("hybrid_quantum_only", "grad_var"), **kw)
-    b = run_search(small_space, setting=Setting("hybrid_full", "loss_decrease"), **kw)
-    comp = compare_settings([a, b])
-    row = comp.overlap.iloc[0]
-    assert row["n_common"] == len(a.pareto_ids & b.pareto_ids)
-    assert row["jaccard"] == pytest.approx(jaccard(a.pareto_ids, b.pareto_ids))
-    ex = comp.exclusive
-    assert set(ex.loc[ex["setting"] == a.setting.label, "architecture_id"]) == (
-        a.pareto_ids - b.pareto_ids)
+    rs = [run_search(small_space, setting=Setting(c, d), search_seed=k, **kw)
+          for c, d in (("hybrid_quantum_only", "grad_var"), ("hybrid_full", "grad_var"))
+          for k in (0, 1)]
+    comp = compare_settings(rs)
+    d = comp.distances
+    assert len(d) == 6 and (d["scope"] == "search").all()
+    for row in d.itertuples():
+        a = next(r for r in rs if r.label == row.search_a).pareto_ids
+        b = next(r for r in rs if r.label == row.search_b).pareto_ids
+        assert row.n_common == len(a & b)
+        assert row.distance == pytest.approx(1 - jaccard(a, b))
+        assert row.claim == "nas_fronts_differ_by_training"
     assert (comp.hypervolume["hypervolume"] > 0).all()
-    self_comp = compare_settings([a])
-    assert self_comp.overlap.empty
+    assert compare_settings(rs[:1]).distances.empty
     with pytest.raises(InputError, match="differ"):
-        compare_settings([a, a])
+        compare_settings([rs[0], rs[0]])
+
+
+def test_claims_table_keeps_different_seed_pairs(small_space) -> None:
+    from etr.nas.compare import claims_table, front_distances
+
+    a, b, c = (Setting("hybrid_quantum_only", "grad_var"), Setting("hybrid_full", "grad_var"),
+               Setting("hybrid_quantum_only", "loss_decrease"))
+    fronts = {(s, k): frozenset({f"{s.label}{k}", "shared"}) for s in (a, b, c) for k in (0, 1)}
+    d = front_distances(fronts, "pool")
+    t = claims_table(d)
+    # by training: a-b; by definition: a-c; b-c differs in both and bears on neither
+    assert set(t["claim"]) == {"nas_fronts_differ_by_training",
+                               "nas_fronts_differ_by_definition"}
+    tr = t[t["claim"] == "nas_fronts_differ_by_training"]
+    assert sorted(tr["kind"]) == ["between"] * 2 + ["within"] * 2
+    assert tr["distance"].to_numpy() == pytest.approx([2 / 3] * 4)
+    pairs = {frozenset((x.rsplit("/", 1)[0], y.rsplit("/", 1)[0]))
+             for x, y in zip(t["setting_a"], t["setting_b"], strict=True)}
+    assert frozenset((b.label, c.label)) not in pairs
+    assert claims_table(d, scope="search").empty
 
 
 def test_common_scale_hypervolume_is_bounded(small_space) -> None:
@@ -85,10 +122,16 @@ def test_trials_dataset_is_a_contract_dataset(tmp_path) -> None:
     data, prov = trials_dataset(res)
     path = write_dataset(data, tmp_path / "t.parquet", provenance=prov)
     back = read_dataset(path)
-    assert back["architecture_id"].is_unique  # one run per (architecture, training config)
-    assert len(prov["nas_trials"]) == 16
+    hyb = back[back["training_config"] != "classical_only"]
+    # one row per run: (architecture, training config, replicate)
+    assert not hyb.duplicated(["architecture_id", "training_config", "seed"]).any()
+    assert set(hyb["seed"]) == {0, 1, 2, 3}
+    assert len(prov["nas_trials"]) == 8 * 4  # 2 settings x 2 search seeds
     ids = {r["architecture_id"] for r in prov["nas_trials"] if r["state"] == "COMPLETE"}
-    assert ids == set(back["architecture_id"])
+    assert ids == set(hyb["architecture_id"])
+    assert {"grad_var_se", "test_accuracy_se"} <= set(prov["nas_trials"][0])
+    assert [tuple(r) for r in prov["nas_claims"][0]] and prov["nas_claims"][0].keys() == {
+        "claim", "kind", "setting_a", "setting_b", "distance"}
 
 
 def test_space_suggest_round_trip() -> None:
