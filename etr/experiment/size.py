@@ -8,7 +8,6 @@ prints it when it starts and in ``--print-spec``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from etr.experiment.grid import Cell, CircuitUnit, grid_architectures
@@ -50,22 +49,29 @@ def grid_bounds(spec: Spec) -> GridBounds:
     GridBounds(runs=24, seeds=2, widest=(3, 9))
     """
     g = spec.grid
-    pqcs, sizes = 0, []
+    sizes: list[tuple[int, int, int]] = []  # (n_qubits, layers, circuits of that size)
     if g.hea is not None:
-        pqcs += math.prod(len(v) for v in (g.hea.n_qubits, g.hea.layers, g.hea.topology,
-                                           g.hea.rotations, g.hea.entangler))
-        sizes += [(n, layers) for n in g.hea.n_qubits for layers in g.hea.layers]
+        per = len(g.hea.topology) * len(g.hea.rotations) * len(g.hea.entangler)
+        sizes += [(n, layers, per) for n in g.hea.n_qubits for layers in g.hea.layers]
     if g.sim is not None:
-        pqcs += len(g.sim.circuits) * len(g.sim.n_qubits) * len(g.sim.layers)
-        sizes += [(n, layers) for n in g.sim.n_qubits for layers in g.sim.layers]
+        sizes += [(n, layers, len(g.sim.circuits)) for n in g.sim.n_qubits
+                  for layers in g.sim.layers]
     quantum = len(g.encoding) * len(g.reupload)
     classical = len(g.classical_pre) * len(g.classical_post)
     pure = int("pure_pqc" in spec.configs)
-    per_pqc = quantum * (pure + (len(spec.configs) - pure) * classical)
-    widest = max(sizes, key=lambda s: (s[0] * s[1], s))
-    variants = len(spec.tasks) * len(spec.levels("shots"))
-    return GridBounds(runs=pqcs * per_pqc * len(spec.seeds) * variants, seeds=len(spec.seeds),
-                      widest=widest)
+    hybrid = sum(c in spec.configs for c in ("hybrid_quantum_only", "hybrid_full"))
+    per_pqc = quantum * (pure + hybrid * classical)
+    levels = spec.levels("shots")
+    exact = sum(s is None for s in levels)
+    finite = len(levels) - exact
+    pqc_runs = sum(k for _, _, k in sizes) * per_pqc
+    shot_runs = sum(k for n, layers, k in sizes if g.shots.covers(n, layers)) * per_pqc
+    widths = {n for n, _, _ in sizes}
+    control = len(widths) * len(g.encoding) * classical if "classical_only" in spec.configs else 0
+    runs = len(spec.tasks) * len(spec.seeds) * (exact * (pqc_runs + control)
+                                                + finite * shot_runs)
+    widest = max(((n, layers) for n, layers, _ in sizes), key=lambda s: (s[0] * s[1], s))
+    return GridBounds(runs=runs, seeds=len(spec.seeds), widest=widest)
 
 
 def check_spec_limits(spec: Spec, *, force: bool = False) -> GridBounds:
@@ -134,8 +140,8 @@ def estimate(spec: Spec, cells: list[Cell] | None = None,
     >>> cells = expand_grid(spec)
     >>> est = estimate(spec, cells, circuit_units(spec, cells))
     >>> est.runs, est.circuits
-    (510, 34)
-    >>> estimate(spec).runs >= 510
+    (1832, 78)
+    >>> estimate(spec).runs >= 1832
     True
     """
     if cells is not None and units is not None:
@@ -148,7 +154,10 @@ def estimate(spec: Spec, cells: list[Cell] | None = None,
     pqcs = {Architecture(**{k: getattr(arch, k) for k in _PQC_FACTORS}) for arch, _ in runs}
     variants = [spec.run_settings(task=t, shots=s)
                 for t in spec.tasks for s in spec.levels("shots")]
-    seconds = len(spec.seeds) * sum(cell_seconds(a, c, v) for a, c in runs for v in variants)
+    pairs = [(a, c, v) for a, c in runs for v in variants
+             if v.shots is None or (c != "classical_only"
+                                    and spec.grid.shots.covers(a.n_qubits, a.layers))]
+    seconds = len(spec.seeds) * sum(cell_seconds(a, c, v) for a, c, v in pairs)
     seconds += sum(circuit_seconds(a, spec.metrics) for a in pqcs)
-    return Estimate(runs=len(runs) * len(spec.seeds) * len(variants), circuits=len(pqcs),
+    return Estimate(runs=len(pairs) * len(spec.seeds), circuits=len(pqcs),
                     cpu_seconds=seconds, exact=False)

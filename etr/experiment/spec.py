@@ -360,6 +360,6 @@ def preset_spec(name: str) -> Spec:
     Examples
     --------
     >>> preset_spec("quick").configs
-    ('pure_pqc', 'hybrid_quantum_only', 'hybrid_full')
+    ('pure_pqc', 'hybrid_quantum_only', 'hybrid_full', 'classical_only')
     """
     return load_spec(preset_text(name))
