@@ -29,6 +29,7 @@ from etr.errors import InputError
 
 __all__ = [
     "ARCHITECTURE_COLUMNS",
+    "CIRCUIT_COLUMNS",
     "COLUMNS",
     "CONFIGS",
     "EXPRESSIBILITY_MEASURES",
@@ -279,6 +280,16 @@ COLUMNS: dict[str, str] = {
     "error": "string",
     "wall_time_s": "float64",
 }
+
+#: the columns that describe a distinct circuit (one value per `pqc_id`, computed once by the
+#: runner and shared by every run on that circuit; NaN for the classical-only control).
+CIRCUIT_COLUMNS: tuple[str, ...] = (
+    "expressibility_fp", "expressibility_fp_ci_low", "expressibility_fp_ci_high",
+    "expressibility_eps", "expressibility_kl", "expressibility_kl_corrected",
+    "expressibility_kl_ci_low", "expressibility_kl_ci_high", "expressibility_kl_scaled",
+    "entangling_capability", "dla_dim", "predicted_loss_var", "loss_var", "qfim_rank",
+    "theory_note",
+)
 
 #: numeric metric columns (validated as numbers; inf read as NaN).
 METRIC_COLUMNS: tuple[str, ...] = tuple(

@@ -3,7 +3,7 @@ data encodings."""
 
 from __future__ import annotations
 
-from etr.circuits.ansatz import Ansatz, Gate
+from etr.circuits.ansatz import Ansatz, Gate, unshared
 from etr.circuits.canonical import canonical_gates, circuit_id
 from etr.circuits.encoding import ENCODINGS, encoded_circuit, encoding_circuit, encoding_width
 from etr.circuits.families import ENTANGLERS, ROTATIONS, hardware_efficient
@@ -32,4 +32,5 @@ __all__ = [
     "hardware_efficient",
     "sim_circuit",
     "topology_pairs",
+    "unshared",
 ]

@@ -14,7 +14,7 @@ from numbers import Integral, Real
 from etr.circuits.gates import GATES, GateKind, canonical_gate_name
 from etr.errors import InputError
 
-__all__ = ["Ansatz", "Gate"]
+__all__ = ["Ansatz", "Gate", "unshared"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,3 +283,36 @@ class Ansatz:
             f"Ansatz(name={self.name!r}, n_qubits={self.n_qubits}, n_params={self.n_params}, "
             f"n_gates={self.n_gates})"
         )
+
+
+def unshared(ansatz: Ansatz) -> tuple[Ansatz, list[int], list[Gate]]:
+    """A copy of `ansatz` where parametric gate i has its own slot i.
+
+    Gates that share a slot (data re-uploading) become independent, which is what per-gate
+    derivatives (parameter shift, state Jacobians) need; the chain rule then sums them back.
+
+    Returns
+    -------
+    (circuit, slots, gates)
+        The copy, the original slot of every parametric gate and the parametric gates, in gate
+        order.
+
+    Examples
+    --------
+    >>> a = Ansatz.from_gates(1, [("RY", 0), ("RZ", 0)]).then(
+    ...     Ansatz.from_gates(1, [("RY", 0)]), shift=False)
+    >>> copy, slots, _ = unshared(a)
+    >>> a.n_params, copy.n_params, slots
+    (2, 3, [0, 1, 0])
+    """
+    gates: list[Gate] = []
+    slots: list[int] = []
+    param_gates: list[Gate] = []
+    for g in ansatz.gates:
+        if g.slot is None:
+            gates.append(g)
+            continue
+        gates.append(Gate(g.name, g.qubits, len(slots), None))
+        slots.append(g.slot)
+        param_gates.append(g)
+    return Ansatz(ansatz.n_qubits, tuple(gates), name=ansatz.name), slots, param_gates

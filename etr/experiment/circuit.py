@@ -18,18 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 from etr.circuits import Ansatz
+from etr.contract import CIRCUIT_COLUMNS
 
 __all__ = ["CIRCUIT_COLUMNS", "circuit_record"]
-
-#: the dataset columns `circuit_record` fills.
-CIRCUIT_COLUMNS: tuple[str, ...] = (
-    "expressibility_fp", "expressibility_fp_ci_low", "expressibility_fp_ci_high",
-    "expressibility_eps", "expressibility_kl", "expressibility_kl_corrected",
-    "expressibility_kl_ci_low", "expressibility_kl_ci_high", "expressibility_kl_scaled",
-    "entangling_capability", "dla_dim", "predicted_loss_var", "loss_var", "qfim_rank",
-    "theory_note",
-)
-
 
 def circuit_record(
     ansatz: Ansatz,
@@ -57,7 +48,7 @@ def circuit_record(
     Returns
     -------
     dict
-        Keys `CIRCUIT_COLUMNS`.
+        Keys `etr.contract.CIRCUIT_COLUMNS`.
 
     Examples
     --------

@@ -26,7 +26,7 @@ import pandas as pd
 from etr._outputs import Output, check_outputs, output_lock
 from etr._validation import check_int
 from etr.circuits import encoding_width
-from etr.contract import COLUMNS
+from etr.contract import CIRCUIT_COLUMNS, COLUMNS
 from etr.errors import SpecError
 from etr.experiment.dataset import check_format, write_dataset
 from etr.experiment.grid import Cell, circuit_units, expand_grid
@@ -39,17 +39,6 @@ from etr.plan.architecture import Architecture
 from etr.plan.settings import MetricSpec, RunSettings
 
 __all__ = ["ExperimentResult", "circuit_metrics", "run_experiment"]
-
-#: the columns of a circuit-level unit (`etr.experiment.circuit.CIRCUIT_COLUMNS`, repeated here
-#: so that planning a run imports no simulation code; a test keeps the two equal).
-CIRCUIT_COLUMNS: tuple[str, ...] = (
-    "expressibility_fp", "expressibility_fp_ci_low", "expressibility_fp_ci_high",
-    "expressibility_eps", "expressibility_kl", "expressibility_kl_corrected",
-    "expressibility_kl_ci_low", "expressibility_kl_ci_high", "expressibility_kl_scaled",
-    "entangling_capability", "dla_dim", "predicted_loss_var", "loss_var", "qfim_rank",
-    "theory_note",
-)
-
 
 @dataclass(frozen=True, slots=True)
 class ExperimentResult:

@@ -52,7 +52,7 @@ from etr.circuits import encoding_width
 from etr.errors import InputError
 from etr.hybrid.architecture import Architecture
 from etr.hybrid.classical import build_network
-from etr.hybrid.model import _bce, _check_y, _sigmoid
+from etr.hybrid.model import BinaryClassifier, _bce, _check_y, _sigmoid
 
 __all__ = ["CONTROL_CONFIG", "CONTROL_MAPS", "ClassicalControl", "routing_matrix"]
 
@@ -89,7 +89,7 @@ def _first_angle_matrix(n_qubits: int, encoding: str) -> np.ndarray:
     return r
 
 
-class ClassicalControl:
+class ClassicalControl(BinaryClassifier):
     """The classical-only control of a hybrid architecture (training config ``classical_only``).
 
     Parameters
@@ -164,21 +164,6 @@ class ClassicalControl:
         out[:, self.blocks["post"]] = self.post.init(k, rng)
         return out
 
-    def _as_batch(self, params: np.ndarray) -> tuple[np.ndarray, bool]:
-        p = np.asarray(params, dtype=float)
-        single = p.ndim == 1
-        p = np.atleast_2d(p)
-        if p.ndim != 2 or p.shape[1] != self.n_params:
-            raise InputError(f"`params` must have shape (K, {self.n_params}) or "
-                             f"({self.n_params},), got {np.shape(params)}")
-        return p, single
-
-    def _check_x(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
-        if x.ndim != 2 or x.shape[1] != self.n_features:
-            raise InputError(f"`x` must have shape (N, {self.n_features}), got {x.shape}")
-        return x
-
     # ------------------------------------------------------------------ forward / backward
     def _map(self, angles: np.ndarray) -> np.ndarray:
         u = angles @ self.routing.T
@@ -210,20 +195,6 @@ class ClassicalControl:
         p, single = self._as_batch(params)
         logit, _ = self._forward(p, self._check_x(x))
         return logit[0] if single else logit
-
-    def loss(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Mean binary cross-entropy per model (K,) (a float for one parameter vector)."""
-        p, single = self._as_batch(params)
-        logit = np.atleast_2d(self.logits(p, x))
-        loss = _bce(logit, _check_y(y, logit.shape[1])).mean(axis=1)
-        return float(loss[0]) if single else loss
-
-    def accuracy(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Fraction of correctly classified points (predict 1 when logit > 0), per model."""
-        p, single = self._as_batch(params)
-        logit = np.atleast_2d(self.logits(p, x))
-        acc = ((logit > 0) == (_check_y(y, logit.shape[1]) > 0.5)).mean(axis=1)
-        return float(acc[0]) if single else acc
 
     def loss_and_grad(
         self, params: np.ndarray, x: np.ndarray, y: np.ndarray

@@ -52,10 +52,52 @@ from etr.hybrid.classical import DenseNet, build_network
 from etr.plan.settings import PURE_PQC_READOUT_SCALE
 from etr.quantum import Backend, as_backend
 
-__all__ = ["PURE_PQC_READOUT_SCALE", "HybridModel"]
+__all__ = ["PURE_PQC_READOUT_SCALE", "BinaryClassifier", "HybridModel"]
 
 
-class HybridModel:
+class BinaryClassifier:
+    """What every model of a run shares: K stacked parameter vectors, a binary cross-entropy
+    loss of ``logits`` and the accuracy of ``logit > 0`` (`HybridModel`,
+    `etr.hybrid.ClassicalControl`). Subclasses set ``n_params`` and ``n_features`` and define
+    ``logits``."""
+
+    n_params: int
+    n_features: int
+
+    def logits(self, params: np.ndarray, x: np.ndarray) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def _as_batch(self, params: np.ndarray) -> tuple[np.ndarray, bool]:
+        p = np.asarray(params, dtype=float)
+        single = p.ndim == 1
+        p = np.atleast_2d(p)
+        if p.ndim != 2 or p.shape[1] != self.n_params:
+            raise InputError(f"`params` must have shape (K, {self.n_params}) or "
+                             f"({self.n_params},), got {np.shape(params)}")
+        return p, single
+
+    def _check_x(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        if x.ndim != 2 or x.shape[1] != self.n_features:
+            raise InputError(f"`x` must have shape (N, {self.n_features}), got {x.shape}")
+        return x
+
+    def loss(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Mean binary cross-entropy per model (K,) (a float for one parameter vector)."""
+        p, single = self._as_batch(params)
+        logit = np.atleast_2d(self.logits(p, x))
+        loss = _bce(logit, _check_y(y, logit.shape[1])).mean(axis=1)
+        return float(loss[0]) if single else loss
+
+    def accuracy(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Fraction of correctly classified points (predict 1 when logit > 0), per model."""
+        p, single = self._as_batch(params)
+        logit = np.atleast_2d(self.logits(p, x))
+        acc = ((logit > 0) == (_check_y(y, logit.shape[1]) > 0.5)).mean(axis=1)
+        return float(acc[0]) if single else acc
+
+
+class HybridModel(BinaryClassifier):
     """A hybrid classical-quantum binary classifier for one training configuration.
 
     Parameters
@@ -174,21 +216,6 @@ class HybridModel:
             out[:, self.blocks["post"]] = self.post.init(k, rng)
         return out
 
-    def _as_batch(self, params: np.ndarray) -> tuple[np.ndarray, bool]:
-        p = np.asarray(params, dtype=float)
-        single = p.ndim == 1
-        p = np.atleast_2d(p)
-        if p.ndim != 2 or p.shape[1] != self.n_params:
-            raise InputError(f"`params` must have shape (K, {self.n_params}) or "
-                             f"({self.n_params},), got {np.shape(params)}")
-        return p, single
-
-    def _check_x(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
-        if x.ndim != 2 or x.shape[1] != self.n_features:
-            raise InputError(f"`x` must have shape (N, {self.n_features}), got {x.shape}")
-        return x
-
     # ------------------------------------------------------------------ forward / backward
     def _rows(self, p: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, list]:
         """Circuit parameter rows (K*N, n_inputs + n_quantum) and the pre-network cache."""
@@ -248,20 +275,6 @@ class HybridModel:
         z = self.backend.expectations(self.circuit, rows, self.observables)
         logit, _ = self._post_forward(p, z.reshape(p.shape[0], x.shape[0], -1))
         return logit[0] if single else logit
-
-    def loss(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Mean binary cross-entropy per model (K,) (a float for one parameter vector)."""
-        p, single = self._as_batch(params)
-        logit = np.atleast_2d(self.logits(p, x))
-        loss = _bce(logit, _check_y(y, logit.shape[1])).mean(axis=1)
-        return float(loss[0]) if single else loss
-
-    def accuracy(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Fraction of correctly classified points (predict 1 when logit > 0), per model."""
-        p, single = self._as_batch(params)
-        logit = np.atleast_2d(self.logits(p, x))
-        acc = ((logit > 0) == (_check_y(y, logit.shape[1]) > 0.5)).mean(axis=1)
-        return float(acc[0]) if single else acc
 
     def loss_and_grad(
         self, params: np.ndarray, x: np.ndarray, y: np.ndarray

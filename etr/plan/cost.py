@@ -108,18 +108,20 @@ def model_gates(arch: Architecture) -> tuple[int, int]:
     >>> model_gates(Architecture(n_qubits=2, layers=1, rotations="RY", topology="linear"))
     (5, 3)
     """
-    pqc = _pqc_gates(arch.family, arch.circuit, arch.n_qubits, arch.layers, arch.topology,
-                     arch.rotations, arch.entangler)
+    pqc, _ = _pqc_size(arch.family, arch.circuit, arch.n_qubits, arch.layers, arch.topology,
+                       arch.rotations, arch.entangler)
     enc = encoding_circuit(arch.n_qubits, arch.encoding).n_gates
     return pqc + (arch.layers if arch.reupload else 1) * enc, pqc
 
 
 @functools.lru_cache(maxsize=65536)
-def _pqc_gates(family: str, circuit: str, n_qubits: int, layers: int, topology: str,
-               rotations: str, entangler: str) -> int:
+def _pqc_size(family: str, circuit: str, n_qubits: int, layers: int, topology: str,
+              rotations: str, entangler: str) -> tuple[int, int]:
+    """(gates, parameters) of the PQC of these factors (cached: building circuits is the cost)."""
     arch = Architecture(family=family, circuit=circuit, n_qubits=n_qubits, layers=layers,
                         topology=topology, rotations=rotations, entangler=entangler)
-    return arch.ansatz().n_gates
+    ansatz = arch.ansatz()
+    return ansatz.n_gates, ansatz.n_params
 
 
 def cell_seconds(arch: Architecture, training_config: str, settings: RunSettings, *,
@@ -139,7 +141,7 @@ def cell_seconds(arch: Architecture, training_config: str, settings: RunSettings
     k, t, n = settings.n_init, settings.steps, settings.n_train
     if training_config == "classical_only":
         return c.c_run + c.c_iter * t
-    gates, pqc_gates = model_gates(arch)
+    gates, _ = model_gates(arch)
     defs = settings.definitions
     b = min(settings.batch_size or n, n)
     mini = b < n
@@ -150,7 +152,7 @@ def cell_seconds(arch: Architecture, training_config: str, settings: RunSettings
                     + (k * t * n if mini and "steps_to_target" in defs else 0))
     per_grad = 3.0
     if settings.shots is not None:
-        shifted = _n_params(arch, pqc_gates) + (
+        shifted = _n_params(arch) + (
             _n_angles(arch) if training_config == "hybrid_full" else 0)
         per_grad = 1.0 + 2.0 * shifted
     rows = per_grad * grad_rows + forward_rows + 3 * m * n
@@ -158,18 +160,10 @@ def cell_seconds(arch: Architecture, training_config: str, settings: RunSettings
             + c.c_step * t * gates + c.c_iter * t)
 
 
-def _n_params(arch: Architecture, pqc_gates: int) -> int:
-    """Trainable circuit parameters (at most the PQC's gate count)."""
-    return min(_pqc_params(arch.family, arch.circuit, arch.n_qubits, arch.layers,
-                           arch.topology, arch.rotations, arch.entangler), pqc_gates)
-
-
-@functools.lru_cache(maxsize=65536)
-def _pqc_params(family: str, circuit: str, n_qubits: int, layers: int, topology: str,
-                rotations: str, entangler: str) -> int:
-    arch = Architecture(family=family, circuit=circuit, n_qubits=n_qubits, layers=layers,
-                        topology=topology, rotations=rotations, entangler=entangler)
-    return arch.ansatz().n_params
+def _n_params(arch: Architecture) -> int:
+    """Trainable circuit parameters of the PQC."""
+    return _pqc_size(arch.family, arch.circuit, arch.n_qubits, arch.layers, arch.topology,
+                     arch.rotations, arch.entangler)[1]
 
 
 def _n_angles(arch: Architecture) -> int:
@@ -187,7 +181,7 @@ def circuit_seconds(arch: Architecture, metrics: MetricSpec, *,
     """
     _, gates = model_gates(arch)
     n = arch.n_qubits
-    params = _n_params(arch, gates)
+    params = _n_params(arch)
     states = (metrics.n_states + 2 * metrics.n_pairs + metrics.ec_samples
               + metrics.loss_samples + metrics.qfim_samples * (params + 1))
     dla = 3 * n if arch.family == "hea" and arch.topology == "none" else 4.0**n - 1

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from etr._validation import check_choice
-from etr.circuits.ansatz import Ansatz, Gate
+from etr.circuits.ansatz import Ansatz, unshared
 from etr.errors import InputError
 from etr.quantum import _kernels as K
 from etr.quantum import _kernels_split as KS
@@ -280,21 +280,6 @@ _FOUR_TERM = (
 )
 
 
-def _unshared(ansatz: Ansatz) -> tuple[Ansatz, list[int], list[Gate]]:
-    """A copy where parametric gate i has its own slot i; returns it and the original slots."""
-    gates: list[Gate] = []
-    slots: list[int] = []
-    param_gates: list[Gate] = []
-    for g in ansatz.gates:
-        if g.slot is None:
-            gates.append(g)
-            continue
-        gates.append(Gate(g.name, g.qubits, len(slots), None))
-        slots.append(g.slot)
-        param_gates.append(g)
-    return Ansatz(ansatz.n_qubits, tuple(gates), name=ansatz.name), slots, param_gates
-
-
 @dataclass(frozen=True, eq=False)
 class ShiftRule:
     """The parameter-shift terms of a circuit, for any parameter rows.
@@ -351,7 +336,7 @@ def shift_rule(ansatz: Ansatz, wrt: np.ndarray | None = None) -> ShiftRule:
     >>> rule.n_terms, rule.coef[:2].tolist()
     (6, [0.5, -0.5])
     """
-    free, slots, pgates = _unshared(ansatz)
+    free, slots, pgates = unshared(ansatz)
     wanted = None if wrt is None else set(np.asarray(wrt, dtype=int).ravel().tolist())
     gate: list[int] = []
     shift: list[float] = []

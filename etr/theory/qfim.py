@@ -29,27 +29,12 @@ from threadpoolctl import threadpool_limits
 
 from etr._rng import SeedLike, as_generator
 from etr._validation import check_float, check_int
-from etr.circuits.ansatz import Ansatz, Gate
+from etr.circuits.ansatz import Ansatz, unshared
 from etr.errors import InputError
 from etr.quantum._params import check_params
 from etr.quantum.statevector import statevectors
 
 __all__ = ["QfimRankResult", "qfim", "qfim_rank", "state_jacobian"]
-
-
-def _unshared(ansatz: Ansatz) -> tuple[Ansatz, list[int], list[Gate]]:
-    """A copy where parametric gate i has slot i; the original slots and gates."""
-    gates: list[Gate] = []
-    slots: list[int] = []
-    pgates: list[Gate] = []
-    for g in ansatz.gates:
-        if g.slot is None:
-            gates.append(g)
-            continue
-        gates.append(Gate(g.name, g.qubits, len(slots), None))
-        slots.append(g.slot)
-        pgates.append(g)
-    return Ansatz(ansatz.n_qubits, tuple(gates), name=ansatz.name), slots, pgates
 
 
 def state_jacobian(ansatz: Ansatz, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -64,7 +49,7 @@ def state_jacobian(ansatz: Ansatz, params: np.ndarray) -> tuple[np.ndarray, np.n
     """
     theta = check_params(ansatz, params)
     n_b, n_p = theta.shape
-    free, slots, pgates = _unshared(ansatz)
+    free, slots, pgates = unshared(ansatz)
     base = theta[:, slots] if slots else np.zeros((n_b, 0))
     psi = statevectors(free, base)
     jac = np.zeros((n_b, psi.shape[1], n_p), dtype=np.complex128)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from etr.circuits import hardware_efficient, sim_circuit
-from etr.experiment.circuit import CIRCUIT_COLUMNS, circuit_record
+from etr.contract import CIRCUIT_COLUMNS
+from etr.experiment.circuit import circuit_record
 from etr.metrics import frame_potential
 from etr.theory import lie_algebra
 
@@ -36,9 +37,3 @@ def test_theory_note_where_the_formula_does_not_apply():
     b = sim_circuit(6, n_qubits=4, layers=2)
     rec = circuit_record(b, seed=1, n_states=200, n_pairs=100, ec_samples=20, loss_samples=50)
     assert np.isfinite(rec["predicted_loss_var"]) and rec["theory_note"] is None
-
-
-def test_runner_lists_the_same_columns():
-    from etr.experiment.runner import CIRCUIT_COLUMNS as RUNNER_COLUMNS
-
-    assert RUNNER_COLUMNS == CIRCUIT_COLUMNS
