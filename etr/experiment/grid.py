@@ -43,7 +43,7 @@ from etr._hashing import short_hash
 from etr.experiment.spec import Spec
 from etr.plan.architecture import NOT_APPLICABLE, Architecture
 
-__all__ = ["Cell", "CircuitUnit", "circuit_units", "derive_seed", "expand_grid",
+__all__ = ["Cell", "CircuitUnit", "circuit_seed", "circuit_units", "derive_seed", "expand_grid",
            "grid_architectures", "task_seed"]
 
 _RUN, _CIRCUIT, _TASK = 0, 1, 2
@@ -104,6 +104,17 @@ class Cell:
     def grid(self) -> dict[str, object]:
         """The values of the ``[training]`` grid keys (`etr.plan.settings.GRID_KEYS`)."""
         return {"task": self.task, "shots": self.shots}
+
+
+def circuit_seed(root_seed: int, pqc_id: str) -> int:
+    """The seed of the circuit-level columns of a distinct circuit (shared by every run on it).
+
+    Examples
+    --------
+    >>> circuit_seed(1, "abc") != derive_seed(1, "abc", 0)
+    True
+    """
+    return derive_seed(root_seed, pqc_id, 0, domain=_CIRCUIT)
 
 
 def task_seed(root_seed: int, task: str, replicate: int) -> int:
@@ -213,6 +224,6 @@ def circuit_units(spec: Spec, cells: list[Cell]) -> list[CircuitUnit]:
         if c.circuit_key is not None and c.circuit_key not in units:
             units[c.circuit_key] = CircuitUnit(
                 key=c.circuit_key, arch=c.arch,
-                seed=derive_seed(spec.root_seed, c.arch.pqc_id, 0, domain=_CIRCUIT),
+                seed=circuit_seed(spec.root_seed, c.arch.pqc_id),
             )
     return list(units.values())

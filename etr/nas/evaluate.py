@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from etr.contract import METRICS
-from etr.experiment.grid import _CIRCUIT, derive_seed, task_seed
+from etr.experiment.grid import circuit_seed, derive_seed, task_seed
 from etr.plan.architecture import Architecture
 from etr.plan.cost import model_gates
 from etr.plan.settings import DEFAULT_ROOT_SEED, MetricSpec, RunSettings
@@ -71,17 +71,6 @@ def run_seed(root: int, architecture_id: str, replicate: int = 0) -> int:
     True
     """
     return derive_seed(int(root), architecture_id, int(replicate))
-
-
-def circuit_seed(root: int, pqc_id: str) -> int:
-    """The seed of the circuit-level columns of a distinct circuit (as ``etr simulate``).
-
-    Examples
-    --------
-    >>> circuit_seed(1, "abc") != run_seed(1, "abc")
-    True
-    """
-    return derive_seed(int(root), pqc_id, 0, domain=_CIRCUIT)
 
 
 def replicate_block(search_seed: int, replicates: int) -> tuple[int, ...]:
