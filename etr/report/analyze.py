@@ -39,7 +39,8 @@ from etr.report import theory as T
 from etr.report.coverage import coverage_table, failed_cells, status
 from etr.report.design import Design, design_for, exact_runs, shot_subsets, task_runs
 
-__all__ = ["AnalysisOptions", "AnalysisResults", "TheoryResults", "analyze_dataset"]
+__all__ = ["AnalysisOptions", "AnalysisResults", "TheoryResults", "analyze_dataset",
+           "model_definition", "records"]
 
 #: the expressibility measure shown beside the primary one (the paper-comparable Sim KL).
 PAPER_X = "expressibility_kl"
@@ -118,15 +119,16 @@ class AnalysisResults:
     control : `etr.analysis.control_gap` per task and hybrid configuration.
     control_detail : the same by pre-network and width.
     theory : `TheoryResults`.
-    mixed : `etr.analysis.mixed_effects` of the primary definition (None if not computed).
-    regimes : `etr.analysis.segment_regimes` of the primary definition (None if not computed).
-    stratified : `etr.analysis.stratified_correlation` of the primary definition, oriented.
+    mixed : `etr.analysis.mixed_effects` of `model_definition` (None if not computed).
+    regimes : `etr.analysis.segment_regimes` of `model_definition` (None if not computed).
+    stratified : `etr.analysis.stratified_correlation` of `model_definition`, oriented.
     quality : `etr.analysis.data_quality` of every selected run.
     coverage : `etr.report.coverage.coverage_table`.
     failed : the failed runs.
     notes : what could not be computed and why; warnings of the analysis.
     provenance : dataset provenance, hashes, report time and platform.
     nas_given : whether a NAS comparison table was passed.
+    model_definition : the definition of the model sections (`model_definition`).
     """
 
     data: pd.DataFrame
@@ -149,6 +151,7 @@ class AnalysisResults:
     notes: tuple[str, ...]
     provenance: dict[str, Any]
     nas_given: bool = False
+    model_definition: str = ""
 
     @property
     def definitions(self) -> tuple[str, ...]:
@@ -231,7 +234,15 @@ def _plain(v: Any) -> Any:
 
 
 class _Notes:
-    """Collects what could not be computed and the warnings raised by the analysis."""
+    """Collects what could not be computed and the warnings raised by the analysis.
+
+    Warnings of one step that give the same reason for several rows ("pure_pqc, grad_var: 2
+    distinct circuit(s), fewer than 3; its row is NaN", ...) become one note naming how many
+    rows and the first of them.
+    """
+
+    #: more rows than this with one reason are collapsed into one note.
+    MAX_LISTED = 2
 
     def __init__(self) -> None:
         self.items: list[str] = []
@@ -246,14 +257,41 @@ class _Notes:
                 msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 self.add(f"{label}: not computed ({msg})")
                 return None
-        for w in caught:
-            if issubclass(w.category, DegenerateDataWarning | ConvergenceWarning):
-                self.add(f"{label}: {str(w.message).splitlines()[0]}")
+        messages = [str(w.message).splitlines()[0] for w in caught
+                    if issubclass(w.category, DegenerateDataWarning | ConvergenceWarning)]
+        for text in self._collapsed(messages):
+            self.add(f"{label}: {text}")
+        return out
+
+    def _collapsed(self, messages: list[str]) -> list[str]:
+        by_reason: dict[str, list[str]] = {}
+        for m in dict.fromkeys(messages):
+            where, sep, reason = m.partition(": ")
+            by_reason.setdefault(reason if sep else m, []).append(where if sep else "")
+        out = []
+        for reason, where in by_reason.items():
+            if len(where) > self.MAX_LISTED and all(where):
+                short = reason.removesuffix("; its row is NaN")
+                out.append(f"{len(where)} rows NaN ({short}), e.g. {where[0]}")
+            else:
+                out.extend(f"{w}: {reason}" if w else reason for w in where)
         return out
 
     def add(self, text: str) -> None:
         if text not in self.items:
             self.items.append(text)
+
+
+def _quality_note(quality: pd.DataFrame) -> str:
+    """One line summing the data-quality table by issue ("" when nothing was found)."""
+    if quality.empty:
+        return ""
+    plural = {"value ignored": "values ignored", "row dropped": "rows dropped"}
+    parts = []
+    for issue, g in quality.groupby("issue", sort=False):
+        action = str(g["action"].iloc[0])
+        parts.append(f"{int(g['n_affected'].sum())} {issue}: {plural.get(action, action)}")
+    return "data quality: " + "; ".join(parts) + " (see the data-quality table)"
 
 
 def _frame(df: pd.DataFrame | None) -> pd.DataFrame:
@@ -327,19 +365,24 @@ def _runs(data: pd.DataFrame, configs: tuple[str, ...], x: str) -> _Runs:
         raise InputError("no run with a PQC in the selected configurations "
                          f"{', '.join(configs)}: nothing to analyse")
     if _finite_count(pqc, x) == 0:
+        others = [c for c, m in METRICS.items() if m.kind == "expressibility" and c != x
+                  and _finite_count(pqc, c)]
         raise InputError(f"no run has a finite `{x}` (the expressibility the analysis uses): "
-                         "nothing to analyse")
+                         "nothing to analyse" + (f" (finite values only in {', '.join(others)})"
+                                                 if others else ""))
     return _Runs(selected=selected, kept=kept, primary=primary, design=design)
 
 
 # --- the steps ------------------------------------------------------------------------------
 
 
-def _claims(runs: _Runs, opts: AnalysisOptions, nas: pd.DataFrame | None,
-            notes: _Notes) -> pd.DataFrame:
-    return _frame(notes.attempt("claims", lambda: A.evaluate_claims(
+def _claims(runs: _Runs, opts: AnalysisOptions, nas: pd.DataFrame | None) -> pd.DataFrame:
+    """The primary claims. Not wrapped in a note: degenerate data give "inconclusive" rows,
+    so an error here is bad input (a malformed `nas` table, a missing column) and stops the
+    report with its one-line message."""
+    return A.evaluate_claims(
         runs.primary, x=opts.x, definitions=opts.claim_definitions, margin=opts.margin,
-        alpha=opts.alpha, nas=nas, strata=runs.design.strata, cluster=opts.cluster)))
+        alpha=opts.alpha, nas=nas, strata=runs.design.strata, cluster=opts.cluster)
 
 
 def _secondary_claims(runs: _Runs, opts: AnalysisOptions, notes: _Notes) -> pd.DataFrame:
@@ -441,22 +484,37 @@ def _by(runs: _Runs) -> str | None:
     return "training_config" if configs.nunique() > 1 else None
 
 
-def _models(runs: _Runs, opts: AnalysisOptions, seeds: list, notes: _Notes
+def model_definition(summary: pd.DataFrame, definitions: tuple[str, ...]) -> str:
+    """The definition the model sections show: the first whose association could be
+    estimated in some configuration (the first definition when none could).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"definition": ["grad_var", "grad_norm"], "estimate": [np.nan, 0.2]})
+    >>> model_definition(s, ("grad_var", "grad_norm"))
+    'grad_norm'
+    """
+    if len(summary) and {"definition", "estimate"} <= set(summary.columns):
+        ok = summary.loc[np.isfinite(summary["estimate"].astype(float)), "definition"]
+        for d in definitions:
+            if d in set(ok):
+                return d
+    return definitions[0]
+
+
+def _models(runs: _Runs, opts: AnalysisOptions, d: str, seeds: list, notes: _Notes
             ) -> tuple[MixedEffectsResult | None, RegimeResult | None, pd.DataFrame]:
-    """Mixed model, regimes and cell correlations of the primary definition."""
-    d, by = opts.primary, _by(runs)
+    """Mixed model, regimes and cell correlations of definition `d`."""
+    by = _by(runs)
     pqc = runs.primary[_has_pqc(runs.primary)]
     covariates = runs.design.strata
     mixed = notes.attempt(f"mixed model ({d})", lambda: A.mixed_effects(
         pqc, y=d, x=opts.x, by=by, covariates=covariates, confidence=opts.confidence))
-    if mixed is not None:
-        for w in mixed.warnings:
-            notes.add(f"mixed model ({d}): {w}")
     regimes = notes.attempt(f"regimes ({d})", lambda: A.segment_regimes(
         pqc, x=opts.x, y=d, by=by, n_boot=opts.regime_boot, confidence=opts.confidence,
         cluster=opts.cluster, seed=seeds[0]))
-    cell_by = [c for c in ("training_config", "task") if c == "training_config" and by
-               or c == "task" and len(runs.design.tasks) > 1]
+    cell_by = [c for c in ("training_config", "task") if (c == "training_config" and by)
+               or (c == "task" and len(runs.design.tasks) > 1)]
     strat = _frame(notes.attempt(f"cell correlations ({d})", lambda: A.stratified_correlation(
         pqc, x=opts.x, y=d, by=cell_by or None, cluster=opts.cluster)))
     if len(strat) and "estimate" in strat.columns:
@@ -570,7 +628,7 @@ def analyze_dataset(
     opts = replace(opts, definitions=defs)
     seeds = list(spawn_seeds(opts.seed, 6))
     say("claims")
-    claims = _claims(runs, opts, nas, notes)
+    claims = _claims(runs, opts, nas)
     say("secondary analyses")
     secondary = _secondary_claims(runs, opts, notes)
     say("association and verdicts")
@@ -579,8 +637,12 @@ def analyze_dataset(
     control, detail = _control(runs, opts, seeds[1:3], notes)
     say("theory")
     theory = _theory(runs)
-    say(f"models ({opts.primary})")
-    mixed, regimes, strat = _models(runs, opts, seeds[3:4], notes)
+    modelled = model_definition(summary, opts.definitions)
+    say(f"models ({modelled})")
+    mixed, regimes, strat = _models(runs, opts, modelled, seeds[3:4], notes)
+    quality = A.data_quality(runs.selected)
+    if _quality_note(quality):
+        notes.add(_quality_note(quality))
     prov = {"etr_version": __version__, **dict(provenance or {}),
             "report_created": datetime.now(UTC).isoformat(timespec="seconds"),
             "report_platform": platform.platform(),
@@ -589,8 +651,8 @@ def analyze_dataset(
         data=runs.primary, design=runs.design, options=opts, claims=claims,
         claims_secondary=secondary, summary=summary, comparisons=comparisons,
         association_kl=kl, control=control, control_detail=detail, theory=theory,
-        mixed=mixed, regimes=regimes, stratified=strat, quality=A.data_quality(runs.selected),
+        mixed=mixed, regimes=regimes, stratified=strat, quality=quality,
         coverage=coverage_table(runs.selected, runs.kept, runs.primary, x=opts.x),
         failed=failed_cells(runs.selected), notes=tuple(notes.items), provenance=prov,
-        nas_given=nas is not None)
+        nas_given=nas is not None, model_definition=modelled)
 

@@ -161,7 +161,7 @@ def log_note(values: object, lows: object = None, *, what: str = "values") -> st
 
     Examples
     --------
-    >>> log_note([0.0, 1.0, 2.0], [-0.1, 0.5, 1.0])
+    >>> log_note([0.0, 1.0, 2.0], [-0.1, -0.5, 1.0])
     '1 value ≤ 0 not shown on the log axis; 1 interval reaching 0 cut at the axis bottom'
     """
     v = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)

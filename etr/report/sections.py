@@ -265,8 +265,9 @@ def control_section(res: AnalysisResults) -> Section:
     tables = [Table(_cols(_labelled(g), ["task", "training_config", "n", "n_clusters", "n_pqc",
                                          "hybrid_mean", "control_mean", "estimate", "ci_low",
                                          "ci_high", "p_adj"]),
-                    caption=f"Hybrid − control test accuracy per task ({_pct(res.options.confidence)}"
-                            " intervals over task instances; p Holm-adjusted over the rows).",
+                    caption=f"Hybrid − control test accuracy per task "
+                            f"({_pct(res.options.confidence)} intervals over task instances; "
+                            "p Holm-adjusted over the rows).",
                     labels={"training_config": _CONFIG, "n": "paired runs",
                             "n_clusters": "task instances", "n_pqc": "circuits",
                             "hybrid_mean": "hybrid", "control_mean": "control",
@@ -389,8 +390,8 @@ def cells_section(res: AnalysisResults) -> Section:
         if "training_config" not in s.columns:
             s["training_config"] = res.configs[0]
         charts.append(Figure(C.stratified_heatmap(
-            s, title=f"Rank correlation with {C.metric_label(res.primary)} within qubits x "
-                     "layers cells"),
+            s, title=f"Rank correlation with {C.metric_label(res.model_definition)} within "
+                     "qubits x layers cells"),
             "Spearman ρ of circuit means within each cell, oriented (> 0 = trade-off); "
             "Benjamini-Hochberg adjusted p-values in the JSON output.",
             name="stratified_heatmap"))
@@ -480,7 +481,7 @@ def expressibility_section(res: AnalysisResults) -> Section:
 
 
 def mixed_section(res: AnalysisResults) -> Section:
-    d = res.primary
+    d = res.model_definition or res.primary
     r = res.mixed
     heading = f"Mixed-effects model ({C.metric_label(d)})"
     if r is None:
@@ -502,11 +503,12 @@ def mixed_section(res: AnalysisResults) -> Section:
                    f"{r.r2_marginal:.2f}, conditional {r.r2_conditional:.2f}; converged: "
                    f"{'yes' if r.converged else 'no'}. The slopes of every definition are in "
                    "the verdict table; none enters a verdict.", charts=charts, tables=tables,
+                   items=[f"Model note: {w}" for w in r.warnings],
                    warnings=_notes_for(res, "mixed model"))
 
 
 def regime_section(res: AnalysisResults) -> Section:
-    d, x = res.primary, res.options.x
+    d, x = res.model_definition or res.primary, res.options.x
     r = res.regimes
     heading = f"Regimes ({C.metric_label(d)})"
     if r is None:

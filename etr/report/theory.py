@@ -47,7 +47,9 @@ def _structure(row: pd.Series) -> str:
         name = "hea " + " ".join(p for p in parts if p and p not in ("n/a", "<NA>", "nan"))
     else:
         name = str(row.get("circuit", "?"))
-    return f"{name}, {row.get('n_qubits', '?')}q"
+    n = row.get("n_qubits", "?")
+    n = int(n) if isinstance(n, float | np.floating) and float(n).is_integer() else n
+    return f"{name}, {n}q"
 
 
 def circuit_table(data: pd.DataFrame) -> pd.DataFrame:
@@ -69,8 +71,10 @@ def circuit_table(data: pd.DataFrame) -> pd.DataFrame:
     ...                    "n_qubits": 2, "layers": 1, "training_config": "pure_pqc",
     ...                    "loss_var": 0.09, "predicted_loss_var": 0.1, "grad_var": [1.0, 3.0]})
     >>> row = circuit_table(df).iloc[0]
-    >>> row["structure"], round(row["ratio"], 2), bool(row["within_tolerance"]), row["grad_var"]
-    ('sim1, 2q', 0.9, True, 2.0)
+    >>> row["structure"], round(float(row["ratio"]), 2), bool(row["within_tolerance"])
+    ('sim1, 2q', 0.9, True)
+    >>> float(row["grad_var"])
+    2.0
     """
     if "pqc_id" not in data.columns:
         return pd.DataFrame()
