@@ -528,7 +528,7 @@ def _models(runs: _Runs, opts: AnalysisOptions, d: str, seeds: list, notes: _Not
 def _options(data: pd.DataFrame, *, n_boot: int, seed: int | None, confidence: float,
              margin: float, definitions: Sequence[str] | str | None,
              configs: Sequence[str] | str | None,
-             regime_boot: int | None) -> tuple[AnalysisOptions, tuple[str, ...]]:
+             regime_boot: int | None) -> AnalysisOptions:
     n_boot = check_int("n_boot", n_boot, minimum=50)
     confidence = check_float("confidence", confidence, low=0.5, high=0.999)
     margin = check_float("margin", margin, low=0.01, high=0.5)
@@ -537,13 +537,19 @@ def _options(data: pd.DataFrame, *, n_boot: int, seed: int | None, confidence: f
     seed = check_int("seed", seed, minimum=0)
     regime_boot = min(n_boot, MAX_REGIME_BOOT) if regime_boot is None else check_int(
         "regime_boot", regime_boot, minimum=20)
-    defs = _select("definitions", definitions, TRAINABILITY_DEFINITIONS)
-    chosen = _select("configs", configs, TRAINING_CONFIGS)
+    # registry order whatever the order asked for: every table and chart lists them alike
+    chosen_defs = set(_select("definitions", definitions, TRAINABILITY_DEFINITIONS))
+    defs = tuple(d for d in TRAINABILITY_DEFINITIONS if d in chosen_defs)
+    chosen = set(_select("configs", configs, TRAINING_CONFIGS))
     present = set(data["training_config"].dropna().astype(str))
-    configs_present = tuple(c for c in chosen if c in present)
+    configs_present = tuple(c for c in TRAINING_CONFIGS if c in chosen and c in present)
+    if not configs_present:
+        raise InputError("none of the selected configurations "
+                         f"({', '.join(sorted(chosen))}) is in column `training_config`; "
+                         f"present: {', '.join(sorted(present))}")
     return AnalysisOptions(n_boot=n_boot, regime_boot=regime_boot, seed=seed,
                            confidence=confidence, margin=margin, definitions=defs,
-                           configs=configs_present), chosen
+                           configs=configs_present)
 
 
 def analyze_dataset(
@@ -579,7 +585,8 @@ def analyze_dataset(
     margin : float
         Equivalence margin of "eliminated" and of "no regime difference" (r scale).
     definitions : sequence of str, optional
-        Trainability definitions to include (default: every registered one present).
+        Trainability definitions to include (default: every registered one present), in
+        registry order whatever the order given; the first is the primary definition.
     configs : sequence of str, optional
         Training configurations to include (default: every one present).
     nas : pandas.DataFrame, optional
@@ -614,7 +621,7 @@ def analyze_dataset(
     """
     if not isinstance(data, pd.DataFrame):
         raise InputError(f"`data` must be a pandas DataFrame, got {type(data).__name__}")
-    opts, _ = _options(data, n_boot=n_boot, seed=seed, confidence=confidence, margin=margin,
+    opts = _options(data, n_boot=n_boot, seed=seed, confidence=confidence, margin=margin,
                        definitions=definitions, configs=configs, regime_boot=regime_boot)
     say = progress or (lambda _label: None)
     notes = _Notes()

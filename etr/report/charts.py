@@ -216,7 +216,7 @@ def wrap_title(text: str, width: int = 46) -> str | list[str]:
 
 
 def _is_log(scale: alt.Scale) -> bool:
-    return getattr(scale, "type", None) == "log"
+    return scale.to_dict().get("type") == "log"
 
 
 def _axis(scale: alt.Scale, values: object, title: str) -> alt.Axis:
@@ -374,7 +374,8 @@ def claims_forest(summary: pd.DataFrame, *, margin: float, weak_bound: float,
     x_title = "r (oriented: > 0 = more expressive → less trainable)"
     shape = alt.Shape("measure:N", title="Association", scale=alt.Scale(
         domain=[_CONDITIONAL, _MARGINAL], range=["circle", "diamond"]),
-        legend=alt.Legend(orient="bottom"))
+        legend=alt.Legend(orient="bottom", symbolStrokeColor="#444", symbolFillColor="white",
+                          labelLimit=200))
     marks = []
     for measure, width, filled in ((_CONDITIONAL, 3.0, True), (_MARGINAL, 1.2, False)):
         if not (df["measure"] == measure).any():
@@ -383,8 +384,9 @@ def claims_forest(summary: pd.DataFrame, *, margin: float, weak_bound: float,
         marks.append(alt.Chart().transform_filter(keep).mark_rule(strokeWidth=width).encode(
             x=alt.X("ci_low:Q", scale=scale, title=x_title), x2="ci_high:Q", y=y,
             yOffset=y_off, color=color, tooltip=tips))
+        style = {"filled": True} if filled else {"filled": False, "fill": "white"}
         marks.append(alt.Chart().transform_filter(keep).mark_point(
-            size=70, filled=filled, fill=None if filled else "white", opacity=1).encode(
+            size=70, opacity=1, **style).encode(
             x=alt.X("estimate:Q", scale=scale, title=x_title), y=y, yOffset=y_off,
             color=color, shape=shape, tooltip=tips))
     layered = alt.layer(weak, eq, zero, *marks, data=df).properties(width=560, height=70)
@@ -723,8 +725,8 @@ def dla_scatter(circuits: pd.DataFrame, *, x: str, y: str = "dla_dim",
 
 
 def regime_plot(points: pd.DataFrame, fits: pd.DataFrame, breakpoints: pd.DataFrame, *,
-                y: str, x: str = PRIMARY_X, x_log: bool = False,
-                y_log: bool = False) -> alt.FacetChart:
+                y: str, x: str = PRIMARY_X, x_log: bool = False, y_log: bool = False,
+                note: str = "") -> alt.FacetChart:
     """Segmented fits per configuration: points, fitted segments, breakpoints with CI bands.
 
     Parameters
@@ -741,6 +743,8 @@ def regime_plot(points: pd.DataFrame, fits: pd.DataFrame, breakpoints: pd.DataFr
         Registered columns, for the titles.
     x_log, y_log : bool
         Whether `points` hold log10 values (stated in the axis titles).
+    note : str
+        What the log10 left out (e.g. from `log_note`), added to the subtitle.
     """
     p = _points_frame(points, [x, y]).rename(columns={x: "x", y: "y"})
     p = _finite(p, ("x", "y")).assign(layer="point")
@@ -773,8 +777,8 @@ def regime_plot(points: pd.DataFrame, fits: pd.DataFrame, breakpoints: pd.DataFr
     if len(f):
         layers.append(alt.Chart().transform_filter(alt.datum.layer == "fit").mark_line(
             strokeWidth=2.5).encode(x="x:Q", y="y:Q", color=color))
-    sub = ("lines: fitted segments; dashed: breakpoint, band: its interval" if len(b)
-           else "lines: fitted segments; no breakpoint selected (BIC)")
+    sub = [("lines: fitted segments; dashed: breakpoint, band: its interval" if len(b)
+            else "lines: fitted segments; no breakpoint selected (BIC)"), note]
     return alt.layer(*layers, data=df).properties(
         width=_FACET_WIDTH, height=_FACET_HEIGHT).facet(column=_column(labels), spacing=20
                                                         ).properties(

@@ -93,6 +93,17 @@ def _verdict_matrix(claims: pd.DataFrame, defs: Sequence[str], *,
     return out.reset_index(drop=True)
 
 
+def _primary_claims(claims: pd.DataFrame, primary: str, *, nas_given: bool) -> pd.DataFrame:
+    """The claims of one definition (and the NAS claims), with their tests."""
+    t = claims[(claims["definition"] == primary) | claims["claim"].str.startswith("nas_")]
+    out = _labelled(t)
+    out["test"] = t["test"].astype(str).to_numpy()
+    nas = t["claim"].str.startswith("nas_").to_numpy()
+    out["verdict"] = np.where(nas & (not nas_given), "not evaluated", t["verdict"].to_numpy())
+    return _cols(out, ["claim", "test", "estimate", "ci_low", "ci_high", "confidence", "p_adj",
+                       "n_clusters", "verdict"])
+
+
 def _pqc_matters(res: AnalysisResults) -> tuple[list[str], list[str]]:
     """Tasks where the PQC adds to the end-to-end hybrid (gap interval above 0), and the rest."""
     g = res.control
@@ -135,10 +146,18 @@ def claims_section(res: AnalysisResults) -> Section:
         return Section("The paper's claims", intro, warnings=_notes_for(res, "claims") or [
             "the claims could not be tested on these data"])
     defs = [d for d in o.claim_definitions if d in set(c["definition"])]
+    primary = defs[0] if defs else o.primary
     lead = [Table(_verdict_matrix(c, defs, nas_given=res.nas_given),
                   badges=(*(C.metric_label(d) for d in defs), _NAS_COLUMN),
-                  name="claims_matrix")]
-    primary = defs[0] if defs else o.primary
+                  name="claims_matrix"),
+            Table(_primary_claims(c, primary, nas_given=res.nas_given), badges=("verdict",),
+                  name="claims_primary",
+                  caption=f"Each claim's pre-registered test, for {C.metric_label(primary)} "
+                          "(the other definitions: the collapsed table below): estimate with "
+                          "its interval at the level of its Holm step (the level the verdict "
+                          "uses), Holm-adjusted p.",
+                  labels={"confidence": "CI level", "p_adj": "p (Holm)",
+                          "n_clusters": "circuits", "test": "pre-registered test"})]
     items = [f"In words, for {C.metric_label(primary)}:"]
     items += list(c.loc[c["definition"] == primary, "sentence"].astype(str))
     items += list(c.loc[c["claim"].str.startswith("nas_"), "sentence"].astype(str))
@@ -516,6 +535,8 @@ def regime_section(res: AnalysisResults) -> Section:
     x_log, y_log = METRICS[x].log_scale, METRICS[d].log_scale
     pts = res.data[res.data["training_config"].astype(str).isin(
         [c for c, v in CONFIGS.items() if v.has_pqc])].copy()
+    note = "; ".join(n for n in (C.log_note(pts[c], what="runs") for c, log in
+                                 ((x, x_log), (d, y_log)) if log) if n)
     for col, log in ((x, x_log), (d, y_log)):
         v = pd.to_numeric(pts[col], errors="coerce").astype(float)
         if log:
@@ -528,7 +549,8 @@ def regime_section(res: AnalysisResults) -> Section:
             f["training_config"] = res.configs[0]
     charts = []
     if len(fits):
-        charts.append(Figure(C.regime_plot(pts, fits, bps, y=d, x=x, x_log=x_log, y_log=y_log),
+        charts.append(Figure(C.regime_plot(pts, fits, bps, y=d, x=x, x_log=x_log, y_log=y_log,
+                                           note=note),
                              "Segmented regression of circuit means with the number of "
                              "breakpoints chosen by BIC; descriptive (the pre-registered regime "
                              "test is the claim 'the pure-PQC relationship changes between "

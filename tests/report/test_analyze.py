@@ -19,6 +19,12 @@ DEFS = ["grad_var_train", "steps_to_target"]
 
 
 @pytest.fixture(scope="module")
+def small():
+    """One task, 24 circuits, one seed: for tests of the plumbing, not of the statistics."""
+    return make_study(n_pqcs=24, n_seeds=1, tasks=("a",), seed=3)
+
+
+@pytest.fixture(scope="module")
 def results(study):
     return analyze_dataset(study, n_boot=50, seed=5, definitions=DEFS)
 
@@ -53,7 +59,8 @@ def test_secondary_analyses_are_labelled_and_use_their_own_subsets(results, stud
     assert n["100 shots"] == n["exact, circuits with 100-shot runs"] == 24
 
 
-def test_coverage_counts_what_was_used(study):
+def test_coverage_counts_what_was_used():
+    study = make_study(n_pqcs=24, n_seeds=1, tasks=("a",), shots=100, shot_pqcs=12, seed=4)
     df = study.copy()
     df["status"] = df["status"].astype(object)
     df.loc[[0, 1], "status"] = "failed"
@@ -85,16 +92,18 @@ def test_control_gap_per_task_matches_a_direct_call(results, study):
     assert {"classical_pre", "n_qubits"} <= set(results.control_detail.columns)
 
 
-def test_no_control_runs_is_a_note(study):
-    res = analyze_dataset(study[study["training_config"] != "classical_only"], n_boot=50,
+def test_no_control_runs_is_a_note(small):
+    res = analyze_dataset(small[small["training_config"] != "classical_only"], n_boot=50,
                           definitions=["grad_var_train"])
     assert res.control.empty
     assert any(n.startswith("what the PQC adds: not computed") for n in res.notes)
 
 
-def test_options_and_selection(results):
+def test_options_and_selection(results, small):
     o = results.options
     assert o.definitions == tuple(DEFS) and o.claim_definitions == tuple(DEFS)
+    again = analyze_dataset(small, n_boot=50, definitions=DEFS[::-1])  # registry order
+    assert again.options.definitions == tuple(DEFS)
     assert o.configs == ("pure_pqc", "hybrid_quantum_only", "hybrid_full", "classical_only")
     assert o.n_boot == 50 and o.seed == 5 and o.alpha == pytest.approx(0.05)
     assert results.primary == "grad_var_train"
@@ -133,13 +142,13 @@ def test_tables_and_json(results):
     assert doc["claims"]["full_eliminated"]["test"] == A.CLAIMS["full_eliminated"].test
 
 
-def test_nas_table_is_passed_to_the_claims(study):
+def test_nas_table_is_passed_to_the_claims(small):
     rows = [("nas_fronts_differ_by_training", "between", "qo/s0", "full/s0", d)
             for d in (0.8, 0.85, 0.9, 0.95)]
     rows += [("nas_fronts_differ_by_training", "within", "qo/s0", "qo/s1", d)
              for d in (0.1, 0.15, 0.2, 0.25)]
     nas = pd.DataFrame(rows, columns=list(A.NAS_COLUMNS))
-    res = analyze_dataset(study, n_boot=50, definitions=["grad_var_train"], nas=nas)
+    res = analyze_dataset(small, n_boot=50, definitions=["grad_var_train"], nas=nas)
     row = res.claims.set_index("claim").loc["nas_fronts_differ_by_training"]
     assert row["estimate"] == 1.0  # every between distance exceeds every within one
     assert res.nas_given and "not evaluated" not in row["sentence"]
@@ -147,23 +156,30 @@ def test_nas_table_is_passed_to_the_claims(study):
     assert "not evaluated" not in html and "not tested" in html  # no definition rows
 
 
-def test_html_leads_with_the_claims_and_escapes(study):
-    df = study.copy()
-    df["topology"] = df["topology"].astype(object)
-    df.loc[0, "topology"] = EVIL
-    res = analyze_dataset(df, n_boot=50, definitions=["grad_var_train"])
-    html = report_html(res)
-    assert EVIL not in html
+def test_html_leads_with_the_claims(results):
+    html = report_html(results)
     first = html.index("<section")
     assert html[first:].startswith('<section id="the-paper-s-claims">\n<h2>The paper&#39;s claims')
     assert html.index('class="tidy t-claims-matrix"') < html.index("What the PQC adds</h2>")
-    n_figs = sum(len(s.charts) for s in build_sections(res))
+    n_figs = sum(len(s.charts) for s in build_sections(results))
     assert html.count('<div class="vis"') == n_figs >= 8
     for text in ("lower = more expressive", "higher = more trainable", "Holm",
-                 "given task x n_qubits x layers", "Bonferroni"):
+                 "given task x n_qubits x layers", "Bonferroni", "lower = more trainable"):
         assert text in html, text
     for stale in ("per unit KL", "five definitions", "Expressibility KL (x)"):
         assert stale not in html
+
+
+def test_html_escapes_dataset_strings(small):
+    df = small.copy()
+    df["topology"] = df["topology"].astype(object)
+    df.loc[0, "topology"] = EVIL
+    df["status"] = df["status"].astype(object)
+    df["error"] = df["error"].astype(object)
+    df.loc[1, ["status", "error"]] = ["failed", "<b>solver diverged</b>"]
+    html = report_html(analyze_dataset(df, n_boot=50, definitions=["grad_var_train"]))
+    assert EVIL not in html and "<b>solver diverged</b>" not in html
+    assert "&lt;b&gt;solver diverged&lt;/b&gt;" in html
 
 
 def test_exact_runs_fall_back_to_the_largest_shot_level():
@@ -174,3 +190,21 @@ def test_exact_runs_fall_back_to_the_largest_shot_level():
     assert not res.design.primary_is_exact
     assert "100-shot" in res.design.primary_label
     assert len(exact_runs(only_shots, res.design)) == len(only_shots)
+
+
+@pytest.mark.slow
+def test_report_recovers_planted_truth_end_to_end():
+    # planted conditional r per configuration; the marginal one is inflated by width and depth
+    truth = {"pure_pqc": 0.6, "hybrid_quantum_only": 0.3, "hybrid_full": 0.0}
+    df = make_study(n_pqcs=900, n_seeds=2, tasks=("a", "b"), conditional=truth, seed=11)
+    res = analyze_dataset(df, n_boot=50, definitions=["grad_var_train"])
+    s = res.summary.set_index("training_config")
+    for config, r in truth.items():
+        assert s.loc[config, "ci_low"] < r < s.loc[config, "ci_high"], config
+        assert s.loc[config, "estimate_marginal"] > r + 0.2, config
+    v = res.claims.set_index("claim")["verdict"]
+    assert v["pure_weak"] == "contradicted"          # 0.6 is beyond "at most weak"
+    assert v["quantum_only_disrupted"] == "supported"  # 0.6 - 0.3 > 0
+    assert v["full_eliminated"] != "contradicted"      # 0 is inside the margin
+    gap = res.control.set_index(["task", "training_config"])
+    assert len(gap) == 4 and np.isfinite(gap["estimate"]).all()
