@@ -66,8 +66,12 @@ VERDICT_COLORS: dict[str, str] = {
     "inconclusive": "#8c959f",
 }
 
-_FACET_WIDTH = 290
-_FACET_HEIGHT = 210
+#: panel sizes (px): facets of scatter plots, interval forests (width, height per row), single
+#: panels (theory, expressibility) and small facets (loss variance, cell heat maps).
+_FACET_WIDTH, _FACET_HEIGHT = 290, 210
+_FOREST_WIDTH, _FOREST_ROW = 560, 28
+_PANEL_WIDTH, _PANEL_HEIGHT = 330, 225
+_SMALL_WIDTH, _SMALL_HEIGHT = 240, 170
 _LABEL_COL = "configuration"
 _CONDITIONAL = "given width and depth"
 _MARGINAL = "marginal"
@@ -389,7 +393,8 @@ def claims_forest(summary: pd.DataFrame, *, margin: float, weak_bound: float,
             size=70, opacity=1, **style).encode(
             x=alt.X("estimate:Q", scale=scale, title=x_title), y=y, yOffset=y_off,
             color=color, shape=shape, tooltip=tips))
-    layered = alt.layer(weak, eq, zero, *marks, data=df).properties(width=560, height=70)
+    layered = alt.layer(weak, eq, zero, *marks, data=df).properties(width=_FOREST_WIDTH,
+                                                                        height=2.5 * _FOREST_ROW)
     sub = [f"dark band: ±{margin:g} (equivalence margin of 'eliminated'); light band: "
            f"±{weak_bound:g} ('at most weak'); filled: {_CONDITIONAL}, open: {_MARGINAL}"]
     if level is not None:
@@ -527,7 +532,7 @@ def slope_forest(slopes: pd.DataFrame, *, x: str = PRIMARY_X,
            "random intercept per circuit; > 0 reads as a trade-off only where both directions "
            "are 'higher = more'")
     return alt.layer(zero, rule, point).properties(
-        width=520, height=28 * max(len(labels), 1),
+        width=_FOREST_WIDTH, height=_FOREST_ROW * max(len(labels), 1),
         title=_chart_title("Mixed-model slope per configuration", sub))
 
 
@@ -566,7 +571,7 @@ def control_gap_forest(gap: pd.DataFrame, *, value: str = "test_accuracy") -> al
         x=alt.X("estimate:Q", title=f"hybrid − classical-only control, {metric_label(value)}"),
         y=yenc, yOffset=y_off, color=color, tooltip=tips))
     return alt.layer(*layers).properties(
-        width=560, height=46 * max(len(tasks), 1),
+        width=_FOREST_WIDTH, height=_FOREST_ROW * max(len(labels), 1) * max(len(tasks), 1),
         title=_chart_title("What the PQC adds",
                            "> 0: the hybrid beats the same classical parts without the PQC"))
 
@@ -625,7 +630,8 @@ def expressibility_chart(circuits: pd.DataFrame, *,
             x=x, y=alt.Y("value:Q", scale=scale, axis=_axis(scale, df["value"], ylab)),
             color=color, tooltip=tips))
         panels.append(alt.layer(*layers).properties(
-            width=330, height=220, title=_chart_title(m.label, [m.direction, note])))
+            width=_PANEL_WIDTH, height=_PANEL_HEIGHT,
+            title=_chart_title(m.label, [m.direction, note])))
     return alt.hconcat(*panels, spacing=40).resolve_scale(color="shared")
 
 
@@ -689,7 +695,8 @@ def loss_variance_chart(circuits: pd.DataFrame, *, tolerance: float) -> alt.Face
     if n_out:
         sub.append(f"{n_out} circuit{'s' if n_out > 1 else ''} outside {lo:g}–{hi:g} drawn at "
                    "the edge (triangles)")
-    return alt.layer(band, one, line, pts, data=df).properties(width=260, height=200).facet(
+    return alt.layer(band, one, line, pts, data=df).properties(
+        width=_SMALL_WIDTH + 20, height=_SMALL_HEIGHT + 30).facet(
         column=alt.Column("n_qubits:O", title="Qubits"), spacing=16).properties(
         title=_chart_title("Measured loss variance against the DLA prediction", sub))
 
@@ -717,7 +724,7 @@ def dla_scatter(circuits: pd.DataFrame, *, x: str, y: str = "dla_dim",
         else alt.Undefined,
         tooltip=tips)
     return alt.layer(chart).properties(
-        width=330, height=230,
+        width=_PANEL_WIDTH, height=_PANEL_HEIGHT,
         title=_chart_title(f"{metric_label(y)} vs {metric_label(x)}", note))
 
 
@@ -819,7 +826,8 @@ def stratified_heatmap(strata: pd.DataFrame, *, title: str = "") -> alt.FacetCha
     facet = {"column": _column(labels)}
     if "task" in df.columns and df["task"].nunique() > 1:
         facet["row"] = _task_row(sorted(df["task"].astype(str).unique()))
-    return alt.layer(rect, text, data=df).properties(width=220, height=150).facet(
+    return alt.layer(rect, text, data=df).properties(
+        width=_SMALL_WIDTH, height=_SMALL_HEIGHT - 20).facet(
         **facet, spacing=20).properties(title=_chart_title(
             title or "Rank correlation within qubits x layers cells",
             "> 0: more expressive → less trainable; blank: fewer than 3 circuits"))

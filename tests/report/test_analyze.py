@@ -208,3 +208,34 @@ def test_report_recovers_planted_truth_end_to_end():
     assert v["full_eliminated"] != "contradicted"      # 0 is inside the margin
     gap = res.control.set_index(["task", "training_config"])
     assert len(gap) == 4 and np.isfinite(gap["estimate"]).all()
+
+
+@pytest.mark.slow
+def test_to_report_writes_json_csv_figures(tmp_path, small):
+    import hashlib
+
+    from etr.experiment import write_dataset
+    from etr.report import analyze_to_report
+
+    data = write_dataset(small, tmp_path / "d.parquet",
+                         provenance={"root_seed": 4, "spec": "[grid]\nlabel = '<x>'\n"})
+    out = analyze_to_report(data, tmp_path / "r" / "rep.html", json_path=tmp_path / "rep.json",
+                            formats=["html", "csv"], figures_dir=tmp_path / "figs",
+                            figure_formats=["svg"], n_boot=50, definitions=["grad_var"])
+    html = out.html.read_text()
+    digest = hashlib.sha256(data.read_bytes()).hexdigest()
+    assert f'<meta name="etr-dataset-sha256" content="{digest}">' in html
+    spec_hash = hashlib.sha256(b"[grid]\nlabel = '<x>'\n").hexdigest()
+    assert f'<meta name="etr-spec-sha256" content="{spec_hash}">' in html
+    assert "label = &#39;&lt;x&gt;&#39;" in html
+    doc = json.loads(out.json.read_text())
+    assert doc["options"]["definitions"] == ["grad_var"]
+    assert doc["provenance"]["dataset_sha256"] == digest
+    csv = tmp_path / "r" / "rep.claims.csv"
+    assert csv in out.tables
+    pd.testing.assert_frame_equal(pd.read_csv(csv, keep_default_na=False, na_values=[""]),
+                                  out.results.claims.replace("", np.nan), check_dtype=False)
+    svgs = sorted(p.name for p in out.figures)
+    assert "claims_association.svg" in svgs and "scatter_grad_var.svg" in svgs
+    assert len(svgs) == len(set(svgs))
+    assert all(p.read_text().lstrip().startswith("<svg") for p in out.figures)
