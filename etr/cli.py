@@ -414,10 +414,18 @@ def _csv_list(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.option("--figures", "figures_dir", type=click.Path(file_okay=False), metavar="DIR",
               help="Export every chart as PNG and SVG into this folder (new or empty).")
 @click.option("--n-boot", type=int, default=1000, show_default=True,
-              help="Bootstrap resamples (cluster bootstrap over architectures).")
+              help="Bootstrap resamples (control gap over task instances; breakpoint "
+                   "intervals use at most 200).")
 @seed_option("Root seed of the analysis.", default=0)
 @click.option("--confidence", type=float, default=0.95, show_default=True,
-              help="Confidence level of every interval.")
+              help="1 - alpha: family-wise level of the claims (Holm) and of the verdict "
+                   "table (Bonferroni); level of the other intervals.")
+@click.option("--margin", type=float, default=0.1, show_default=True,
+              help="Equivalence margin (r scale) of 'end-to-end training removes the "
+                   "trade-off' and of 'no regime difference'.")
+@click.option("--nas", "nas_path", type=click.Path(dir_okay=False), metavar="PATH.csv",
+              help="NAS comparison table (<report>.claims.csv written by `etr nas --compare`) "
+                   "for the NAS claims; without it they are 'not evaluated'.")
 @click.option("--definitions", callback=_csv_list, metavar="LIST",
               help="Comma-separated trainability definitions [default: all present].")
 @click.option("--configs", callback=_csv_list, metavar="LIST",
@@ -426,13 +434,15 @@ def _csv_list(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @quiet_option
 @handle_errors(lambda kw: "no report was written")
 def analyze(data: str, out: str | None, json_path: str | None, formats: tuple[str, ...],
-            figures_dir: str | None, n_boot: int, seed: int, confidence: float,
-            definitions: list[str] | None, configs: list[str] | None, force: bool,
-            quiet: bool) -> None:
-    """Analyse a dataset and write a self-contained HTML report (works offline).
+            figures_dir: str | None, n_boot: int, seed: int, confidence: float, margin: float,
+            nas_path: str | None, definitions: list[str] | None, configs: list[str] | None,
+            force: bool, quiet: bool) -> None:
+    """Analyse a dataset and write a self-contained HTML report (works offline) that leads
+    with the paper's claims as pre-registered tests.
 
-    Exit codes: 0 report written, 2 unusable input (not a dataset, missing columns, empty) or
-    an output that cannot be written (nothing computed), 130/143 interrupted/terminated.
+    Exit codes: 0 report written (degenerate parts are noted in it), 2 unusable input (not a
+    dataset, missing columns, empty, nothing analysable, a bad --nas table) or an output that
+    cannot be written (nothing computed), 130/143 interrupted/terminated.
     """
     from etr._outputs import Output, check_outputs, lock_outputs
     from etr.report import analyze_to_report
@@ -443,7 +453,8 @@ def analyze(data: str, out: str | None, json_path: str | None, formats: tuple[st
         outputs.append(Output("--json", Path(json_path), (".json",), size=4 << 20))
     if figures_dir is not None:
         outputs.append(Output("--figures", Path(figures_dir), folder=True, size=32 << 20))
-    check_outputs(outputs, [("DATA", Path(data))], force=force)
+    inputs = [("DATA", Path(data))] + ([("--nas", Path(nas_path))] if nas_path else [])
+    check_outputs(outputs, inputs, force=force)
     if "csv" in formats and not force:
         existing = sorted(out_path.parent.glob(f"{out_path.stem}.*.csv"))
         if existing:
@@ -453,8 +464,9 @@ def analyze(data: str, out: str | None, json_path: str | None, formats: tuple[st
     with lock_outputs(outputs):
         result = analyze_to_report(data, out_path, json_path=json_path, formats=formats,
                                    figures_dir=figures_dir, n_boot=n_boot, seed=seed,
-                                   confidence=confidence, definitions=definitions,
-                                   configs=configs, progress=progress)
+                                   confidence=confidence, margin=margin, nas_path=nas_path,
+                                   definitions=definitions, configs=configs,
+                                   progress=progress)
     if not quiet:
         for note in result.results.notes:
             click.echo(f"note: {note}", err=True)

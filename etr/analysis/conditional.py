@@ -273,21 +273,73 @@ def problem(frame: pd.DataFrame, strata: dict[object, kp.Stratum] | None) -> str
 
 
 def fit(strata: Sequence[kp.Stratum], *, counts: np.ndarray | None = None) -> Fit:
-    """Pooled estimate over `strata`; bootstrap variance when `counts` is given."""
+    """Pooled estimate over `strata`; bootstrap variance when `counts` is given.
+
+    Strata that share circuits (e.g. one width-depth cell under two tasks, when the task is a
+    stratum too) are not independent: their linearised kernels are summed on the union of
+    their circuits before the U-statistic variance is taken (`components`), so a circuit
+    counted in several strata counts once as a unit of evidence.
+    """
     strata = tuple(s for s in strata if s.size >= 2)
     tot = kp.totals(list(strata))
     d2 = tot.x2 * tot.y2
     slope = kp.dr_dtau(tot.tau) if np.isfinite(tot.tau) else np.nan
-    var_tau = sum(kp.ustat_variance(kp.linearised(s, tot)) for s in strata)
-    var0 = sum(kp.null_variance(s) for s in strata) / d2 * (np.pi / 2.0) ** 2 if d2 > 0 \
-        else np.nan
+    groups = components(strata)
+    var_tau = sum(kp.ustat_variance(_embedded([(s, kp.linearised(s, tot)) for s in g]))
+                  for g in groups)
+    var0 = sum(kp.null_variance(_merged(g)) for g in groups) / d2 * (np.pi / 2.0) ** 2 \
+        if d2 > 0 else np.nan
     boot = None
     if counts is not None:
         boot = kp.to_r(kp.tau_of(*kp.quadratic_sums(list(strata), counts)))
     clusters = np.unique(np.concatenate([s.cluster for s in strata])) if strata else []
     return Fit(strata=strata, totals=tot, var_r=float(max(var_tau, 0.0) * slope**2),
-               var0_r=float(var0), df=max(len(clusters) - len(strata), 1),
+               var0_r=float(var0), df=max(len(clusters) - len(groups), 1),
                n_clusters=len(clusters), boot_r=boot)
+
+
+def components(strata: Sequence[kp.Stratum]) -> list[list[kp.Stratum]]:
+    """Strata grouped into sets that share circuits (connected through common clusters).
+
+    Strata of different groups hold disjoint circuits and are independent; a stratum that
+    shares no circuit is a group of its own (the usual case: a circuit has one width and one
+    depth).
+    """
+    parent = list(range(len(strata)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[int, int] = {}
+    for i, s in enumerate(strata):
+        for c in s.cluster.tolist():
+            j = owner.setdefault(int(c), i)
+            if j != i:
+                parent[root(i)] = root(j)
+    groups: dict[int, list[kp.Stratum]] = {}
+    for i, s in enumerate(strata):
+        groups.setdefault(root(i), []).append(s)
+    return list(groups.values())
+
+
+def _merged(group: list[kp.Stratum]) -> kp.Stratum:
+    """One stratum standing for a group that shares circuits: x signs on the union of its
+    circuits (the same in every stratum, x being a property of the circuit) and y sign sums
+    added, for the null variance of the group's summed A kernel."""
+    if len(group) == 1:
+        return group[0]
+    union = np.unique(np.concatenate([s.cluster for s in group]))
+    g = len(union)
+    mats = {k: np.zeros((g, g)) for k in ("a", "bx", "by", "sx", "dy")}
+    for s in group:
+        idx = np.ix_(np.searchsorted(union, s.cluster), np.searchsorted(union, s.cluster))
+        mats["sx"][idx] = s.sx
+        for k in ("a", "bx", "by", "dy"):
+            mats[k][idx] += getattr(s, k)
+    return kp.Stratum(label="+".join(s.label for s in group), cluster=union, **mats)
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,33 +382,27 @@ def _embedded(parts: list[tuple[kp.Stratum, np.ndarray]]) -> np.ndarray:
 
 
 def difference(a: Fit, b: Fit) -> Difference:
-    """``r_a - r_b``: paired when the two fits share circuits in a stratum, else independent.
+    """``r_a - r_b``: paired when the two fits share circuits, else independent.
 
     The variance is the unbiased U-statistic variance of the difference of the two linearised
-    kernels on the union of circuits of each stratum (a circuit present in one fit only has
-    zero kernel entries in the other), or the bootstrap variance when both fits carry
-    replicates drawn with the same cluster counts.
+    kernels on the union of circuits of each group of strata that share circuits
+    (`components`; a circuit present in one fit only has zero kernel entries in the other),
+    or the bootstrap variance when both fits carry replicates drawn with the same cluster
+    counts.
     """
     est = a.r - b.r
     clusters = np.unique(np.concatenate([s.cluster for s in (*a.strata, *b.strata)]))
+    weighted = [(s, sign * kp.dr_dtau(f.tau) * kp.linearised(s, f.totals))
+                for f, sign in ((a, 1.0), (b, -1.0)) for s in f.strata]
+    groups = components([s for s, _ in weighted])
     if a.boot_r is not None and b.boot_r is not None:
         var = float(np.nanvar(a.boot_r - b.boot_r, ddof=1))
     else:
-        by_key: dict[str, list[tuple[kp.Stratum, np.ndarray]]] = {}
-        for f, sign in ((a, 1.0), (b, -1.0)):
-            w = sign * kp.dr_dtau(f.tau)
-            for s in f.strata:
-                key = _stratum_key(s)
-                by_key.setdefault(key, []).append((s, w * kp.linearised(s, f.totals)))
-        var = float(sum(kp.ustat_variance(_embedded(parts)) for parts in by_key.values()))
-    n_strata = len({_stratum_key(s) for s in (*a.strata, *b.strata)})
+        kernel = {id(s): h for s, h in weighted}
+        var = float(sum(kp.ustat_variance(_embedded([(s, kernel[id(s)]) for s in g]))
+                        for g in groups))
     return Difference(estimate=float(est), var=max(var, 0.0),
-                      df=max(len(clusters) - n_strata, 1))
-
-
-def _stratum_key(s: kp.Stratum) -> str:
-    """Strata of two fits are the same stratum when they carry the same label."""
-    return s.label
+                      df=max(len(clusters) - len(groups), 1))
 
 
 # --- public ---------------------------------------------------------------------------------

@@ -189,6 +189,20 @@ def clean(data: pd.DataFrame) -> CleanedData:
     return CleanedData(data=out, dropped=dropped, removed=removed)
 
 
+#: columns whose missing value is explained by a note column (missing by design, not doubtful).
+EXPLAINED_BY: dict[str, str] = {"predicted_loss_var": "theory_note"}
+
+
+def _explained(data: pd.DataFrame, col: str) -> np.ndarray:
+    """Rows whose missing `col` is explained by its note column (e.g. the Ragone et al.
+    prediction where the formula does not apply, the reason in ``theory_note``)."""
+    note = EXPLAINED_BY.get(col)
+    if note is None or note not in data.columns:
+        return np.zeros(len(data), dtype=bool)
+    text = data[note].astype(object)
+    return (text.notna() & (text.astype(str).str.strip() != "")).to_numpy(dtype=bool)
+
+
 def data_quality(data: pd.DataFrame) -> pd.DataFrame:
     """Tidy table of doubtful rows and values, by issue, column and training configuration.
 
@@ -206,7 +220,9 @@ def data_quality(data: pd.DataFrame) -> pd.DataFrame:
         configuration), ``n_affected``, ``action`` (what the analyses do: "row dropped",
         "value ignored") and ``detail`` (the rule). Only issues that occur are listed; an
         empty table means nothing doubtful was found. Non-finite counts are taken after
-        failed runs and duplicates are removed and do not include impossible values.
+        failed runs and duplicates are removed and do not include impossible values, nor
+        values missing by design with their reason recorded (`EXPLAINED_BY`: a
+        ``predicted_loss_var`` that is NaN with a ``theory_note``).
 
     Raises
     ------
@@ -255,8 +271,8 @@ def data_quality(data: pd.DataFrame) -> pd.DataFrame:
         # a column never finite within a configuration was not measured there (e.g. the
         # expressibility of the classical-only control): not doubtful
         measured = pd.Series(finite & keep, index=data.index).groupby(config).transform("any")
-        add("non-finite", col, ~finite & keep & measured.to_numpy(), "value ignored",
-            "NaN or infinite in a configuration where the column is measured")
+        add("non-finite", col, ~finite & keep & measured.to_numpy() & ~_explained(data, col),
+            "value ignored", "NaN or infinite in a configuration where the column is measured")
         if col in VALID_RANGES:
             add("impossible value", col, _impossible(values, col) & keep, "value ignored",
                 VALID_RANGES[col][2])

@@ -16,11 +16,16 @@ Page shell (reusable by any etr report)
 The trade-off report (``etr analyze``)
 --------------------------------------
 ``analyze_to_report(data_path, out, *, json_path=None, formats=("html",), figures_dir=None,
-n_boot=1000, seed=0, confidence=0.95, definitions=None, configs=None) -> ReportOutputs``
+n_boot=1000, seed=0, confidence=0.95, margin=0.1, definitions=None, configs=None,
+nas_path=None) -> ReportOutputs``
     Read a dataset, run `etr.analysis`, write the HTML page (and JSON, CSV tables, PNG/SVG).
-``analyze_dataset(data, *, n_boot, seed, confidence, definitions, configs) -> AnalysisResults``
+    The page leads with the paper's claims (`etr.analysis.evaluate_claims`).
+``analyze_dataset(data, *, n_boot, seed, confidence, margin, definitions, configs, nas)
+-> AnalysisResults``
     The results layer alone; ``build_sections(results)`` and ``report_html(results)`` render it.
-Chart builders (``tidy DataFrame -> alt.Chart``) live in `etr.report.charts`.
+    Which runs answer which question is `etr.report.design`.
+Chart builders (``tidy DataFrame -> alt.Chart``) live in `etr.report.charts`, with the public
+log-axis helpers ``log_scale`` / ``log_axis`` / ``log_note`` the NAS report shares.
 
 Examples
 --------
@@ -36,15 +41,17 @@ True
 
 from __future__ import annotations
 
-from etr.report.analyze import AnalysisResults, analyze_dataset
+from etr.report.analyze import AnalysisOptions, AnalysisResults, analyze_dataset
 from etr.report.build import (
     ReportOutputs,
     analyze_to_report,
     build_sections,
     export_figures,
     read_input,
+    read_nas,
     report_html,
 )
+from etr.report.charts import log_axis, log_note, log_scale
 from etr.report.page import (
     Figure,
     Section,
@@ -59,6 +66,7 @@ from etr.report.page import (
 )
 
 __all__ = [
+    "AnalysisOptions",
     "AnalysisResults",
     "Figure",
     "ReportOutputs",
@@ -71,7 +79,11 @@ __all__ = [
     "fmt_ci",
     "fmt_num",
     "fmt_p",
+    "log_axis",
+    "log_note",
+    "log_scale",
     "read_input",
+    "read_nas",
     "render_page",
     "report_html",
     "sha256_file",

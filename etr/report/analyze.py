@@ -1,19 +1,25 @@
 """`etr analyze`: run the analysis API on a dataset and collect every result a report shows.
 
-Layer one of the report (results). `analyze_dataset` returns an `AnalysisResults` holding tidy
-DataFrames only; `etr.report.build.build_sections` turns them into page sections, and
-`analyze_to_report` writes the HTML page, the JSON, CSV tables and figures.
+Layer one of the report (results). `analyze_dataset` returns an `AnalysisResults` of tidy
+DataFrames and the analysis' own result objects; `etr.report.sections` turns them into page
+sections and `etr.report.build.analyze_to_report` writes the HTML page, JSON, CSV tables and
+figures. Which runs answer which question (the primary analysis on exact runs, per-task and
+finite-shot secondary analyses) is `etr.report.design`.
+
+Each step runs through `_Notes.attempt`: a step that cannot be computed on these data (an
+`etr.errors.EtrError` or a singular model) leaves its table empty and a note saying why, and the
+analysis' `DegenerateDataWarning` / `ConvergenceWarning` become notes too. Nothing is dropped
+silently: the data-quality table and the coverage table say what was removed and what was used.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import platform
 import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -21,115 +27,197 @@ import numpy as np
 import pandas as pd
 
 from etr import __version__
+from etr import analysis as A
 from etr._rng import spawn_seeds
 from etr._validation import check_choice, check_float, check_int
-from etr.contract import TRAINABILITY_DEFINITIONS, TRAINING_CONFIGS
+from etr.analysis.mixed import MixedEffectsResult
+from etr.analysis.quality import clean
+from etr.analysis.regimes import RegimeResult
+from etr.contract import CONFIGS, METRICS, PRIMARY_X, TRAINABILITY_DEFINITIONS, TRAINING_CONFIGS
 from etr.errors import ConvergenceWarning, DegenerateDataWarning, EtrError, InputError
+from etr.report import theory as T
+from etr.report.coverage import coverage_table, failed_cells, status
+from etr.report.design import Design, design_for, exact_runs, shot_subsets, task_runs
 
-__all__ = [
-    "LOG_DEFINITIONS",
-    "AnalysisResults",
-    "analyze_dataset",
-    "coverage_table",
-    "failed_cells",
-]
+__all__ = ["AnalysisOptions", "AnalysisResults", "TheoryResults", "analyze_dataset",
+           "model_definition", "records"]
 
-#: trainability definitions modelled on a log10 scale (positive, spanning decades).
-LOG_DEFINITIONS: tuple[str, ...] = ("grad_var", "grad_var_train", "grad_norm")
-X = "expressibility_kl"
-#: scale of KL in the mixed models and regime fits (KL spans several decades; see
-#: `etr.analysis.mixed_effects`); rank correlations do not depend on it.
-X_SCALE = "log10"
-T = TypeVar("T")
+#: the expressibility measure shown beside the primary one (the paper-comparable Sim KL).
+PAPER_X = "expressibility_kl"
+#: smallest number of finite values a definition needs to be analysed.
+MIN_VALUES = 3
+#: regime bootstrap replicates, at most (breakpoint intervals; the claims do not use them).
+MAX_REGIME_BOOT = 200
+T_ = TypeVar("T_")
+
+
+# --- result types ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisOptions:
+    """How the analysis was run."""
+
+    n_boot: int
+    regime_boot: int
+    seed: int
+    confidence: float
+    margin: float
+    definitions: tuple[str, ...]
+    configs: tuple[str, ...]
+    x: str = PRIMARY_X
+    cluster: str = "pqc_id"
+
+    @property
+    def alpha(self) -> float:
+        """Family-wise error rate of the claims and of the verdict table."""
+        return 1.0 - self.confidence
+
+    @property
+    def primary(self) -> str:
+        """The definition shown first (the registry's first present, ``grad_var`` usually)."""
+        return self.definitions[0]
+
+    @property
+    def claim_definitions(self) -> tuple[str, ...]:
+        """The trainability definitions the claims are tested on (not the capacity measure)."""
+        return tuple(d for d in self.definitions if METRICS[d].kind == "trainability")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n_boot": self.n_boot, "regime_boot": self.regime_boot, "seed": self.seed,
+                "confidence": self.confidence, "alpha": self.alpha, "margin": self.margin,
+                "definitions": list(self.definitions), "configs": list(self.configs),
+                "x": self.x, "paper_x": PAPER_X, "cluster": self.cluster}
+
+
+@dataclass(frozen=True, slots=True)
+class TheoryResults:
+    """The theory tables of `etr.report.theory`."""
+
+    circuits: pd.DataFrame
+    explained: pd.DataFrame
+    not_applicable: pd.DataFrame
+    tolerance: float = T.TOLERANCE
 
 
 @dataclass(frozen=True, slots=True)
 class AnalysisResults:
-    """Everything a report shows, as tidy DataFrames (plus the analysis result objects).
+    """Everything a report shows.
 
     Attributes
     ----------
-    data : the runs analysed (``status == "ok"``, selected configurations).
-    summary : `etr.analysis.tradeoff_summary` (one row per configuration x definition).
-    comparisons : `etr.analysis.compare_correlations` for every pair of configurations and
-        definition, with a ``definition`` column.
-    mixed : definition -> `MixedEffectsResult`.
-    regimes : definition -> `RegimeResult`.
-    stratified : `etr.analysis.stratified_correlation` of the primary definition.
-    coverage : runs, architectures, seeds and failed cells per configuration.
-    failed : the failed cells (architecture, seed, configuration, error).
-    notes : what could not be computed and why; analysis warnings.
-    options : how the analysis was run (n_boot, seed, confidence, definitions, configurations).
-    provenance : dataset provenance plus dataset hash and report time.
-    verdict_rule : the rule that maps correlations to verdicts, in words.
+    data : the runs of the primary analysis (kept, exact; see `etr.report.design`).
+    design : `Design` (strata, tasks, shot levels).
+    options : `AnalysisOptions`.
+    claims : `etr.analysis.evaluate_claims` on the primary runs.
+    claims_secondary : the same per task and per shot level, with ``analysis`` (what subset)
+        and ``family`` (the Holm family it belongs to) columns in front.
+    summary : `etr.analysis.tradeoff_summary` (conditional and marginal association, verdict).
+    comparisons : `etr.analysis.compare_configurations` (Holm).
+    association_kl : `etr.analysis.conditional_correlation` with the Sim KL as x, per
+        definition, at the level of the summary's intervals.
+    control : `etr.analysis.control_gap` per task and hybrid configuration.
+    control_detail : the same by pre-network and width.
+    theory : `TheoryResults`.
+    mixed : `etr.analysis.mixed_effects` of `model_definition` (None if not computed).
+    regimes : `etr.analysis.segment_regimes` of `model_definition` (None if not computed).
+    stratified : `etr.analysis.stratified_correlation` of `model_definition`, oriented.
+    quality : `etr.analysis.data_quality` of every selected run.
+    coverage : `etr.report.coverage.coverage_table`.
+    failed : the failed runs.
+    notes : what could not be computed and why; warnings of the analysis.
+    provenance : dataset provenance, hashes, report time and platform.
+    nas_given : whether a NAS comparison table was passed.
+    model_definition : the definition of the model sections (`model_definition`).
     """
 
     data: pd.DataFrame
+    design: Design
+    options: AnalysisOptions
+    claims: pd.DataFrame
+    claims_secondary: pd.DataFrame
     summary: pd.DataFrame
     comparisons: pd.DataFrame
-    mixed: Mapping[str, Any]
-    regimes: Mapping[str, Any]
+    association_kl: pd.DataFrame
+    control: pd.DataFrame
+    control_detail: pd.DataFrame
+    theory: TheoryResults
+    mixed: MixedEffectsResult | None
+    regimes: RegimeResult | None
     stratified: pd.DataFrame
+    quality: pd.DataFrame
     coverage: pd.DataFrame
     failed: pd.DataFrame
     notes: tuple[str, ...]
-    options: Mapping[str, Any]
-    provenance: Mapping[str, Any]
-    verdict_rule: str = ""
-    definitions: tuple[str, ...] = field(default=())
-    configs: tuple[str, ...] = field(default=())
+    provenance: dict[str, Any]
+    nas_given: bool = False
+    model_definition: str = ""
+
+    @property
+    def definitions(self) -> tuple[str, ...]:
+        return self.options.definitions
+
+    @property
+    def configs(self) -> tuple[str, ...]:
+        return self.options.configs
 
     @property
     def primary(self) -> str:
-        """The definition shown first (``grad_var`` when present)."""
-        return self.definitions[0]
+        return self.options.primary
+
+    @property
+    def verdict_rule(self) -> str:
+        return A.VERDICT_RULE
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every result table by name (the names used for CSV files and JSON keys)."""
         out: dict[str, pd.DataFrame] = {
+            "claims": self.claims,
+            "claims_secondary": self.claims_secondary,
             "tradeoff_summary": self.summary,
             "comparisons": self.comparisons,
+            "association_kl": self.association_kl,
+            "control_gap": self.control,
+            "control_gap_detail": self.control_detail,
+            "theory_circuits": self.theory.circuits,
+            "theory_explained": self.theory.explained,
+            "theory_not_applicable": self.theory.not_applicable,
         }
-        for name, attr in (("fixed_effects", "fixed_effects"),
-                           ("variance_components", "variance_components"),
-                           ("mixed_slopes", "slopes"), ("model_comparison", "lrt")):
-            out[name] = _stack({d: getattr(r, attr) for d, r in self.mixed.items()})
-        out["model_fit"] = mixed_fit_table(self.mixed)
-        for name, attr in (("breakpoints", "breakpoints"), ("regime_segments", "segments"),
-                           ("regime_selection", "selection")):
-            out[name] = _stack({d: getattr(r, attr) for d, r in self.regimes.items()})
-        out["stratified_correlation"] = self.stratified
-        out["coverage"] = self.coverage
-        out["failed_cells"] = self.failed
+        if self.mixed is not None:
+            out.update(fixed_effects=self.mixed.fixed_effects,
+                       variance_components=self.mixed.variance_components,
+                       mixed_slopes=self.mixed.slopes, model_comparison=self.mixed.lrt)
+        if self.regimes is not None:
+            out.update(breakpoints=self.regimes.breakpoints,
+                       regime_segments=self.regimes.segments,
+                       regime_selection=self.regimes.selection)
+        out.update(stratified_correlation=self.stratified, data_quality=self.quality,
+                   coverage=self.coverage, failed_cells=self.failed)
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict: options, provenance, notes and every table as a list of records."""
+        """JSON-ready dict: options, design, provenance, notes and every table as records."""
         return {
             "etr_version": __version__,
-            "options": dict(self.options),
-            "provenance": {k: v for k, v in self.provenance.items()},
+            "options": self.options.to_dict(),
+            "design": self.design.to_dict(),
+            "provenance": dict(self.provenance),
             "verdict_rule": self.verdict_rule,
+            "claims": {c.name: {"meaning": c.meaning, "test": c.test}
+                       for c in A.CLAIMS.values()},
+            "nas_given": self.nas_given,
             "notes": list(self.notes),
-            "tables": {k: _records(v) for k, v in self.tables().items()},
+            "tables": {k: records(v) for k, v in self.tables().items()},
         }
 
 
-def _stack(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    parts = [f.assign(definition=d)[["definition", *f.columns]] for d, f in frames.items()
-             if isinstance(f, pd.DataFrame) and len(f)]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-
-
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    out = []
-    for rec in df.to_dict(orient="records"):
-        out.append({str(k): _plain(v) for k, v in rec.items()})
-    return out
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of `df` as JSON-ready dicts (NaN -> None, numpy scalars -> Python)."""
+    return [{str(k): _plain(v) for k, v in rec.items()} for rec in df.to_dict(orient="records")]
 
 
 def _plain(v: Any) -> Any:
-    if v is None or v is pd.NA:
+    if v is None or v is pd.NA or v is pd.NaT:
         return None
     if isinstance(v, np.bool_ | bool):
         return bool(v)
@@ -142,88 +230,25 @@ def _plain(v: Any) -> Any:
     return v if isinstance(v, int | str) else str(v)
 
 
-def mixed_fit_table(mixed: Mapping[str, Any]) -> pd.DataFrame:
-    """One row per definition: n, groups, R², convergence, formula, method of the mixed model."""
-    rows = []
-    for d, r in mixed.items():
-        rows.append({"definition": d, "n": r.n, "n_groups": r.n_groups, "n_dropped": r.n_dropped,
-                     "r2_marginal": r.r2_marginal, "r2_conditional": r.r2_conditional,
-                     "converged": bool(r.converged), "formula": r.formula, "method": r.method})
-    return pd.DataFrame(rows)
-
-
-# --- coverage -------------------------------------------------------------------------------
-
-
-def coverage_table(data: pd.DataFrame) -> pd.DataFrame:
-    """Runs, successful runs, failed cells, architectures and seeds per training configuration.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"training_config": ["pure_pqc"] * 3, "architecture_id": list("aab"),
-    ...                    "seed": [0, 1, 0], "status": ["ok", "failed", "ok"]})
-    >>> coverage_table(df)[["training_config", "runs", "ok", "failed", "architectures"]]
-      training_config  runs  ok  failed  architectures
-    0        pure_pqc     3   2       1              2
-    1           total     3   2       1              2
-    """
-    status = _status(data)
-    df = data.assign(_ok=status.eq("ok"))
-    rows = []
-    groups = [(str(c), g) for c, g in df.groupby(df["training_config"].astype(str), sort=False)]
-    order = {c: i for i, c in enumerate(TRAINING_CONFIGS)}
-    groups.sort(key=lambda t: order.get(t[0], len(order)))
-    for name, g in [*groups, ("total", df)]:
-        rows.append({
-            "training_config": name,
-            "runs": len(g),
-            "ok": int(g["_ok"].sum()),
-            "failed": int((~g["_ok"]).sum()),
-            "architectures": int(g["architecture_id"].nunique()),
-            "seeds": int(g["seed"].nunique()) if "seed" in g else 0,
-            "qubits": _span(g, "n_qubits"),
-            "layers": _span(g, "layers"),
-        })
-    return pd.DataFrame(rows)
-
-
-def _span(g: pd.DataFrame, col: str) -> str:
-    if col not in g or g[col].dropna().empty:
-        return ""
-    lo, hi = int(g[col].min()), int(g[col].max())
-    return str(lo) if lo == hi else f"{lo}-{hi}"
-
-
-def _status(data: pd.DataFrame) -> pd.Series:
-    if "status" not in data:
-        return pd.Series("ok", index=data.index)
-    return data["status"].astype(object).fillna("ok").astype(str)
-
-
-def failed_cells(data: pd.DataFrame) -> pd.DataFrame:
-    """The runs with ``status != "ok"``: architecture, seed, configuration and error text."""
-    bad = data[_status(data).ne("ok")]
-    cols = [c for c in ("architecture_id", "circuit", "n_qubits", "layers", "seed",
-                        "training_config", "status", "error") if c in data.columns]
-    return bad[cols].reset_index(drop=True)
-
-
-# --- running the analysis -------------------------------------------------------------------
+# --- notes ----------------------------------------------------------------------------------
 
 
 class _Notes:
-    """Collects what could not be computed and the warnings raised by the analysis."""
+    """Collects what could not be computed and the warnings raised by the analysis.
+
+    Warnings of one step that give the same reason for several rows ("pure_pqc, grad_var: 2
+    distinct circuit(s), fewer than 3; its row is NaN", ...) become one note naming how many
+    rows and the first of them.
+    """
+
+    #: more rows than this with one reason are collapsed into one note.
+    MAX_LISTED = 2
 
     def __init__(self) -> None:
         self.items: list[str] = []
 
-    def attempt(self, label: str, fn: Callable[[], T], *, needs: str = "") -> T | None:
-        if needs:
-            from etr import analysis
-
-            if not hasattr(analysis, needs):
-                self.add(f"{label}: not computed (etr.analysis.{needs} is not available)")
-                return None
+    def attempt(self, label: str, fn: Callable[[], T_]) -> T_ | None:
+        """Run `fn`; an `EtrError` or a singular model becomes a note and None."""
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -232,9 +257,24 @@ class _Notes:
                 msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 self.add(f"{label}: not computed ({msg})")
                 return None
-        for w in caught:
-            if issubclass(w.category, DegenerateDataWarning | ConvergenceWarning):
-                self.add(f"{label}: {str(w.message).splitlines()[0]}")
+        messages = [str(w.message).splitlines()[0] for w in caught
+                    if issubclass(w.category, DegenerateDataWarning | ConvergenceWarning)]
+        for text in self._collapsed(messages):
+            self.add(f"{label}: {text}")
+        return out
+
+    def _collapsed(self, messages: list[str]) -> list[str]:
+        by_reason: dict[str, list[str]] = {}
+        for m in dict.fromkeys(messages):
+            where, sep, reason = m.partition(": ")
+            by_reason.setdefault(reason if sep else m, []).append(where if sep else "")
+        out = []
+        for reason, where in by_reason.items():
+            if len(where) > self.MAX_LISTED and all(where):
+                short = reason.removesuffix("; its row is NaN")
+                out.append(f"{len(where)} rows NaN ({short}), e.g. {where[0]}")
+            else:
+                out.extend(f"{w}: {reason}" if w else reason for w in where)
         return out
 
     def add(self, text: str) -> None:
@@ -242,7 +282,27 @@ class _Notes:
             self.items.append(text)
 
 
-def _select(name: str, chosen: Sequence[str] | None, allowed: Sequence[str]) -> tuple[str, ...]:
+def _quality_note(quality: pd.DataFrame) -> str:
+    """One line summing the data-quality table by issue ("" when nothing was found)."""
+    if quality.empty:
+        return ""
+    plural = {"value ignored": "values ignored", "row dropped": "rows dropped"}
+    parts = []
+    for issue, g in quality.groupby("issue", sort=False):
+        action = str(g["action"].iloc[0])
+        parts.append(f"{int(g['n_affected'].sum())} {issue}: {plural.get(action, action)}")
+    return "data quality: " + "; ".join(parts) + " (see the data-quality table)"
+
+
+def _frame(df: pd.DataFrame | None) -> pd.DataFrame:
+    return pd.DataFrame() if df is None else df
+
+
+# --- options and selection ------------------------------------------------------------------
+
+
+def _select(name: str, chosen: Sequence[str] | str | None,
+            allowed: Sequence[str]) -> tuple[str, ...]:
     if chosen is None:
         return tuple(allowed)
     if isinstance(chosen, str):
@@ -254,18 +314,242 @@ def _select(name: str, chosen: Sequence[str] | None, allowed: Sequence[str]) -> 
     return tuple(dict.fromkeys(chosen))
 
 
-def transform_for(definition: str, data: pd.DataFrame) -> str:
-    """``"log10"`` for the gradient definitions when all their values are positive, else ``"none"``.
+def _has_pqc(data: pd.DataFrame) -> np.ndarray:
+    return data["training_config"].astype(str).map(
+        lambda c: CONFIGS[c].has_pqc if c in CONFIGS else True).to_numpy(dtype=bool)
+
+
+def _finite_count(data: pd.DataFrame, col: str) -> int:
+    if col not in data.columns:
+        return 0
+    return int(np.isfinite(pd.to_numeric(data[col], errors="coerce").to_numpy(dtype=float))
+               .sum())
+
+
+def _usable_definitions(pqc_runs: pd.DataFrame, wanted: tuple[str, ...],
+                        notes: _Notes) -> tuple[str, ...]:
+    out = []
+    for d in wanted:
+        k = _finite_count(pqc_runs, d)
+        if d not in pqc_runs.columns:
+            notes.add(f"{d}: not in the dataset")
+        elif k < MIN_VALUES:
+            notes.add(f"{d}: left out ({k} finite value(s) in the primary runs, fewer than "
+                      f"{MIN_VALUES})")
+        else:
+            out.append(d)
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class _Runs:
+    """The runs of one analysis and how they were chosen."""
+
+    selected: pd.DataFrame   # every run of the selected configurations, as read
+    kept: pd.DataFrame       # failed and duplicated runs removed, impossible values -> NaN
+    primary: pd.DataFrame    # the runs of the primary analysis
+    design: Design
+
+
+def _runs(data: pd.DataFrame, configs: tuple[str, ...], x: str) -> _Runs:
+    selected = data[data["training_config"].astype(str).isin(configs)]
+    ok = selected[status(selected).eq("ok")]
+    if ok.empty:
+        raise InputError("no successful runs (status == 'ok') in the selected configurations "
+                         f"{', '.join(configs)}")
+    kept = clean(selected).data
+    design = design_for(kept)
+    primary = exact_runs(kept, design)
+    pqc = primary[_has_pqc(primary)]
+    if pqc.empty:
+        raise InputError("no run with a PQC in the selected configurations "
+                         f"{', '.join(configs)}: nothing to analyse")
+    if _finite_count(pqc, x) == 0:
+        others = [c for c, m in METRICS.items() if m.kind == "expressibility" and c != x
+                  and _finite_count(pqc, c)]
+        raise InputError(f"no run has a finite `{x}` (the expressibility the analysis uses): "
+                         "nothing to analyse" + (f" (finite values only in {', '.join(others)})"
+                                                 if others else ""))
+    return _Runs(selected=selected, kept=kept, primary=primary, design=design)
+
+
+# --- the steps ------------------------------------------------------------------------------
+
+
+def _claims(runs: _Runs, opts: AnalysisOptions, nas: pd.DataFrame | None) -> pd.DataFrame:
+    """The primary claims. Not wrapped in a note: degenerate data give "inconclusive" rows,
+    so an error here is bad input (a malformed `nas` table, a missing column) and stops the
+    report with its one-line message."""
+    return A.evaluate_claims(
+        runs.primary, x=opts.x, definitions=opts.claim_definitions, margin=opts.margin,
+        alpha=opts.alpha, nas=nas, strata=runs.design.strata, cluster=opts.cluster)
+
+
+def _secondary_claims(runs: _Runs, opts: AnalysisOptions, notes: _Notes) -> pd.DataFrame:
+    """Per task and per shot level (see `etr.report.design`); NAS rows left out."""
+    parts = []
+
+    def one(label: str, family: str, data: pd.DataFrame, strata: tuple[str, ...]) -> None:
+        got = notes.attempt(f"secondary claims ({label})", lambda: A.evaluate_claims(
+            data, x=opts.x, definitions=opts.claim_definitions, margin=opts.margin,
+            alpha=opts.alpha, strata=strata, cluster=opts.cluster))
+        if got is not None:
+            got = got[~got["claim"].str.startswith("nas_")]
+            parts.append(got.assign(analysis=label, family=family))
+
+    design = runs.design
+    if len(design.tasks) > 1:
+        for task in design.tasks:
+            one(f"task = {task}", f"task = {task}", task_runs(runs.primary, task), A.STRATA)
+    if design.primary_is_exact:
+        for level in design.shot_levels:
+            finite, exact = shot_subsets(runs.kept, level)
+            family = f"{level} shots vs exact, same circuits"
+            one(f"exact, circuits with {level}-shot runs", family, exact, design.strata)
+            one(f"{level} shots", family, finite, design.strata)
+    if not parts:
+        return pd.DataFrame()
+    out = pd.concat(parts, ignore_index=True)
+    return out[["analysis", "family", *[c for c in out.columns
+                                        if c not in ("analysis", "family")]]]
+
+
+def _association(runs: _Runs, opts: AnalysisOptions, seeds: list,
+                 notes: _Notes) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Verdict table, comparisons and the paper-comparable association (Sim KL as x)."""
+    pqc = runs.primary[_has_pqc(runs.primary)]
+    configs = tuple(c for c in opts.configs if CONFIGS[c].has_pqc
+                    and c in set(pqc["training_config"].astype(str)))
+    strata = runs.design.strata
+    summary = _frame(notes.attempt("trade-off summary", lambda: A.tradeoff_summary(
+        runs.primary, x=opts.x, definitions=opts.definitions, configs=configs,
+        n_boot=opts.n_boot, confidence=opts.confidence, strata=strata,
+        cluster=opts.cluster, seed=seeds[0])))
+    if len(configs) > 1:
+        comparisons = _frame(notes.attempt("comparisons", lambda: A.compare_configurations(
+            runs.primary, x=opts.x, definitions=opts.definitions, configs=configs,
+            strata=strata, cluster=opts.cluster, alpha=opts.alpha)))
+    else:
+        notes.add("comparisons between training configurations: not computed (the data hold "
+                  f"one configuration with a PQC, {configs[0] if configs else 'none'})")
+        comparisons = pd.DataFrame()
+    level = float(summary["ci_level"].iloc[0]) if len(summary) else opts.confidence
+    kl = pd.DataFrame()
+    if _finite_count(pqc, PAPER_X) and PAPER_X != opts.x:
+        parts = []
+        for d in opts.definitions:
+            r = notes.attempt(f"association with {PAPER_X} ({d})",
+                              lambda d=d: A.conditional_correlation(
+                                  runs.primary, y=d, x=PAPER_X, strata=strata,
+                                  cluster=opts.cluster, confidence=level))
+            if r is not None:
+                parts.append(r.assign(definition=d, ci_level=level))
+        if parts:
+            kl = pd.concat(parts, ignore_index=True)
+            kl = kl[["definition", *[c for c in kl.columns if c != "definition"]]]
+    return summary, comparisons, kl
+
+
+def _control(runs: _Runs, opts: AnalysisOptions, seeds: list,
+             notes: _Notes) -> tuple[pd.DataFrame, pd.DataFrame]:
+    data = runs.primary
+    control = [c for c, v in CONFIGS.items() if not v.has_pqc]
+    hybrids = tuple(c for c in opts.configs if CONFIGS[c].has_pqc and c != "pure_pqc"
+                    and c in set(data["training_config"].astype(str)))
+    if not data["training_config"].astype(str).isin(control).any():
+        notes.add("what the PQC adds: not computed (no classical-only control runs in the "
+                  "primary data)")
+        return pd.DataFrame(), pd.DataFrame()
+    if not hybrids:
+        notes.add("what the PQC adds: not computed (no hybrid configuration selected)")
+        return pd.DataFrame(), pd.DataFrame()
+    gap = _frame(notes.attempt("what the PQC adds", lambda: A.control_gap(
+        data, configs=hybrids, confidence=opts.confidence, seed=seeds[0])))
+    by = tuple(c for c in ("classical_pre", "n_qubits") if c in data.columns)
+    detail = _frame(notes.attempt("what the PQC adds (by pre-network and width)",
+                                  lambda: A.control_gap(data, configs=hybrids, by=by,
+                                                        confidence=opts.confidence,
+                                                        seed=seeds[1])))
+    return gap, detail
+
+
+def _theory(runs: _Runs) -> TheoryResults:
+    circuits = T.circuit_table(runs.primary)
+    return TheoryResults(circuits=circuits, explained=T.explained_table(circuits),
+                         not_applicable=T.not_applicable_table(circuits))
+
+
+def _by(runs: _Runs) -> str | None:
+    configs = runs.primary.loc[_has_pqc(runs.primary), "training_config"].astype(str)
+    return "training_config" if configs.nunique() > 1 else None
+
+
+def model_definition(summary: pd.DataFrame, definitions: tuple[str, ...]) -> str:
+    """The definition the model sections show: the first whose association could be
+    estimated in some configuration (the first definition when none could).
 
     Examples
     --------
-    >>> transform_for("grad_var", pd.DataFrame({"grad_var": [1e-3, 2e-2]}))
-    'log10'
-    >>> transform_for("loss_decrease", pd.DataFrame({"loss_decrease": [0.1, 0.5]}))
-    'none'
+    >>> s = pd.DataFrame({"definition": ["grad_var", "grad_norm"], "estimate": [np.nan, 0.2]})
+    >>> model_definition(s, ("grad_var", "grad_norm"))
+    'grad_norm'
     """
-    v = pd.to_numeric(data[definition], errors="coerce").dropna()
-    return "log10" if definition in LOG_DEFINITIONS and len(v) and (v > 0).all() else "none"
+    if len(summary) and {"definition", "estimate"} <= set(summary.columns):
+        ok = summary.loc[np.isfinite(summary["estimate"].astype(float)), "definition"]
+        for d in definitions:
+            if d in set(ok):
+                return d
+    return definitions[0]
+
+
+def _models(runs: _Runs, opts: AnalysisOptions, d: str, seeds: list, notes: _Notes
+            ) -> tuple[MixedEffectsResult | None, RegimeResult | None, pd.DataFrame]:
+    """Mixed model, regimes and cell correlations of definition `d`."""
+    by = _by(runs)
+    pqc = runs.primary[_has_pqc(runs.primary)]
+    covariates = runs.design.strata
+    mixed = notes.attempt(f"mixed model ({d})", lambda: A.mixed_effects(
+        pqc, y=d, x=opts.x, by=by, covariates=covariates, confidence=opts.confidence))
+    regimes = notes.attempt(f"regimes ({d})", lambda: A.segment_regimes(
+        pqc, x=opts.x, y=d, by=by, n_boot=opts.regime_boot, confidence=opts.confidence,
+        cluster=opts.cluster, seed=seeds[0]))
+    cell_by = [c for c in ("training_config", "task") if (c == "training_config" and by)
+               or (c == "task" and len(runs.design.tasks) > 1)]
+    strat = _frame(notes.attempt(f"cell correlations ({d})", lambda: A.stratified_correlation(
+        pqc, x=opts.x, y=d, by=cell_by or None, cluster=opts.cluster)))
+    if len(strat) and "estimate" in strat.columns:
+        strat = strat.assign(estimate=A.orientation(opts.x, d) * strat["estimate"])
+    return mixed, regimes, strat
+
+
+# --- the entry point ------------------------------------------------------------------------
+
+
+def _options(data: pd.DataFrame, *, n_boot: int, seed: int | None, confidence: float,
+             margin: float, definitions: Sequence[str] | str | None,
+             configs: Sequence[str] | str | None,
+             regime_boot: int | None) -> AnalysisOptions:
+    n_boot = check_int("n_boot", n_boot, minimum=50)
+    confidence = check_float("confidence", confidence, low=0.5, high=0.999)
+    margin = check_float("margin", margin, low=0.01, high=0.5)
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    seed = check_int("seed", seed, minimum=0)
+    regime_boot = min(n_boot, MAX_REGIME_BOOT) if regime_boot is None else check_int(
+        "regime_boot", regime_boot, minimum=20)
+    # registry order whatever the order asked for: every table and chart lists them alike
+    chosen_defs = set(_select("definitions", definitions, TRAINABILITY_DEFINITIONS))
+    defs = tuple(d for d in TRAINABILITY_DEFINITIONS if d in chosen_defs)
+    chosen = set(_select("configs", configs, TRAINING_CONFIGS))
+    present = set(data["training_config"].dropna().astype(str))
+    configs_present = tuple(c for c in TRAINING_CONFIGS if c in chosen and c in present)
+    if not configs_present:
+        raise InputError("none of the selected configurations "
+                         f"({', '.join(sorted(chosen))}) is in column `training_config`; "
+                         f"present: {', '.join(sorted(present))}")
+    return AnalysisOptions(n_boot=n_boot, regime_boot=regime_boot, seed=seed,
+                           confidence=confidence, margin=margin, definitions=defs,
+                           configs=configs_present)
 
 
 def analyze_dataset(
@@ -274,8 +558,10 @@ def analyze_dataset(
     n_boot: int = 1000,
     seed: int | None = 0,
     confidence: float = 0.95,
-    definitions: Sequence[str] | None = None,
-    configs: Sequence[str] | None = None,
+    margin: float = 0.1,
+    definitions: Sequence[str] | str | None = None,
+    configs: Sequence[str] | str | None = None,
+    nas: pd.DataFrame | None = None,
     regime_boot: int | None = None,
     provenance: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
@@ -284,17 +570,34 @@ def analyze_dataset(
 
     Parameters
     ----------
-    data : one row per run (see `etr.contract`); failed runs (``status != "ok"``) are counted
-        in the coverage table and left out of the statistics.
-    n_boot : bootstrap resamples for correlations and comparisons.
-    seed : root seed; each analysis step gets its own seed spawned from it. ``None`` draws one
-        and records it in ``options``.
-    confidence : confidence level of every interval.
-    definitions : trainability definitions to include (default: every one present).
-    configs : training configurations to include (default: every one present).
-    regime_boot : bootstrap resamples for breakpoint CIs (default ``min(n_boot, 200)``).
-    provenance : shown in the report (e.g. ``df.attrs["provenance"]`` plus a dataset hash).
-    progress : called with a short label before each step.
+    data : pandas.DataFrame
+        One row per run (see `etr.contract`); failed and duplicated runs are counted in the
+        coverage and data-quality tables and left out of the statistics.
+    n_boot : int
+        Bootstrap replicates (the control gap; the breakpoint intervals use at most
+        `MAX_REGIME_BOOT`).
+    seed : int or None
+        Root seed; each step gets its own seed spawned from it. ``None`` draws one and records
+        it in ``options``.
+    confidence : float
+        ``1 - alpha``: the family-wise level of the claims (Holm) and of the verdict table
+        (Bonferroni); the other intervals are at this level.
+    margin : float
+        Equivalence margin of "eliminated" and of "no regime difference" (r scale).
+    definitions : sequence of str, optional
+        Trainability definitions to include (default: every registered one present), in
+        registry order whatever the order given; the first is the primary definition.
+    configs : sequence of str, optional
+        Training configurations to include (default: every one present).
+    nas : pandas.DataFrame, optional
+        The NAS comparison table (``etr nas --compare`` writes it as ``<report>.claims.csv``;
+        columns `etr.analysis.NAS_COLUMNS`); without it the NAS claims are "not evaluated".
+    regime_boot : int, optional
+        Bootstrap replicates of the breakpoint intervals (default ``min(n_boot, 200)``).
+    provenance : mapping, optional
+        Shown in the report (e.g. ``df.attrs["provenance"]`` plus a dataset hash).
+    progress : callable, optional
+        Called with a short label before each step.
 
     Returns
     -------
@@ -303,113 +606,60 @@ def analyze_dataset(
     Raises
     ------
     etr.errors.InputError
-        Bad options, or no usable run left after the selection.
+        Bad options, a malformed `nas` table, or nothing to analyse (no successful run, no
+        finite expressibility, no trainability definition with 3 finite values).
 
     Examples
     --------
-    >>> from etr.analysis import synthetic_dataset
-    >>> df = synthetic_dataset(n_architectures=12, n_seeds=2, seed=1)
-    >>> res = analyze_dataset(df, n_boot=50, definitions=["grad_var"], seed=1)
-    >>> sorted(res.summary["training_config"])
-    ['hybrid_full', 'hybrid_quantum_only', 'pure_pqc']
+    >>> from etr.analysis import planted_dataset
+    >>> df = planted_dataset(n_pqcs=48, n_seeds=2, seed=1)
+    >>> res = analyze_dataset(df, n_boot=50, definitions=["grad_var_train"], seed=1)
+    >>> res.claims["claim"].tolist()[:2]
+    ['pure_weak', 'pure_regime_dependent']
+    >>> res.design.strata
+    ('n_qubits', 'layers')
     """
-    from etr import analysis as A
-
-    n_boot = check_int("n_boot", n_boot, minimum=50)
-    confidence = check_float("confidence", confidence, low=0.5, high=0.999)
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    seed = check_int("seed", seed, minimum=0)
-    regime_boot = min(n_boot, 200) if regime_boot is None else check_int(
-        "regime_boot", regime_boot, minimum=20)
+    if not isinstance(data, pd.DataFrame):
+        raise InputError(f"`data` must be a pandas DataFrame, got {type(data).__name__}")
+    opts = _options(data, n_boot=n_boot, seed=seed, confidence=confidence, margin=margin,
+                       definitions=definitions, configs=configs, regime_boot=regime_boot)
     say = progress or (lambda _label: None)
     notes = _Notes()
-
-    present_defs = [d for d in TRAINABILITY_DEFINITIONS if d in data.columns]
-    defs = _select("definitions", definitions, TRAINABILITY_DEFINITIONS)
-    configs_sel = _select("configs", configs, TRAINING_CONFIGS)
-    for d in defs:
-        if d not in present_defs:
-            notes.add(f"{d}: not in the dataset")
-    all_runs = data[data["training_config"].astype(str).isin(configs_sel)]
-    ok = all_runs[_status(all_runs).eq("ok")].reset_index(drop=True)
-    if ok.empty:
-        raise InputError("no successful runs (status == 'ok') in the selected configurations "
-                         f"{', '.join(configs_sel)}")
-    defs = tuple(d for d in defs if d in present_defs
-                 and np.isfinite(pd.to_numeric(ok[d], errors="coerce")).sum() >= 3)
+    runs = _runs(data, opts.configs, opts.x)
+    pqc = runs.primary[_has_pqc(runs.primary)]
+    defs = _usable_definitions(pqc, opts.definitions, notes)
     if not defs:
-        raise InputError("no selected trainability definition has at least 3 finite values; "
-                         f"columns present: {', '.join(present_defs) or 'none'}")
-    configs_present = tuple(c for c in TRAINING_CONFIGS if c in set(ok["training_config"]))
-    if len(configs_present) < 2:
-        notes.add("comparisons between training configurations: not computed (the data hold "
-                  f"one configuration, {configs_present[0]})")
-    seeds = iter(spawn_seeds(seed, 4 + 2 * len(defs)))
-
-    say("trade-off summary")
-    summary = notes.attempt("trade-off summary", lambda: A.tradeoff_summary(
-        ok, x=X, definitions=defs, configs=configs_present, n_boot=n_boot,
-        confidence=confidence, seed=next(seeds)), needs="tradeoff_summary")
-    summary = _empty_if_none(summary)
-
-    say("comparisons")
-    comp_parts = []
-    comp_seed = next(seeds)
-    for d in defs:
-        for a, b in itertools.combinations(configs_present, 2):
-            r = notes.attempt(f"comparison {a} vs {b} ({d})", lambda d=d, a=a, b=b:
-                              A.compare_correlations(ok, x=X, y=d, a=a, b=b, n_boot=n_boot,
-                                                     confidence=confidence, seed=comp_seed),
-                              needs="compare_correlations")
-            if r is not None:
-                comp_parts.append(r.assign(definition=d))
-    comparisons = pd.concat(comp_parts, ignore_index=True) if comp_parts else pd.DataFrame()
-    if len(comparisons):
-        comparisons = comparisons[["definition", *[c for c in comparisons.columns
-                                                   if c != "definition"]]]
-
-    mixed: dict[str, Any] = {}
-    regimes: dict[str, Any] = {}
-    by = "training_config" if len(configs_present) > 1 else None
-    for d in defs:
-        tf = transform_for(d, ok)
-        say(f"mixed model ({d})")
-        r = notes.attempt(f"mixed model ({d})", lambda d=d, tf=tf: A.mixed_effects(
-            ok, y=d, x=X, by=by, transform_y=tf, transform_x=X_SCALE, confidence=confidence),
-            needs="mixed_effects")
-        if r is not None:
-            mixed[d] = r
-            for w in getattr(r, "warnings", ()):
-                notes.add(f"mixed model ({d}): {w}")
-        say(f"regimes ({d})")
-        s = next(seeds)
-        r = notes.attempt(f"regimes ({d})", lambda d=d, tf=tf, s=s: A.segment_regimes(
-            ok, x=X, y=d, by=by, n_boot=regime_boot, transform_y=tf, transform_x=X_SCALE,
-            confidence=confidence,
-            seed=s), needs="segment_regimes")
-        if r is not None:
-            regimes[d] = r
-
-    say("stratified correlation")
-    strat = notes.attempt(f"stratified correlation ({defs[0]})", lambda: A.stratified_correlation(
-        ok, x=X, y=defs[0], by=by), needs="stratified_correlation")
-    strat = _empty_if_none(strat)
-
-    options = {"n_boot": n_boot, "regime_boot": regime_boot, "seed": seed,
-               "confidence": confidence, "definitions": list(defs),
-               "configs": list(configs_present), "x": X}
+        raise InputError("no selected trainability definition has at least "
+                         f"{MIN_VALUES} finite values in the primary runs; asked for "
+                         f"{', '.join(opts.definitions)}")
+    opts = replace(opts, definitions=defs)
+    seeds = list(spawn_seeds(opts.seed, 6))
+    say("claims")
+    claims = _claims(runs, opts, nas)
+    say("secondary analyses")
+    secondary = _secondary_claims(runs, opts, notes)
+    say("association and verdicts")
+    summary, comparisons, kl = _association(runs, opts, seeds[0:1], notes)
+    say("what the PQC adds")
+    control, detail = _control(runs, opts, seeds[1:3], notes)
+    say("theory")
+    theory = _theory(runs)
+    modelled = model_definition(summary, opts.definitions)
+    say(f"models ({modelled})")
+    mixed, regimes, strat = _models(runs, opts, modelled, seeds[3:4], notes)
+    quality = A.data_quality(runs.selected)
+    if _quality_note(quality):
+        notes.add(_quality_note(quality))
     prov = {"etr_version": __version__, **dict(provenance or {}),
             "report_created": datetime.now(UTC).isoformat(timespec="seconds"),
             "report_platform": platform.platform(),
             "report_python": sys.version.split()[0]}
     return AnalysisResults(
-        data=ok, summary=summary, comparisons=comparisons, mixed=mixed, regimes=regimes,
-        stratified=strat, coverage=coverage_table(all_runs), failed=failed_cells(all_runs),
-        notes=tuple(notes.items), options=options, provenance=prov,
-        verdict_rule=str(getattr(A, "VERDICT_RULE", "")), definitions=defs,
-        configs=configs_present)
+        data=runs.primary, design=runs.design, options=opts, claims=claims,
+        claims_secondary=secondary, summary=summary, comparisons=comparisons,
+        association_kl=kl, control=control, control_detail=detail, theory=theory,
+        mixed=mixed, regimes=regimes, stratified=strat, quality=quality,
+        coverage=coverage_table(runs.selected, runs.kept, runs.primary, x=opts.x),
+        failed=failed_cells(runs.selected), notes=tuple(notes.items), provenance=prov,
+        nas_given=nas is not None, model_definition=modelled)
 
-
-def _empty_if_none(df: pd.DataFrame | None) -> pd.DataFrame:
-    return pd.DataFrame() if df is None else df

@@ -70,13 +70,18 @@ class Table:
 
     Columns ``ci_low``/``ci_high`` (and ``<prefix>_ci_low``/``<prefix>_ci_high``) are merged into
     one ``[low, high]`` column; ``p_value``/``p_adj``/``p_*`` columns use `fmt_p`; other floats use
-    `fmt_num`. ``labels`` renames columns for display.
+    `fmt_num`. ``labels`` renames columns for display. Columns named in ``badges`` show their
+    value as a coloured badge (the CSS class is the value reduced to lower-case letters and
+    hyphens, so a data string cannot inject markup). A ``collapsed`` table is folded under its
+    caption (a ``<details>`` element).
     """
 
     frame: pd.DataFrame
     caption: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
     name: str = ""
+    badges: tuple[str, ...] = ()
+    collapsed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +92,7 @@ class Section:
     ----------
     heading : section title.
     intro : plain text; blank lines separate paragraphs.
+    lead : tables shown right after the intro, before everything else (the answer first).
     charts : Altair charts or `Figure` objects (a chart with a caption).
     tables : DataFrames or `Table` objects.
     items : bullet points (plain text).
@@ -101,6 +107,7 @@ class Section:
     items: Sequence[str] = ()
     warnings: Sequence[str] = ()
     details: Sequence[tuple[str, str]] = ()
+    lead: Sequence[pd.DataFrame | Table] = ()
 
 
 # --- formatting filters ---------------------------------------------------------------------
@@ -296,7 +303,9 @@ def _table_context(table: pd.DataFrame | Table) -> dict[str, Any]:
         if c.endswith("ci_high") and c[: -len("high")] + "low" in cols:
             continue
         s = df[c]
-        if c == "p_value" or c == "p_adj" or c.startswith("p_"):
+        if c in table.badges:
+            kind = "badge"
+        elif c == "p_value" or c == "p_adj" or c.startswith("p_"):
             kind = "p"
         elif pd.api.types.is_bool_dtype(s):
             kind = "text"
@@ -319,11 +328,18 @@ def _table_context(table: pd.DataFrame | Table) -> dict[str, Any]:
         cells = []
         for kind, c, high in plan:
             v = row[c]
-            if kind == "text":
+            if kind in ("text", "badge"):
                 v = fmt_num(v) if _missing(v) or isinstance(v, bool | np.bool_) else str(v)
-            cells.append({"kind": kind, "value": v, "high": row[high] if high else None})
+            cells.append({"kind": kind, "value": v, "high": row[high] if high else None,
+                          "slug": _slug(v) if kind == "badge" else ""})
         rows.append(cells)
-    return {"caption": table.caption, "header": header, "rows": rows}
+    return {"caption": table.caption, "header": header, "rows": rows,
+            "collapsed": table.collapsed, "name": _slug(table.name)}
+
+
+def _slug(value: object) -> str:
+    """Lower-case letters and hyphens only (safe as a CSS class)."""
+    return re.sub(r"[^a-z]+", "-", str(value).lower()).strip("-")
 
 
 def _anchor(heading: str, seen: set[str]) -> str:
@@ -355,6 +371,7 @@ def page_context(title: str, sections: Sequence[Section],
             "bullets": list(s.items),
             "warnings": list(s.warnings),
             "tables": [_table_context(t) for t in s.tables],
+            "lead": [_table_context(t) for t in s.lead],
             "charts": charts,
             "details": [{"summary": a, "text": b} for a, b in s.details],
         })

@@ -207,3 +207,27 @@ def test_compare_configurations_is_a_holm_family(planted):
     # grad_var is one measurement under both hybrid configurations: no difference to test
     same = res[(res["definition"] == "grad_var") & (res["group_a"] == "hybrid_quantum_only")]
     assert same["estimate"].iloc[0] == 0 and np.isnan(same["p_value"].iloc[0])
+
+
+def _two_tasks(df: pd.DataFrame) -> pd.DataFrame:
+    """The same runs under two task labels (a circuit in two strata of one width and depth)."""
+    return pd.concat([df.assign(task="a"), df.assign(task="b", cell_id=df["cell_id"] + "b")],
+                     ignore_index=True)
+
+
+def test_circuits_spanning_strata_count_once(planted):
+    # a copy of every run under a second task adds no independent circuit: the pooled estimate
+    # and its interval stay those of one task (summing the strata's variances as if they were
+    # independent would shrink the interval by sqrt(2))
+    with_task = ("task", "n_qubits", "layers")
+    pure = planted[planted["training_config"] == "pure_pqc"]
+    one = conditional_correlation(pure, y=Y, by=None).iloc[0]
+    two = conditional_correlation(_two_tasks(pure), y=Y, by=None, strata=with_task).iloc[0]
+    assert two["n_strata"] == 2 * one["n_strata"] and two["n_clusters"] == one["n_clusters"]
+    for col in ("tau", "ci_low", "ci_high", "p_value"):
+        assert two[col] == pytest.approx(one[col], rel=1e-9), col
+    pair = planted[planted["training_config"].isin(["pure_pqc", "hybrid_full"])]
+    a = compare_configurations(pair, definitions=[Y]).iloc[0]
+    b = compare_configurations(_two_tasks(pair), definitions=[Y], strata=with_task).iloc[0]
+    for col in ("estimate", "ci_low", "ci_high", "p_value"):
+        assert b[col] == pytest.approx(a[col], rel=1e-9), col

@@ -75,3 +75,13 @@ def test_unmeasured_columns_are_not_doubtful():
 def test_bad_input():
     with pytest.raises(InputError, match="`data` must be a pandas DataFrame"):
         data_quality([1, 2])
+
+
+def test_missing_prediction_with_its_reason_is_not_doubtful():
+    df = pd.DataFrame({"training_config": ["pure_pqc"] * 3,
+                       "predicted_loss_var": [0.1, np.nan, np.nan],
+                       "theory_note": [None, "not applicable: O not in ig", None]})
+    q = data_quality(df)
+    # the row without a reason is doubtful, the one with a reason is not
+    assert q[["issue", "column", "n_affected"]].values.tolist() == [
+        ["non-finite", "predicted_loss_var", 1]]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from etr._rng import spawn_seeds
@@ -112,3 +113,40 @@ def test_regime_test_level_and_power():
             power += row["p_value"] <= 0.05
     assert false / reps <= _upper(0.05, reps), false / reps
     assert power / reps >= 0.8, power / reps
+
+
+def _two_task_study(rho: float, task_corr: float, n_per_cell: int,
+                    rng: np.random.Generator) -> pd.DataFrame:
+    """Circuits on a 3 x 3 width-depth grid, each trained on two tasks whose trainability
+    noises correlate by `task_corr`; within a cell and a task, the oriented r of x and t is
+    rho exactly (Gaussian, so r = sin(pi tau / 2) is rho)."""
+    rows = []
+    k = 0
+    for n in (2, 4, 6):
+        for depth in (1, 2, 4):
+            z = rng.normal(size=n_per_cell)
+            shared = rng.normal(size=n_per_cell)
+            for i in range(n_per_cell):
+                for task in ("a", "b"):
+                    e = np.sqrt(task_corr) * shared[i] + np.sqrt(1 - task_corr) * rng.normal()
+                    t = rho * z[i] + np.sqrt(1 - rho**2) * e - 0.5 * n - depth
+                    rows.append({"pqc_id": f"c{k + i}", "n_qubits": n, "layers": depth,
+                                 "task": task, "training_config": "pure_pqc",
+                                 "expressibility_fp": 1.0 + np.exp(z[i] - 0.2 * depth),
+                                 Y: np.exp(t)})
+            k += n_per_cell
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.slow
+def test_coverage_when_circuits_span_task_strata():
+    # every circuit trained on two tasks with correlated trainability: the task strata share
+    # circuits, and intervals that treated them as independent would cover too rarely
+    reps, rho = 300, 0.3
+    hits = 0
+    for seed in spawn_seeds(7, reps):
+        df = _two_task_study(rho, 0.8, 12, np.random.default_rng(seed))
+        res = conditional_correlation(df, y=Y, by=None,
+                                      strata=("task", "n_qubits", "layers")).iloc[0]
+        hits += res["ci_low"] < rho < res["ci_high"]
+    assert 0.93 <= hits / reps <= 0.99, hits / reps

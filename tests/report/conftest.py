@@ -1,4 +1,5 @@
-"""Fixtures for report tests: a headless Chromium page that records console errors and requests."""
+"""Fixtures for report tests: a planted study with tasks, a control and finite shots, and a
+headless Chromium page that records console errors and warnings, and requests."""
 
 from __future__ import annotations
 
@@ -7,7 +8,16 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from planted_study import make_study
+
+
+@pytest.fixture(scope="session")
+def study() -> pd.DataFrame:
+    """Two tasks, the classical-only control, and 24 circuits (two per width-depth cell) of
+    the first task at 100 shots."""
+    return make_study(n_pqcs=48, shots=100, shot_pqcs=24)
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -28,6 +38,7 @@ class Opened:
 
     page: object
     console_errors: list[str] = field(default_factory=list)
+    console_warnings: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
@@ -68,8 +79,13 @@ def open_report(browser):
         page = ctx.new_page()
         url = Path(path).resolve().as_uri()
         opened = Opened(page)
-        page.on("console", lambda m: opened.console_errors.append(m.text)
-                if m.type == "error" else None)
+        def _console(m) -> None:
+            if m.type == "error":
+                opened.console_errors.append(m.text)
+            elif m.type == "warning":
+                opened.console_warnings.append(m.text)
+
+        page.on("console", _console)
         page.on("pageerror", lambda e: opened.page_errors.append(str(e)))
         page.on("request", lambda r: opened.requests.append(r.url) if r.url != url else None)
 

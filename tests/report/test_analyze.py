@@ -1,4 +1,4 @@
-"""The report pipeline on synthetic data with known structure."""
+"""The results layer: the right runs go to the right analysis, and nothing is dropped silently."""
 
 from __future__ import annotations
 
@@ -7,117 +7,222 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from planted_study import make_study
 
-from etr.analysis import synthetic_dataset
+from etr import analysis as A
 from etr.errors import InputError
-from etr.experiment import write_dataset
-from etr.report import analyze_dataset, analyze_to_report, build_sections, report_html
-from etr.report.analyze import coverage_table, failed_cells
+from etr.report import analyze_dataset, build_sections, report_html
+from etr.report.design import exact_runs, shot_subsets
 
 EVIL = "</script><script>alert(1)</script>"
+DEFS = ["grad_var_train", "steps_to_target"]
 
 
 @pytest.fixture(scope="module")
 def small():
-    df = synthetic_dataset(n_architectures=12, n_seeds=2, seed=3)
+    """One task, 24 circuits, one seed: for tests of the plumbing, not of the statistics."""
+    return make_study(n_pqcs=24, n_seeds=1, tasks=("a",), seed=3)
+
+
+@pytest.fixture(scope="module")
+def results(study):
+    return analyze_dataset(study, n_boot=50, seed=5, definitions=DEFS)
+
+
+def test_primary_analysis_is_the_exact_runs_conditioned_on_task(results, study):
+    assert results.design.strata == ("task", "n_qubits", "layers")
+    assert results.design.tasks == ("a", "b") and results.design.shot_levels == (100,)
+    assert results.data["shots"].isna().all()
+    assert len(results.data) == int(study["shots"].isna().sum())
+    # the claims are exactly evaluate_claims on the exact runs with the task as a stratum
+    direct = A.evaluate_claims(study[study["shots"].isna()], definitions=DEFS,
+                               strata=("task", "n_qubits", "layers"))
+    pd.testing.assert_frame_equal(results.claims.reset_index(drop=True), direct)
+
+
+def test_secondary_analyses_are_labelled_and_use_their_own_subsets(results, study):
+    s = results.claims_secondary
+    assert set(s["analysis"]) == {"task = a", "task = b", "exact, circuits with 100-shot runs",
+                                  "100 shots"}
+    assert not s["claim"].str.startswith("nas_").any()
+    # per task: its own runs, given width and depth only
+    a = A.evaluate_claims(study[study["shots"].isna() & (study["task"] == "a")],
+                          definitions=DEFS)
+    a = a[~a["claim"].str.startswith("nas_")].reset_index(drop=True)
+    got = s[s["analysis"] == "task = a"].drop(columns=["analysis", "family"])
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), a)
+    # finite shots: the shot runs, and the exact runs of the same 24 circuits of task a
+    finite, exact = shot_subsets(study, 100)
+    assert finite["pqc_id"].nunique() == exact["pqc_id"].nunique() == 24
+    assert set(exact["task"]) == {"a"} and exact["shots"].isna().all()
+    n = s.groupby("analysis")["n_clusters"].max()
+    assert n["100 shots"] == n["exact, circuits with 100-shot runs"] == 24
+
+
+def test_coverage_counts_what_was_used():
+    study = make_study(n_pqcs=24, n_seeds=1, tasks=("a",), shots=100, shot_pqcs=12, seed=4)
+    df = study.copy()
+    df["status"] = df["status"].astype(object)
+    df.loc[[0, 1], "status"] = "failed"
+    dup = df.iloc[[5, 6, 7]]
+    df = pd.concat([df, dup], ignore_index=True)
+    df.loc[10, "expressibility_fp"] = np.inf
+    res = analyze_dataset(df, n_boot=50, definitions=["grad_var_train"])
+    cov = res.coverage.set_index("training_config")
+    total = cov.loc["total"]
+    assert total["runs"] == len(df) and total["failed"] == 2 and total["duplicated"] == 3
+    assert total["finite_shot"] == int(study["shots"].notna().sum())
+    assert total["primary"] == int(study["shots"].isna().sum()) - 2
+    pqc_rows = df.index[df["pqc_id"].notna() & df["shots"].isna()]
+    assert 10 in pqc_rows and total["used"] == total["primary"] - 1
+    assert cov.loc["classical_only", "circuits"] == 0
+    q = res.quality
+    assert {"failed run", "duplicated cell_id", "non-finite"} <= set(q["issue"])
+    row = q[(q["issue"] == "duplicated cell_id")]
+    assert int(row["n_affected"].sum()) == 3
+
+
+def test_control_gap_per_task_matches_a_direct_call(results, study):
+    g = results.control
+    assert set(g["task"]) == {"a", "b"}
+    assert set(g["training_config"]) == {"hybrid_quantum_only", "hybrid_full"}
+    direct = A.control_gap(study[study["shots"].isna()],
+                           configs=("hybrid_quantum_only", "hybrid_full"), seed=0)
+    pd.testing.assert_series_equal(g["estimate"], direct["estimate"])
+    assert {"classical_pre", "n_qubits"} <= set(results.control_detail.columns)
+
+
+def test_no_control_runs_is_a_note(small):
+    res = analyze_dataset(small[small["training_config"] != "classical_only"], n_boot=50,
+                          definitions=["grad_var_train"])
+    assert res.control.empty
+    assert any(n.startswith("what the PQC adds: not computed") for n in res.notes)
+
+
+def test_options_and_selection(results, small):
+    o = results.options
+    assert o.definitions == tuple(DEFS) and o.claim_definitions == tuple(DEFS)
+    again = analyze_dataset(small, n_boot=50, definitions=DEFS[::-1])  # registry order
+    assert again.options.definitions == tuple(DEFS)
+    assert o.configs == ("pure_pqc", "hybrid_quantum_only", "hybrid_full", "classical_only")
+    assert o.n_boot == 50 and o.seed == 5 and o.alpha == pytest.approx(0.05)
+    assert results.primary == "grad_var_train"
+
+
+def test_bad_options_and_nothing_to_analyse(study):
+    with pytest.raises(InputError, match="`definitions`"):
+        analyze_dataset(study, definitions=["nope"])
+    with pytest.raises(InputError, match="`n_boot`"):
+        analyze_dataset(study, n_boot=3)
+    with pytest.raises(InputError, match="`confidence`"):
+        analyze_dataset(study, confidence=1.5)
+    with pytest.raises(InputError, match="`margin`"):
+        analyze_dataset(study, margin=0.9)
+    with pytest.raises(InputError, match="no successful runs"):
+        analyze_dataset(study.assign(status="failed"))
+    with pytest.raises(InputError, match="finite `expressibility_fp`"):
+        analyze_dataset(study.assign(expressibility_fp=np.nan))
+    with pytest.raises(InputError, match="at least 3 finite values"):
+        analyze_dataset(study.assign(grad_var_train=np.nan), definitions=["grad_var_train"])
+
+
+def test_tables_and_json(results):
+    tables = results.tables()
+    for name in ("claims", "claims_secondary", "tradeoff_summary", "comparisons",
+                 "control_gap", "theory_circuits", "data_quality", "coverage"):
+        assert name in tables
+    doc = json.loads(json.dumps(results.to_dict(), allow_nan=False))
+    assert set(doc["tables"]) == set(tables)
+    claims = pd.DataFrame(doc["tables"]["claims"])
+    assert list(claims["verdict"]) == list(results.claims["verdict"])
+    # NaN estimates (the NAS rows without a table) are null, not NaN
+    nas = claims[claims["claim"].str.startswith("nas_")]
+    assert len(nas) == 2 and nas["estimate"].isna().all()
+    assert doc["design"]["strata"] == ["task", "n_qubits", "layers"]
+    assert doc["claims"]["full_eliminated"]["test"] == A.CLAIMS["full_eliminated"].test
+
+
+def test_nas_table_is_passed_to_the_claims(small):
+    rows = [("nas_fronts_differ_by_training", "between", "qo/s0", "full/s0", d)
+            for d in (0.8, 0.85, 0.9, 0.95)]
+    rows += [("nas_fronts_differ_by_training", "within", "qo/s0", "qo/s1", d)
+             for d in (0.1, 0.15, 0.2, 0.25)]
+    nas = pd.DataFrame(rows, columns=list(A.NAS_COLUMNS))
+    res = analyze_dataset(small, n_boot=50, definitions=["grad_var_train"], nas=nas)
+    row = res.claims.set_index("claim").loc["nas_fronts_differ_by_training"]
+    assert row["estimate"] == 1.0  # every between distance exceeds every within one
+    assert res.nas_given and "not evaluated" not in row["sentence"]
+    html = report_html(res)
+    assert "not evaluated" not in html and "not tested" in html  # no definition rows
+
+
+def test_html_leads_with_the_claims(results):
+    html = report_html(results)
+    first = html.index("<section")
+    assert html[first:].startswith('<section id="the-paper-s-claims">\n<h2>The paper&#39;s claims')
+    assert html.index('class="tidy t-claims-matrix"') < html.index("What the PQC adds</h2>")
+    n_figs = sum(len(s.charts) for s in build_sections(results))
+    assert html.count('<div class="vis"') == n_figs >= 8
+    for text in ("lower = more expressive", "higher = more trainable", "Holm",
+                 "given task x n_qubits x layers", "Bonferroni", "lower = more trainable"):
+        assert text in html, text
+    for stale in ("per unit KL", "five definitions", "Expressibility KL (x)"):
+        assert stale not in html
+
+
+def test_html_escapes_dataset_strings(small):
+    df = small.copy()
     df["topology"] = df["topology"].astype(object)
     df.loc[0, "topology"] = EVIL
     df["status"] = df["status"].astype(object)
     df["error"] = df["error"].astype(object)
-    df.loc[[1, 2], "status"] = "failed"
-    df.loc[[1, 2], "error"] = "<b>solver diverged</b>"
-    return df
-
-
-@pytest.fixture(scope="module")
-def results(small):
-    return analyze_dataset(small, n_boot=50, seed=5, definitions=["grad_var", "loss_decrease"])
-
-
-def test_coverage_counts_failed_cells(small):
-    cov = coverage_table(small).set_index("training_config")
-    n_cfg = small.groupby("training_config").size()
-    for c, n in n_cfg.items():
-        assert cov.loc[c, "runs"] == n
-    assert cov.loc["total", "failed"] == 2
-    assert cov.loc["total", "ok"] == len(small) - 2
-    assert cov.loc["total", "architectures"] == 12
-    assert cov.loc["total", "seeds"] == 2
-    bad = failed_cells(small)
-    assert len(bad) == 2 and set(bad["error"]) == {"<b>solver diverged</b>"}
-
-
-def test_failed_rows_left_out(results, small):
-    assert len(results.data) == len(small) - 2
-    assert (results.data["status"] == "ok").all()
-
-
-def test_options_and_selection(results):
-    assert results.definitions == ("grad_var", "loss_decrease")
-    assert results.configs == ("pure_pqc", "hybrid_quantum_only", "hybrid_full")
-    assert results.options["n_boot"] == 50 and results.options["seed"] == 5
-    # every pair of configurations, for each definition
-    if not results.comparisons.empty:
-        assert len(results.comparisons) == 3 * 2
-
-
-@pytest.mark.slow
-def test_comparison_recovers_known_ordering():
-    # pure_pqc has slope 0.8 and hybrid_full 0: the difference of correlations is positive
-    df = synthetic_dataset(n_architectures=40, n_seeds=2, seed=11)
-    res = analyze_dataset(df, n_boot=100, seed=1, definitions=["grad_var"])
-    row = res.comparisons.query("group_a == 'pure_pqc' and group_b == 'hybrid_full'")
-    assert len(row) == 1
-    assert row["estimate"].iloc[0] > 0.2 and row["ci_low"].iloc[0] > 0
-
-
-@pytest.mark.slow
-def test_same_seed_same_results(small):
-    a = analyze_dataset(small, n_boot=50, seed=9, definitions=["grad_var"])
-    b = analyze_dataset(small, n_boot=50, seed=9, definitions=["grad_var"])
-    pd.testing.assert_frame_equal(a.comparisons, b.comparisons)
-
-
-def test_bad_options(small):
-    with pytest.raises(InputError, match="`definitions`"):
-        analyze_dataset(small, definitions=["nope"])
-    with pytest.raises(InputError, match="`n_boot`"):
-        analyze_dataset(small, n_boot=3)
-    with pytest.raises(InputError, match="`confidence`"):
-        analyze_dataset(small, confidence=1.5)
-    only_failed = small.assign(status="failed")
-    with pytest.raises(InputError, match="no successful runs"):
-        analyze_dataset(only_failed)
-
-
-def test_single_configuration_says_what_is_missing(small):
-    res = analyze_dataset(small[small["training_config"] == "pure_pqc"], n_boot=50,
-                          definitions=["grad_var"])
-    assert any("comparisons between training configurations" in n for n in res.notes)
-    html = report_html(res)
-    assert "comparisons between training configurations: not computed" in html
-
-
-def test_html_escapes_dataset_strings(results):
-    html = report_html(results)
-    assert EVIL not in html
-    assert "<b>solver diverged</b>" not in html
+    df.loc[1, ["status", "error"]] = ["failed", "<b>solver diverged</b>"]
+    html = report_html(analyze_dataset(df, n_boot=50, definitions=["grad_var_train"]))
+    assert EVIL not in html and "<b>solver diverged</b>" not in html
     assert "&lt;b&gt;solver diverged&lt;/b&gt;" in html
-    n_figs = sum(len(s.charts) for s in build_sections(results))
-    assert html.count('<div class="vis"') == n_figs >= 3
-    assert "lower = more expressive" in html and "higher = more trainable" in html
+
+
+def test_exact_runs_fall_back_to_the_largest_shot_level():
+    df = make_study(n_pqcs=24, tasks=("a",), shots=100, shot_pqcs=24)
+    only_shots = df[df["shots"].notna() | (df["training_config"] == "classical_only")]
+    only_shots = only_shots[only_shots["shots"].notna()]
+    res = analyze_dataset(only_shots, n_boot=50, definitions=["grad_var_train"])
+    assert not res.design.primary_is_exact
+    assert "100-shot" in res.design.primary_label
+    assert len(exact_runs(only_shots, res.design)) == len(only_shots)
+
+
+@pytest.mark.slow
+def test_report_recovers_planted_truth_end_to_end():
+    # planted conditional r per configuration; the marginal one is inflated by width and depth
+    truth = {"pure_pqc": 0.6, "hybrid_quantum_only": 0.3, "hybrid_full": 0.0}
+    df = make_study(n_pqcs=900, n_seeds=2, tasks=("a", "b"), conditional=truth, seed=11)
+    res = analyze_dataset(df, n_boot=50, definitions=["grad_var_train"])
+    s = res.summary.set_index("training_config")
+    for config, r in truth.items():
+        assert s.loc[config, "ci_low"] < r < s.loc[config, "ci_high"], config
+        assert s.loc[config, "estimate_marginal"] > r + 0.2, config
+    v = res.claims.set_index("claim")["verdict"]
+    assert v["pure_weak"] == "contradicted"          # 0.6 is beyond "at most weak"
+    assert v["quantum_only_disrupted"] == "supported"  # 0.6 - 0.3 > 0
+    assert v["full_eliminated"] != "contradicted"      # 0 is inside the margin
+    gap = res.control.set_index(["task", "training_config"])
+    assert len(gap) == 4 and np.isfinite(gap["estimate"]).all()
 
 
 @pytest.mark.slow
 def test_to_report_writes_json_csv_figures(tmp_path, small):
+    import hashlib
+
+    from etr.experiment import write_dataset
+    from etr.report import analyze_to_report
+
     data = write_dataset(small, tmp_path / "d.parquet",
                          provenance={"root_seed": 4, "spec": "[grid]\nlabel = '<x>'\n"})
     out = analyze_to_report(data, tmp_path / "r" / "rep.html", json_path=tmp_path / "rep.json",
                             formats=["html", "csv"], figures_dir=tmp_path / "figs",
                             figure_formats=["svg"], n_boot=50, definitions=["grad_var"])
     html = out.html.read_text()
-    import hashlib
-
     digest = hashlib.sha256(data.read_bytes()).hexdigest()
     assert f'<meta name="etr-dataset-sha256" content="{digest}">' in html
     spec_hash = hashlib.sha256(b"[grid]\nlabel = '<x>'\n").hexdigest()
@@ -126,19 +231,11 @@ def test_to_report_writes_json_csv_figures(tmp_path, small):
     doc = json.loads(out.json.read_text())
     assert doc["options"]["definitions"] == ["grad_var"]
     assert doc["provenance"]["dataset_sha256"] == digest
-    assert doc["provenance"]["root_seed"] == 4
-    cov = pd.DataFrame(doc["tables"]["coverage"]).set_index("training_config")
-    assert cov.loc["total", "failed"] == 2
-    csv = tmp_path / "r" / "rep.coverage.csv"
+    csv = tmp_path / "r" / "rep.claims.csv"
     assert csv in out.tables
-    pd.testing.assert_frame_equal(pd.read_csv(csv), out.results.coverage, check_dtype=False)
+    pd.testing.assert_frame_equal(pd.read_csv(csv, keep_default_na=False, na_values=[""]),
+                                  out.results.claims.replace("", np.nan), check_dtype=False)
     svgs = sorted(p.name for p in out.figures)
-    assert "scatter_grad_var.svg" in svgs
+    assert "claims_association.svg" in svgs and "scatter_grad_var.svg" in svgs
+    assert len(svgs) == len(set(svgs))
     assert all(p.read_text().lstrip().startswith("<svg") for p in out.figures)
-
-
-def test_nan_results_serialise(results):
-    doc = results.to_dict()
-    text = json.dumps(doc, allow_nan=False)
-    assert "NaN" not in text
-    assert np.isfinite(len(doc["tables"]))

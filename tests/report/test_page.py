@@ -81,7 +81,23 @@ def test_evil_page_in_browser(tmp_path, open_report):
     opened = open_report(path)
     assert opened.dialogs == []
     assert opened.console_errors == [] and opened.page_errors == []
+    assert opened.console_warnings == []
     assert opened.requests == []
     assert opened.n_charts() == 2 and opened.n_rendered() == 2
     h2 = opened.page.inner_text("section h2")
     assert h2 == EVIL
+
+
+@pytest.mark.browser
+def test_vega_warnings_are_recorded(tmp_path, open_report):
+    # an empty layer feeding a shared scale: Vega warns "Infinite extent for field ci_low"
+    # (what empty breakpoint layers used to do); the fixture must see it so that report tests
+    # can require none
+    df = pd.DataFrame({"x": [1.0, 2.0], "layer": ["point", "point"], "ci_low": [None, None]})
+    pts = alt.Chart().transform_filter(alt.datum.layer == "point").mark_point().encode(x="x:Q")
+    band = alt.Chart().transform_filter(alt.datum.layer == "band").mark_rule().encode(
+        x="ci_low:Q")
+    path = write_report(render_page("w", [Section("s", charts=[alt.layer(pts, band, data=df)])],
+                                    {}), tmp_path / "w.html")
+    opened = open_report(path)
+    assert any("Infinite extent" in w for w in opened.console_warnings), opened.console_warnings
