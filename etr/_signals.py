@@ -5,6 +5,12 @@ Long commands keep their finished work on Ctrl-C (journals, stored trials) becau
 closed, half-written temporary files are removed. A plain SIGTERM (``kill PID``, a batch system
 ending a job) would skip all of that; `sigterm_as_interrupt` makes it take the same path. The
 CLI then exits with 143 (128 + SIGTERM) instead of 130 (128 + SIGINT).
+
+Python runs a signal handler between any two bytecodes, also inside a weak-reference callback or
+a ``__del__`` (SQLAlchemy has such callbacks), where an exception is printed as "ignored" and
+dropped. The handler therefore also records the signal, and long loops call `check_terminated`
+at their checkpoints (each finished unit of the worker pool, each batch of trials), so a
+swallowed `Terminated` is raised again there.
 """
 
 from __future__ import annotations
@@ -15,13 +21,23 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
-__all__ = ["Terminated", "sigterm_as_interrupt"]
+__all__ = ["Terminated", "check_terminated", "sigterm_as_interrupt"]
 
 
 class Terminated(KeyboardInterrupt):
     """The process received SIGTERM."""
 
     exit_code = 128 + signal.SIGTERM
+
+
+_received = threading.Event()
+
+
+def check_terminated() -> None:
+    """Raise `Terminated` if SIGTERM arrived within `sigterm_as_interrupt` (again, if the first
+    raise was swallowed by a callback that ignores exceptions)."""
+    if _received.is_set():
+        raise Terminated(signal.SIGTERM)
 
 
 @contextlib.contextmanager
@@ -34,6 +50,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
 
     def handler(signum: int, frame: FrameType | None) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _received.set()
         raise Terminated(signum)
 
     old = signal.signal(signal.SIGTERM, handler)
@@ -41,3 +58,4 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, old)
+        _received.clear()

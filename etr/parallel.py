@@ -34,6 +34,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+from etr._signals import check_terminated
 from etr._validation import check_int, echo
 from etr.errors import InputError
 
@@ -178,6 +179,7 @@ class Pool:
     def imap(self, fn: Callable[..., Any], jobs: Iterable[Job]) -> Iterator[tuple[Hashable,
                                                                                    Outcome]]:
         for key, args in jobs:
+            check_terminated()
             yield key, call(fn, args)
 
     def map(self, fn: Callable[..., Any], args: Iterable[tuple]) -> list[Outcome]:
@@ -213,6 +215,7 @@ class _LocalPool(Pool):
         try:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                check_terminated()
                 for fut in done:
                     yield futures[fut], fut.result()
         finally:
@@ -253,6 +256,7 @@ class _DaskPool(Pool):
         futures = {self._client.submit(call, fn, args, pure=False): key for key, args in jobs}
         try:
             for fut in as_completed(list(futures)):
+                check_terminated()
                 yield futures[fut], fut.result()
         finally:
             self._client.cancel([f for f in futures if not f.done()])

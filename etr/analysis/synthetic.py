@@ -33,6 +33,7 @@ __all__ = ["KL_BIAS", "planted_dataset", "synthetic_dataset"]
 KL_BIAS: float = 74 / 10_000
 #: sampling standard deviation of a synthetic expressibility estimate.
 _KL_SE: float = 0.003
+_Z95: float = 1.96  # two-sided 95% standard-normal quantile (rounded) of the planted intervals
 #: baseline log10(grad_var) of every architecture.
 _LOG10_BASE: float = -2.0
 _DEFAULT_SLOPES: dict[str, float] = {
@@ -218,12 +219,12 @@ def _expressibility(arch: pd.DataFrame, rng: np.random.Generator) -> None:
     kl = np.clip(arch["x"] + KL_BIAS + rng.normal(0.0, _KL_SE, n), 1e-4, None)
     arch["expressibility_kl"] = kl
     arch["expressibility_kl_corrected"] = np.clip(kl - KL_BIAS, 0.0, None)
-    arch["expressibility_kl_ci_low"] = np.clip(kl - KL_BIAS - 1.96 * _KL_SE, 0.0, None)
-    arch["expressibility_kl_ci_high"] = kl - KL_BIAS + 1.96 * _KL_SE
+    arch["expressibility_kl_ci_low"] = np.clip(kl - KL_BIAS - _Z95 * _KL_SE, 0.0, None)
+    arch["expressibility_kl_ci_high"] = kl - KL_BIAS + _Z95 * _KL_SE
     fp = 1.0 + 2.0 * arch["x"].to_numpy() * (1.0 + rng.normal(0.0, _KL_SE, n))
     arch["expressibility_fp"] = np.maximum(fp, 1.0)
-    arch["expressibility_fp_ci_low"] = np.maximum(fp - 1.96 * 2 * _KL_SE, 1.0)
-    arch["expressibility_fp_ci_high"] = fp + 1.96 * 2 * _KL_SE
+    arch["expressibility_fp_ci_low"] = np.maximum(fp - _Z95 * 2 * _KL_SE, 1.0)
+    arch["expressibility_fp_ci_high"] = fp + _Z95 * 2 * _KL_SE
     arch["entangling_capability"] = np.clip(
         0.8 * (1 - np.exp(-0.5 * arch["layers"])) + rng.normal(0, 0.03, n), 0, 1
     )

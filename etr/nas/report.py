@@ -20,7 +20,7 @@ from etr.nas.compare import BY_DEFINITION, BY_TRAINING
 from etr.nas.objectives import Objective
 from etr.nas.run import NasResult
 from etr.nas.search import normalised_objectives, objective_bounds
-from etr.report.charts import _axis as axis  # shared 1-2-5 log ticks (private there)
+from etr.report.charts import scale_axis
 
 __all__ = [
     "claim_verdicts",
@@ -70,8 +70,8 @@ def front_projection_chart(trials: pd.DataFrame, x: Objective, y: Objective) -> 
     bars = base.mark_rule(opacity=0.5).encode(
         x=alt.X("x:Q", scale=xs), y=alt.Y("y_low:Q", scale=ys), y2="y_high:Q", color=color)
     points = base.mark_point(filled=True, size=40).encode(
-        x=alt.X("x:Q", title=x.label, scale=xs, axis=axis(xs, d["x"])),
-        y=alt.Y("y:Q", title=y.label, scale=ys, axis=axis(ys, d["y"])),
+        x=alt.X("x:Q", title=x.label, scale=xs, axis=scale_axis(xs, d["x"])),
+        y=alt.Y("y:Q", title=y.label, scale=ys, axis=scale_axis(ys, d["y"])),
         color=color, tooltip=["setting", "search seed", "trial", "label",
                               alt.Tooltip("x:Q", format=".4g"), alt.Tooltip("y:Q", format=".4g")])
     return (alt.layer(bars, points).properties(width=230, height=170)

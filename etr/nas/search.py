@@ -52,6 +52,7 @@ import optuna
 import pandas as pd
 
 from etr._hashing import short_hash
+from etr._signals import check_terminated
 from etr._validation import check_choice, check_int, echo
 from etr.contract import ARCHITECTURE_COLUMNS
 from etr.errors import InputError, SpecError
@@ -446,6 +447,7 @@ class _Plan:
 def _search(run: _Run, pool: Pool, progress: Callable[[int, int], None] | None) -> None:
     study, plan = run.study, run.plan
     for start in range(0, plan.n_trials, plan.batch):
+        check_terminated()  # a SIGTERM swallowed by a storage callback stops us here
         k = min(plan.batch, plan.n_trials - start)
         trials = study.get_trials(deepcopy=False)
         mine = [t for t in trials if start <= t.number < start + k]

@@ -46,6 +46,7 @@ __all__ = [
     "metric_scale",
     "performance_scatter",
     "regime_plot",
+    "scale_axis",
     "slope_forest",
     "stratified_heatmap",
     "tradeoff_scatter",
@@ -223,11 +224,19 @@ def _is_log(scale: alt.Scale) -> bool:
     return scale.to_dict().get("type") == "log"
 
 
-def _axis(scale: alt.Scale, values: object, title: str) -> alt.Axis:
-    wrapped = wrap_title(title)
+def scale_axis(scale: alt.Scale, values: object, title: str | None = None) -> alt.Axis:
+    """The axis that goes with `scale`: 1-2-5 log ticks over `values` (`log_axis`) on a log
+    scale, else a plain axis; `title` wrapped to fit one facet panel (None: the field's title).
+
+    Examples
+    --------
+    >>> scale_axis(log_scale([1e-3, 0.5]), [1e-3, 0.5]).to_dict()["values"][:2]
+    [0.001, 0.002]
+    """
+    wrapped = None if title is None else wrap_title(title)
     if _is_log(scale):
         return log_axis(values, title=wrapped)
-    return alt.Axis(labelOverlap=True, title=wrapped)
+    return alt.Axis(labelOverlap=True, **({} if wrapped is None else {"title": wrapped}))
 
 
 def _chart_title(text: str, subtitle: str | Sequence[str] = "") -> alt.Title:
@@ -443,8 +452,8 @@ def tradeoff_scatter(data: pd.DataFrame, *, y: str, x: str = PRIMARY_X,
     else:
         df["state"] = state
     df, labels, _ = _with_config_label(df)
-    xenc = alt.X(f"{x}:Q", scale=xs, axis=_axis(xs, df[x], axis_title(x, log=_is_log(xs))))
-    yenc = alt.Y(f"{y}:Q", scale=ys, axis=_axis(ys, df[y], axis_title(y, log=_is_log(ys))))
+    xenc = alt.X(f"{x}:Q", scale=xs, axis=scale_axis(xs, df[x], axis_title(x, log=_is_log(xs))))
+    yenc = alt.Y(f"{y}:Q", scale=ys, axis=scale_axis(ys, df[y], axis_title(y, log=_is_log(ys))))
     cenc = alt.Color(f"{color}:O", title=axis_title(color), scale=alt.Scale(scheme="viridis"),
                      legend=alt.Legend(orient="right"))
     layers = []
@@ -482,8 +491,8 @@ def performance_scatter(data: pd.DataFrame, *, x: str = "grad_var",
     xs, ys = metric_scale(x, df[x]), metric_scale(y, df[y])
     df, labels, colors = _with_config_label(df)
     chart = alt.Chart().mark_circle(size=30, opacity=0.65).encode(
-        x=alt.X(f"{x}:Q", scale=xs, axis=_axis(xs, df[x], axis_title(x, log=_is_log(xs)))),
-        y=alt.Y(f"{y}:Q", scale=ys, axis=_axis(ys, df[y], axis_title(y, log=_is_log(ys)))),
+        x=alt.X(f"{x}:Q", scale=xs, axis=scale_axis(xs, df[x], axis_title(x, log=_is_log(xs)))),
+        y=alt.Y(f"{y}:Q", scale=ys, axis=scale_axis(ys, df[y], axis_title(y, log=_is_log(ys)))),
         color=_config_color(labels, colors),
         tooltip=_tooltip(df, [x, y]),
     ).properties(width=_FACET_WIDTH, height=_FACET_HEIGHT)
@@ -627,7 +636,7 @@ def expressibility_chart(circuits: pd.DataFrame, *,
                 layers.append(alt.Chart(band).mark_rule(opacity=0.5).encode(
                     x=x, y=alt.Y("low:Q", scale=scale), y2="high:Q", color=color))
         layers.append(alt.Chart(df).mark_point(filled=True, size=40, opacity=0.8).encode(
-            x=x, y=alt.Y("value:Q", scale=scale, axis=_axis(scale, df["value"], ylab)),
+            x=x, y=alt.Y("value:Q", scale=scale, axis=scale_axis(scale, df["value"], ylab)),
             color=color, tooltip=tips))
         panels.append(alt.layer(*layers).properties(
             width=_PANEL_WIDTH, height=_PANEL_HEIGHT,
@@ -670,6 +679,7 @@ def loss_variance_chart(circuits: pd.DataFrame, *, tolerance: float) -> alt.Face
                         else "") for c in ("structure", "n_qubits", "layers", "dla_dim",
                                            "loss_var", "predicted_loss_var", "ratio")
             if c in df.columns]
+    family = alt.Color("family:N", title="family", legend=alt.Legend(orient="bottom"))
     band = _once_per_facet(["n_qubits"]).mark_rect(color="#d5dde6", opacity=0.7).encode(
         y=alt.datum(1.0 / (1.0 + tolerance), scale=yscale), y2=alt.datum(1.0 + tolerance))
     one = _once_per_facet(["n_qubits"]).mark_rule(color="#555", strokeDash=[4, 3]).encode(
@@ -679,10 +689,10 @@ def loss_variance_chart(circuits: pd.DataFrame, *, tolerance: float) -> alt.Face
                 axis=alt.Axis(tickMinStep=1, format="d")),
         y=alt.Y("shown:Q", scale=yscale,
                 axis=log_axis(RATIO_RANGE, title="measured / predicted Var⟨O⟩ (log scale)")),
-        detail="structure:N", color=alt.Color("family:N", title="family"))
+        detail="structure:N", color=family)
     pts = alt.Chart().mark_point(size=45, filled=True).encode(
         x="layers:Q", y=alt.Y("shown:Q", scale=yscale),
-        color=alt.Color("family:N", title="family"),
+        color=family,
         shape=alt.Shape("drawn:N", title=None, scale=alt.Scale(
             domain=["inside", f"outside {lo:g}–{hi:g}, drawn at the edge"],
             range=["circle", "triangle-down"]), legend=alt.Legend(orient="bottom",
@@ -697,7 +707,7 @@ def loss_variance_chart(circuits: pd.DataFrame, *, tolerance: float) -> alt.Face
                    "the edge (triangles)")
     return alt.layer(band, one, line, pts, data=df).properties(
         width=_SMALL_WIDTH + 20, height=_SMALL_HEIGHT + 30).facet(
-        column=alt.Column("n_qubits:O", title="Qubits"), spacing=16).properties(
+        facet=alt.Facet("n_qubits:O", title="Qubits"), columns=4, spacing=16).properties(
         title=_chart_title("Measured loss variance against the DLA prediction", sub))
 
 
@@ -716,8 +726,8 @@ def dla_scatter(circuits: pd.DataFrame, *, x: str, y: str = "dla_dim",
     tips = [alt.Tooltip(c, format=".3g" if c in (x, y) else "")
             for c in ("structure", "n_qubits", "layers", x, y) if c in df.columns]
     chart = alt.Chart(df).mark_point(filled=True, size=45, opacity=0.8).encode(
-        x=alt.X(f"{x}:Q", scale=xs, axis=_axis(xs, df[x], axis_title(x, log=_is_log(xs)))),
-        y=alt.Y(f"{y}:Q", scale=ys, axis=_axis(ys, df[y], axis_title(y, log=_is_log(ys)))),
+        x=alt.X(f"{x}:Q", scale=xs, axis=scale_axis(xs, df[x], axis_title(x, log=_is_log(xs)))),
+        y=alt.Y(f"{y}:Q", scale=ys, axis=scale_axis(ys, df[y], axis_title(y, log=_is_log(ys)))),
         color=alt.Color(f"{color}:O", title=axis_title(color), scale=alt.Scale(
             scheme="viridis")),
         shape=alt.Shape("family:N", title="family") if "family" in df.columns

@@ -85,3 +85,17 @@ def test_missing_prediction_with_its_reason_is_not_doubtful():
     # the row without a reason is doubtful, the one with a reason is not
     assert q[["issue", "column", "n_affected"]].values.tolist() == [
         ["non-finite", "predicted_loss_var", 1]]
+
+
+def test_effective_dimension_above_one_is_possible_not_doubtful():
+    import numpy as np
+
+    from etr.metrics.trainability import effective_dimension
+
+    # a well-conditioned Fisher at finite n: d_eff / d = log(1 + kappa) / log(kappa) > 1
+    value = effective_dimension(np.ones((4, 1, 1)), n_data=1000)
+    assert value > 1
+    df = pd.DataFrame({"training_config": ["pure_pqc"] * 2, "effective_dimension": [value, -0.1]})
+    q = data_quality(df)
+    assert q[["issue", "column", "n_affected"]].values.tolist() == [
+        ["impossible value", "effective_dimension", 1]]

@@ -214,7 +214,7 @@ def test_loss_variance_chart_ratio_and_clipping():
     assert "1 circuit outside" in str(spec["title"]["subtitle"])
     band = next(u for u in units(spec) if mark(u) == "rect")
     assert (field(band, "y"), field(band, "y2")) == (pytest.approx(0.8), 1.25)
-    assert spec["facet"]["column"]["field"] == "n_qubits"
+    assert spec["facet"]["field"] == "n_qubits" and spec["columns"] == 4  # wraps at 4 widths
 
 
 def test_dla_scatter_and_expressibility_chart():
