@@ -101,7 +101,8 @@ def _primary_claims(claims: pd.DataFrame, primary: str, *, nas_given: bool) -> p
     nas = t["claim"].str.startswith("nas_").to_numpy()
     out["verdict"] = np.where(nas & (not nas_given), "not evaluated", t["verdict"].to_numpy())
     # a NAS claim compares Pareto sets, not circuits: no circuit count
-    out["n_clusters"] = pd.Series(t["n_clusters"].to_numpy(), dtype="Int64").mask(nas)
+    out["n_clusters"] = pd.array(np.where(nas, None, t["n_clusters"].to_numpy(dtype=object)),
+                                 dtype="Int64")
     return _cols(out, ["claim", "test", "estimate", "ci_low", "ci_high", "confidence", "p_adj",
                        "n_clusters", "verdict"])
 

@@ -239,3 +239,15 @@ def test_to_report_writes_json_csv_figures(tmp_path, small):
     assert "claims_association.svg" in svgs and "scatter_grad_var.svg" in svgs
     assert len(svgs) == len(set(svgs))
     assert all(p.read_text().lstrip().startswith("<svg") for p in out.figures)
+
+
+def test_primary_claims_table_counts_circuits_only_for_circuit_claims():
+    from etr.analysis import planted_dataset
+    from etr.report.sections import _primary_claims
+
+    res = analyze_dataset(planted_dataset(n_pqcs=48, n_seeds=2, seed=1), n_boot=50,
+                          definitions=["grad_var_train"], seed=1)
+    t = _primary_claims(res.claims, "grad_var_train", nas_given=False)
+    nas = t["claim"].str.startswith("NAS")
+    assert (t.loc[~nas, "n_clusters"] == 48).all() and nas.sum() == 2
+    assert t.loc[nas, "n_clusters"].isna().all()
