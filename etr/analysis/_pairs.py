@@ -152,6 +152,42 @@ def ustat_variance(h: np.ndarray) -> float:
     return v
 
 
+def jackknife_variance(h: np.ndarray) -> float:
+    """Delete-one-cluster jackknife variance of ``sum_{k != l} H[k, l]`` (0 for n < 3).
+
+    Never negative and biased upward for a U-statistic (Efron & Stein 1981): the guard of
+    `guarded_variance`, not an estimate of its own.
+    """
+    n = h.shape[0]
+    if n < 3:
+        return 0.0
+    total = float(h.sum())
+    trace = np.diag(h)
+    left_out = total - h.sum(axis=1) - h.sum(axis=0) + trace  # the sum without cluster i
+    u = left_out / ((n - 1.0) * (n - 2.0))
+    var_u = (n - 1.0) / n * float(((u - u.mean()) ** 2).sum())
+    return var_u * (n * (n - 1.0)) ** 2
+
+
+#: `guarded_variance` uses the jackknife when the unbiased estimate is below this share of it.
+JACKKNIFE_GUARD = 0.25
+
+
+def guarded_variance(kernels: list[np.ndarray]) -> float:
+    """Variance of the sum of independent blocks' kernel sums: the unbiased `ustat_variance`
+    summed over the blocks, or the jackknife when that falls below `JACKKNIFE_GUARD` of it.
+
+    The unbiased estimator subtracts an estimate of the squared mean; with a handful of circuits
+    per stratum it is often negative in a block, and a sum over few blocks can come out at or
+    near zero: an interval of zero width and a spurious "shown". The jackknife is never negative
+    and errs on the large side, so the guard only widens intervals, and only where the unbiased
+    estimate is implausibly small next to it.
+    """
+    unbiased = float(sum(ustat_variance(h) for h in kernels))
+    jack = float(sum(jackknife_variance(h) for h in kernels))
+    return unbiased if unbiased >= JACKKNIFE_GUARD * jack else jack
+
+
 def null_variance(st: Stratum) -> float:
     """Variance of ``sum A`` when x is independent of y given the stratum (Daniels 1944).
 

@@ -285,8 +285,8 @@ def fit(strata: Sequence[kp.Stratum], *, counts: np.ndarray | None = None) -> Fi
     d2 = tot.x2 * tot.y2
     slope = kp.dr_dtau(tot.tau) if np.isfinite(tot.tau) else np.nan
     groups = components(strata)
-    var_tau = sum(kp.ustat_variance(_embedded([(s, kp.linearised(s, tot)) for s in g]))
-                  for g in groups)
+    var_tau = kp.guarded_variance([_embedded([(s, kp.linearised(s, tot)) for s in g])
+                                   for g in groups])
     var0 = sum(kp.null_variance(_merged(g)) for g in groups) / d2 * (np.pi / 2.0) ** 2 \
         if d2 > 0 else np.nan
     boot = None
@@ -387,6 +387,7 @@ def difference(a: Fit, b: Fit) -> Difference:
     The variance is the unbiased U-statistic variance of the difference of the two linearised
     kernels on the union of circuits of each group of strata that share circuits
     (`components`; a circuit present in one fit only has zero kernel entries in the other),
+    guarded by the jackknife where it is implausibly small (`etr.analysis._pairs.guarded_variance`),
     or the bootstrap variance when both fits carry replicates drawn with the same cluster
     counts.
     """
@@ -399,8 +400,8 @@ def difference(a: Fit, b: Fit) -> Difference:
         var = float(np.nanvar(a.boot_r - b.boot_r, ddof=1))
     else:
         kernel = {id(s): h for s, h in weighted}
-        var = float(sum(kp.ustat_variance(_embedded([(s, kernel[id(s)]) for s in g]))
-                        for g in groups))
+        var = kp.guarded_variance([_embedded([(s, kernel[id(s)]) for s in g])
+                                   for g in groups])
     return Difference(estimate=float(est), var=max(var, 0.0),
                       df=max(len(clusters) - len(groups), 1))
 

@@ -85,3 +85,37 @@ def test_greiner_transform():
     # Gaussian copula: tau = 2/pi arcsin(r)
     assert kp.to_r(2 / np.pi * np.arcsin(0.3)) == pytest.approx(0.3)
     assert kp.dr_dtau(0.0) == pytest.approx(np.pi / 2)
+
+
+def test_jackknife_variance_is_the_delete_one_jackknife_of_the_pair_mean():
+    rng = np.random.default_rng(5)
+    n = 7
+    h = rng.normal(size=(n, n))
+    np.fill_diagonal(h, 0.0)
+    means = []
+    for i in range(n):
+        keep = np.delete(np.arange(n), i)
+        sub = h[np.ix_(keep, keep)]
+        means.append(sub.sum() / ((n - 1) * (n - 2)))
+    means = np.array(means)
+    brute = (n - 1) / n * ((means - means.mean()) ** 2).sum() * (n * (n - 1)) ** 2
+    assert kp.jackknife_variance(h) == pytest.approx(brute)
+    assert kp.jackknife_variance(h[:2, :2]) == 0.0
+
+
+def test_guarded_variance_keeps_a_plausible_unbiased_estimate_and_replaces_a_vanishing_one():
+    rng = np.random.default_rng(6)
+    v = rng.normal(size=30)
+    h = np.abs(v[:, None] - v[None, :]) + v[:, None] * v[None, :]
+    np.fill_diagonal(h, 0.0)
+    assert kp.guarded_variance([h]) == pytest.approx(kp.ustat_variance(h))  # many clusters
+    # five clusters, where the unbiased estimator comes out negative
+    w = np.random.default_rng(2).normal(size=5)
+    small = np.abs(w[:, None] - w[None, :]) + w[:, None] * w[None, :]
+    np.fill_diagonal(small, 0.0)
+    assert kp.ustat_variance(small) < 0 < kp.jackknife_variance(small)
+    assert kp.guarded_variance([small]) == pytest.approx(kp.jackknife_variance(small))
+    # summed with a block whose estimate it would cancel, the guard still holds
+    blocks = [small, h[:5, :5]]
+    assert kp.guarded_variance(blocks) >= kp.JACKKNIFE_GUARD * sum(
+        kp.jackknife_variance(b) for b in blocks)
