@@ -29,16 +29,29 @@ __all__ = [
 ]
 
 
+@nb.njit(inline="always")
+def _entries(u, b):  # pragma: no cover - compiled
+    """The 2 x 2 matrix u[b] as 8 reals (a, b; c, d), real and imaginary parts."""
+    return (u[b, 0, 0].real, u[b, 0, 0].imag, u[b, 0, 1].real, u[b, 0, 1].imag,
+            u[b, 1, 0].real, u[b, 1, 0].imag, u[b, 1, 1].real, u[b, 1, 1].imag)
+
+
+@nb.njit(inline="always")
+def _mix(m, x0r, x0i, x1r, x1i):  # pragma: no cover - compiled
+    """(y0, y1) = m (x0, x1) for one pair of amplitudes, `m` from `_entries`. Inlined by numba,
+    so the loops that call it still vectorise."""
+    ar, ai, br, bi, cr, ci, dr, di = m
+    return (ar * x0r - ai * x0i + br * x1r - bi * x1i, ar * x0i + ai * x0r + br * x1i + bi * x1r,
+            cr * x0r - ci * x0i + dr * x1r - di * x1i, cr * x0i + ci * x0r + dr * x1i + di * x1r)
+
+
 @nb.njit(**_JIT)
 def u1_apply(re, im, s, u):  # pragma: no cover - compiled
     """(re + i im) <- u[b] on the qubit with stride s."""
     n_b, dim = re.shape
     low = s - 1
     for b in range(n_b):
-        ar, ai = u[b, 0, 0].real, u[b, 0, 0].imag
-        br, bi = u[b, 0, 1].real, u[b, 0, 1].imag
-        cr, ci = u[b, 1, 0].real, u[b, 1, 0].imag
-        dr, di = u[b, 1, 1].real, u[b, 1, 1].imag
+        m = _entries(u, b)
         if s >= BLOCK:
             for base in range(0, dim, 2 * s):
                 r0 = re[b, base:base + s]
@@ -46,40 +59,19 @@ def u1_apply(re, im, s, u):  # pragma: no cover - compiled
                 r1 = re[b, base + s:base + 2 * s]
                 i1 = im[b, base + s:base + 2 * s]
                 for i in range(s):
-                    x0r = r0[i]
-                    x0i = i0[i]
-                    x1r = r1[i]
-                    x1i = i1[i]
-                    r0[i] = ar * x0r - ai * x0i + br * x1r - bi * x1i
-                    i0[i] = ar * x0i + ai * x0r + br * x1i + bi * x1r
-                    r1[i] = cr * x0r - ci * x0i + dr * x1r - di * x1i
-                    i1[i] = cr * x0i + ci * x0r + dr * x1i + di * x1r
+                    r0[i], i0[i], r1[i], i1[i] = _mix(m, r0[i], i0[i], r1[i], i1[i])
             continue
         rr = re[b]
         ri = im[b]
         if s == 1:  # adjacent pairs: a plain strided loop, which vectorises
             for k in range(dim >> 1):
                 i = 2 * k
-                x0r = rr[i]
-                x0i = ri[i]
-                x1r = rr[i + 1]
-                x1i = ri[i + 1]
-                rr[i] = ar * x0r - ai * x0i + br * x1r - bi * x1i
-                ri[i] = ar * x0i + ai * x0r + br * x1i + bi * x1r
-                rr[i + 1] = cr * x0r - ci * x0i + dr * x1r - di * x1i
-                ri[i + 1] = cr * x0i + ci * x0r + dr * x1i + di * x1r
+                rr[i], ri[i], rr[i + 1], ri[i + 1] = _mix(m, rr[i], ri[i], rr[i + 1], ri[i + 1])
             continue
         for k in range(dim >> 1):
             i = ((k & ~low) << 1) | (k & low)
             j = i + s
-            x0r = rr[i]
-            x0i = ri[i]
-            x1r = rr[j]
-            x1i = ri[j]
-            rr[i] = ar * x0r - ai * x0i + br * x1r - bi * x1i
-            ri[i] = ar * x0i + ai * x0r + br * x1i + bi * x1r
-            rr[j] = cr * x0r - ci * x0i + dr * x1r - di * x1i
-            ri[j] = cr * x0i + ci * x0r + dr * x1i + di * x1r
+            rr[i], ri[i], rr[j], ri[j] = _mix(m, rr[i], ri[i], rr[j], ri[j])
 
 
 @nb.njit(**_JIT)
@@ -87,24 +79,14 @@ def cu1_apply(re, im, c, s, u):  # pragma: no cover - compiled
     """Controlled u1: u[b] on the target (stride s) where the control bit (stride c) is 1."""
     n_b, dim = re.shape
     for b in range(n_b):
-        ar, ai = u[b, 0, 0].real, u[b, 0, 0].imag
-        br, bi = u[b, 0, 1].real, u[b, 0, 1].imag
-        cr, ci = u[b, 1, 0].real, u[b, 1, 0].imag
-        dr, di = u[b, 1, 1].real, u[b, 1, 1].imag
+        m = _entries(u, b)
         rr = re[b]
         ri = im[b]
         for base in range(0, dim, 2 * s):
             for i in range(base, base + s):
                 if i & c:
                     j = i + s
-                    x0r = rr[i]
-                    x0i = ri[i]
-                    x1r = rr[j]
-                    x1i = ri[j]
-                    rr[i] = ar * x0r - ai * x0i + br * x1r - bi * x1i
-                    ri[i] = ar * x0i + ai * x0r + br * x1i + bi * x1r
-                    rr[j] = cr * x0r - ci * x0i + dr * x1r - di * x1i
-                    ri[j] = cr * x0i + ci * x0r + dr * x1i + di * x1r
+                    rr[i], ri[i], rr[j], ri[j] = _mix(m, rr[i], ri[i], rr[j], ri[j])
 
 
 @nb.njit(**_JIT)
@@ -153,6 +135,30 @@ def diag_apply(re, im, d):  # pragma: no cover - compiled
             ri[i] = dr[i] * xi + di[i] * xr
 
 
+@nb.njit(inline="always")
+def _acc(acc, xr, xi, yr, yi, pr, pi, qr, qi):  # pragma: no cover - compiled
+    """acc + (conj(x) p, conj(x) q, conj(y) p, conj(y) q) as 8 real parts: one pair of amplitudes
+    of lam (x, y) and phi (p, q). Inlined by numba: the sums stay in registers."""
+    a0, a1, a2, a3, a4, a5, a6, a7 = acc
+    # conj(l) p = (lr pr + li pi) + i (lr pi - li pr)
+    return (a0 + xr * pr + xi * pi, a1 + xr * pi - xi * pr,
+            a2 + xr * qr + xi * qi, a3 + xr * qi - xi * qr,
+            a4 + yr * pr + yi * pi, a5 + yr * pi - yi * pr,
+            a6 + yr * qr + yi * qi, a7 + yr * qi - yi * qr)
+
+
+@nb.njit(inline="always")
+def _store(r, b, acc):  # pragma: no cover - compiled
+    """r[b] = the 2 x 2 block of `_acc`'s sums."""
+    r[b, 0, 0] = acc[0] + 1j * acc[1]
+    r[b, 0, 1] = acc[2] + 1j * acc[3]
+    r[b, 1, 0] = acc[4] + 1j * acc[5]
+    r[b, 1, 1] = acc[6] + 1j * acc[7]
+
+
+_ZERO8 = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
 @nb.njit(**_JIT)
 def _reduce_blocked(lre, lim, pre, pim, s):  # pragma: no cover - compiled
     """r[b, a, c] = sum conj(lam_a) phi_c over contiguous runs (s >= BLOCK); a pure reduction
@@ -160,7 +166,7 @@ def _reduce_blocked(lre, lim, pre, pim, s):  # pragma: no cover - compiled
     n_b, dim = pre.shape
     r = np.zeros((n_b, 2, 2), dtype=np.complex128)
     for b in range(n_b):
-        s00r = s00i = s01r = s01i = s10r = s10i = s11r = s11i = 0.0
+        acc = _ZERO8
         for base in range(0, dim, 2 * s):
             j = base + s
             l0r = lre[b, base:j]
@@ -172,27 +178,8 @@ def _reduce_blocked(lre, lim, pre, pim, s):  # pragma: no cover - compiled
             p1r = pre[b, j:j + s]
             p1i = pim[b, j:j + s]
             for i in range(s):
-                xr = l0r[i]
-                xi = l0i[i]
-                yr = l1r[i]
-                yi = l1i[i]
-                pr = p0r[i]
-                pi = p0i[i]
-                qr = p1r[i]
-                qi = p1i[i]
-                # conj(l) p = (lr pr + li pi) + i (lr pi - li pr)
-                s00r += xr * pr + xi * pi
-                s00i += xr * pi - xi * pr
-                s01r += xr * qr + xi * qi
-                s01i += xr * qi - xi * qr
-                s10r += yr * pr + yi * pi
-                s10i += yr * pi - yi * pr
-                s11r += yr * qr + yi * qi
-                s11i += yr * qi - yi * qr
-        r[b, 0, 0] = s00r + 1j * s00i
-        r[b, 0, 1] = s01r + 1j * s01i
-        r[b, 1, 0] = s10r + 1j * s10i
-        r[b, 1, 1] = s11r + 1j * s11i
+                acc = _acc(acc, l0r[i], l0i[i], l1r[i], l1i[i], p0r[i], p0i[i], p1r[i], p1i[i])
+        _store(r, b, acc)
     return r
 
 
@@ -203,34 +190,16 @@ def _reduce_pairs(lre, lim, pre, pim, s):  # pragma: no cover - compiled
     r = np.zeros((n_b, 2, 2), dtype=np.complex128)
     low = s - 1
     for b in range(n_b):
-        s00r = s00i = s01r = s01i = s10r = s10i = s11r = s11i = 0.0
+        acc = _ZERO8
         lr = lre[b]
         li = lim[b]
-        qr_ = pre[b]
-        qi_ = pim[b]
+        pr = pre[b]
+        pi = pim[b]
         for k in range(dim >> 1):
             i = 2 * k if s == 1 else ((k & ~low) << 1) | (k & low)
             j = i + s
-            xr = lr[i]
-            xi = li[i]
-            yr = lr[j]
-            yi = li[j]
-            pr = qr_[i]
-            pi = qi_[i]
-            qr = qr_[j]
-            qi = qi_[j]
-            s00r += xr * pr + xi * pi
-            s00i += xr * pi - xi * pr
-            s01r += xr * qr + xi * qi
-            s01i += xr * qi - xi * qr
-            s10r += yr * pr + yi * pi
-            s10i += yr * pi - yi * pr
-            s11r += yr * qr + yi * qi
-            s11i += yr * qi - yi * qr
-        r[b, 0, 0] = s00r + 1j * s00i
-        r[b, 0, 1] = s01r + 1j * s01i
-        r[b, 1, 0] = s10r + 1j * s10i
-        r[b, 1, 1] = s11r + 1j * s11i
+            acc = _acc(acc, lr[i], li[i], lr[j], li[j], pr[i], pi[i], pr[j], pi[j])
+        _store(r, b, acc)
     return r
 
 
@@ -256,31 +225,14 @@ def cu1_reduce(lre, lim, pre, pim, c, s):  # pragma: no cover - compiled
     n_b, dim = pre.shape
     r = np.zeros((n_b, 2, 2), dtype=np.complex128)
     for b in range(n_b):
-        s00r = s00i = s01r = s01i = s10r = s10i = s11r = s11i = 0.0
+        acc = _ZERO8
         for base in range(0, dim, 2 * s):
             for i in range(base, base + s):
                 if i & c:
                     j = i + s
-                    l0r = lre[b, i]
-                    l0i = lim[b, i]
-                    l1r = lre[b, j]
-                    l1i = lim[b, j]
-                    p0r = pre[b, i]
-                    p0i = pim[b, i]
-                    p1r = pre[b, j]
-                    p1i = pim[b, j]
-                    s00r += l0r * p0r + l0i * p0i
-                    s00i += l0r * p0i - l0i * p0r
-                    s01r += l0r * p1r + l0i * p1i
-                    s01i += l0r * p1i - l0i * p1r
-                    s10r += l1r * p0r + l1i * p0i
-                    s10i += l1r * p0i - l1i * p0r
-                    s11r += l1r * p1r + l1i * p1i
-                    s11i += l1r * p1i - l1i * p1r
-        r[b, 0, 0] = s00r + 1j * s00i
-        r[b, 0, 1] = s01r + 1j * s01i
-        r[b, 1, 0] = s10r + 1j * s10i
-        r[b, 1, 1] = s11r + 1j * s11i
+                    acc = _acc(acc, lre[b, i], lim[b, i], lre[b, j], lim[b, j], pre[b, i],
+                               pim[b, i], pre[b, j], pim[b, j])
+        _store(r, b, acc)
     return r
 
 
