@@ -211,13 +211,8 @@ class ClassicalControl(BinaryClassifier):
         g_post, g_z = self.post.backward(p[:, self.blocks["post"]], post_cache,
                                          g_logit[:, :, None])
         grad[:, self.blocks["post"]] = g_post
-        if self.pre.n_params:
-            g_angles = self._map_vjp(angles, z, g_z)
-            g_pre, _ = self.pre.backward(p[:, self.blocks["pre"]], pre_cache, g_angles)
-            grad[:, self.blocks["pre"]] = g_pre
-        if single:
-            return float(loss[0]), grad[0]
-        return loss, grad
+        g_angles = self._map_vjp(angles, z, g_z) if self.pre.n_params else None
+        return self._finish_grad(p, pre_cache, g_angles, grad, loss, single)
 
     def logit_quantum_jacobian(
         self, params: np.ndarray, x: np.ndarray

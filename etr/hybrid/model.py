@@ -58,8 +58,8 @@ __all__ = ["PURE_PQC_READOUT_SCALE", "BinaryClassifier", "HybridModel"]
 class BinaryClassifier:
     """What every model of a run shares: K stacked parameter vectors, a binary cross-entropy
     loss of ``logits`` and the accuracy of ``logit > 0`` (`HybridModel`,
-    `etr.hybrid.ClassicalControl`). Subclasses set ``n_params`` and ``n_features`` and define
-    ``logits``."""
+    `etr.hybrid.ClassicalControl`). Subclasses set ``n_params``, ``n_features``, the pre-network
+    ``pre`` and the parameter ``blocks``, and define ``logits``."""
 
     n_params: int
     n_features: int
@@ -81,6 +81,17 @@ class BinaryClassifier:
         if x.ndim != 2 or x.shape[1] != self.n_features:
             raise InputError(f"`x` must have shape (N, {self.n_features}), got {x.shape}")
         return x
+
+    def _finish_grad(self, p: np.ndarray, pre_cache: object, g_pre_out: np.ndarray,
+                     grad: np.ndarray, loss: np.ndarray, single: bool) -> tuple:
+        """Backpropagate `g_pre_out` (the gradient w.r.t. the pre-network's outputs) into
+        ``grad``'s pre-network block, and return ``(loss, grad)`` in the caller's shape."""
+        if self.pre.n_params:
+            g_pre, _ = self.pre.backward(p[:, self.blocks["pre"]], pre_cache, g_pre_out)
+            grad[:, self.blocks["pre"]] = g_pre
+        if single:
+            return float(loss[0]), grad[0]
+        return loss, grad
 
     def loss(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Mean binary cross-entropy per model (K,) (a float for one parameter vector)."""
@@ -304,13 +315,7 @@ class HybridModel(BinaryClassifier):
             grad[:, self.blocks["post"]] = g_post
         g_rows = g_rows.reshape(k, n, -1)
         grad[:, self.blocks["quantum"]] = g_rows[:, :, self.n_inputs:].sum(axis=1)
-        if self.pre.n_params:
-            g_pre, _ = self.pre.backward(p[:, self.blocks["pre"]], pre_cache,
-                                         g_rows[:, :, :self.n_inputs])
-            grad[:, self.blocks["pre"]] = g_pre
-        if single:
-            return float(loss[0]), grad[0]
-        return loss, grad
+        return self._finish_grad(p, pre_cache, g_rows[:, :, :self.n_inputs], grad, loss, single)
 
     def logit_quantum_jacobian(
         self, params: np.ndarray, x: np.ndarray
