@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pandas as pd
 import pytest
+from etr_checks import run_doctests
 from scipy import stats
 
 import etr.analysis.control as control_module
@@ -208,5 +207,4 @@ def test_no_control_rows_is_an_input_error():
 
 
 def test_docstring_examples_run():
-    result = doctest.testmod(control_module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
+    run_doctests(control_module.__name__)

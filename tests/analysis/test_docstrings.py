@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import inspect
 
 import pytest
+from etr_checks import run_doctests
 
 import etr.analysis
 
@@ -31,7 +30,4 @@ def test_public_names_are_documented(name):
 @pytest.mark.slow
 @pytest.mark.parametrize("module", MODULES)
 def test_doctests_run(module):
-    mod = importlib.import_module(f"etr.analysis.{module}")
-    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0
-    assert result.failed == 0
+    run_doctests(f"etr.analysis.{module}")

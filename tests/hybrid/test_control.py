@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import doctest
 import itertools
 
 import numpy as np
 import pytest
+from etr_checks import loss_fd_gradient, run_doctests
 
 import etr.hybrid.control as control_module
 from etr.circuits import encoding_width
@@ -39,12 +39,7 @@ def test_gradient_matches_central_differences(factors, fixed_map):
     y = np.array([0, 1, 1, 0, 1, 0])
     loss, grad = model.loss_and_grad(params, x, y)
     np.testing.assert_allclose(loss, model.loss(params, x, y), rtol=1e-12)
-    h = 1e-5
-    fd = np.empty_like(grad)
-    for i in range(model.n_params):
-        e = np.zeros(model.n_params)
-        e[i] = h
-        fd[:, i] = (model.loss(params + e, x, y) - model.loss(params - e, x, y)) / (2 * h)
+    fd = loss_fd_gradient(model, params, x, y)
     np.testing.assert_allclose(grad, fd, atol=1e-9, rtol=1e-6)
 
 
@@ -152,5 +147,4 @@ def test_bad_input():
 
 
 def test_docstring_examples_run():
-    result = doctest.testmod(control_module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
+    run_doctests(control_module.__name__)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from etr_checks import loss_fd_gradient
 
 from etr.errors import InputError
 from etr.hybrid import Architecture
@@ -43,12 +44,7 @@ def test_every_gradient_block_matches_central_differences(factors, config):
     y = np.array([0, 1, 1, 0, 1])
     loss, grad = model.loss_and_grad(params, x, y)
     np.testing.assert_allclose(loss, model.loss(params, x, y), rtol=1e-12)
-    h = 1e-5
-    fd = np.empty_like(grad)
-    for i in range(model.n_params):
-        e = np.zeros(model.n_params)
-        e[i] = h
-        fd[:, i] = (model.loss(params + e, x, y) - model.loss(params - e, x, y)) / (2 * h)
+    fd = loss_fd_gradient(model, params, x, y)
     for name, block in model.blocks.items():
         np.testing.assert_allclose(grad[:, block], fd[:, block], atol=1e-8, rtol=1e-6,
                                    err_msg=f"block {name}")

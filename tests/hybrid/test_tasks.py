@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pytest
+from etr_checks import run_doctests
 
 import etr.hybrid.tasks as tasks_module
 from etr.errors import InputError
@@ -254,5 +253,4 @@ def test_encoding_features_bad_input():
 
 
 def test_docstring_examples_run():
-    result = doctest.testmod(tasks_module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
+    run_doctests(tasks_module.__name__)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import qutip
+from etr_checks import run_doctests
 from scipy.stats import entropy
 
 from etr.circuits import Ansatz, sim_circuit
@@ -227,9 +228,4 @@ def test_haar_states_scaled_kl_is_zero_at_every_width(n_qubits: int) -> None:
 
 
 def test_doctests_run() -> None:
-    import doctest
-    import importlib
-
-    mod = importlib.import_module("etr.metrics.expressibility")
-    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    run_doctests("etr.metrics.expressibility")

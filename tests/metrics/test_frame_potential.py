@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import importlib
 import itertools
 import math
@@ -10,6 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from etr_checks import run_doctests
 
 from etr.circuits import Ansatz, hardware_efficient, sim_circuit
 from etr.errors import InputError
@@ -257,9 +257,7 @@ def test_bad_states(states: np.ndarray) -> None:
 
 
 def test_doctests_run() -> None:
-    mod = importlib.import_module("etr.metrics.frame_potential")
-    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    run_doctests("etr.metrics.frame_potential")
 
 
 # ------------------------------------------------------------------------------ slow checks

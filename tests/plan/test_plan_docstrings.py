@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
-
 import pytest
+from etr_checks import run_doctests
 
 MODULES = ["etr._hashing", "etr._validation", "etr._outputs", "etr.parallel", "etr.plan",
            "etr.plan.architecture", "etr.plan.settings", "etr.plan.tables", "etr.plan.limits",
@@ -15,7 +13,4 @@ MODULES = ["etr._hashing", "etr._validation", "etr._outputs", "etr.parallel", "e
 
 @pytest.mark.parametrize("name", MODULES)
 def test_doctests_run(name):
-    mod = importlib.import_module(name)
-    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0
-    assert result.failed == 0
+    run_doctests(name)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import inspect
 
 import pytest
+from etr_checks import run_doctests
 
 import etr.theory
 
@@ -34,7 +33,4 @@ def test_main_functions_have_full_sections(name: str) -> None:
 
 @pytest.mark.parametrize("module", MODULES)
 def test_doctests_run(module: str) -> None:
-    mod = importlib.import_module(f"etr.theory.{module}")
-    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0
-    assert result.failed == 0
+    run_doctests(f"etr.theory.{module}")
