@@ -1,0 +1,28 @@
+"""Checks several test modules share: docstring examples that run, and central-difference
+gradients of a model's loss."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import numpy as np
+
+
+def run_doctests(module: str) -> None:
+    """The examples in `module`'s docstrings exist and pass."""
+    mod = importlib.import_module(module)
+    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0, module
+    assert result.failed == 0, module
+
+
+def loss_fd_gradient(model, params: np.ndarray, x: np.ndarray, y: np.ndarray,
+                     h: float = 1e-5) -> np.ndarray:
+    """Central differences of ``model.loss`` in every parameter, shape (K, n_params)."""
+    fd = np.empty((params.shape[0], model.n_params))
+    for i in range(model.n_params):
+        e = np.zeros(model.n_params)
+        e[i] = h
+        fd[:, i] = (model.loss(params + e, x, y) - model.loss(params - e, x, y)) / (2 * h)
+    return fd
