@@ -130,6 +130,15 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            "Var[dL/dθ] over random θ, trained classical parts; higher = more trainable",
            "variance over random θ of dL/dθ_k with the classical parts at their trained values: "
            "the barren-plateau statistic of the landscape the classical parts create"),
+    # Why a readout definition: every loss gradient carries the post-network's Jacobian, and a
+    # post-network trained end to end grows it (see etr.metrics.trainability), so the loss
+    # definitions rank hybrid_full's circuits by their post-network as much as by themselves.
+    Metric("grad_var_readout", TRAINABILITY, _HT, 1, True,
+           "gradient variance (PQC readout)",
+           "Var[d⟨O⟩/dθ] of the PQC's readout at trained inputs; higher = more trainable",
+           "variance over random θ of d⟨O⟩/dθ_k, O = mean_q Z_q the PQC's own readout, at the "
+           "inputs the trained pre-network feeds it: the landscape of the circuit, free of the "
+           "post-network's scale (which every loss gradient carries)"),
     Metric("grad_var_train", TRAINABILITY, _HT, 1, True,
            "gradient variance (early training)",
            "Var[dL/dθ] over the early window; higher = more trainable",
@@ -138,8 +147,9 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            "RMS gradient (early training)", "RMS dL/dθ over the early window; higher = more "
            "trainable", "root-mean-square quantum gradient over a fixed early window of training"),
     Metric("loss_decrease", TRAINABILITY, _HT, 1, False,
-           "relative loss decrease", "(L0 − LT) / L0; higher = more trainable",
-           "relative decrease of the training loss after T optimiser steps"),
+           "relative loss decrease", "(L0 − LB) / L0 after B steps; higher = more trainable",
+           "relative decrease of the training loss after a budget of B optimiser steps (the "
+           "task's registered budget: short enough that it is not at its ceiling of 1)"),
     Metric("steps_to_target", TRAINABILITY, "lower = more trainable", -1, False,
            "steps to target", "Optimiser steps to the target loss; lower = more trainable",
            "steps until the training loss first reaches a fixed fraction of the available "
@@ -266,6 +276,7 @@ COLUMNS: dict[str, str] = {
     "theory_note": "string",
     "grad_var": "float64",
     "grad_var_landscape": "float64",
+    "grad_var_readout": "float64",
     "grad_var_train": "float64",
     "grad_norm": "float64",
     "loss_decrease": "float64",

@@ -37,6 +37,7 @@ VALID_RANGES: dict[str, tuple[float | None, float | None, str]] = {
     "grad_var": (0.0, None, _V),
     "grad_var_train": (0.0, None, _V),
     "grad_var_landscape": (0.0, None, _V),
+    "grad_var_readout": (0.0, None, _V),
     "loss_var": (0.0, None, _V),
     "predicted_loss_var": (0.0, None, _V),
     "grad_norm": (0.0, None, "an RMS gradient cannot be negative"),

@@ -6,16 +6,18 @@ n qubits costs about ``R * G * 2**n`` amplitude updates, plus a per-row-per-gate
 gate matrices built for every row) and a per-step overhead (Python calls per optimiser step).
 A run (architecture x configuration x replicate; `etr.hybrid.evaluate_run`) pushes
 
-    R = 3 K T B + 2 K N + K N_test + 3 M N + 3 K S N [+ K T N] [+ 3 K N]
+    R = 3 K T B + 2 K N + K N_test + 3 M N + 3 K S N [+ 3 K S N] [+ K T N] [+ 3 K N]
 
 row-passes through the model circuit: forward and adjoint backward (3 passes) on B points for K
 initialisations and T steps; the loss on all N training points before and after training; the
 test accuracy; the effective dimension's forward and backward on M weight samples; the
-landscape's gradients at S random theta per initialisation; with mini-batches, the training-set
-loss after every step (``steps_to_target``) and the initial gradient on the training set
-(``grad_var``). With finite shots every gradient pass is a parameter-shift evaluation: the
+landscape's gradients at S random theta per initialisation; the readout definition's gradients
+at as many; with mini-batches, the training-set loss after every step (``steps_to_target``, or
+``loss_decrease`` with a budget shorter than the run) and the initial gradient on the training
+set (``grad_var``). With finite shots every gradient pass is a parameter-shift evaluation: the
 ``3`` of a gradient row becomes ``1 + 2 P'`` circuits (P' shifted angles: the quantum
-parameters, plus the input angles when the pre-network is trained). The classical-only control
+parameters, plus the input angles when the pre-network is trained; the readout definition
+shifts the quantum parameters only). The classical-only control
 simulates no circuit: ``c_run + c_iter T``. A circuit unit (everything of
 `etr.experiment.circuit.circuit_record`, once per distinct PQC) pushes
 
@@ -147,15 +149,18 @@ def cell_seconds(arch: Architecture, training_config: str, settings: RunSettings
     mini = b < n
     m = settings.ed_weight_samples if "effective_dimension" in defs else 0
     s = settings.landscape_samples if "grad_var_landscape" in defs else 0
+    readout = k * settings.landscape_samples * n if "grad_var_readout" in defs else 0
     grad_rows = k * t * b + k * s * n + (k * n if mini and "grad_var" in defs else 0)
-    forward_rows = (2 * k * n + k * settings.n_test
-                    + (k * t * n if mini and "steps_to_target" in defs else 0))
-    per_grad = 3.0
+    trajectory = "steps_to_target" in defs or (
+        "loss_decrease" in defs and settings.budget < t)
+    forward_rows = (2 * k * n + k * settings.n_test + (k * t * n if mini and trajectory else 0))
+    per_grad = per_readout = 3.0
     if settings.shots is not None:
+        per_readout = 1.0 + 2.0 * _n_params(arch)
         shifted = _n_params(arch) + (
             _n_angles(arch) if training_config == "hybrid_full" else 0)
         per_grad = 1.0 + 2.0 * shifted
-    rows = per_grad * grad_rows + forward_rows + 3 * m * n
+    rows = per_grad * grad_rows + per_readout * readout + forward_rows + 3 * m * n
     return (c.c_run + c.c_amp * rows * gates * 2.0**arch.n_qubits + c.c_row * rows * gates
             + c.c_step * t * gates + c.c_iter * t)
 

@@ -104,13 +104,19 @@ class RunSettings:
     early_steps : int, default 10
         The early window of ``grad_var_train`` and ``grad_norm``: steps 0 .. min(early_steps,
         T) - 1.
-    target_fraction : float, default 0.25
+    target_fraction : float or None, default None
         f of ``steps_to_target``: the target loss is L_0 - f (L_0 - 0) = (1 - f) L_0, in (0, 1].
-        0.25 because a frozen random classical post-network limits how far
-        ``hybrid_quantum_only`` models can lower the loss: in the quick dataset the mean loss
-        decrease exceeded 0.3 in 70% of its runs but 0.5 in only 8% (pure PQC 96% / 85%,
-        hybrid_full 100% / 99%), so with f = 0.5 the definition would be censored for almost
-        every quantum-only run.
+        None = the task's registered target (`etr.hybrid.tasks.TaskInfo.target_fraction`,
+        chosen per task on a pilot so that the definition is neither censored nor reached after
+        one step for most runs of any configuration; `target` resolves it). One f serves every
+        configuration of a task, so it must be reachable by ``hybrid_quantum_only``, whose
+        frozen random post-network limits how far the loss can fall.
+    budget_steps : int or None, default None
+        B of ``loss_decrease``: the relative decrease of the training-set loss after B optimiser
+        steps (at most ``steps``; `budget` resolves it). None = the task's registered budget
+        (`etr.hybrid.tasks.TaskInfo.budget_steps`, chosen per task on a pilot so that the
+        decrease is not at its ceiling of 1 for most runs of any configuration: after the whole
+        run, end-to-end training fits an easy task almost exactly and the definition saturates).
 
     Raises
     ------
@@ -138,21 +144,23 @@ class RunSettings:
     shots: int | None = None
     landscape_samples: int = 8
     early_steps: int = 10
-    target_fraction: float = 0.25
+    target_fraction: float | None = None
+    budget_steps: int | None = None
 
     def __post_init__(self) -> None:
         check_choice("task", self.task, _task_names())
         ints = {"n_train": 4, "n_test": 2, "n_init": 2, "steps": 1, "ed_data_size": 20,
                 "ed_weight_samples": 1, "landscape_samples": 2, "early_steps": 1}
-        for name in ("batch_size", "n_features", "shots"):
+        for name in ("batch_size", "n_features", "shots", "budget_steps"):
             if getattr(self, name) is not None:
                 ints[name] = 1
         for name, minimum in ints.items():
             object.__setattr__(self, name, check_int(name, getattr(self, name), minimum=minimum))
         for name in ("learning_rate", "readout_scale"):
             object.__setattr__(self, name, check_float(name, getattr(self, name), positive=True))
-        object.__setattr__(self, "target_fraction", check_float(
-            "target_fraction", self.target_fraction, positive=True, high=1.0))
+        if self.target_fraction is not None:
+            object.__setattr__(self, "target_fraction", check_float(
+                "target_fraction", self.target_fraction, positive=True, high=1.0))
         defs = self.definitions
         if isinstance(defs, str):
             defs = (defs,)
@@ -162,6 +170,36 @@ class RunSettings:
         if not defs:
             raise InputError("`definitions` must name at least one trainability definition")
         object.__setattr__(self, "definitions", defs)
+
+    @property
+    def target(self) -> float:
+        """f of ``steps_to_target``: `target_fraction`, or the task's registered one.
+
+        Examples
+        --------
+        >>> RunSettings(target_fraction=0.4).target
+        0.4
+        """
+        if self.target_fraction is not None:
+            return self.target_fraction
+        return _task_names()[self.task].target_fraction
+
+    @property
+    def budget(self) -> int:
+        """B of ``loss_decrease``: `budget_steps` (or the task's registered budget), at most
+        `steps`.
+
+        Examples
+        --------
+        >>> RunSettings(steps=30, budget_steps=10).budget
+        10
+        >>> RunSettings(steps=5, budget_steps=10).budget
+        5
+        """
+        budget = self.budget_steps
+        if budget is None:
+            budget = _task_names()[self.task].budget_steps
+        return min(budget, self.steps)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -232,7 +270,10 @@ _TRAINING_DOCS: dict[str, str] = {
     "landscape_samples": "theta samples per trained classical set for grad_var_landscape; "
     "default 8",
     "early_steps": "early window (steps) of grad_var_train and grad_norm; default 10",
-    "target_fraction": "f of steps_to_target: target loss (1 - f) L0; default 0.25",
+    "target_fraction": "f of steps_to_target: target loss (1 - f) L0; 'none' (default) = the "
+    "task's registered target (etr.hybrid.tasks.TASKS, measured on a pilot)",
+    "budget_steps": "B of loss_decrease: relative decrease of the training loss after B steps "
+    "(at most steps); 'none' (default) = the task's registered budget (etr.hybrid.tasks.TASKS)",
 }
 
 #: documentation of every key of the shared run sections (dotted names).
