@@ -46,8 +46,9 @@ grad_var_readout
     only through the input distribution they give the circuit (the trained pre-network's
     angles), which is what end-to-end training can change about the PQC's landscape. Without a
     pre-network the configuration plays no part (the two hybrid configurations of one run seed
-    give the same value): it is the circuit's landscape on the task's data. Since <O> is 2 pi-periodic in
-    every theta_k, E_theta[d<O>/dtheta_k] = 0 and the variance is E_theta[(d<O>/dtheta_k)^2].
+    give the same value): it is the circuit's landscape on the task's data. Since <O> is
+    2 pi-periodic in every theta_k, E_theta[d<O>/dtheta_k] = 0 and the variance is
+    E_theta[(d<O>/dtheta_k)^2].
 grad_var_train
     The across-init variance at every step of a fixed early window t = 0 .. W-1 (W = min(window,
     T), `etr.hybrid.RunSettings.early_steps`, default 10), averaged over those steps and the
