@@ -258,6 +258,7 @@ COLUMNS: dict[str, str] = {
     "training_config": "string",
     "task": "string",
     "task_id": "string",
+    "task_instance": "Int64",
     "shots": "Int64",
     "expressibility_fp": "float64",
     "expressibility_fp_ci_low": "float64",

@@ -55,7 +55,8 @@ __all__ = [
     "readout_gradients",
 ]
 
-_RUNNER_COLUMNS = ("cell_id", "status", "error", "wall_time_s", "entangling_capability")
+_RUNNER_COLUMNS = ("cell_id", "status", "error", "wall_time_s", "entangling_capability",
+                   "task_instance")
 #: keys of the record `evaluate_run` returns, in contract order.
 RECORD_COLUMNS: tuple[str, ...] = tuple(
     c for c in COLUMNS if c not in _RUNNER_COLUMNS and not c.startswith("expressibility")
