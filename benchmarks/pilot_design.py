@@ -25,8 +25,9 @@ What ``report`` prints (the numbers behind ``TASKS[...]`` and ``benchmarks/READM
    configuration and pre-network, with its 95% t interval over the 10 instances
    (`etr.analysis.control_gap`);
 2. the fraction of runs at either end of the convergence definitions
-   (`etr.analysis.saturation`) per task and configuration, at the old settings (target 0.25,
-   budget = the whole run) and at the chosen ones, and how they were chosen (`choose`);
+   (`etr.analysis.saturation`) per task and configuration at every candidate target f and
+   budget B, the chosen ones (`choose`: f per task and configuration, B per task), and the
+   fractions before (f = 0.25, B = the whole run) and after;
 3. the post-network's scaling: median ratios of the loss-gradient definitions to
    ``grad_var`` and the hybrid_full / hybrid_quantum_only ratio of every gradient definition,
    paired by circuit, instance and pre-network, beside ``grad_var_readout``;
@@ -243,53 +244,79 @@ def _convergence_frame(runs: pd.DataFrame, f: float, b: int) -> pd.DataFrame:
 
 
 def _worst(runs: pd.DataFrame, definition: str) -> float:
-    """The largest saturated fraction over the PQC configurations and pre-networks."""
+    """The largest saturated fraction over the pre-networks (and configurations) of `runs`."""
     from etr.analysis import saturation
 
-    pqc = runs[runs.training_config != "classical_only"]
-    sat = saturation(pqc, definitions=definition, by=("training_config", "classical_pre"))
+    sat = saturation(runs, definitions=definition, by=("training_config", "classical_pre"))
     return float(sat["fraction_saturated"].max())
 
 
-def choose(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per task: the target f minimising the worst configuration's saturated fraction of
-    ``steps_to_target`` (ties: the larger f), and the largest budget B whose worst saturated
-    fraction of ``loss_decrease`` is at most `SATURATION_TOLERANCE` (else the budget with the
-    smallest)."""
-    rows = []
-    for task, sub in runs.groupby("task", sort=False):
-        by_f = {f: _worst(_convergence_frame(sub, f, BUDGETS[-1]), "steps_to_target")
-                for f in FRACTIONS}
-        best_f = min(FRACTIONS, key=lambda f: (round(by_f[f], 9), -f))
+def _middle(scores: dict, slack: float = 0.02):
+    """The middle candidate of those within `slack` of the smallest score (robust to a shift
+    of the study's settings away from the pilot's)."""
+    best = min(scores.values())
+    near = sorted(k for k, v in scores.items() if v <= best + slack)
+    return near[(len(near) - 1) // 2]
+
+
+def choose(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The target f of ``steps_to_target`` per task and PQC configuration, and the budget B of
+    ``loss_decrease`` per task.
+
+    f: for each (task, configuration), the classical-only control included, the candidate whose
+    worst saturated fraction over the pre-networks is smallest (the middle of those within 0.02
+    of it). One f per task cannot
+    serve every configuration (hybrid_full reaches any target within a few steps where
+    hybrid_quantum_only, behind a frozen random post-network, reaches little; see the
+    single-f column). B: per task, the largest candidate whose worst saturated fraction over
+    the PQC configurations and pre-networks is at most `SATURATION_TOLERANCE`.
+    """
+    targets, budgets = [], []
+    for task, every in runs.groupby("task", sort=False):
+        sub = every[every.training_config != "classical_only"]
+        single = {f: _worst(_convergence_frame(sub, f, BUDGETS[-1]), "steps_to_target")
+                  for f in FRACTIONS}
+        for config, part in every.groupby("training_config"):
+            by_f = {f: _worst(_convergence_frame(part, f, BUDGETS[-1]), "steps_to_target")
+                    for f in FRACTIONS}
+            f = _middle(by_f)
+            targets.append({"task": task, "training_config": config, "target_fraction": f,
+                            "worst": by_f[f], "worst at f=0.25": by_f[0.25],
+                            "one f per task": _middle(single),
+                            "worst with one f": single[_middle(single)],
+                            **{f"f={k}": round(v, 3) for k, v in by_f.items()}})
         by_b = {b: _worst(_convergence_frame(sub, 0.25, b), "loss_decrease") for b in BUDGETS}
         ok = [b for b in BUDGETS if by_b[b] <= SATURATION_TOLERANCE]
-        best_b = max(ok) if ok else min(BUDGETS, key=lambda b: (round(by_b[b], 9), -b))
-        rows.append({"task": task, "target_fraction": best_f, "worst_steps": by_f[best_f],
-                     "worst_steps_at_0.25": by_f[0.25], "budget_steps": best_b,
-                     "worst_decrease": by_b[best_b], "worst_decrease_at_T": by_b[BUDGETS[-1]],
-                     **{f"steps f={f}": round(v, 3) for f, v in by_f.items()},
-                     **{f"decrease B={b}": round(v, 3) for b, v in by_b.items()}})
-    return pd.DataFrame(rows)
+        best_b = max(ok) if ok else _middle(by_b)
+        budgets.append({"task": task, "budget_steps": best_b, "worst": by_b[best_b],
+                        "worst at B=T": by_b[BUDGETS[-1]],
+                        **{f"B={k}": round(v, 3) for k, v in by_b.items()}})
+    return pd.DataFrame(targets), pd.DataFrame(budgets)
 
 
-def _saturation_table(runs: pd.DataFrame, picks: pd.DataFrame) -> pd.DataFrame:
+def _saturation_table(runs: pd.DataFrame, targets: pd.DataFrame,
+                      budgets: pd.DataFrame) -> pd.DataFrame:
+    """Fraction at the ceiling / floor and the median, before (f = 0.25, B = T) and after."""
     from etr.analysis import saturation
 
     parts = []
-    for _, p in picks.iterrows():
-        sub = runs[runs.task == p["task"]]
-        for label, f, b in (("before", 0.25, BUDGETS[-1]),
-                            ("after", p["target_fraction"], p["budget_steps"])):
-            sat = saturation(_convergence_frame(sub, f, b),
+    for (task, config), sub in runs.groupby(["task", "training_config"], sort=False):
+        f = targets.set_index(["task", "training_config"]).loc[(task, config), "target_fraction"]
+        b = budgets.set_index("task").loc[task, "budget_steps"]
+        for label, ff, bb in (("before", 0.25, BUDGETS[-1]), ("after", f, b)):
+            sat = saturation(_convergence_frame(sub, ff, bb),
                              by=("task", "training_config", "classical_pre"))
-            sat["settings"] = f"{label} (f={f:g}, B={b})"
+            sat["when"] = label
+            sat["setting"] = np.where(sat.definition == "loss_decrease", f"B={bb}", f"f={ff:g}")
             parts.append(sat)
     table = pd.concat(parts, ignore_index=True)
     table = table.pivot_table(index=["task", "training_config", "classical_pre", "definition"],
-                              columns="settings",
-                              values=["fraction_ceiling", "fraction_floor", "median"],
-                              aggfunc="first", sort=False)
-    return table.round(3)
+                              columns="when", aggfunc="first", sort=False,
+                              values=["setting", "fraction_ceiling", "fraction_floor", "median"])
+    table.columns = [f"{a} {b}" for a, b in table.columns]
+    order = [f"{a} {b}" for a in ("setting", "fraction_ceiling", "fraction_floor", "median")
+             for b in ("before", "after")]
+    return table[order]
 
 
 def _scaling_table(runs: pd.DataFrame) -> pd.DataFrame:
@@ -358,16 +385,23 @@ def report(out: Path) -> None:
     print("\n===== 1. control gap: hybrid - classical-only control test accuracy, points, 95% t "
           "interval over instances =====")
     print(_gap_table(runs).to_string(index=False))
-    print("\n===== 2. convergence definitions: choice of target f and budget B per task =====")
-    picks = choose(runs)
-    print(picks[["task", "target_fraction", "worst_steps", "worst_steps_at_0.25",
-                 "budget_steps", "worst_decrease", "worst_decrease_at_T"]].to_string(index=False))
-    print("\nworst saturated fraction (PQC configurations x pre-networks) at each candidate:")
-    print(picks.drop(columns=["target_fraction", "worst_steps", "worst_steps_at_0.25",
-                              "budget_steps", "worst_decrease", "worst_decrease_at_T"])
-          .set_index("task").T.to_string())
-    print("\nfraction at ceiling / floor, before and after:")
-    print(_saturation_table(runs, picks).to_string())
+    print("\n===== 2. convergence definitions: the fraction of runs at either end =====")
+    targets, budgets = choose(runs)
+    keep = ["task", "training_config", "target_fraction", "worst", "worst at f=0.25",
+            "one f per task", "worst with one f"]
+    print("target f of steps_to_target per task and configuration (worst saturated fraction "
+          "over the pre-networks):")
+    print(targets[keep].round(3).to_string(index=False))
+    print("\nbudget B of loss_decrease per task (worst over configurations and pre-networks):")
+    print(budgets[["task", "budget_steps", "worst", "worst at B=T"]].round(3)
+          .to_string(index=False))
+    print("\nworst saturated fraction at each candidate f (steps_to_target):")
+    print(targets.drop(columns=keep[2:]).set_index(["task", "training_config"]).to_string())
+    print("\nworst saturated fraction at each candidate B (loss_decrease):")
+    print(budgets.drop(columns=["budget_steps", "worst", "worst at B=T"]).set_index("task")
+          .to_string())
+    print("\nfraction at ceiling / floor and median, before (f = 0.25, B = T) and after:")
+    print(_saturation_table(runs, targets, budgets).round(3).to_string())
     print("\n===== 3. the post-network's scale =====")
     ratios, paired = _scaling_table(runs)
     print("median ratio to grad_var (same run):")

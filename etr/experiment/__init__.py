@@ -21,7 +21,15 @@ from etr.experiment.dataset import (
     read_dataset,
     write_dataset,
 )
-from etr.experiment.grid import Cell, CircuitUnit, circuit_units, derive_seed, expand_grid
+from etr.experiment.grid import (
+    Cell,
+    CircuitUnit,
+    circuit_units,
+    derive_seed,
+    expand_grid,
+    run_seed,
+    task_seed,
+)
 from etr.experiment.journal import journal_dir
 from etr.experiment.runner import ExperimentResult, circuit_metrics, run_experiment
 from etr.experiment.size import Estimate, GridBounds, check_spec_limits, estimate, grid_bounds
@@ -69,5 +77,7 @@ __all__ = [
     "preset_text",
     "read_dataset",
     "run_experiment",
+    "run_seed",
+    "task_seed",
     "write_dataset",
 ]

@@ -99,24 +99,25 @@ def evaluate_run(
     -----
     Features: a task has a fixed feature count at every width. A classical pre-network maps the
     task's features to the encoding's angles; ``pure_pqc`` and a ``"none"`` pre-network see them
-    through `etr.hybrid.encoding_features` (PCA fitted on the training split to the encoding
-    width, or cyclic tiling), the same map for the control with a ``"none"`` pre-network.
+    through `etr.hybrid.encoding_features` (a data set's raw features reduced to the encoding
+    width by a map fitted on the training split; an angle task's features truncated or tiled),
+    the same map for the control with a ``"none"`` pre-network.
 
     See `etr.metrics.trainability` for the definitions. Here: ``grad_var`` uses the gradient on
     the whole training set at initialisation; ``grad_var_landscape`` the whole training set at
     `RunSettings.landscape_samples` random theta per trained classical set; ``grad_var_train``
-    and ``grad_norm`` the gradients of the batches the optimiser used at steps
-    0 .. min(early_steps, T) - 1; ``loss_decrease`` the whole-training-set loss before training
-    and after the budget of `RunSettings.budget` steps; ``steps_to_target`` (target
-    `RunSettings.target`) the whole-training-set loss after every step (free with full-batch
-    training, one forward pass per step with mini-batches; so is ``loss_decrease`` with a
-    budget shorter than the run); ``grad_var_readout`` the PQC's own readout at the inputs the
-    trained pre-network makes of the training set, at `RunSettings.landscape_samples` random
-    theta per classical set. The effective dimension
-    uses the Bernoulli output distribution p = sigmoid(logit) on the training inputs, quantum
-    parameters drawn uniformly, and the classical parts of the *trained* models (init
-    ``j mod K`` for weight sample j): frozen initial ones for ``hybrid_quantum_only``, trained
-    ones for ``hybrid_full``.
+    and ``grad_norm`` the gradients of the batches the optimiser used at steps 0 ..
+    min(early_steps, T) - 1; ``loss_decrease`` the whole-training-set loss before training and
+    after the budget of `RunSettings.budget` steps; ``steps_to_target`` (target
+    `RunSettings.target_for` the configuration) the whole-training-set loss after every step
+    (free with full-batch training, one forward pass per step with mini-batches; so is
+    ``loss_decrease`` with a budget shorter than the run); ``grad_var_readout`` the PQC's own
+    readout at the inputs the trained pre-network makes of the training set, at
+    `RunSettings.landscape_samples` random theta per classical set. The effective dimension uses
+    the Bernoulli output distribution p = sigmoid(logit) on the training inputs, quantum
+    parameters drawn uniformly, and the classical parts of the *trained* models (init ``j mod
+    K`` for weight sample j): frozen initial ones for ``hybrid_quantum_only``, trained ones for
+    ``hybrid_full``.
 
     Examples
     --------
@@ -276,7 +277,8 @@ def _loss_decrease(ctx: RunContext) -> dict[str, float]:
 
 
 def _steps_to_target(ctx: RunContext) -> dict[str, object]:
-    r = tm.steps_to_target(ctx.result.train_loss, fraction=ctx.settings.target)
+    fraction = ctx.settings.target_for(ctx.model.training_config)
+    r = tm.steps_to_target(ctx.result.train_loss, fraction=fraction)
     return {"steps_to_target": r.steps, "steps_to_target_censored": r.censored}
 
 

@@ -94,6 +94,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,6 +105,7 @@ from etr._validation import check_choice, check_int
 from etr.errors import InputError
 
 __all__ = [
+    "DEFAULT_TARGET",
     "ENCODING_MAPS",
     "PARITY_ORDER",
     "TASKS",
@@ -118,6 +120,8 @@ __all__ = [
     "teacher_labels",
 ]
 
+#: f of ``steps_to_target`` for a task or configuration the pilot did not measure.
+DEFAULT_TARGET = 0.25
 #: hardware-efficient layers of the ``teacher`` task's random PQC.
 TEACHER_LAYERS = 3
 #: number of features whose cosines' sign parity labels the ``parity`` task.
@@ -151,14 +155,18 @@ class TaskInfo:
         ``benchmarks/measure_tasks.py``) and the measured control gap (hybrid minus
         classical-only control test accuracy, with its interval over task instances; see
         ``benchmarks/pilot_design.py``).
-    target_fraction : the f of ``steps_to_target`` a run of this task uses unless its settings
-        name one (`etr.plan.RunSettings.target_fraction`), chosen on the pilot so that the
-        definition is neither censored nor reached after one step for most runs of any
-        configuration.
+    targets : training configuration -> the f of ``steps_to_target`` a run of this task and
+        configuration uses unless its settings name one
+        (`etr.plan.RunSettings.target_fraction`; `target` reads it, 0.25 for a configuration
+        not listed), chosen on the pilot so that the definition is neither censored nor reached
+        after the first step for most runs of that configuration. One f per task cannot do this:
+        ``hybrid_full`` reaches any target within a few steps, while ``hybrid_quantum_only``,
+        behind a frozen random post-network, lowers the loss little. The association is taken
+        within a configuration, so each configuration's definition needs only its own spread.
     budget_steps : the optimiser-step budget B of ``loss_decrease`` (the decrease after B steps)
         a run of this task uses unless its settings name one
-        (`etr.plan.RunSettings.budget_steps`), chosen on the pilot so that the decrease is not at
-        its ceiling of 1 for most runs of any configuration.
+        (`etr.plan.RunSettings.budget_steps`), chosen on the pilot so that the decrease is at
+        neither end (1: the loss gone; 0: no decrease) for most runs of any configuration.
     """
 
     name: str
@@ -167,8 +175,18 @@ class TaskInfo:
     kind: str
     meaning: str
     difficulty: str
-    target_fraction: float = 0.25
+    targets: Mapping[str, float] = field(default_factory=dict)
     budget_steps: int = 100
+
+    def target(self, training_config: str) -> float:
+        """The registered f of ``steps_to_target`` for `training_config` (0.25 if none).
+
+        Examples
+        --------
+        >>> TASKS["moons"].target("hybrid_full")
+        0.25
+        """
+        return self.targets.get(training_config, DEFAULT_TARGET)
 
 
 #: every task, described once (read by the runner's spec validation and the report).

@@ -25,6 +25,7 @@ from etr.plan.architecture import (
     network_sizes,
     parse_classical,
 )
+from etr.plan.instances import InstanceDesign, difference_cover
 from etr.plan.settings import (
     DEFAULT_ROOT_SEED,
     PURE_PQC_READOUT_SCALE,
@@ -45,11 +46,13 @@ __all__ = [
     "RUN_FIELD_DOCS",
     "RUN_KEYS",
     "Architecture",
+    "InstanceDesign",
     "MetricSpec",
     "RunSettings",
     "RunSpec",
     "Table",
     "commented_toml",
+    "difference_cover",
     "network_sizes",
     "parse_classical",
     "read_run_sections",

@@ -88,8 +88,8 @@ class RunSettings:
         Task features; None = the task's own fixed feature count (`etr.hybrid.tasks.TASKS`),
         the same at every width. A classical pre-network maps them to the encoding's angles;
         ``pure_pqc`` and a ``"none"`` pre-network see them through the fixed map of
-        `etr.hybrid.encoding_features` (PCA to the encoding width fitted on the training split,
-        or cyclic tiling).
+        `etr.hybrid.encoding_features` (a data set's raw features reduced to the encoding width
+        by a map fitted on the training split; an angle task's features truncated or tiled).
     readout_scale : float, default 3.0
         The fixed s of the ``pure_pqc`` readout ``logit = s * mean_q <Z_q>``.
     shots : int or None, default None
@@ -106,11 +106,10 @@ class RunSettings:
         T) - 1.
     target_fraction : float or None, default None
         f of ``steps_to_target``: the target loss is L_0 - f (L_0 - 0) = (1 - f) L_0, in (0, 1].
-        None = the task's registered target (`etr.hybrid.tasks.TaskInfo.target_fraction`,
-        chosen per task on a pilot so that the definition is neither censored nor reached after
-        one step for most runs of any configuration; `target` resolves it). One f serves every
-        configuration of a task, so it must be reachable by ``hybrid_quantum_only``, whose
-        frozen random post-network limits how far the loss can fall.
+        None = the task's registered target for the run's training configuration
+        (`etr.hybrid.tasks.TaskInfo.targets`, chosen on a pilot so that the definition is
+        neither censored nor reached after the first step for most runs of that configuration;
+        `target_for` resolves it). A number applies to every configuration.
     budget_steps : int or None, default None
         B of ``loss_decrease``: the relative decrease of the training-set loss after B optimiser
         steps (at most ``steps``; `budget` resolves it). None = the task's registered budget
@@ -171,18 +170,18 @@ class RunSettings:
             raise InputError("`definitions` must name at least one trainability definition")
         object.__setattr__(self, "definitions", defs)
 
-    @property
-    def target(self) -> float:
-        """f of ``steps_to_target``: `target_fraction`, or the task's registered one.
+    def target_for(self, training_config: str) -> float:
+        """f of ``steps_to_target`` for a run of `training_config`: `target_fraction`, or the
+        task's registered one for that configuration.
 
         Examples
         --------
-        >>> RunSettings(target_fraction=0.4).target
+        >>> RunSettings(target_fraction=0.4).target_for("hybrid_full")
         0.4
         """
         if self.target_fraction is not None:
             return self.target_fraction
-        return _task_names()[self.task].target_fraction
+        return _task_names()[self.task].target(training_config)
 
     @property
     def budget(self) -> int:
@@ -271,7 +270,8 @@ _TRAINING_DOCS: dict[str, str] = {
     "default 8",
     "early_steps": "early window (steps) of grad_var_train and grad_norm; default 10",
     "target_fraction": "f of steps_to_target: target loss (1 - f) L0; 'none' (default) = the "
-    "task's registered target (etr.hybrid.tasks.TASKS, measured on a pilot)",
+    "task's registered target for the run's configuration (etr.hybrid.tasks.TASKS, measured on "
+    "a pilot)",
     "budget_steps": "B of loss_decrease: relative decrease of the training loss after B steps "
     "(at most steps); 'none' (default) = the task's registered budget (etr.hybrid.tasks.TASKS)",
 }

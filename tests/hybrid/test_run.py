@@ -473,13 +473,27 @@ def test_budget_and_target_default_to_the_task_registry(monkeypatch):
 
     info = tasks.TASKS["moons"]
     monkeypatch.setitem(tasks.TASKS, "moons", dataclasses.replace(
-        info, target_fraction=0.4, budget_steps=7))
+        info, targets={"hybrid_full": 0.4, "pure_pqc": 0.1}, budget_steps=7))
     s = RunSettings(task="moons", steps=30)
-    assert s.target == 0.4 and s.budget == 7 and s.target_fraction is None
+    assert s.target_for("hybrid_full") == 0.4 and s.target_for("pure_pqc") == 0.1
+    assert s.target_for("classical_only") == tasks.DEFAULT_TARGET
+    assert s.budget == 7 and s.target_fraction is None
     assert RunSettings(task="moons", steps=5).budget == 5  # never beyond the run
-    assert RunSettings(task="moons", target_fraction=0.1, budget_steps=20).target == 0.1
+    explicit = RunSettings(task="moons", target_fraction=0.3, budget_steps=20)
+    assert explicit.target_for("hybrid_full") == explicit.target_for("pure_pqc") == 0.3
+    # evaluate_run reads the configuration's target
+    arch = Architecture(n_qubits=2, layers=1)
+    small = dict(task="moons", n_train=20, n_test=10, n_init=2, steps=8, learning_rate=0.1,
+                 definitions=("steps_to_target",))
+    for config, f in (("pure_pqc", 0.1), ("hybrid_full", 0.4)):
+        got = evaluate_run(arch, config, 2, RunSettings(**small))
+        want = evaluate_run(arch, config, 2, RunSettings(**small, target_fraction=f))
+        assert got["steps_to_target"] == want["steps_to_target"]
     for name, t in tasks.TASKS.items():
-        assert 0 < t.target_fraction <= 1 and t.budget_steps >= 1, name
+        assert t.budget_steps >= 1, name
+        assert all(0 < f <= 1 for f in t.targets.values()), name
+        assert set(t.targets) <= {"pure_pqc", "hybrid_quantum_only", "hybrid_full",
+                                  "classical_only"}, name
 
 
 def test_minibatch_runs_record_the_training_loss_for_a_short_budget():
