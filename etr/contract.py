@@ -1,7 +1,11 @@
 """The dataset contract: one row per run = (architecture, seed, training configuration).
 
 Pure pandas, no simulation imports, so `etr.analysis` and `etr.report` depend only on this module.
-See DESIGN.md ("The dataset contract") for the meaning of each column.
+See DESIGN.md ("The dataset contract") for the meaning of each column. ``task_id`` identifies a
+task instance by its content and ``task_instance`` by its number (0 .. I - 1 with a spec's
+``instances``; the replicate's number otherwise): with task instances crossed with replicates,
+a run is (architecture, training configuration, task instance, seed), and
+(architecture_id, seed) alone no longer identifies it.
 
 `METRICS` is the one registry of every expressibility measure, trainability definition and the
 other measured columns (kind, direction, log scale, labels, meaning); `CONFIGS` the registry of

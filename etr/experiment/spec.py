@@ -43,6 +43,7 @@ imports no simulation code.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.resources
 import os
 from collections.abc import Mapping
@@ -291,7 +292,7 @@ class Spec(RunSpec):
         """The task-instance design, or None for one instance per replicate."""
         if self.instances is None:
             return None
-        return InstanceDesign(self.instances, self.instances_per_circuit)
+        return _instance_design(self.instances, self.instances_per_circuit)
 
     def instances_of(self, pqc: bool) -> int:
         """Task instances a model is trained on per replicate: 1 without `instances`; else
@@ -361,6 +362,12 @@ class Spec(RunSpec):
         head = ("# etr experiment spec (etr simulate SPEC.toml --out data/NAME.parquet)",
                 *header, "")
         return commented_toml(self.to_dict(), FIELD_DOCS, head)
+
+
+@functools.lru_cache(maxsize=64)
+def _instance_design(instances: int, per_circuit: int | None) -> InstanceDesign:
+    """The (immutable) design, built once: finding a difference cover is a search."""
+    return InstanceDesign(instances, per_circuit)
 
 
 def _optional_int(t: Table, key: str, low: int, high: int) -> int | None:
