@@ -36,7 +36,9 @@ What ``report`` prints (the numbers behind ``TASKS[...]`` and ``benchmarks/READM
    the instance share that a study with one instance per circuit would leave in its errors.
 
 ``python benchmarks/pilot_design.py run|report [--workers 2] [--out DIR]``; ``run`` journals
-every finished run (JSON lines) and skips them when restarted, then reports.
+every finished run (JSON lines) and skips them when restarted, then reports. The journal of the
+measured run is committed gzipped (``results/pilot_design_runs.jsonl.gz``); ``report`` reads it
+when no plain journal is there.
 """
 
 from __future__ import annotations
@@ -216,8 +218,15 @@ def run(out: Path, workers: int) -> None:
 
 
 def load(out: Path) -> pd.DataFrame:
-    lines = _journal(out).read_text().splitlines()
-    return pd.DataFrame([json.loads(line) for line in lines if line])
+    """The journal's runs (or those of its gzipped copy, the one committed)."""
+    path = _journal(out)
+    if path.exists():
+        text = path.read_text()
+    else:
+        import gzip
+
+        text = gzip.decompress(path.with_suffix(".jsonl.gz").read_bytes()).decode()
+    return pd.DataFrame([json.loads(line) for line in text.splitlines() if line])
 
 
 # ---------------------------------------------------------------------- report
@@ -319,6 +328,16 @@ def _saturation_table(runs: pd.DataFrame, targets: pd.DataFrame,
     return table[order]
 
 
+def _chosen(runs: pd.DataFrame, targets: pd.DataFrame, budgets: pd.DataFrame) -> pd.DataFrame:
+    """The runs with the convergence definitions at the chosen target and budget."""
+    parts = []
+    for (task, config), sub in runs.groupby(["task", "training_config"], sort=False):
+        f = targets.set_index(["task", "training_config"]).loc[(task, config), "target_fraction"]
+        parts.append(_convergence_frame(sub, f, budgets.set_index("task").loc[task,
+                                                                             "budget_steps"]))
+    return pd.concat(parts).sort_index()
+
+
 def _scaling_table(runs: pd.DataFrame) -> pd.DataFrame:
     pqc = runs[runs.training_config != "classical_only"].copy()
     for d in ("grad_var_train", "grad_var_landscape"):
@@ -408,9 +427,9 @@ def report(out: Path) -> None:
     print(ratios.to_string())
     print("\nmedian hybrid_full / hybrid_quantum_only, paired by circuit, instance, pre-network:")
     print(paired.to_string())
-    print("\n===== 4. variance components at 4 qubits (shares of circuit, instance, residual) "
-          "=====")
-    vc = _variance_components(runs)
+    print("\n===== 4. variance components at 4 qubits (shares of circuit, instance, residual; "
+          "convergence definitions at the chosen target and budget) =====")
+    vc = _variance_components(_chosen(runs, targets, budgets))
     print(vc.to_string(index=False))
     print("\nmedian instance share by definition:")
     print(vc.groupby("y")[["circuit", "instance", "residual"]].median().to_string())
