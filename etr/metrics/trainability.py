@@ -48,7 +48,11 @@ grad_var_readout
     pre-network the configuration plays no part (the two hybrid configurations of one run seed
     give the same value): it is the circuit's landscape on the task's data. Since <O> is
     2 pi-periodic in every theta_k, E_theta[d<O>/dtheta_k] = 0 and the variance is
-    E_theta[(d<O>/dtheta_k)^2].
+    E_theta[(d<O>/dtheta_k)^2]. Measured (``benchmarks/pilot_design.py``, 6 tasks x 10
+    instances x 8 circuits): its hybrid_full / hybrid_quantum_only ratio is 0.99-1.004 where
+    ``grad_var_landscape``'s is 590-7100 and ``grad_var_train``'s 1.3-4.5, and 99.5-99.9% of its
+    variance over circuits x instances is between circuits: the trained pre-network hardly moves
+    the circuit's landscape.
 grad_var_train
     The across-init variance at every step of a fixed early window t = 0 .. W-1 (W = min(window,
     T), `etr.hybrid.RunSettings.early_steps`, default 10), averaged over those steps and the
