@@ -101,7 +101,6 @@ MAX_DENSITY_QUBITS = 10
 #: bytes of stored intermediate states per chunk in the adjoint sweep (module notes).
 CHECKPOINT_BYTES = 2**28
 _CHUNK_ENTRIES = 2**16
-_MIN_SLOTS = 3
 
 _P = {"X": np.array([[0, 1], [1, 0]], dtype=np.complex128),
       "Y": np.array([[0, -1j], [1j, 0]], dtype=np.complex128),
@@ -138,66 +137,74 @@ def _chunks(n_rows: int, n_qubits: int, chunk_size: int | None) -> Iterator[slic
 # ------------------------------------------------------------------------------------ program
 @dataclass(frozen=True, eq=False)
 class _Op:
-    """One gate of the program: where it acts (strides) and how its matrix is built."""
+    """One gate of the program: which kernel, where it acts (strides), how its matrix is built.
+
+    ``kernel`` is ``"1q"`` (matrix U), ``"controlled"`` (the target matrix R of
+    |0><0| (x) I + |1><1| (x) R) or ``"swap"`` (the 4x4 matrix); ``kind`` the structure code of
+    that matrix (`etr.quantum._density_kernels`); ``generator`` the Pauli P of a slot's rotation
+    (for a controlled rotation the generator is |1><1| (x) P and the kernel reduces the
+    control-1 part).
+    """
 
     gate: Gate
-    two: bool
-    sr: int = 0
-    sc: int = 0
+    kernel: str
+    kind: int
+    strides: tuple[int, ...]
     order: np.ndarray | None = None
     off: np.ndarray | None = None
     fixed: np.ndarray | None = None  # (1, k, k) when the gate has no parameter slot
-    generator: np.ndarray | None = field(default=None)  # G (2x2 or 4x4) for a slot's derivative
+    generator: np.ndarray | None = None
 
     def matrices(self, theta: np.ndarray) -> np.ndarray:
-        """``(b, k, k)`` gate matrices (or ``(1, k, k)`` for a fixed gate)."""
+        """``(b, k, k)`` matrices (or ``(1, k, k)`` for a fixed gate)."""
         if self.fixed is not None:
             return self.fixed
-        r = rotation_matrices(self.gate.kind.pauli, theta[:, self.gate.slot])
-        if not self.two:
-            return r
-        out = np.zeros((theta.shape[0], 4, 4), dtype=np.complex128)
-        out[:, 0, 0] = 1.0
-        out[:, 1, 1] = 1.0
-        out[:, 2:, 2:] = r
-        return out
+        return rotation_matrices(self.gate.kind.pauli, theta[:, self.gate.slot])
 
 
-def _fixed_matrix(gate: Gate) -> np.ndarray:
+def _structure(mat: np.ndarray) -> int:
+    if mat[0, 1] == 0 and mat[1, 0] == 0:
+        return DK.DIAGONAL
+    return DK.REAL if np.all(mat.imag == 0) else DK.GENERAL
+
+
+_TARGET = {"CZ": np.diag([1.0, -1.0]).astype(np.complex128),
+           "CNOT": np.array([[0, 1], [1, 0]], dtype=np.complex128)}
+_ROTATION_KIND = {"X": DK.GENERAL, "Y": DK.REAL, "Z": DK.DIAGONAL}
+
+
+def _make_op(gate: Gate, n: int) -> _Op:
+    d = 2**n
     kind = gate.kind
-    if gate.name in FIXED_1Q:
-        return FIXED_1Q[gate.name]
-    if gate.name in _FIXED_2Q:
-        return _FIXED_2Q[gate.name]
-    r = rotation_matrices(kind.pauli, np.array(gate.angle))
+    strides = tuple(1 << (n - 1 - q) for q in gate.qubits)
+    gen = None if gate.slot is None else _P[kind.pauli]
+    if gate.name == "SWAP":
+        c1, c2 = strides
+        order = np.sort(np.array([c1, c2, c1 * d, c2 * d], dtype=np.int64))
+        return _Op(gate, "swap", DK.GENERAL, strides, order=order,
+                   off=DK.quad_offsets(c1 * d, c2 * d, c1, c2), fixed=_FIXED_2Q["SWAP"][None])
+    if gate.slot is not None:
+        fixed = None
+        structure = _ROTATION_KIND[kind.pauli]
+    else:
+        mat = (FIXED_1Q.get(gate.name) if kind.n_qubits == 1 else _TARGET.get(gate.name))
+        if mat is None:  # a rotation with a fixed angle
+            mat = rotation_matrices(kind.pauli, np.array(gate.angle))
+        fixed = np.ascontiguousarray(mat[None])
+        structure = _structure(mat)
     if kind.n_qubits == 1:
-        return r
-    out = np.eye(4, dtype=np.complex128)
-    out[2:, 2:] = r
-    return out
+        (sc,) = strides
+        return _Op(gate, "1q", structure, (sc * d, sc), fixed=fixed, generator=gen)
+    c, t = strides
+    order = np.sort(np.array([c, t, c * d, t * d], dtype=np.int64))
+    return _Op(gate, "controlled", structure, (c * d, c, t * d, t), order=order, fixed=fixed,
+               generator=gen)
 
 
 @lru_cache(maxsize=256)
 def _program(ansatz: Ansatz) -> tuple[_Op, ...]:
     """The gates of `ansatz` as kernel operations, one per gate (no fusion; cached)."""
-    n = ansatz.n_qubits
-    d = 2**n
-    ops = []
-    for gate in ansatz.gates:
-        fixed = None if gate.slot is not None else np.ascontiguousarray(_fixed_matrix(gate)[None])
-        gen = None
-        if gate.slot is not None:
-            p = _P[gate.kind.pauli]
-            gen = p if gate.kind.n_qubits == 1 else np.kron(np.diag([0.0, 1.0]), p)
-        if gate.kind.n_qubits == 1:
-            sc = 1 << (n - 1 - gate.qubits[0])
-            ops.append(_Op(gate, False, sr=sc * d, sc=sc, fixed=fixed, generator=gen))
-        else:
-            c1, c2 = (1 << (n - 1 - q) for q in gate.qubits)
-            order = np.sort(np.array([c1, c2, c1 * d, c2 * d], dtype=np.int64))
-            ops.append(_Op(gate, True, order=order, off=DK.quad_offsets(c1 * d, c2 * d, c1, c2),
-                           fixed=fixed, generator=gen))
-    return tuple(ops)
+    return tuple(_make_op(gate, ansatz.n_qubits) for gate in ansatz.gates)
 
 
 def _chan_arrays(noise: NoiseModel) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -208,12 +215,17 @@ def _chan_arrays(noise: NoiseModel) -> tuple[np.ndarray, np.ndarray, bool]:
     return fwd, dual, not noise.gate_noiseless
 
 
-def _apply(op: _Op, rho: np.ndarray, theta: np.ndarray, chan: np.ndarray, noisy: bool) -> None:
+def _apply(op: _Op, rho: np.ndarray, theta: np.ndarray, chan: np.ndarray, noisy: bool,
+           out: np.ndarray | None = None) -> None:
+    """out <- op(rho) (in place when `out` is None)."""
     u = op.matrices(theta)
-    if op.two:
-        DK.gate2(rho, op.order, op.off, u, chan, noisy, DK._PAIRS)
+    out = rho if out is None else out
+    if op.kernel == "1q":
+        DK.gate1(out, rho, *op.strides, u, op.kind, chan, noisy)
+    elif op.kernel == "controlled":
+        DK.cgate(out, rho, *op.strides, op.order, u, op.kind, chan, noisy)
     else:
-        DK.gate1(rho, op.sr, op.sc, u, chan, noisy)
+        DK.gate2(out, rho, op.order, op.off, u, chan, noisy, DK._PAIRS)
 
 
 def _initial(n_rows: int, n_qubits: int) -> np.ndarray:
@@ -298,21 +310,30 @@ def _adjoint_operator(measured: list[_Measured], weights: np.ndarray, d: int) ->
 
 # ----------------------------------------------------------------------------------- adjoint
 class _Sweep:
-    """The backward sweep of one chunk with checkpointed forward states (module notes)."""
+    """The backward sweep of one chunk with checkpointed forward states (module notes).
+
+    Stored states live in `pool`, ``(S, b, 4**n)`` allocated once per call and used as a stack
+    (``top``: the next free buffer), so no state is allocated per gate.
+    """
 
     def __init__(self, ops: tuple[_Op, ...], theta: np.ndarray, noise: NoiseModel,
-                 slots: int) -> None:
+                 pool: np.ndarray) -> None:
         self.ops = ops
         self.theta = theta
         self.chan, self.dual, self.noisy = _chan_arrays(noise)
-        self.slots = slots
+        self.pool = pool
+        self.top = 0
         self.grads = np.zeros_like(theta)
 
-    def advance(self, rho: np.ndarray, lo: int, hi: int) -> np.ndarray:
-        """rho after ops[lo:hi] (a new array; `rho` is left unchanged)."""
-        out = rho.copy()
+    def push(self, rho: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        """A free pool buffer set to `rho` after ops[lo:hi] (`rho` is left unchanged)."""
+        out = self.pool[self.top, : rho.shape[0]]
+        self.top += 1
+        if hi == lo:
+            np.copyto(out, rho)
         for k in range(lo, hi):
-            _apply(self.ops[k], out, self.theta, self.chan, self.noisy)
+            _apply(self.ops[k], rho if k == lo else out, self.theta, self.chan, self.noisy,
+                   out=out)
         return out
 
     def back(self, k: int, lam: np.ndarray, prev: np.ndarray) -> None:
@@ -321,70 +342,93 @@ class _Sweep:
         u = op.matrices(self.theta)
         udag = np.ascontiguousarray(np.conj(np.swapaxes(u, 1, 2)))
         want = op.generator is not None
-        if op.two:
-            r = DK.back2(lam, prev, op.order, op.off, udag, self.dual, self.noisy, DK._PAIRS,
+        if op.kernel == "1q":
+            r = DK.back1(lam, prev, *op.strides, udag, op.kind, self.dual, self.noisy, want)
+        elif op.kernel == "controlled":
+            r = DK.cback(lam, prev, *op.strides, op.order, udag, op.kind, self.dual, self.noisy,
                          want)
         else:
-            r = DK.back1(lam, prev, op.sr, op.sc, udag, self.dual, self.noisy, want)
+            DK.back2(lam, prev, op.order, op.off, udag, self.dual, self.noisy, DK._PAIRS, False)
         if want:
             # Im sum_{a, a'} G[a, a'] r[a, a'] = Im tr(lambda~ G rho_(k-1))
             self.grads[:, op.gate.slot] += np.einsum("ij,bij->b", op.generator, r).imag
 
     def reverse(self, lo: int, hi: int, rho_lo: np.ndarray, lam: np.ndarray,
                 stored: list[np.ndarray] | None = None) -> None:
-        """Backward over ops[lo:hi] from the adjoint after op hi-1, given rho before op lo.
-
-        `stored` may hold the states before ops lo..hi-1 already (the first forward pass).
-        """
+        """Backward over ops[lo:hi] from the adjoint after op hi-1, given rho before op lo:
+        all states of the range stored when they fit in the free buffers (or given in
+        `stored`, on top of the stack), else checkpoints about every sqrt(count)-th op and the
+        same for each segment, last segment first."""
         count = hi - lo
         if count <= 0:
             return
-        if stored is None and count <= max(self.slots, 1):
-            stored = [rho_lo]
-            cur = rho_lo
-            for k in range(lo, hi - 1):
-                cur = self.advance(cur, k, k + 1)
-                stored.append(cur)
-        if stored is not None:
+        free = self.pool.shape[0] - self.top
+        if stored is not None or count - 1 <= free:
+            if stored is None:
+                stored = [rho_lo]
+                for k in range(lo, hi - 1):
+                    stored.append(self.push(stored[-1], k, k + 1))
             for k in range(hi - 1, lo - 1, -1):
                 self.back(k, lam, stored[k - lo])
+            self.top -= count - 1
             return
-        groups = min(max(2, math.isqrt(count)), max(2, self.slots // 2))
+        groups = _groups(count, free)
         bounds = np.linspace(lo, hi, groups + 1).round().astype(int).tolist()
         checkpoints = [rho_lo]
         for g in range(groups - 1):
-            checkpoints.append(self.advance(checkpoints[-1], bounds[g], bounds[g + 1]))
-        inner = _Sweep.__new__(_Sweep)
-        inner.__dict__.update(self.__dict__)
-        inner.slots = max(_MIN_SLOTS, self.slots - (groups - 1))
+            checkpoints.append(self.push(checkpoints[-1], bounds[g], bounds[g + 1]))
         for g in range(groups - 1, -1, -1):
-            inner.reverse(bounds[g], bounds[g + 1], checkpoints[g], lam)
-            checkpoints.pop()
+            self.reverse(bounds[g], bounds[g + 1], checkpoints.pop(), lam)
+            if g:
+                self.top -= 1
 
 
-def _slots(chunk_rows: int, n_qubits: int) -> int:
+def _need(count: int) -> int:
+    """Free buffers that reversing `count` ops needs at least: bisection holds one checkpoint
+    per level (about log2(count)), a range short enough is stored whole."""
+    if count <= 1:
+        return 0
+    return min(count - 1, 1 + _need(-(-count // 2)))
+
+
+def _groups(count: int, free: int) -> int:
+    """Segments to split `count` ops into with `free` buffers (count - 1 > free): about
+    sqrt(count), fewer when the checkpoints would leave a segment too few buffers."""
+    for groups in range(max(2, math.isqrt(count)), 2, -1):
+        if free - (groups - 1) >= _need(-(-count // groups)):
+            return groups
+    return 2
+
+
+def _pool_size(n_ops: int, chunk_rows: int, n_qubits: int) -> int:
+    """Buffers of the state pool: every state when they fit in `CHECKPOINT_BYTES`, else as many
+    as fit, but never fewer than bisection needs (the initial state, ~log2 K checkpoints and
+    one buffer for the final state)."""
     per_state = 16 * chunk_rows * 4**n_qubits
-    return max(_MIN_SLOTS, CHECKPOINT_BYTES // per_state)
+    return max(_need(n_ops) + 2, min(n_ops + 1, CHECKPOINT_BYTES // per_state))
 
 
-def _adjoint_chunk(ops: tuple[_Op, ...], theta: np.ndarray, n_qubits: int, noise: NoiseModel,
-                   measured: list[_Measured], cotangent: Callable[[np.ndarray], np.ndarray]
+def _adjoint_chunk(sweep: _Sweep, n_qubits: int, measured: list[_Measured],
+                   cotangent: Callable[[np.ndarray], np.ndarray]
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Values ``(b, M)`` and gradients ``(b, P)`` of one chunk (module notes)."""
     d = 2**n_qubits
-    sweep = _Sweep(ops, theta, noise, _slots(theta.shape[0], n_qubits))
-    k_ops = len(ops)
-    rho0 = _initial(theta.shape[0], n_qubits)
-    if k_ops + 1 <= sweep.slots:
+    k_ops = len(sweep.ops)
+    rho0 = sweep.pool[0, : sweep.theta.shape[0]]
+    rho0[:] = 0.0
+    rho0[:, 0] = 1.0
+    sweep.top = 1
+    stored = None
+    if k_ops <= sweep.pool.shape[0] - 1:  # every state fits: store them on the values pass
         stored = [rho0]
         for k in range(k_ops):
-            stored.append(sweep.advance(stored[-1], k, k + 1))
+            stored.append(sweep.push(stored[-1], k, k + 1))
         final = stored.pop()
+        sweep.top -= 1
     else:
-        stored = None
-        final = sweep.advance(rho0, 0, k_ops)
+        final = sweep.push(rho0, 0, k_ops)  # its buffer is the first the sweep stores into again
+        sweep.top = 1
     values = _values(final, measured, d)
-    del final
     lam = _adjoint_operator(measured, cotangent(values), d)
     sweep.reverse(0, k_ops, rho0, lam, stored)
     return values, sweep.grads
@@ -527,7 +571,12 @@ class DensityMatrixBackend:
         ops = _program(ansatz)
         values = np.empty((theta.shape[0], len(measured)))
         grads = np.empty_like(theta)
+        pool = None
         for rows in _chunks(theta.shape[0], n, chunk_size):
+            if pool is None:
+                b = rows.stop - rows.start
+                pool = np.empty((_pool_size(len(ops), b, n), b, 4**n), dtype=np.complex128)
+            sweep = _Sweep(ops, theta[rows], self.noise, pool)
             values[rows], grads[rows] = _adjoint_chunk(
-                ops, theta[rows], n, self.noise, measured, lambda v, r=rows: weights(v, r))
+                sweep, n, measured, lambda v, r=rows: weights(v, r))
         return values, grads
