@@ -276,18 +276,19 @@ def _measured(obs: Observable, noise: NoiseModel) -> _Measured:
 
 
 def _values(rho: np.ndarray, measured: list[_Measured], d: int) -> np.ndarray:
-    """tr(O_m rho_b), shape ``(b, M)``."""
+    """tr(O_m rho_b), shape ``(b, M)``. Row by row (einsum, not BLAS across rows), so a row's
+    value does not depend on which rows share its chunk."""
     mats = rho.reshape(-1, d, d)
     out = np.empty((mats.shape[0], len(measured)))
     diag = None
     idx = np.arange(d)
     for m, o in enumerate(measured):
         if o.kind == "diag":
-            diag = mats[:, idx, idx].real if diag is None else diag
-            out[:, m] = diag @ o.coef.real
+            diag = np.ascontiguousarray(mats[:, idx, idx].real) if diag is None else diag
+            out[:, m] = np.einsum("by,y->b", diag, o.coef.real)
         elif o.kind == "pauli":
             # tr(O rho) = sum_y O[y, perm y] rho[perm y, y]
-            out[:, m] = (mats[:, o.perm, idx] @ o.coef).real
+            out[:, m] = np.einsum("by,y->b", mats[:, o.perm, idx], o.coef).real
         else:
             out[:, m] = np.einsum("ij,bji->b", o.matrix, mats).real
     return out
