@@ -6,11 +6,10 @@ NoiseModel(depolarizing=0.01, amplitude_damping=0.02, phase_damping=0.01) (a cha
 gate on each of its qubits), <Z_0> and its gradient w.r.t. every parameter for B random
 parameter rows (B = 64 at 6 qubits, 16 at 8).
 
-Columns (CPU seconds of this process, one thread for BLAS / numba; best of 2 after a warm-up
-for etr):
+Columns (CPU seconds of this process, one thread for BLAS / numba; see each column):
 
 * etr: `DensityMatrixBackend.expectation_vjp` over all B rows (adjoint through the dual
-  channels, one forward and one backward sweep per row);
+  channels, one forward and one backward sweep per row), best of 3 after a warm-up;
 * QuTiP: `QutipDensityBackend` (Kraus maps on `Qobj` density matrices; parameter-shift
   gradients need 1 + 2P circuit runs per row): the time of one circuit run, measured on a few
   rows, times (1 + 2P) B;
@@ -32,6 +31,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+from _common import cpu_time
 from threadpoolctl import threadpool_limits
 
 from etr.circuits import Ansatz, hardware_efficient
@@ -39,16 +39,6 @@ from etr.quantum import DensityMatrixBackend, NoiseModel, QutipDensityBackend
 
 NOISE = NoiseModel(depolarizing=0.01, amplitude_damping=0.02, phase_damping=0.01)
 WORK = ((6, 64, 8), (8, 16, 2))  # (qubits, rows B, PennyLane subset)
-
-
-def cpu_best(fn: Callable[[], object], repeats: int = 2) -> float:
-    fn()
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t0)
-    return float(best)
 
 
 def cpu_once(fn: Callable[[], object]) -> tuple[float, object]:
@@ -66,7 +56,8 @@ def _pennylane():
     return qml, pnp
 
 
-def pennylane_grad(qml, pnp, ansatz: Ansatz, noise: NoiseModel) -> Callable[[np.ndarray], object]:
+def pennylane_grad(qml, pnp, ansatz: Ansatz, noise: NoiseModel
+                   ) -> Callable[[np.ndarray], object]:
     """Broadcast rows -> gradients of sum_b <Z_0>(theta_b) (rows are independent)."""
     dev = qml.device("default.mixed", wires=ansatz.n_qubits)
 
@@ -103,7 +94,7 @@ def main() -> None:
             obs = "Z" + "I" * (n - 1)
             theta = np.random.default_rng(0).uniform(0, 2 * np.pi, (rows, ansatz.n_params))
             fast = DensityMatrixBackend(NOISE)
-            t_etr = cpu_best(lambda a=ansatz, th=theta, o=obs, b=fast: b.expectation_vjp(
+            t_etr = cpu_time(lambda a=ansatz, th=theta, o=obs, b=fast: b.expectation_vjp(
                 a, th, [o], np.ones((th.shape[0], 1))))
             ref = QutipDensityBackend(NOISE)
             ref.expectations(ansatz, theta[:1], [obs])  # warm-up: builds the expanded Kraus sets

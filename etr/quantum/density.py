@@ -105,11 +105,6 @@ _CHUNK_ENTRIES = 2**16
 _P = {"X": np.array([[0, 1], [1, 0]], dtype=np.complex128),
       "Y": np.array([[0, -1j], [1j, 0]], dtype=np.complex128),
       "Z": np.array([[1, 0], [0, -1]], dtype=np.complex128)}
-_FIXED_2Q = {
-    "CZ": np.diag([1.0, 1.0, 1.0, -1.0]).astype(np.complex128),
-    "CNOT": np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]], dtype=np.complex128),
-    "SWAP": np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=np.complex128),
-}
 
 
 def check_density_width(n_qubits: int) -> None:
@@ -140,8 +135,9 @@ class _Op:
     """One gate of the program: which kernel, where it acts (strides), how its matrix is built.
 
     ``kernel`` is ``"1q"`` (matrix U), ``"controlled"`` (the target matrix R of
-    |0><0| (x) I + |1><1| (x) R) or ``"swap"`` (the 4x4 matrix); ``kind`` the structure code of
-    that matrix (`etr.quantum._density_kernels`); ``generator`` the Pauli P of a slot's rotation
+    |0><0| (x) I + |1><1| (x) R) or ``"swap"`` (three CNOTs, the channels after the last; the
+    strides of both orders); ``kind`` the structure code of that matrix
+    (`etr.quantum._density_kernels`); ``generator`` the Pauli P of a slot's rotation
     (for a controlled rotation the generator is |1><1| (x) P and the kernel reduces the
     control-1 part).
     """
@@ -151,8 +147,7 @@ class _Op:
     kind: int
     strides: tuple[int, ...]
     order: np.ndarray | None = None
-    off: np.ndarray | None = None
-    fixed: np.ndarray | None = None  # (1, k, k) when the gate has no parameter slot
+    fixed: np.ndarray | None = None  # (1, 2, 2) when the gate has no parameter slot
     generator: np.ndarray | None = None
 
     def matrices(self, theta: np.ndarray) -> np.ndarray:
@@ -179,10 +174,10 @@ def _make_op(gate: Gate, n: int) -> _Op:
     strides = tuple(1 << (n - 1 - q) for q in gate.qubits)
     gen = None if gate.slot is None else _P[kind.pauli]
     if gate.name == "SWAP":
-        c1, c2 = strides
-        order = np.sort(np.array([c1, c2, c1 * d, c2 * d], dtype=np.int64))
-        return _Op(gate, "swap", DK.GENERAL, strides, order=order,
-                   off=DK.quad_offsets(c1 * d, c2 * d, c1, c2), fixed=_FIXED_2Q["SWAP"][None])
+        c, t = strides
+        order = np.sort(np.array([c, t, c * d, t * d], dtype=np.int64))
+        return _Op(gate, "swap", DK.REAL, (c * d, c, t * d, t), order=order,
+                   fixed=_TARGET["CNOT"][None])
     if gate.slot is not None:
         fixed = None
         structure = _ROTATION_KIND[kind.pauli]
@@ -215,6 +210,12 @@ def _chan_arrays(noise: NoiseModel) -> tuple[np.ndarray, np.ndarray, bool]:
     return fwd, dual, not noise.gate_noiseless
 
 
+def _swapped(strides: tuple[int, ...]) -> tuple[int, ...]:
+    """Control and target strides exchanged: CNOT(t, c) of a CNOT(c, t)."""
+    rc, cc, rt, ct = strides
+    return rt, ct, rc, cc
+
+
 def _apply(op: _Op, rho: np.ndarray, theta: np.ndarray, chan: np.ndarray, noisy: bool,
            out: np.ndarray | None = None) -> None:
     """out <- op(rho) (in place when `out` is None)."""
@@ -224,8 +225,10 @@ def _apply(op: _Op, rho: np.ndarray, theta: np.ndarray, chan: np.ndarray, noisy:
         DK.gate1(out, rho, *op.strides, u, op.kind, chan, noisy)
     elif op.kernel == "controlled":
         DK.cgate(out, rho, *op.strides, op.order, u, op.kind, chan, noisy)
-    else:
-        DK.gate2(out, rho, op.order, op.off, u, chan, noisy, DK._PAIRS)
+    else:  # SWAP = CNOT(a, b) CNOT(b, a) CNOT(a, b), the channels after the last
+        DK.cgate(out, rho, *op.strides, op.order, u, op.kind, chan, False)
+        DK.cgate(out, out, *_swapped(op.strides), op.order, u, op.kind, chan, False)
+        DK.cgate(out, out, *op.strides, op.order, u, op.kind, chan, noisy)
 
 
 def _initial(n_rows: int, n_qubits: int) -> np.ndarray:
@@ -348,8 +351,12 @@ class _Sweep:
         elif op.kernel == "controlled":
             r = DK.cback(lam, prev, *op.strides, op.order, udag, op.kind, self.dual, self.noisy,
                          want)
-        else:
-            DK.back2(lam, prev, op.order, op.off, udag, self.dual, self.noisy, DK._PAIRS, False)
+        else:  # SWAP: the dual channels, then the three CNOTs in reverse order
+            DK.cback(lam, prev, *op.strides, op.order, udag, op.kind, self.dual, self.noisy,
+                     False)
+            DK.cback(lam, prev, *_swapped(op.strides), op.order, udag, op.kind, self.dual,
+                     False, False)
+            DK.cback(lam, prev, *op.strides, op.order, udag, op.kind, self.dual, False, False)
         if want:
             # Im sum_{a, a'} G[a, a'] r[a, a'] = Im tr(lambda~ G rho_(k-1))
             self.grads[:, op.gate.slot] += np.einsum("ij,bij->b", op.generator, r).imag

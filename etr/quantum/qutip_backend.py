@@ -26,6 +26,7 @@ from etr.quantum.statevector import as_observables, chunks
 
 __all__ = [
     "QutipBackend",
+    "ShiftGradients",
     "qutip_observable",
     "qutip_statevector",
     "qutip_statevectors",
@@ -151,8 +152,22 @@ def shift_vjp(expectations, ansatz: Ansatz, params: np.ndarray, observables: lis
     return values, grads
 
 
+class ShiftGradients:
+    """Mixin: ``expectation_vjp`` by the parameter-shift rule from the class's own exact
+    ``expectations`` (`shift_vjp`); what the QuTiP references use."""
+
+    __slots__ = ()
+
+    def expectation_vjp(self, ansatz: Ansatz, params: np.ndarray, observables: object,
+                        cotangent: Cotangent, *, wrt: np.ndarray | None = None,
+                        chunk_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Values ``(B, M)`` and parameter-shift gradients ``(B, P)`` (slots outside `wrt` 0)."""
+        obs = as_observables(observables, ansatz.n_qubits)
+        return shift_vjp(self.expectations, ansatz, params, obs, cotangent, wrt)
+
+
 @dataclass(frozen=True, slots=True)
-class QutipBackend:
+class QutipBackend(ShiftGradients):
     """The QuTiP statevector reference as a `Backend` (slow: one `QubitCircuit.run` per row).
 
     States from `qutip_statevector`, expectation values from ``qutip.expect`` with QuTiP-built
@@ -188,10 +203,3 @@ class QutipBackend:
             ket = qutip_statevector(ansatz, row)
             out[b] = [qutip.expect(op, ket) for op in ops]
         return out
-
-    def expectation_vjp(self, ansatz: Ansatz, params: np.ndarray, observables: object,
-                        cotangent: Cotangent, *, wrt: np.ndarray | None = None,
-                        chunk_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Values ``(B, M)`` and parameter-shift gradients ``(B, P)`` (slots outside `wrt` 0)."""
-        obs = as_observables(observables, ansatz.n_qubits)
-        return shift_vjp(self.expectations, ansatz, params, obs, cotangent, wrt)

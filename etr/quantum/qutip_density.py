@@ -30,10 +30,9 @@ from etr.circuits.ansatz import Ansatz
 from etr.errors import InputError
 from etr.quantum._params import check_params
 from etr.quantum.density import check_density_width
-from etr.quantum.gradients import Cotangent
 from etr.quantum.noise import NoiseModel
 from etr.quantum.observables import Observable
-from etr.quantum.qutip_backend import qutip_observable, shift_vjp, to_qubit_circuit
+from etr.quantum.qutip_backend import ShiftGradients, qutip_observable, to_qubit_circuit
 from etr.quantum.statevector import as_observables, chunks
 
 __all__ = ["QutipDensityBackend", "qutip_density_matrix", "qutip_kraus"]
@@ -121,7 +120,7 @@ def _readout_value(rho: qutip.Qobj, obs: Observable, q: float) -> float:
 
 
 @dataclass(frozen=True, slots=True)
-class QutipDensityBackend:
+class QutipDensityBackend(ShiftGradients):
     """The QuTiP reference of `etr.quantum.DensityMatrixBackend` (module notes; slow).
 
     Examples
@@ -161,10 +160,3 @@ class QutipDensityBackend:
             rho = qutip_density_matrix(ansatz, row, self.noise)
             out[b] = [_readout_value(rho, o, self.noise.readout) for o in obs]
         return out
-
-    def expectation_vjp(self, ansatz: Ansatz, params: np.ndarray, observables: object,
-                        cotangent: Cotangent, *, wrt: np.ndarray | None = None,
-                        chunk_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Values ``(B, M)`` and parameter-shift gradients ``(B, P)`` (slots outside `wrt` 0)."""
-        obs = as_observables(observables, ansatz.n_qubits)
-        return shift_vjp(self.expectations, ansatz, params, obs, cotangent, wrt)
