@@ -19,16 +19,19 @@ U_k, the Heisenberg picture: N^dagger is the channel's dual (``M.T`` on the popu
 coherence factor; see `etr.quantum.noise`). For a rotation U = exp(-i t G / 2) (G = P, or
 |1><1| (x) P for a controlled rotation) d/dt tr(lambda_k N(U rho U^dagger)) equals
 Im tr(lambda~ G rho_(k-1)) with lambda~ = U^dagger N^dagger(lambda_k) U (G commutes with U;
-lambda~ is Hermitian), read off the 2x2 (4x4) reduction of the backward kernel. Exact, and
+lambda~ is Hermitian), read off a 2x2 reduction the backward kernel computes in the same pass
+(over the target's row bits with the control's row bit 1 for a controlled rotation). Exact, and
 valid because the channels do not depend on the parameters.
 
 The channels are not invertible in general (amplitude damping with gamma = 1; and inverting a
 contraction amplifies rounding by (1 - p)^-K), so unlike the pure-state adjoint method the
 forward states cannot be recovered by un-applying gates: the backward sweep needs rho_(k-1) from
 storage. A chunk stores all its K intermediate states when ``K + 1`` of them fit in
-``CHECKPOINT_BYTES``, else checkpoints (every ~sqrt(K)-th state, recursively within a segment when
-even that does not fit) and recomputes each segment once from its checkpoint: about one extra
-forward pass, memory O(sqrt(K)) matrices.
+``CHECKPOINT_BYTES`` (in a buffer pool allocated once per call, no allocation per gate), else
+checkpoints about every sqrt(K)-th state and recomputes each segment once from its checkpoint
+(about one extra forward pass), recursively within a segment when even that does not fit; the
+pool never has fewer buffers than bisection needs (about log2 K + 2; then up to ~log2 K extra
+passes). Recomputed states are the same numbers, so results do not depend on the budget.
 
 Width limit
 -----------

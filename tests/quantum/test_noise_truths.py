@@ -31,8 +31,8 @@ def gradients(ansatz: Ansatz, backend, seed: int) -> np.ndarray:
 
 
 def test_local_depolarizing_gradients_obey_the_wang_bound_and_decay_exponentially():
-    """Bound, derived in the style of Wang et al. (their Theorem 1 uses the relative entropy to
-    I/d; the Hilbert-Schmidt norm gives the same rate): parameter shift writes dC/dtheta as half
+    """Bound, by the argument of Wang et al. (noisy outputs approach I/d by a factor q per
+    layer), written here in the Hilbert-Schmidt norm: parameter shift writes dC/dtheta as half
     the difference of two noisy outputs, so |dC| <= ||O||_2 max ||rho_out - I/d||_2. Each layer
     holds a depolarizing channel on every qubit (after its RY), which multiplies every
     non-identity Pauli component by (1 - p)^weight <= q = 1 - p; gates and the other channels
