@@ -57,6 +57,12 @@ def test_backends_satisfy_the_protocol():
     assert DensityMatrixBackend().noise == NoiseModel()
     with pytest.raises(InputError, match="`noise`"):
         DensityMatrixBackend(0.1)
+    a = hardware_efficient(2, 1)
+    p = np.random.default_rng(0).uniform(0, 6, (2, a.n_params))
+    _, full = DensityMatrixBackend(NoiseModel(0.1)).expectation_vjp(a, p, "ZI", np.ones((2, 1)))
+    _, some = DensityMatrixBackend(NoiseModel(0.1)).expectation_vjp(a, p, "ZI", np.ones((2, 1)),
+                                                                   wrt=np.array([0]))
+    np.testing.assert_array_equal(some, full)  # `wrt` accepted; every slot is computed anyway
 
 
 # ------------------------------------------------------------------- references and limits
@@ -353,6 +359,27 @@ def test_finite_shots_on_top_of_the_density_backend():
     v, g = b.expectation_vjp(a, np.full((3000, 1), 0.5), ["Z"], np.ones((3000, 1)))
     assert abs(v.mean() - (1 - p) * np.cos(0.5)) < 4 * np.sqrt(1 / 200 / 3000)
     assert abs(g.mean() + (1 - p) * np.sin(0.5)) < 0.01
+
+
+def test_a_hybrid_model_runs_on_the_density_backend():
+    """The seam: a hybrid model (pre-network, encoding, PQC, post-network) takes the backend
+    unchanged; its loss gradient equals central differences of its loss under noise."""
+    from etr_checks import loss_fd_gradient
+
+    from etr.hybrid import Architecture, HybridModel
+
+    arch = Architecture(n_qubits=2, layers=2, classical_pre="3-tanh", classical_post="3-tanh")
+    backend = DensityMatrixBackend(NoiseModel(0.05, 0.1, 0.02, 0.03))
+    model = HybridModel(arch, "hybrid_full", n_features=2, backend=backend)
+    rng = np.random.default_rng(0)
+    params = model.init_params(2, seed=1)
+    x = rng.normal(size=(6, 2))
+    y = np.array([0, 1, 1, 0, 1, 0])
+    loss, grad = model.loss_and_grad(params, x, y)
+    np.testing.assert_allclose(loss, model.loss(params, x, y), atol=1e-13)
+    np.testing.assert_allclose(grad, loss_fd_gradient(model, params, x, y), atol=1e-7)
+    noiseless = model.with_backend(None).loss(params, x, y)
+    assert not np.allclose(loss, noiseless)
 
 
 # ------------------------------------------------------------------------------ bad input
