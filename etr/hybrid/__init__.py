@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "RECORD_COLUMNS": "etr.hybrid.run",
     "RunContext": "etr.hybrid.run",
     "landscape_gradients": "etr.hybrid.run",
+    "readout_gradients": "etr.hybrid.run",
     "evaluate_run": "etr.hybrid.run",
     "model_effective_dimension": "etr.hybrid.run",
     "TASKS": "etr.hybrid.tasks",
@@ -66,6 +67,7 @@ __all__ = [
     "load_task",
     "model_effective_dimension",
     "parse_classical",
+    "readout_gradients",
     "train",
 ]
 
