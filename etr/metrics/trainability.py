@@ -230,7 +230,12 @@ def grad_var_landscape(grads: np.ndarray) -> float:
     >>> grad_var_landscape(g)  # (2 + 2) / 2
     2.0
     """
-    g = _array("grads", grads, 3)
+    return _theta_variance(grads, 3)
+
+
+def _theta_variance(grads: np.ndarray, ndim: int) -> float:
+    """Mean over every other axis of the ``ddof=1`` variance over axis 1 (the theta samples)."""
+    g = _array("grads", grads, ndim)
     if g.shape[1] < 2:
         raise InputError(f"`grads` needs at least 2 theta samples per set, got {g.shape[1]}")
     return float(np.var(g, axis=1, ddof=1).mean())
@@ -256,10 +261,7 @@ def grad_var_readout(grads: np.ndarray) -> float:
     >>> grad_var_readout(g)  # (2 + 2) / 2
     2.0
     """
-    g = _array("grads", grads, 4)
-    if g.shape[1] < 2:
-        raise InputError(f"`grads` needs at least 2 theta samples per set, got {g.shape[1]}")
-    return float(np.var(g, axis=1, ddof=1).mean())
+    return _theta_variance(grads, 4)
 
 
 @dataclass(frozen=True, slots=True)
