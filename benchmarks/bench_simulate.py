@@ -49,8 +49,8 @@ def estimate_paper() -> None:
 
     from etr.experiment import circuit_units, expand_grid, preset_spec
     from etr.experiment.runner import circuit_metrics
-    from etr.hybrid import Architecture
     from etr.hybrid.run import evaluate_run
+    from etr.plan import Architecture
 
     spec = preset_spec("paper")
     full = spec.run_settings()

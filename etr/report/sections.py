@@ -595,22 +595,26 @@ def quality_section(res: AnalysisResults) -> Section:
     total = cov[cov["training_config"] == "total"].iloc[0] if len(cov) else None
     items = []
     if total is not None:
-        items.append(f"{int(total['runs'])} runs in the file: {int(total['failed'])} failed "
-                     f"and {int(total['duplicated'])} duplicated (dropped, the first copy "
-                     f"kept); {int(total['finite_shot'])} finite-shot runs (secondary analysis "
-                     f"only); {int(total['used'])} runs of {int(total['circuits'])} circuits "
-                     "used by the primary analysis.")
+        items.append(f"{int(total['runs'])} runs in the file: {int(total['failed'])} failed, "
+                     f"{int(total['duplicated'])} duplicated (dropped, the first copy kept) "
+                     f"and {int(total['impossible'])} with an impossible design value "
+                     f"(dropped); {int(total['finite_shot'])} finite-shot runs (secondary "
+                     f"analysis only); {int(total['used'])} runs of {int(total['circuits'])} "
+                     "circuits used by the primary analysis.")
     if q.empty:
         items.append("No doubtful value found (no duplicate, non-finite or impossible value "
                      "in a measured column).")
     tables = []
     if not q.empty:
         tables.append(Table(_labelled(q), caption="Doubtful data, by issue, column and "
-                            "configuration, and what the analysis does with it.",
+                            "configuration, the first affected rows (by cell id) and what the "
+                            "analysis does with them.",
                             labels={"training_config": _CONFIG, "n_rows": "rows",
-                                    "n_affected": "affected"}, name="data_quality"))
+                                    "n_affected": "affected", "rows": "affected rows"},
+                            name="data_quality"))
     tables.append(Table(_labelled(cov), caption="What the analysis used, per configuration: "
-                        "runs in the file, failed, duplicated, finite-shot (secondary only), "
+                        "runs in the file, failed, duplicated, with an impossible design value, "
+                        "finite-shot (secondary only), "
                         "primary (exact), used (primary with a finite expressibility; the "
                         "control has none) and what the used runs span.",
                         labels={"training_config": _CONFIG, "finite_shot": "finite-shot",

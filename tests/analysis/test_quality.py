@@ -34,7 +34,7 @@ def test_counts_by_issue_column_and_configuration(df):
     bad.loc[pure[5:7], "test_accuracy"] = 1.5
     q = data_quality(bad)
     assert list(q.columns) == ["issue", "column", "training_config", "n_rows", "n_affected",
-                               "action", "detail"]
+                               "action", "detail", "rows"]
     got = {(r.issue, r.column, r.training_config): r.n_affected for r in q.itertuples()}
     assert got[("failed run", "", "pure_pqc")] == 1
     dup_cfg = df.iloc[:4]["training_config"].value_counts()
@@ -45,7 +45,9 @@ def test_counts_by_issue_column_and_configuration(df):
     assert got[("non-finite", "grad_var", "hybrid_full")] == 1
     assert got[("impossible value", "test_accuracy", "pure_pqc")] == 2
     row = q[q["issue"] == "impossible value"].iloc[0]
-    assert row["detail"] == VALID_RANGES["grad_var"][2]
+    assert row["detail"] == f"{VALID_RANGES['grad_var'].why} (valid: [0, inf))"
+    named = bad.loc[pure[:3], "cell_id"].tolist()
+    assert row["rows"] == ", ".join(named)
     out = clean(bad)
     assert out.dropped["duplicated rows"] == 4 and out.dropped["failed runs"] == 1
     assert out.dropped["impossible grad_var"] == 3

@@ -9,8 +9,9 @@ from etr_checks import loss_fd_gradient, run_doctests
 import etr.hybrid.control as control_module
 from etr.circuits import encoding_width
 from etr.errors import InputError
-from etr.hybrid import Architecture, HybridModel, train
+from etr.hybrid import HybridModel, train
 from etr.hybrid.control import ClassicalControl, routing_matrix
+from etr.plan import Architecture
 
 CASES = [
     ({"n_qubits": 3, "classical_pre": "none", "classical_post": "8-tanh"}, "tanh"),
