@@ -1,5 +1,5 @@
 """Experiments: spec parsing and validation, the cell grid, its size and run-time estimate, the
-resumable parallel runner, and the metric dataset on disk (Parquet/CSV with provenance).
+resumable parallel runner, and (re-exported from `etr.dataset`) the metric dataset on disk.
 
 The spec, the grid and the estimate are pure data (they import no simulation code); the runner
 imports the simulation stack only in the processes that evaluate cells.
@@ -14,7 +14,7 @@ True
 
 from __future__ import annotations
 
-from etr.experiment.dataset import (
+from etr.dataset import (
     FORMATS,
     base_provenance,
     empty_dataset,

@@ -27,9 +27,9 @@ from etr._outputs import Output, check_outputs, output_lock
 from etr._validation import check_int
 from etr.circuits import encoding_width
 from etr.contract import CIRCUIT_COLUMNS, COLUMNS
+from etr.dataset import check_format, write_dataset
 from etr.errors import SpecError
 from etr.experiment.circuit import circuit_metrics
-from etr.experiment.dataset import check_format, write_dataset
 from etr.experiment.grid import Cell, circuit_units, expand_grid
 from etr.experiment.journal import Journal, journal_dir
 from etr.experiment.size import check_spec_limits, estimate
@@ -283,7 +283,7 @@ def _say_size(spec: Spec, cells: list[Cell], units: list, todo_cells: list[Cell]
 
 def _finished(out: Path, spec_hash: str, t0: float) -> ExperimentResult:
     """`resume` of a completed run (no journal left): check the spec, compute nothing."""
-    from etr.experiment.dataset import read_dataset
+    from etr.dataset import read_dataset
 
     df = read_dataset(out)
     found = df.attrs["provenance"].get("spec_hash")

@@ -8,7 +8,7 @@ from etr_checks import run_doctests
 MODULES = ["etr._hashing", "etr._validation", "etr._outputs", "etr.parallel", "etr.plan",
            "etr.plan.architecture", "etr.plan.settings", "etr.plan.tables", "etr.plan.limits",
            "etr.plan.cost", "etr.experiment.spec", "etr.experiment.size",
-           "etr.experiment.dataset", "etr.nas.spec", "etr.nas.evaluate"]
+           "etr.dataset", "etr.nas.spec", "etr.nas.evaluate"]
 
 
 @pytest.mark.parametrize("name", MODULES)
