@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import qutip
-from etr_checks import run_doctests
 from scipy.stats import entropy
 
 from etr.circuits import Ansatz, sim_circuit
@@ -229,6 +228,3 @@ def test_haar_states_scaled_kl_is_zero_at_every_width(n_qubits: int) -> None:
     assert abs(r.kl_scaled_corrected) < 4 * sd
     assert abs(r.kl_scaled - 19 / (2 * n_pairs)) < 4 * sd
 
-
-def test_doctests_run() -> None:
-    run_doctests("etr.metrics.expressibility")
