@@ -346,18 +346,19 @@ def _ci(name: str, why: str) -> tuple[Column, Column]:
 
 
 #: sample sizes of the circuit-level measures (``[metrics]``); shared ones are declared once.
-_N_STATES = SampleSize("n_states", 5000, 2, "states of the frame potential (all pairs); "
-                       "default 5000 (relative SE < 1% for every paper-preset circuit)")
-_N_PAIRS = SampleSize("n_pairs", 1000, 10, "parameter pairs for the Sim et al. KL (Sim et al. "
-                      "use 5000); default 1000")
-_BINS = SampleSize("bins", 75, 2, "fidelity histogram bins for the Sim et al. KL (Sim et al. use "
-                   "75); default 75")
-_EC_SAMPLES = SampleSize("ec_samples", 200, 1, "parameter samples for entangling capability "
-                         "(simulate only); default 200")
-_LOSS_SAMPLES = SampleSize("loss_samples", 2000, 2, "parameter samples for the measured loss "
-                           "variance (simulate only); default 2000")
-_QFIM_SAMPLES = SampleSize("qfim_samples", 3, 1, "parameter samples for the QFIM rank (simulate "
-                           "only); default 3")
+_N_STATES, _N_PAIRS, _BINS, _EC_SAMPLES, _LOSS_SAMPLES, _QFIM_SAMPLES = (SampleSize(*a) for a in (
+    ("n_states", 5000, 2, "states of the frame potential (all pairs); default 5000 (relative SE "
+     "< 1% for every paper-preset circuit)"),
+    ("n_pairs", 1000, 10, "parameter pairs for the Sim et al. KL (Sim et al. use 5000); default "
+     "1000"),
+    ("bins", 75, 2, "fidelity histogram bins for the Sim et al. KL (Sim et al. use 75); default "
+     "75"),
+    ("ec_samples", 200, 1, "parameter samples for entangling capability (simulate only); "
+     "default 200"),
+    ("loss_samples", 2000, 2, "parameter samples for the measured loss variance (simulate "
+     "only); default 2000"),
+    ("qfim_samples", 3, 1, "parameter samples for the QFIM rank (simulate only); default 3"),
+))
 
 #: the frame-potential ratio's lower bound is relaxed by this many standard errors of the row:
 #: a one-sided normal tail of 2.9e-7, so a circuit that is a state 2-design is flagged wrongly
@@ -579,78 +580,62 @@ def _derived(name: str, build: Callable[[], Any]) -> Any:
     return hit[1]
 
 
-class _Names(Sequence[str]):
-    """A tuple of names derived from the registry, recomputed when the registry changes."""
+class _View:
+    """A value derived from the registry (`_derived`), recomputed when the registry changes;
+    the container methods read through to it."""
 
     __slots__ = ("_build", "_name")
 
-    def __init__(self, name: str, build: Callable[[], tuple[str, ...]]) -> None:
+    def __init__(self, name: str, build: Callable[[], Any]) -> None:
         self._name, self._build = name, build
 
-    def _tuple(self) -> tuple[str, ...]:
+    def _value(self) -> Any:
         return _derived(self._name, self._build)
 
-    def __getitem__(self, i: Any) -> Any:
-        return self._tuple()[i]
+    def __getitem__(self, key: Any) -> Any:
+        return self._value()[key]
 
     def __len__(self) -> int:
-        return len(self._tuple())
+        return len(self._value())
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._tuple())
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._value())
 
     def __contains__(self, item: object) -> bool:
-        return item in self._tuple()
+        return item in self._value()
+
+    def __repr__(self) -> str:
+        return repr(self._value())
+
+    def __reduce__(self) -> tuple:
+        value = self._value()
+        return (type(value), (value,))
+
+
+class _Names(_View, Sequence[str]):
+    """A tuple of names derived from the registry (compares equal to the tuple)."""
+
+    __slots__ = ()
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, _Names | tuple | list):
-            return self._tuple() == tuple(other)
+            return self._value() == tuple(other)
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash(self._tuple())
+        return hash(self._value())
 
     def __add__(self, other: Iterable[str]) -> tuple[str, ...]:
-        return self._tuple() + tuple(other)
+        return self._value() + tuple(other)
 
     def __radd__(self, other: Iterable[str]) -> tuple[str, ...]:
-        return tuple(other) + self._tuple()
-
-    def __repr__(self) -> str:
-        return repr(self._tuple())
-
-    def __reduce__(self) -> tuple:
-        return (tuple, (self._tuple(),))
+        return tuple(other) + self._value()
 
 
-class _ColumnMap(Mapping[str, Any]):
-    """A mapping derived from the registry, recomputed when the registry changes."""
+class _ColumnMap(_View, Mapping[str, Any]):
+    """A mapping derived from the registry."""
 
-    __slots__ = ("_build", "_name")
-
-    def __init__(self, name: str, build: Callable[[], dict[str, Any]]) -> None:
-        self._name, self._build = name, build
-
-    def _dict(self) -> dict[str, Any]:
-        return _derived(self._name, self._build)
-
-    def __getitem__(self, key: str) -> Any:
-        return self._dict()[key]
-
-    def __len__(self) -> int:
-        return len(self._dict())
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._dict())
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._dict()
-
-    def __repr__(self) -> str:
-        return repr(self._dict())
-
-    def __reduce__(self) -> tuple:
-        return (dict, (self._dict(),))
+    __slots__ = ()
 
 
 def _names(*kinds: str) -> tuple[str, ...]:

@@ -134,31 +134,32 @@ def circuit_measure(name: str) -> Callable[[Measure], Measure]:
     return register
 
 
+def _floats(result: Any, **columns: str) -> dict[str, object]:
+    """``{column: float(result.<attribute>)}`` for ``column=attribute`` pairs."""
+    return {column: float(getattr(result, attribute)) for column, attribute in columns.items()}
+
+
 @circuit_measure("expressibility_fp")
 def _expressibility_fp(ctx: CircuitContext) -> dict[str, object]:
-    fp = ctx.frame_potential()
-    return {"expressibility_fp": float(fp.ratio),
-            "expressibility_fp_ci_low": float(fp.ratio_ci_low),
-            "expressibility_fp_ci_high": float(fp.ratio_ci_high)}
+    return _floats(ctx.frame_potential(), expressibility_fp="ratio",
+                   expressibility_fp_ci_low="ratio_ci_low",
+                   expressibility_fp_ci_high="ratio_ci_high")
 
 
 @circuit_measure("expressibility_eps")
 def _expressibility_eps(ctx: CircuitContext) -> dict[str, object]:
-    return {"expressibility_eps": float(ctx.frame_potential().eps)}
+    return _floats(ctx.frame_potential(), expressibility_eps="eps")
 
 
 @circuit_measure("expressibility_kl")
 def _expressibility_kl(ctx: CircuitContext) -> dict[str, object]:
-    kl = ctx.kl()
-    return {"expressibility_kl": float(kl.kl),
-            "expressibility_kl_corrected": float(kl.kl_corrected),
-            "expressibility_kl_ci_low": float(kl.ci_low),
-            "expressibility_kl_ci_high": float(kl.ci_high)}
+    return _floats(ctx.kl(), expressibility_kl="kl", expressibility_kl_corrected="kl_corrected",
+                   expressibility_kl_ci_low="ci_low", expressibility_kl_ci_high="ci_high")
 
 
 @circuit_measure("expressibility_kl_scaled")
 def _expressibility_kl_scaled(ctx: CircuitContext) -> dict[str, object]:
-    return {"expressibility_kl_scaled": float(ctx.kl().kl_scaled_corrected)}
+    return _floats(ctx.kl(), expressibility_kl_scaled="kl_scaled_corrected")
 
 
 @circuit_measure("entangling_capability")
