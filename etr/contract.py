@@ -374,10 +374,11 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            "all-pairs U-statistic of the t = 2 state frame potential over its Haar value; 1 for "
            "a state 2-design; comparable across widths",
            level=CIRCUIT, haar=1.0, sizes=(_N_STATES,),
-           valid=Range(1.0, None, "F2 >= F2(Haar) for every ensemble; the unbiased estimate may "
-                       f"fall below 1 only by sampling error (here {FP_SE_SLACK:g} standard "
-                       "errors of the row, from its interval); a ratio of non-negative means "
-                       "cannot be negative", se_slack=FP_SE_SLACK, low_without_se=0.0),
+           valid=Range(1.0, None, "F2 >= F2(Haar) for every ensemble; the unbiased estimate "
+                       "falls below 1 only by sampling error, at most by "
+                       f"{FP_SE_SLACK:g} standard errors (from the row's interval; without one, "
+                       "a ratio of non-negative means is >= 0)", se_slack=FP_SE_SLACK,
+                       low_without_se=0.0),
            cost=lambda s: {"states": s["n_states"], "pairs": s["n_states"] ** 2 / 2},
            companions=_ci("expressibility_fp", "a ratio of non-negative means cannot be "
                           "negative")),
@@ -397,8 +398,9 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            valid=_nonneg("a plug-in KL divergence cannot be negative"),
            cost=lambda s: {"states": 2 * s["n_pairs"]},
            companions=(Column("expressibility_kl_corrected", role="corrected",
-                              meaning="Miller-Madow bias-corrected KL (may be slightly "
-                                      "negative)"),
+                              valid=Range(why="unbounded: the bias correction can make it "
+                                              "slightly negative"),
+                              meaning="Miller-Madow bias-corrected KL"),
                        *_ci("expressibility_kl", "the interval of a KL is clipped at 0"))),
     Metric("expressibility_kl_scaled", EXPRESSIBILITY, _LE, -1, False,
            "width-scaled KL",
@@ -407,7 +409,9 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            "the last open) from the exact Haar law of N*F; 0 +- 0.0006 for Haar states at every "
            "width (5000 pairs), so it compares across widths; can be <= 0; saturates near "
            "ln 20 for poorly expressive circuits",
-           level=CIRCUIT, haar=0.0, sizes=(_N_PAIRS,)),
+           level=CIRCUIT, haar=0.0, sizes=(_N_PAIRS,),
+           valid=Range(why="unbounded: bias-corrected, so it can be <= 0; its largest value "
+                           "depends on the width")),
     Metric("entangling_capability", ENTANGLEMENT, "higher = more entangling", 1, False,
            "entangling capability", "Mean Meyer-Wallach Q, higher = more entangling",
            "mean Meyer-Wallach entanglement over uniform random parameters",

@@ -288,14 +288,14 @@ def _registered(runs: pd.DataFrame, rng: np.random.Generator) -> None:
     new entry moves no existing value."""
     has_pqc = runs["training_config"].map(lambda c: CONFIGS[c].has_pqc).to_numpy(dtype=bool)
     for name, m in METRICS.items():
-        if name in runs.columns:
-            continue
-        if m.kind == CAPACITY:
-            z = rng.normal(size=len(runs))
-        else:
-            z = runs["_c" if m.level == CIRCUIT else "_t"].to_numpy(dtype=float)
-        values = m.from_latent(z)
-        runs[name] = np.where(has_pqc | (not m.needs_pqc), values, np.nan)
+        if name not in runs.columns:
+            if m.kind == CAPACITY:
+                z = rng.normal(size=len(runs))
+            else:
+                z = runs["_c" if m.level == CIRCUIT else "_t"].to_numpy(dtype=float)
+            runs[name] = m.from_latent(z)
+        if m.needs_pqc:  # the control has no quantum parameters (as `etr.hybrid.evaluate_run`)
+            runs[name] = np.where(has_pqc, runs[name].to_numpy(dtype=float), np.nan)
 
 
 def _truth(slope_map: dict[str, float], breakpoint: float | None, intercept_sd: float,

@@ -19,7 +19,7 @@ import pandas as pd
 
 from etr import analysis as A
 from etr.analysis.claims import WEAK_BOUND
-from etr.contract import CONFIGS, METRICS
+from etr.contract import CONFIGS, EXPRESSIBILITY_MEASURES, METRICS
 from etr.report import charts as C
 from etr.report.analyze import PAPER_X, AnalysisResults
 from etr.report.page import Figure, Section, Table
@@ -496,7 +496,29 @@ def expressibility_section(res: AnalysisResults) -> Section:
     return Section("The x axis: expressibility measures", text, charts=[Figure(
         C.expressibility_chart(c, measures=measures),
         "One point per circuit with its sampling interval; colour: qubits.",
-        name="expressibility")])
+        name="expressibility")], tables=[_measures_table(c, res.options.x)])
+
+
+def _measures_table(circuits: pd.DataFrame, x: str) -> Table:
+    """Every registered expressibility measure the dataset holds, with its rank agreement with
+    the primary x over the circuits (a new measure in the registry shows up here)."""
+    primary = pd.to_numeric(circuits[x], errors="coerce")
+    rows = []
+    for name in EXPRESSIBILITY_MEASURES:
+        values = (pd.to_numeric(circuits[name], errors="coerce") if name in circuits.columns
+                  else pd.Series(dtype=float))
+        n = int(values.notna().sum())
+        if n:
+            both = values.notna() & primary.notna()
+            rho = (float(values[both].corr(primary[both], method="spearman"))
+                   if both.sum() > 2 else float("nan"))
+            m = METRICS[name]
+            rows.append({"measure": m.label, "column": name, "direction": m.direction,
+                         "circuits": n, "spearman_with_x": rho, "meaning": m.meaning})
+    return Table(pd.DataFrame(rows), caption="Every registered expressibility measure in the "
+                 f"dataset and its Spearman rank correlation with the x axis ({x}) over the "
+                 "circuits.", labels={"spearman_with_x": "Spearman with x"},
+                 name="expressibility_measures", collapsed=True)
 
 
 # --- 8-10. models and performance -----------------------------------------------------------
