@@ -478,7 +478,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
                               meaning="true when the target was never reached (censored at "
                                       "T)"),)),
     # not <= 1: at finite n, d_eff / d reaches log(1 + kappa) / log(kappa) > 1 for a
-    # well-conditioned Fisher (Abbas et al. 2021; see etr.metrics.effective_dimension)
+    # well-conditioned Fisher (Abbas et al. 2021; see etr.metrics.trainability.effective_dimension)
     Metric("effective_dimension", CAPACITY, "capacity, not trainability", 1, False,
            "effective dimension (capacity)",
            "Normalised effective dimension (capacity, not trainability)",
@@ -763,7 +763,7 @@ def validate_dataset(data: object, *, required: Iterable[str] = REQUIRED_COLUMNS
     """Check `data` against the contract; return it with contract dtypes.
 
     Values outside their registered range are not refused here (a dataset is read as it is);
-    `etr.analysis.data_quality` lists them and `etr.analysis.clean` leaves them out.
+    `etr.analysis.data_quality` lists them and `etr.analysis.quality.clean` leaves them out.
 
     Raises
     ------

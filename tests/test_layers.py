@@ -1,6 +1,6 @@
 """No import runs from a lower layer to a higher one.
 
-The layers, as DESIGN.md and the README's "Layout" state them: circuits <- plan <- quantum <-
+The layers, as ARCHITECTURE.md and the README's "Layout" state them: circuits <- plan <- quantum <-
 metrics / theory <- hybrid <- experiment; `etr.analysis` depends only on the dataset contract and
 `etr.report` on the analysis and the contract; `etr.nas` builds on the simulation stack, the
 analysis and the report; the CLI sits on top. Under everything: the contract and its file format

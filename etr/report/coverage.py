@@ -56,7 +56,7 @@ def coverage_table(runs: pd.DataFrame, cleaned: pd.DataFrame, primary: pd.DataFr
         Every run of the selected configurations, as read.
     cleaned : pandas.DataFrame
         The runs kept after removing failed, duplicated and impossible ones
-        (`etr.analysis.clean`).
+        (`etr.analysis.quality.clean`).
     primary : pandas.DataFrame
         The runs of the primary analysis (a subset of `cleaned`).
     x : str
