@@ -48,7 +48,7 @@ def estimate_paper() -> None:
     import numpy as np
 
     from etr.experiment import circuit_units, expand_grid, preset_spec
-    from etr.experiment.runner import circuit_metrics
+    from etr.experiment.circuit import circuit_metrics
     from etr.hybrid.run import evaluate_run
     from etr.plan import Architecture
 

@@ -21,9 +21,10 @@ from etr.dataset import (
     read_dataset,
     write_dataset,
 )
+from etr.experiment.circuit import circuit_metrics
 from etr.experiment.grid import Cell, CircuitUnit, circuit_units, derive_seed, expand_grid
 from etr.experiment.journal import journal_dir
-from etr.experiment.runner import ExperimentResult, circuit_metrics, run_experiment
+from etr.experiment.runner import ExperimentResult, run_experiment
 from etr.experiment.size import Estimate, GridBounds, check_spec_limits, estimate, grid_bounds
 from etr.experiment.spec import (
     FIELD_DOCS,
