@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from etr_checks import run_doctests
 
 from etr.errors import InputError
 from etr.quantum import NoiseModel
@@ -37,10 +36,6 @@ def random_rho(rng):
     z = rng.normal(size=(2, 2)) + 1j * rng.normal(size=(2, 2))
     rho = z @ z.conj().T
     return rho / np.trace(rho)
-
-
-def test_doctests():
-    run_doctests("etr.quantum.noise")
 
 
 @pytest.mark.parametrize("name", NOISE_CHANNELS)
