@@ -16,7 +16,8 @@ import pytest
 ROOT = Path(__file__).parents[1]
 DOCS = [ROOT / "README.md", ROOT / "ARCHITECTURE.md", ROOT / "benchmarks" / "README.md"]
 SOURCES = [*sorted((ROOT / "etr").rglob("*.py")), *sorted((ROOT / "examples").rglob("*.py")),
-           *sorted((ROOT / "etr").rglob("*.toml"))]
+           *sorted((ROOT / "etr").rglob("*.toml")), *sorted((ROOT / "tests").rglob("*.py")),
+           *sorted((ROOT / "benchmarks").rglob("*.py"))]
 #: a path into the repository, e.g. ``benchmarks/calibrate_cost.py`` or ``data/quick.parquet``
 _PATH = re.compile(r"(?<![\w/.-])(?:etr|tests|benchmarks|examples|data|reports)/[\w/.-]+"
                    r"\.(?:py|md|toml|parquet|html|json|csv)\b")

@@ -197,7 +197,8 @@ def test_single_qubit_bloch_vectors(noise):
 
 
 def test_single_qubit_bloch_vectors_by_hand():
-    """The REFERENCES.md maps, written out for r = (sin a, 0, cos a) after RY(a)."""
+    """The Bloch maps of the channels (Nielsen & Chuang sec. 8.3), written out for
+    r = (sin a, 0, cos a) after RY(a)."""
     a = 0.9
     one = Ansatz.from_gates(1, [("RY", 0)])
     xyz = ["X", "Y", "Z"]
