@@ -89,7 +89,7 @@ SATURATION_TOLERANCE = 0.10
 
 
 def settings(task: str):
-    from etr.hybrid import RunSettings
+    from etr.plan import RunSettings
 
     return RunSettings(task=task, definitions=DEFINITIONS, **TRAIN)
 
@@ -118,7 +118,7 @@ def job_key(job: dict) -> str:
 
 
 def _architecture(job: dict):
-    from etr.hybrid import Architecture
+    from etr.plan import Architecture
 
     return Architecture(**job["circuit"], classical_pre=job["pre"], classical_post=POST)
 

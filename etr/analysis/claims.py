@@ -70,7 +70,7 @@ from etr._validation import check_choice, check_float, check_int
 from etr.analysis import conditional as cond
 from etr.analysis._common import adjust, as_tuple, shared_levels
 from etr.analysis.quality import CleanedData, clean
-from etr.contract import METRICS, PRIMARY_X
+from etr.contract import EXPRESSIBILITY_MEASURES, PRIMARY_X, TRAINABILITY_ONLY
 from etr.errors import InputError
 
 __all__ = ["CLAIMS", "NAS_COLUMNS", "Claim", "evaluate_claims"]
@@ -283,8 +283,8 @@ def evaluate_claims(
 def _check_columns(data: pd.DataFrame, x: str, strata: tuple[str, ...], cluster: str) -> None:
     if x not in data.columns:
         raise InputError(f"`x` column {x!r} is not in `data`; expressibility columns present: "
-                         + (", ".join(c for c in data.columns if c in METRICS
-                                      and METRICS[c].kind == "expressibility") or "none"))
+                         + (", ".join(c for c in data.columns if c in EXPRESSIBILITY_MEASURES)
+                            or "none"))
     cond.orientation(x, "grad_var")
     missing = [c for c in ("training_config", cluster, *strata) if c not in data.columns]
     if missing:
@@ -293,7 +293,7 @@ def _check_columns(data: pd.DataFrame, x: str, strata: tuple[str, ...], cluster:
 
 def _definitions(data: pd.DataFrame, definitions: Sequence[str] | None) -> list[str]:
     if definitions is None:
-        return [d for d, m in METRICS.items() if m.kind == "trainability" and d in data.columns
+        return [d for d in TRAINABILITY_ONLY if d in data.columns
                 and np.isfinite(pd.to_numeric(data[d], errors="coerce")).any()]
     defs = list(as_tuple(definitions))
     for d in defs:

@@ -32,6 +32,7 @@ import pandas as pd
 
 from etr._validation import check_choice, check_float
 from etr.analysis._common import as_tuple, check_frame, iter_groups
+from etr.contract import METRICS
 from etr.errors import InputError
 
 __all__ = ["SATURATION_COLUMNS", "SATURATION_RULES", "SaturationRule", "saturation"]
@@ -67,7 +68,7 @@ SATURATION_RULES: dict[str, SaturationRule] = {
                                     "decrease <= 0 (no decrease)"),
     "steps_to_target": SaturationRule("target reached after the first step",
                                       "censored (never reached)",
-                                      censor="steps_to_target_censored"),
+                                      censor=METRICS["steps_to_target"].censor),
 }
 
 #: output columns of `saturation`, in order (after the `by` columns).

@@ -32,17 +32,12 @@ import dataclasses
 
 import numpy as np
 
-from etr._rng import SeedLike, as_generator
+from etr._rng import SeedLike, as_generator, seed_label
 from etr._validation import check_int
 from etr.circuits.ansatz import Ansatz
 from etr.errors import InputError
 from etr.metrics._pair_sums import GRAM_BLOCK, PairSums
-from etr.metrics.frame_potential import (
-    FramePotentialResult,
-    _check_common,
-    _result,
-    _seed_label,
-)
+from etr.metrics.frame_potential import FramePotentialResult, _check_common, _result
 from etr.quantum.density import DensityMatrixBackend
 from etr.quantum.noise import NoiseModel
 
@@ -144,4 +139,4 @@ def density_frame_potential(ansatz: Ansatz, noise: NoiseModel | None = None, *,
     backend = DensityMatrixBackend(NoiseModel() if noise is None else noise)
     states = np.concatenate([block for _, block in backend.states(ansatz, params)])
     res = density_frame_potential_from_states(states, t=t, confidence=confidence)
-    return dataclasses.replace(res, seed=_seed_label(seed))
+    return dataclasses.replace(res, seed=seed_label(seed))

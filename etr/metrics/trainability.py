@@ -55,21 +55,21 @@ grad_var_readout
     the circuit's landscape.
 grad_var_train
     The across-init variance at every step of a fixed early window t = 0 .. W-1 (W = min(window,
-    T), `etr.hybrid.RunSettings.early_steps`, default 10), averaged over those steps and the
+    T), `etr.plan.RunSettings.early_steps`, default 10), averaged over those steps and the
     quantum parameters. A fixed window, not the whole trajectory: models that fit have vanishing
     gradients late in training, and averaging over the trajectory would rank them untrainable.
 grad_norm
     Root-mean-square quantum gradient sqrt(mean_k g_k^2) over the same early window, averaged over
     inits and steps.
 loss_decrease
-    (L_0 - L_B) / L_0 after a budget of B optimiser steps (`etr.hybrid.RunSettings.budget`:
+    (L_0 - L_B) / L_0 after a budget of B optimiser steps (`etr.plan.RunSettings.budget`:
     the task's registered budget unless the settings name one, at most T), averaged over inits;
     L is the loss on the whole training set. A budget shorter than the run keeps the
     definition off its ceiling of 1, where end-to-end training of an easy task ends.
 steps_to_target
     Per init, the first number of optimiser steps t >= 1 after which the training loss (on the
     whole training set, not a mini-batch) is at most
-    ``L_target = L_0 - f (L_0 - L_floor)`` (f = `etr.hybrid.RunSettings.target_fraction`,
+    ``L_target = L_0 - f (L_0 - L_floor)`` (f = `etr.plan.RunSettings.target_fraction`,
     default 0.25; L_floor = 0, the infimum of binary cross-entropy, so the target is
     ``(1 - f) L_0``); an init that never gets there within T steps is right-censored at T. The
     run's value is the lower median over the K inits, the ceil(K/2)-th smallest time (the step by

@@ -3,7 +3,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from etr_checks import run_doctests
 
 from etr.analysis import SATURATION_RULES, saturation
 from etr.errors import InputError
@@ -80,5 +79,9 @@ def test_bad_input(kwargs, needle):
         saturation(pd.DataFrame({"steps_to_target": [1.0]}), by=None)
 
 
-def test_docstring_examples_run():
-    run_doctests("etr.analysis.saturation")  # the package exports a function of that name
+def test_rules_name_registered_definitions_and_their_censoring_flags():
+    from etr.contract import METRICS, TRAINABILITY_ONLY
+
+    for name, rule in SATURATION_RULES.items():
+        assert name in TRAINABILITY_ONLY
+        assert rule.censor == METRICS[name].censor

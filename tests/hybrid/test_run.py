@@ -5,19 +5,24 @@ import math
 import numpy as np
 import pytest
 
-from etr.contract import COLUMNS, PQC_CONFIGS, TRAINABILITY_DEFINITIONS
+from etr.contract import (
+    CIRCUIT_COLUMNS,
+    COLUMNS,
+    PQC_CONFIGS,
+    TRAINABILITY_DEFINITIONS,
+    TRAINING_CONFIGS,
+)
 from etr.errors import InputError
 from etr.hybrid import (
     DEFINITIONS,
-    Architecture,
     HybridModel,
-    RunSettings,
     evaluate_run,
     landscape_gradients,
     load_task,
     train,
 )
 from etr.hybrid.run import model_task, readout_gradients
+from etr.plan import Architecture, RunSettings
 
 SMALL = RunSettings(n_train=30, n_test=20, n_init=3, steps=6, learning_rate=0.1,
                     ed_weight_samples=3)
@@ -30,9 +35,8 @@ def records():
 
 
 def test_record_has_contract_keys_in_order(records):
-    excluded = {"cell_id", "status", "error", "wall_time_s", "entangling_capability",
-                "task_instance"}
-    expected = [c for c in COLUMNS if c not in excluded and not c.startswith("expressibility")]
+    excluded = {"cell_id", "status", "error", "wall_time_s", "task_instance", *CIRCUIT_COLUMNS}
+    expected = [c for c in COLUMNS if c not in excluded]
     for rec in records.values():
         assert list(rec) == expected
         for d in (*TRAINABILITY_DEFINITIONS, "final_loss", "test_accuracy"):
@@ -470,7 +474,7 @@ def test_loss_decrease_after_the_budget_and_steps_to_target_at_the_target():
 def test_budget_and_target_default_to_the_task_registry(monkeypatch):
     import dataclasses
 
-    from etr.hybrid import tasks
+    from etr.plan import tasks
 
     info = tasks.TASKS["moons"]
     monkeypatch.setitem(tasks.TASKS, "moons", dataclasses.replace(
@@ -493,8 +497,7 @@ def test_budget_and_target_default_to_the_task_registry(monkeypatch):
     for name, t in tasks.TASKS.items():
         assert t.budget_steps >= 1, name
         assert all(0 < f <= 1 for f in t.targets.values()), name
-        assert set(t.targets) <= {"pure_pqc", "hybrid_quantum_only", "hybrid_full",
-                                  "classical_only"}, name
+        assert set(t.targets) <= set(TRAINING_CONFIGS), name
 
 
 def test_minibatch_runs_record_the_training_loss_for_a_short_budget():

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from etr_checks import run_doctests
 
-import etr.hybrid.tasks as tasks_module
 from etr.errors import InputError
 from etr.hybrid.tasks import (
     PARITY_ORDER,
@@ -326,10 +324,6 @@ def test_encoding_features_bad_input():
         encoding_features(task.x_train, 4)
 
 
-def test_docstring_examples_run():
-    run_doctests(tasks_module.__name__)
-
-
 @pytest.mark.slow
 def test_parity_without_a_pre_network_is_a_positive_control():
     """The hybrid beats the classical-only control on parity when the circuit reads the angles
@@ -341,7 +335,8 @@ def test_parity_without_a_pre_network_is_a_positive_control():
 
     from etr.analysis import control_gap
     from etr.experiment import run_seed, task_seed
-    from etr.hybrid import Architecture, RunSettings, evaluate_run
+    from etr.hybrid import evaluate_run
+    from etr.plan import Architecture, RunSettings
 
     settings = RunSettings(task="parity", n_train=100, n_test=100, n_init=2, steps=60,
                            learning_rate=0.1, definitions=("loss_decrease",))

@@ -3,7 +3,6 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from etr_checks import run_doctests
 
 from etr.errors import SpecError
 from etr.plan.instances import InstanceDesign, difference_cover, smallest_cover
@@ -66,7 +65,3 @@ def test_bad_designs_name_the_key(args, needle):
 def test_complete_crossing_by_default():
     design = InstanceDesign(5)
     assert design.per_circuit == 5 and design.block(3) == (0, 1, 2, 3, 4)
-
-
-def test_docstring_examples_run():
-    run_doctests("etr.plan.instances")

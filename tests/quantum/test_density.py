@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from etr_checks import run_doctests
 
 from etr.circuits import Ansatz, hardware_efficient, sim_circuit
 from etr.errors import InputError
@@ -41,13 +40,6 @@ def central_differences(backend, ansatz, params, obs, weights, h=1e-5):
             ansatz, params - e, obs)
         fd[:, j] = (diff * weights).sum(axis=1) / (2 * h)
     return fd
-
-
-@pytest.mark.parametrize("module", ["etr.quantum.density", "etr.quantum.qutip_density",
-                                    "etr.quantum.qutip_backend",
-                                    "etr.metrics.density_frame_potential"])
-def test_doctests(module):
-    run_doctests(module)
 
 
 def test_backends_satisfy_the_protocol():
@@ -205,7 +197,8 @@ def test_single_qubit_bloch_vectors(noise):
 
 
 def test_single_qubit_bloch_vectors_by_hand():
-    """The REFERENCES.md maps, written out for r = (sin a, 0, cos a) after RY(a)."""
+    """The Bloch maps of the channels (Nielsen & Chuang sec. 8.3), written out for
+    r = (sin a, 0, cos a) after RY(a)."""
     a = 0.9
     one = Ansatz.from_gates(1, [("RY", 0)])
     xyz = ["X", "Y", "Z"]
@@ -366,7 +359,8 @@ def test_a_hybrid_model_runs_on_the_density_backend():
     unchanged; its loss gradient equals central differences of its loss under noise."""
     from etr_checks import loss_fd_gradient
 
-    from etr.hybrid import Architecture, HybridModel
+    from etr.hybrid import HybridModel
+    from etr.plan import Architecture
 
     arch = Architecture(n_qubits=2, layers=2, classical_pre="3-tanh", classical_post="3-tanh")
     backend = DensityMatrixBackend(NoiseModel(0.05, 0.1, 0.02, 0.03))

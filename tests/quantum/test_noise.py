@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from etr_checks import run_doctests
 
 from etr.errors import InputError
 from etr.quantum import NoiseModel
@@ -37,10 +36,6 @@ def random_rho(rng):
     z = rng.normal(size=(2, 2)) + 1j * rng.normal(size=(2, 2))
     rho = z @ z.conj().T
     return rho / np.trace(rho)
-
-
-def test_doctests():
-    run_doctests("etr.quantum.noise")
 
 
 @pytest.mark.parametrize("name", NOISE_CHANNELS)
@@ -86,8 +81,8 @@ def test_kraus_transfer_and_bloch_forms_agree_with_the_issue(params):
 
 
 def test_references_bloch_maps():
-    """REFERENCES.md: depolarizing scales r by (1-p); AD (x, y, z) -> (sqrt(1-g) x, sqrt(1-g) y,
-    g + (1-g) z); PD (sqrt(1-l) x, sqrt(1-l) y, z)."""
+    """Nielsen & Chuang sec. 8.3: depolarizing scales r by (1-p); AD (x, y, z) -> (sqrt(1-g) x,
+    sqrt(1-g) y, g + (1-g) z); PD (sqrt(1-l) x, sqrt(1-l) y, z)."""
     r = np.array([0.3, -0.5, 0.6])
     a, t = NoiseModel(depolarizing=0.2).bloch_map()
     np.testing.assert_allclose(a @ r + t, 0.8 * r)
