@@ -24,6 +24,7 @@ from etr.analysis.correlation import (
 from etr.analysis.mixed import MixedEffectsResult, mixed_effects
 from etr.analysis.quality import VALID_RANGES, data_quality
 from etr.analysis.regimes import RegimeResult, davies_test, segment_regimes
+from etr.analysis.saturation import SATURATION_RULES, saturation
 from etr.analysis.summary import (
     THRESHOLDS,
     VERDICT_RULE,
@@ -35,6 +36,7 @@ from etr.analysis.synthetic import planted_dataset, synthetic_dataset
 __all__ = [
     "CLAIMS",
     "NAS_COLUMNS",
+    "SATURATION_RULES",
     "STRATA",
     "THRESHOLDS",
     "VALID_RANGES",
@@ -53,6 +55,7 @@ __all__ = [
     "orientation",
     "planted_dataset",
     "rank_correlation",
+    "saturation",
     "segment_regimes",
     "stratified_correlation",
     "synthetic_dataset",
