@@ -89,7 +89,7 @@ MAX_SEEDS = 1_000_000
 _TOP_KEYS = ("root_seed", "seeds", "instances", "instances_per_circuit", "configs", "definitions",
              "grid", "metrics", "training")
 _GRID_KEYS = ("encoding", "reupload", "classical_pre", "classical_post", "hea", "sim", "shots")
-_SHOTS_KEYS = ("max_qubits", "max_layers")
+_SHOTS_KEYS = ("min_qubits", "max_qubits", "min_layers", "max_layers")
 _HEA_KEYS = ("n_qubits", "layers", "topology", "rotations", "entangler")
 _SIM_KEYS = ("circuits", "n_qubits", "layers")
 
@@ -118,9 +118,12 @@ FIELD_DOCS: dict[str, str] = {
     "grid.sim.circuits": "Sim et al. 2019 circuits 'sim1'..'sim19'; no default (required)",
     "grid.sim.n_qubits": f"qubit counts (2..{MAX_QUBITS}); default [4]",
     "grid.sim.layers": "layer counts (>= 1); default [1]",
-    "grid.shots.max_qubits": "finite-shot runs (levels of training.shots other than 'none') only "
-    "on circuits with at most this many qubits (parameter-shift gradients cost 2P+1 circuits per "
-    "data point); default: every circuit",
+    "grid.shots.min_qubits": "finite-shot runs (levels of training.shots other than 'none') only "
+    "on circuits with at least this many qubits (where gradients are small enough for shot "
+    "noise to matter); default: every circuit",
+    "grid.shots.max_qubits": "... and at most this many qubits (parameter-shift gradients cost "
+    "2P+1 circuits per data point); default: every circuit",
+    "grid.shots.min_layers": "... and at least this many layers; default: every circuit",
     "grid.shots.max_layers": "... and at most this many layers; default: every circuit",
     **{k: v for k, v in RUN_FIELD_DOCS.items() if "." in k},
 }
@@ -202,20 +205,45 @@ class SimGrid:
 @dataclass(frozen=True, slots=True)
 class ShotsGrid:
     """Where the finite-shot levels of ``[training] shots`` run (keys ``grid.shots.*``): exact
-    runs cover the whole grid, finite-shot runs the circuits within these bounds (None: all)."""
+    runs cover the whole grid, finite-shot runs the circuits within these bounds (None: no
+    bound on that side).
+
+    Why bounds on both sides: parameter-shift gradients cost 2P + 1 circuits per data point, so
+    wide deep circuits are expensive (the upper bounds), while on narrow shallow circuits the
+    gradients are so large that a few hundred shots change nothing (the lower bounds select
+    the circuits where shot noise is comparable to the gradient: `etr.contract` ``grad_snr``).
+
+    Examples
+    --------
+    >>> g = ShotsGrid(min_qubits=6, max_layers=3)
+    >>> g.covers(6, 2), g.covers(4, 2), g.covers(8, 5)
+    (True, False, False)
+    """
 
     max_qubits: int | None = None
     max_layers: int | None = None
+    min_qubits: int | None = None
+    min_layers: int | None = None
 
     @classmethod
     def from_table(cls, t: Table) -> ShotsGrid:
-        return cls(max_qubits=t.int("max_qubits", None, low=1),
-                   max_layers=t.int("max_layers", None, low=1))
+        out = cls(max_qubits=t.int("max_qubits", None, low=1),
+                  max_layers=t.int("max_layers", None, low=1),
+                  min_qubits=t.int("min_qubits", None, low=1, high=MAX_QUBITS),
+                  min_layers=t.int("min_layers", None, low=1))
+        for what in ("qubits", "layers"):
+            low, high = getattr(out, f"min_{what}"), getattr(out, f"max_{what}")
+            if low is not None and high is not None and low > high:
+                raise t.error(f"min_{what}", f"must be <= `{t.name(f'max_{what}')}` "
+                              f"({high}), got {low}: no circuit would have finite-shot runs")
+        return out
 
     def covers(self, n_qubits: int, layers: int) -> bool:
         """Whether finite-shot runs of a circuit of this size are in the grid."""
         return ((self.max_qubits is None or n_qubits <= self.max_qubits)
-                and (self.max_layers is None or layers <= self.max_layers))
+                and (self.max_layers is None or layers <= self.max_layers)
+                and (self.min_qubits is None or n_qubits >= self.min_qubits)
+                and (self.min_layers is None or layers >= self.min_layers))
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +353,7 @@ class Spec(RunSpec):
         if spec.grid.hea is None and spec.grid.sim is None:
             raise t.error("grid", "needs at least one family table: [grid.hea] or [grid.sim]")
         spec.design  # noqa: B018  (validates the design: a cover of that size exists)
+        _check_shot_bounds(spec)
         return spec
 
     def to_dict(self, *, full: bool = True) -> dict[str, Any]:
@@ -362,6 +391,23 @@ class Spec(RunSpec):
         head = ("# etr experiment spec (etr simulate SPEC.toml --out data/NAME.parquet)",
                 *header, "")
         return commented_toml(self.to_dict(), FIELD_DOCS, head)
+
+
+def _check_shot_bounds(spec: Spec) -> None:
+    """Refuse ``[grid.shots]`` bounds that leave a finite ``training.shots`` level no circuit."""
+    if all(level is None for level in spec.levels("shots")):
+        return
+    g = spec.grid
+    sizes = set()
+    if g.hea is not None:
+        sizes |= {(n, layers) for n in g.hea.n_qubits for layers in g.hea.layers}
+    if g.sim is not None:
+        sizes |= {(n, layers) for n in g.sim.n_qubits for layers in g.sim.layers}
+    if not any(g.shots.covers(n, layers) for n, layers in sizes):
+        bounds = {k: v for k, v in dataclasses.asdict(g.shots).items() if v is not None}
+        raise SpecError(f"`grid.shots` bounds {bounds} select no circuit of the grid (sizes "
+                        f"(n_qubits, layers) {sorted(sizes)}): the finite `training.shots` "
+                        "level would have no run")
 
 
 @functools.lru_cache(maxsize=64)
