@@ -15,9 +15,11 @@ landscape's gradients at S random theta per initialisation; the readout definiti
 at as many; with mini-batches, the training-set loss after every step (``steps_to_target``, or
 ``loss_decrease`` with a budget shorter than the run) and the initial gradient on the training
 set (``grad_var``). With finite shots every gradient pass is a parameter-shift evaluation: the
-``3`` of a gradient row becomes ``1 + 2 P'`` circuits (P' shifted angles: the quantum
-parameters, plus the input angles when the pre-network is trained; the readout definition
-shifts the quantum parameters only). The classical-only control
+``3`` of a gradient row becomes ``1 + SHIFT_SHARE * T'`` circuits (T' shift terms, 2 per
+rotation and 4 per controlled rotation, of the shifted angles: the quantum parameters, plus the
+input angles when a pre-network is trained; the readout definition and the shot-noise
+diagnostic shift the quantum parameters only; `SHIFT_SHARE` = 0.5 because the shifted circuits
+of a row share the state before the shifted gate). The classical-only control
 simulates no circuit: ``c_run + c_iter T``. A circuit unit (everything of
 `etr.experiment.circuit.circuit_record`, once per distinct PQC) pushes
 
@@ -49,12 +51,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from etr.circuits import encoding_circuit
-from etr.contract import CIRCUIT, COST_TERMS, METRICS, Metric
+from etr.contract import CIRCUIT, COST_TERMS, METRICS, RUN_DIAGNOSTICS, Metric
 from etr.plan.architecture import Architecture
 from etr.plan.settings import MetricSpec, RunSettings
 
-__all__ = ["COST", "CostConstants", "cell_seconds", "circuit_seconds", "model_gates",
-           "run_sizes"]
+__all__ = ["COST", "SHIFT_SHARE", "CostConstants", "cell_seconds", "circuit_seconds",
+           "model_gates", "run_sizes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,17 +153,17 @@ def cell_seconds(arch: Architecture, training_config: str, settings: RunSettings
         return c.c_run + c.c_iter * t
     gates, _ = model_gates(arch)
     b = min(settings.batch_size or n, n)
-    terms = _terms((METRICS[d] for d in settings.definitions if d in METRICS),
-                   run_sizes(settings))
+    measured = (*settings.definitions, *RUN_DIAGNOSTICS)  # diagnostics run whatever is chosen
+    terms = _terms((METRICS[d] for d in measured if d in METRICS), run_sizes(settings))
     grad_rows = k * t * b + terms["grad_rows"]
     trajectory = k * t * n if b < n and terms["trajectory"] > 0 else 0
     forward_rows = 2 * k * n + k * settings.n_test + terms["forward_rows"] + trajectory
     per_grad = per_theta = 3.0
     if settings.shots is not None:
-        per_theta = 1.0 + 2.0 * _n_params(arch)
-        shifted = _n_params(arch) + (
-            _n_angles(arch) if training_config == "hybrid_full" else 0)
-        per_grad = 1.0 + 2.0 * shifted
+        pqc_terms, angle_terms = _shift_terms(arch)
+        per_theta = 1.0 + SHIFT_SHARE * pqc_terms
+        trains_angles = training_config == "hybrid_full" and arch.classical_pre != "none"
+        per_grad = 1.0 + SHIFT_SHARE * (pqc_terms + (angle_terms if trains_angles else 0))
     rows = (per_grad * grad_rows + per_theta * terms["theta_grad_rows"] + forward_rows
             + terms["exact_rows"])
     return (c.c_run + c.c_amp * rows * gates * 2.0**arch.n_qubits + c.c_row * rows * gates
@@ -200,8 +202,38 @@ def _n_params(arch: Architecture) -> int:
                      arch.rotations, arch.entangler)[1]
 
 
-def _n_angles(arch: Architecture) -> int:
-    return encoding_circuit(arch.n_qubits, arch.encoding).n_params
+#: the share of a whole circuit one shifted circuit of a parameter-shift gradient costs: the
+#: statevector backend's ``shifted_expectations`` runs only the part of the circuit after the
+#: shifted gate (the state before it is shared), half of it on average. Measured with
+#: ``etr.hybrid.evaluate_run`` on quick-preset settings (32 shots, 2026-12-06, CPU time, one
+#: process): with 2 (a whole circuit per term) the model over-predicted finite-shot cells at
+#: 5-6 qubits by 1.8-2.7x (0.37-0.55 measured / predicted); with 0.5 see the test
+#: ``tests/plan/test_limits_cost.py``.
+SHIFT_SHARE = 0.5
+
+
+def _shift_terms(arch: Architecture) -> tuple[int, int]:
+    """Parameter-shift terms (circuits) of a gradient row: of the PQC's parameters (two per
+    rotation, four per controlled rotation) and of the input angles (per encoding gate, every
+    copy of a re-uploaded encoding)."""
+    pqc = _pqc_terms(arch.family, arch.circuit, arch.n_qubits, arch.layers, arch.topology,
+                     arch.rotations, arch.entangler)
+    enc = encoding_circuit(arch.n_qubits, arch.encoding)
+    angles = sum(_terms_of(g) for g in enc.gates if g.parametric)
+    return pqc, angles * (arch.layers if arch.reupload else 1)
+
+
+def _terms_of(gate: Any) -> int:
+    """Shift terms of one parametric gate (`etr.quantum.shift_rule`)."""
+    return 4 if gate.kind.controlled else 2
+
+
+@functools.lru_cache(maxsize=65536)
+def _pqc_terms(family: str, circuit: str, n_qubits: int, layers: int, topology: str,
+               rotations: str, entangler: str) -> int:
+    arch = Architecture(family=family, circuit=circuit, n_qubits=n_qubits, layers=layers,
+                        topology=topology, rotations=rotations, entangler=entangler)
+    return sum(_terms_of(g) for g in arch.ansatz().gates if g.parametric)
 
 
 def circuit_seconds(arch: Architecture, metrics: MetricSpec, *,
