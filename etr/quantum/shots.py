@@ -211,17 +211,19 @@ def shot_gradient_noise(ansatz: Ansatz, params: np.ndarray, observables: object,
     (which the cotangent is evaluated at) and, for every shift term t of slot j, the values
     ``z_hat(t)`` of the shifted circuit, combined as ``sum_t c_t sum_m w_m(z_hat) z_hat_m(t)``.
     Every estimate is unbiased with variance ``v = (1 - <P>^2) / S`` (`shot_variance`) and the
-    draws are independent, so to first order in the noise (the delta method)
+    draws are independent, so (law of total variance over the values' draw, then the delta
+    method for the cotangent)
 
-        Var g_hat[b, j] = sum_t c_t^2 sum_m w_m^2 v_m(t)
+        Var g_hat[b, j] = sum_t c_t^2 sum_m E[w_m^2] v_m(t)
                           + sum_m' (sum_m D[b, m, j] dw_m / dz_m')^2 v_m'
+        E[w_m^2] = w_m^2 + sum_m' (dw_m / dz_m')^2 v_m'
 
     with ``D[b, m, j] = sum_t c_t z_m(t)`` the exact derivative. The first term is the
-    shift-rule noise ((Var+ + Var-) / 4 per two-term gate and observable, weighted by w^2); the
-    second carries the noise of the values through the cotangent (the post-network's backward
-    pass evaluated at estimated values); it is proportional to the signal, so it matters where
-    gradients are large, not where they vanish. Terms of order 1/S^2 (the product of the two
-    noises) are left out.
+    shift-rule noise ((Var+ + Var-) / 4 per two-term gate and observable, weighted by w^2; the
+    correction of E[w^2], of order 1/S^2, matters only where w is near 0); the second carries
+    the noise of the values through the cotangent (the post-network's backward pass evaluated
+    at estimated values): it is proportional to the signal, so it matters where gradients are
+    large, not where they vanish. A fixed cotangent array has neither correction.
 
     Parameters
     ----------
@@ -295,7 +297,9 @@ def _noise_chunk(base: Backend, rule: ShiftRule, theta: np.ndarray, obs: list[Ob
                                 chunk_size=chunk_size).reshape(n_b, rule.n_terms, n_m)
     deriv = np.stack([rule.combine(z_t[:, :, m]) for m in range(n_m)], axis=1)  # (B, M, P)
     grads = np.einsum("bm,bmp->bp", weights, deriv)
-    variance = np.einsum("btm,bm,tp->bp", shot_variance(z_t, obs, shots), weights**2, squares)
+    v_t = shot_variance(z_t, obs, shots)
+    w2 = weights**2  # becomes E[w(z_hat)^2] = w^2 + Var w(z_hat) below
+    variance = np.zeros_like(grads)
     if fn_of_values:  # dw_m / dz_m' by central differences, one observable m' at a time
         v0 = shot_variance(values, obs, shots)
         for m2 in range(n_m):
@@ -305,4 +309,6 @@ def _noise_chunk(base: Backend, rule: ShiftRule, theta: np.ndarray, obs: list[Ob
             down[:, m2] -= h
             dw = (weight_fn(up, rows) - weight_fn(down, rows)) / (2.0 * h)
             variance += np.einsum("bmp,bm->bp", deriv, dw) ** 2 * v0[:, m2, None]
+            w2 = w2 + dw**2 * v0[:, m2, None]
+    variance += np.einsum("btm,bm,tp->bp", v_t, w2, squares)
     return grads, variance

@@ -7,7 +7,7 @@ import pytest
 
 from etr._hashing import short_hash
 from etr.errors import SpecError
-from etr.experiment import expand_grid, load_spec, preset_spec
+from etr.experiment import expand_grid, load_spec, preset_spec, preset_text
 from etr.experiment.size import estimate, grid_bounds
 from etr.hybrid.run import evaluate_run
 
@@ -94,15 +94,28 @@ def _grid_key(cells):
     return short_hash([(c.cell_id, c.seed, c.task_seed, c.shots, c.instance) for c in cells])
 
 
+def _quick_before():
+    """The quick preset as it was before its shot level went from 512 to 16 shots."""
+    text = preset_text("quick")
+    assert 'shots = ["none", 16]' in text
+    return load_spec(text.replace('shots = ["none", 16]', 'shots = ["none", 512]'))
+
+
 @pytest.mark.parametrize(("name", "expected"), [("quick", _QUICK_GRID), ("paper", _PAPER_GRID)])
 def test_presets_keep_their_cells_and_ids(name, expected):
-    spec = preset_spec(name)
+    spec = _quick_before() if name == "quick" else preset_spec(name)
     cells = expand_grid(spec)
     assert (len(cells), _grid_key(cells), spec.spec_hash()) == expected
 
 
+def test_quick_keeps_its_circuits_at_fewer_shots():
+    now, before = expand_grid(preset_spec("quick")), expand_grid(_quick_before())
+    assert [(c.arch, c.training_config, c.seed, c.shots and 16) for c in now] == [
+        (c.arch, c.training_config, c.seed, c.shots and 16) for c in before]
+
+
 def test_quick_cells_keep_their_numbers():
-    spec = preset_spec("quick")
+    spec = _quick_before()
     cells = {c.cell_id: c for c in expand_grid(spec)}
     for cid, (seed, task_seed, shots, config, arch_id, values) in _QUICK_CELLS.items():
         c = cells[cid]

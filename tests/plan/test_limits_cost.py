@@ -8,7 +8,14 @@ import pytest
 
 from etr.errors import SpecError
 from etr.plan import Architecture, MetricSpec, RunSettings
-from etr.plan.cost import COST, CostConstants, cell_seconds, circuit_seconds, model_gates
+from etr.plan.cost import (
+    COST,
+    SHIFT_SHARE,
+    CostConstants,
+    cell_seconds,
+    circuit_seconds,
+    model_gates,
+)
 from etr.plan.limits import LIMITS, check_limits
 
 
@@ -72,13 +79,21 @@ def test_cell_cost_is_the_stated_formula():
         rows_ld = 3 * 4 * 10 * 8 + 2 * 4 * 32 + 4 * 16 + extra
         assert cell_seconds(arch, "hybrid_full", ld, constants=c) == pytest.approx(
             1.0 + 2.0 * rows_ld * g * 16 + 3.0 * rows_ld * g + 5.0 * 10 * g + 17.0 * 10)
-    # finite shots: a gradient row is 1 + 2 P' circuits (P' = 16 parameters + 4 angles; the
-    # readout definition shifts the 16 parameters only)
+    # finite shots: a gradient row is 1 + SHIFT_SHARE * T' circuits (T' = 32 shift terms of
+    # the 16 parameters; without a pre-network no input angle is shifted); the readout
+    # definition and the grad_snr diagnostic (K x N rows) shift the 16 parameters only
     shots = dataclasses.replace(s, shots=100)
     grad_rows = 4 * 10 * 32 + 4 * 3 * 32
-    rows_s = 41 * grad_rows + 33 * 4 * 3 * 32 + 2 * 4 * 32 + 4 * 16 + 3 * 2 * 32
+    per = 1 + SHIFT_SHARE * 32
+    rows_s = (per * grad_rows + per * (4 * 3 * 32 + 4 * 32) + 2 * 4 * 32 + 4 * 16
+              + 3 * 2 * 32)
     assert cell_seconds(arch, "hybrid_full", shots, constants=c) == pytest.approx(
         1.0 + 2.0 * rows_s * g * 16 + 3.0 * rows_s * g + 5.0 * 10 * g + 17.0 * 10)
+    # ... with a trained pre-network the 4 input angles are shifted too (8 more terms)
+    pre = Architecture(n_qubits=4, layers=2, classical_pre="4-tanh")
+    rows_p = rows_s + SHIFT_SHARE * 8 * grad_rows
+    assert cell_seconds(pre, "hybrid_full", shots, constants=c) == pytest.approx(
+        1.0 + 2.0 * rows_p * g * 16 + 3.0 * rows_p * g + 5.0 * 10 * g + 17.0 * 10)
     assert cell_seconds(arch, "classical_only", s, constants=c) == pytest.approx(1.0 + 17.0 * 10)
     m = MetricSpec(n_states=50, n_pairs=100, ec_samples=10, loss_samples=20, qfim_samples=2)
     gp = model_gates(arch)[1]
@@ -86,6 +101,37 @@ def test_cell_cost_is_the_stated_formula():
     assert circuit_seconds(arch, m, constants=c) == pytest.approx(
         7.0 + 2.0 * states * gp * 16 + 3.0 * states * gp + 11.0 * 50**2 / 2 * 16
         + 13.0 * (4**4 - 1))
+
+
+@pytest.mark.parametrize(("arch", "config"), [
+    (Architecture(n_qubits=3, layers=2, encoding="hrz", reupload=True, classical_pre="4-tanh"),
+     "hybrid_full"),
+    (Architecture(n_qubits=3, layers=2, encoding="hrz", reupload=True), "hybrid_full"),
+    (Architecture(family="sim", circuit="sim11", n_qubits=4, layers=2), "pure_pqc"),
+    (Architecture(family="sim", circuit="sim8", n_qubits=3, layers=1,
+                  classical_pre="4-tanh"), "hybrid_quantum_only"),
+])
+def test_shift_terms_are_the_ones_the_model_runs(arch, config):
+    """The cost model's shifted circuits per gradient row against the shift rule of the
+    model's own circuit and gradient slots (`etr.hybrid.HybridModel`)."""
+    from etr.circuits import encoding_width
+    from etr.hybrid.model import HybridModel
+    from etr.quantum import shift_rule
+
+    width = encoding_width(arch.n_qubits, arch.encoding)
+    model = HybridModel(arch, config, 5 if arch.classical_pre != "none" else width)
+    s = RunSettings(n_train=8, n_test=4, n_init=2, steps=1, definitions=("grad_var",))
+    c = CostConstants(c_run=0.0, c_amp=0.0, c_row=1.0, c_step=0.0, c_iter=0.0, c_unit=0.0,
+                      c_pair=0.0, c_lie=0.0, source="test")
+    g = model_gates(arch)[0]
+    exact = cell_seconds(arch, config, s, constants=c) / g
+    shot = cell_seconds(arch, config, dataclasses.replace(s, shots=10), constants=c) / g
+    grad_rows = 2 * 1 * 8
+    terms = shift_rule(model.circuit, model._grad_slots).n_terms
+    snr_terms = shift_rule(model.circuit, model._quantum_slots).n_terms
+    snr_rows = 2 * 8
+    assert shot - exact == pytest.approx(
+        (1 + SHIFT_SHARE * terms - 3) * grad_rows + (1 + SHIFT_SHARE * snr_terms) * snr_rows)
 
 
 def test_cost_grows_with_every_size_factor():
