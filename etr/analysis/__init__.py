@@ -25,6 +25,7 @@ from etr.analysis.mixed import MixedEffectsResult, mixed_effects
 from etr.analysis.quality import VALID_RANGES, data_quality
 from etr.analysis.regimes import RegimeResult, davies_test, segment_regimes
 from etr.analysis.saturation import SATURATION_RULES, saturation
+from etr.analysis.shots import paired_shot_runs, shot_claims, snr_summary
 from etr.analysis.summary import (
     THRESHOLDS,
     VERDICT_RULE,
@@ -53,10 +54,13 @@ __all__ = [
     "evaluate_claims",
     "mixed_effects",
     "orientation",
+    "paired_shot_runs",
     "planted_dataset",
     "rank_correlation",
     "saturation",
     "segment_regimes",
+    "shot_claims",
+    "snr_summary",
     "stratified_correlation",
     "synthetic_dataset",
     "tradeoff_summary",
