@@ -225,10 +225,10 @@ def snr_summary(
     data = clean(_check(data)).data.reset_index(drop=True)
     groups = ["shots", *[c for c in as_tuple(by) if c in data.columns and c != "shots"]]
     rows = []
-    for level in _levels(data):
+    for level in _levels(data) if "grad_snr" in data.columns else []:
         exact, finite = paired_shot_runs(data, level)
         runs = data[(_shots(data) == level).to_numpy()]
-        snr = pd.to_numeric(runs.get("grad_snr"), errors="coerce")
+        snr = pd.to_numeric(runs["grad_snr"], errors="coerce")
         runs = runs.assign(_snr=snr, _ratio=np.nan, shots=level)[snr.notna().to_numpy()]
         if runs.empty:
             continue

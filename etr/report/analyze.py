@@ -19,7 +19,7 @@ import platform
 import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -45,6 +45,7 @@ from etr.errors import ConvergenceWarning, DegenerateDataWarning, EtrError, Inpu
 from etr.report import theory as T
 from etr.report.coverage import coverage_table, failed_cells, status
 from etr.report.design import Design, design_for, exact_runs, shot_subsets, task_runs
+from etr.report.shots import shot_results
 
 __all__ = ["AnalysisOptions", "AnalysisResults", "TheoryResults", "analyze_dataset",
            "model_definition", "records"]
@@ -136,6 +137,9 @@ class AnalysisResults:
     provenance : dataset provenance, hashes, report time and platform.
     nas_given : whether a NAS comparison table was passed.
     model_definition : the definition of the model sections (`model_definition`).
+    shot_claims : `etr.analysis.shot_claims` (exact vs finite-shot twins; empty without
+        finite-shot runs).
+    shot_snr : `etr.analysis.snr_summary` of the finite-shot runs.
     """
 
     data: pd.DataFrame
@@ -159,6 +163,8 @@ class AnalysisResults:
     provenance: dict[str, Any]
     nas_given: bool = False
     model_definition: str = ""
+    shot_claims: pd.DataFrame = field(default_factory=pd.DataFrame)
+    shot_snr: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def definitions(self) -> tuple[str, ...]:
@@ -200,6 +206,8 @@ class AnalysisResults:
                        regime_selection=self.regimes.selection)
         out.update(stratified_correlation=self.stratified, data_quality=self.quality,
                    coverage=self.coverage, failed_cells=self.failed)
+        if not self.shot_claims.empty or not self.shot_snr.empty:
+            out.update(shot_claims=self.shot_claims, shot_snr=self.shot_snr)
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -644,6 +652,12 @@ def analyze_dataset(
     claims = _claims(runs, opts, nas)
     say("secondary analyses")
     secondary = _secondary_claims(runs, opts, notes)
+    say("finite shots")
+    shots, snr = (shot_results(
+        runs.kept, x=opts.x, definitions=opts.claim_definitions, margin=opts.margin,
+        alpha=opts.alpha, strata=runs.design.strata, cluster=opts.cluster,
+        attempt=notes.attempt) if runs.design.shot_levels and runs.design.primary_is_exact
+        else (pd.DataFrame(), pd.DataFrame()))
     say("association and verdicts")
     summary, comparisons, kl = _association(runs, opts, seeds[0:1], notes)
     say("what the PQC adds")
@@ -667,5 +681,6 @@ def analyze_dataset(
         mixed=mixed, regimes=regimes, stratified=strat, quality=quality,
         coverage=coverage_table(runs.selected, runs.kept, runs.primary, x=opts.x),
         failed=failed_cells(runs.selected), notes=tuple(notes.items), provenance=prov,
-        nas_given=nas is not None, model_definition=modelled)
+        nas_given=nas is not None, model_definition=modelled, shot_claims=shots,
+        shot_snr=snr)
 
