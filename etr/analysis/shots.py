@@ -79,6 +79,23 @@ def paired_shot_runs(data: pd.DataFrame, level: int) -> tuple[pd.DataFrame, pd.D
     Twins agree on every column of `PAIR_KEYS` the data hold; runs with a PQC only (the
     classical-only control has no shot level). Rows are taken as given: clean them first.
 
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Runs with ``shots`` (missing = exact) and the `PAIR_KEYS` columns (at least
+        ``architecture_id``, ``training_config`` and ``seed``).
+    level : int
+        The finite shot level.
+
+    Returns
+    -------
+    (exact, finite) : two DataFrames of equal length, twins row by row.
+
+    Raises
+    ------
+    etr.errors.InputError
+        Not a DataFrame, or a required pairing column missing.
+
     Examples
     --------
     >>> df = pd.DataFrame({"architecture_id": ["a", "a", "b"], "training_config": "pure_pqc",

@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from etr.circuits import Ansatz, Gate
 from etr.errors import InputError
 from etr.quantum import (
     ShotBackend,
@@ -24,12 +23,10 @@ from etr.quantum import (
 )
 from etr.quantum.qutip_backend import QutipBackend
 
-# every kind of shift term: two-term rotations, a four-term controlled rotation, a slot shared
-# by two gates; a Pauli string and the global projector
-CIRCUIT = Ansatz(2, (Gate("RY", (0,), 0), Gate("CRY", (0, 1), 1), Gate("RX", (1,), 0),
-                     Gate("RZ", (0,), 2), Gate("CNOT", (0, 1)), Gate("RY", (1,), 3)))
-OBS = ["ZI", "XZ", "global"]
-WEIGHTS = np.array([0.7, -1.3, 2.0])
+# every kind of shift term (two-term rotations, a four-term controlled rotation, a slot shared
+# by two gates), a Pauli string and the global projector: the circuit of the sampling tests
+from .test_shots import CIRCUIT, OBS, WEIGHTS
+
 THETA = np.array([[0.4, 1.9, -0.8, 2.6], [2.2, -0.3, 1.1, 0.5]])
 
 
