@@ -31,15 +31,17 @@ from etr.analysis import conditional as cond
 from etr.analysis._common import as_tuple
 from etr.analysis.claims import evaluate_claims
 from etr.analysis.quality import clean
-from etr.contract import CONFIGS, PRIMARY_X, TRAINABILITY_ONLY
+from etr.contract import CONFIGS, DESIGN_COLUMNS, PRIMARY_X, TRAINABILITY_ONLY
 from etr.errors import InputError
 
 __all__ = ["PAIR_KEYS", "SHOT_CLAIM_COLUMNS", "SNR_COLUMNS", "paired_shot_runs", "shot_claims",
            "snr_summary"]
 
-#: what identifies a run apart from its shot level (the columns present are used).
-PAIR_KEYS: tuple[str, ...] = ("architecture_id", "training_config", "task", "task_id",
-                              "task_instance", "seed")
+#: what identifies a run apart from its shot level (the columns present are used): the
+#: architecture and the contract's run columns (`etr.contract.DESIGN_COLUMNS` of group "run":
+#: configuration, task, task instance, replicate, and any run factor registered there later).
+PAIR_KEYS: tuple[str, ...] = ("architecture_id", *(
+    c.name for c in DESIGN_COLUMNS if c.group == "run" and c.name != "shots"))
 _REQUIRED = ("architecture_id", "training_config", "seed")
 #: the columns of `shot_claims`, in order.
 SHOT_CLAIM_COLUMNS: tuple[str, ...] = (
@@ -113,7 +115,12 @@ def paired_shot_runs(data: pd.DataFrame, level: int) -> tuple[pd.DataFrame, pd.D
     finite = data[(shots == level).to_numpy() & pqc]
     left = exact[keys].astype(str).reset_index(drop=True).assign(_e=np.arange(len(exact)))
     right = finite[keys].astype(str).reset_index(drop=True).assign(_f=np.arange(len(finite)))
-    both = left.merge(right, on=keys, how="inner").drop_duplicates(subset=keys)
+    for side, what in ((left, "exact"), (right, f"{level}-shot")):
+        if side.duplicated(subset=keys).any():
+            raise InputError(f"`data` holds several {what} runs with the same {', '.join(keys)}: "
+                             "their twins are ambiguous (a run factor missing from the "
+                             "contract's run columns?)")
+    both = left.merge(right, on=keys, how="inner")
     return exact.iloc[both["_e"].to_numpy()], finite.iloc[both["_f"].to_numpy()]
 
 

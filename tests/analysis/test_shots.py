@@ -47,6 +47,10 @@ def test_pairs_are_twins_of_pqc_runs():
     assert paired_shot_runs(df, 16)[0].empty
     with pytest.raises(InputError, match="`data` is missing column"):
         paired_shot_runs(df.drop(columns="seed"), 8)
+    # two exact runs that the pairing columns cannot tell apart: refused, not paired at random
+    twice = pd.concat([df, df.iloc[[0]]], ignore_index=True)
+    with pytest.raises(InputError, match="ambiguous"):
+        paired_shot_runs(twice, 8)
 
 
 def test_side_by_side_is_the_public_claims_on_the_twins(planted):
