@@ -111,6 +111,14 @@ def test_presets_keep_their_cells_and_ids(name, expected):
     assert (len(cells), _grid_key(cells), spec.spec_hash()) == expected
 
 
+def test_lower_bounds_that_exclude_nothing_change_no_cell():
+    text = preset_text("quick").replace("max_layers = 2\n", "max_layers = 2\nmin_qubits = 1\n"
+                                        "min_layers = 1\n")
+    spec = load_spec(text)
+    assert spec.grid.shots.min_qubits == 1
+    assert expand_grid(spec) == expand_grid(preset_spec("quick"))
+
+
 def test_quick_keeps_its_circuits_at_fewer_shots():
     now, before = expand_grid(preset_spec("quick")), expand_grid(_quick_before())
     assert [(c.arch, c.training_config, c.seed, c.shots and 16) for c in now] == [
