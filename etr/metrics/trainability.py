@@ -184,8 +184,8 @@ def grad_snr(grads: np.ndarray, variance: np.ndarray) -> float:
 
     Examples
     --------
-    >>> grad_snr(np.array([[0.3, -0.4]]), np.array([[0.01, 0.01]]))  # RMS 0.354 / 0.1
-    3.5355339059327373
+    >>> round(grad_snr(np.array([[0.3, -0.4]]), np.array([[0.01, 0.01]])), 6)  # 0.354 / 0.1
+    3.535534
     """
     g = _array("grads", grads, 2)
     v = _array("variance", variance, 2)
