@@ -125,6 +125,7 @@ def _adjoint_chunk(compiled: Compiled, theta: np.ndarray, observables: list[Obse
     caller derives from them.
     """
     n = compiled.n_qubits
+    theta = np.ascontiguousarray(theta)  # and so `grads` (the pinned layout of the kernels)
     phi = simulate(compiled, theta, split=not all(o.is_real for o in observables))
     values = expectation_values(phi, observables)
     lam = _adjoint_lambda(phi, observables, cotangent(values))
