@@ -45,6 +45,7 @@ __all__ = [
     "DEFINITIONS",
     "QUANTUM_DEFINITIONS",
     "RECORD_COLUMNS",
+    "DivergedError",
     "RunContext",
     "RunSettings",
     "evaluate_run",
@@ -146,6 +147,7 @@ def evaluate_run(
                    learning_rate=settings.learning_rate, batch_size=settings.batch_size,
                    seed=np.random.default_rng(streams["batch"]),
                    record_train_loss="steps_to_target" in settings.definitions)
+    _check_finite(result, settings)
     record = {c: np.nan for c in RECORD_COLUMNS}
     record.update(used.record(training_config))
     record.update(
@@ -164,6 +166,21 @@ def evaluate_run(
         test_accuracy=float(acc.mean()), test_accuracy_std=float(acc.std()),
     )
     return {c: record[c] for c in RECORD_COLUMNS}
+
+
+class DivergedError(ArithmeticError):
+    """Training ended with a loss that is not finite (the cell fails with this message)."""
+
+
+def _check_finite(result: TrainingResult, settings: RunSettings) -> None:
+    """Raise `DivergedError` when the final training loss of any initialisation is not finite:
+    a run whose loss is NaN is a failure, not a row of numbers."""
+    bad = ~np.isfinite(np.asarray(result.final_loss, dtype=float))
+    if bad.any():
+        raise DivergedError(
+            f"training diverged: the final loss is not finite for {int(bad.sum())} of "
+            f"{bad.size} initialisations (`training.learning_rate` = "
+            f"{settings.learning_rate:g}, `training.steps` = {settings.steps})")
 
 
 def model_task(task: Task, arch: Architecture) -> Task:
