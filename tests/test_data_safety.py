@@ -114,6 +114,23 @@ def test_existing_figures_and_tables_need_force(dataset, tmp_path, no_compute):
             "r.coverage.csv` already exists; pass --force")
 
 
+@pytest.mark.parametrize("folder", [".", "..", "./", "sub/..", "/", "data", "reports"])
+def test_figures_must_be_a_folder_of_its_own(dataset, tmp_path, monkeypatch, no_compute, folder):
+    """The current, parent or root folder, or one that holds the dataset or the report, is a bad
+    --figures (exit 2, one line), with --force too; it was an internal error for `.`."""
+    data, reports = tmp_path / "data", tmp_path / "reports"
+    data.mkdir()
+    reports.mkdir()
+    (tmp_path / "sub").mkdir()
+    (data / "d.parquet").write_bytes(dataset.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    for force in ((), ("--force",)):
+        line = refused(run("analyze", "data/d.parquet", "-o", "reports/r.html", "--figures",
+                           folder, *force), "`--figures`")
+        assert ("folder of its own" in line) or ("already exists" in line and not force), line
+    assert sorted(p.name for p in reports.iterdir()) == []
+
+
 # --- 2. outputs checked before any computation; atomic writes ---------------------------------
 
 
