@@ -150,7 +150,7 @@ def test_simulate_stopped_keeps_its_work_and_leaves_no_process(tmp_path, sig):
     resumed = run_experiment(load_spec(SPEC), out, workers=1, quiet=True, resume=True,
                              evaluate=fake_evaluate, metrics_fn=fake_metrics)
     assert resumed.n_computed < len(full)
-    pd.testing.assert_frame_equal(_numbers(read_dataset(out)), full)
+    pd.testing.assert_frame_equal(_numbers(read_dataset(out)), full, check_exact=True)
 
 
 NAS_ARGS = ("--preset", "quick", "--trials", "30", "--seed", "11", "-j", "1", "-q")
@@ -190,8 +190,8 @@ def test_killed_nas_search_resumes_to_the_uninterrupted_result(tmp_path, monkeyp
     done = subprocess.run(args, env=_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     got_data, got_trials = _nas_result(out)
-    pd.testing.assert_frame_equal(got_trials, want_trials)
-    pd.testing.assert_frame_equal(got_data, want_data)
+    pd.testing.assert_frame_equal(got_trials, want_trials, check_exact=True)
+    pd.testing.assert_frame_equal(got_data, want_data, check_exact=True)
 
 
 # --- a signal at any moment -------------------------------------------------------------------
