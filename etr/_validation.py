@@ -41,18 +41,18 @@ def cut(text: str, limit: int = ECHO_LIMIT) -> str:
 
 
 def neutralise(text: str) -> str:
-    """`text` with every invisible format or control character written as a visible escape.
+    r"""`text` with every invisible format or control character written as a visible escape.
 
     Labels come from datasets and specs. A right-to-left override (U+202E) or another
     bidirectional control (Unicode category Cf: U+200E/F, U+202A-E, U+2066-9, zero-width
     characters, ...) would reorder the sentence it is shown in, and a terminal control
-    character (category Cc, e.g. ESC) would drive the terminal; shown as ``\\u202e`` or
-    ``\\x1b`` they are visible and inert. Tabs and newlines stay.
+    character (category Cc, e.g. ESC) would drive the terminal; shown as ``\u202e`` or ``\x1b``
+    they are visible and inert. Tabs and newlines stay.
 
     Examples
     --------
-    >>> neutralise("task\u202eevil")
-    'task\\u202eevil'
+    >>> print(neutralise("task\u202eevil"))
+    task\u202eevil
     >>> neutralise("8-tanh"), neutralise("a\tb")
     ('8-tanh', 'a\tb')
     """

@@ -36,7 +36,7 @@ elif history == "other-cell-first":
     evaluate_run(Architecture(n_qubits=3, layers=2, rotations="RX+RY+RZ",
                               classical_post="4-tanh"), "hybrid_full", 3, settings, 11)
 records = [evaluate_run(*cell) for _ in range(2)]  # and the same cell again
-print(json.dumps([{k: repr(v) for k, v in r.items()} for r in records]))
+print(json.dumps([{{k: repr(v) for k, v in r.items()}} for r in records]))
 """
 
 
