@@ -7,7 +7,10 @@ finished work is kept. Set ``ETR_DEBUG=1`` to see the traceback of an internal e
 Options shared by several commands are one decorator each and mean the same everywhere:
 ``-o/--out`` (the main output), ``-j/--workers`` (local worker processes, default all usable
 cores), ``--seed`` (the root seed of all randomness), ``--preset`` (a choice of embedded specs),
-``--force`` (replace existing outputs, run specs beyond the limits), ``-q/--quiet``.
+``--force`` (replace existing outputs; simulate and nas: also run specs beyond the size limits),
+``-q/--quiet``; each command's help says what its ``--force`` replaces and what ``--quiet``
+leaves out. The ``etr`` executable enters through `etr._start` (signals handled from the first
+moment).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import click
 
 from etr import __version__
 from etr._signals import Terminated, sigterm_as_interrupt
-from etr._validation import cut
+from etr._validation import cut, neutralise
 from etr.errors import EtrError
 
 __all__ = ["main"]
@@ -40,7 +43,9 @@ class BadInput(click.ClickException):
 
 
 def _one_line(text: str) -> str:
-    return cut(text.splitlines()[0] if text else "", _MESSAGE_LIMIT)
+    """The first line of a message, cut, with format and control characters from data (a
+    right-to-left override in a label) shown as escapes."""
+    return cut(neutralise(text.splitlines()[0] if text else ""), _MESSAGE_LIMIT)
 
 
 #: exit code of a command whose output pipe was closed (128 + SIGPIPE, as a shell reports it)
@@ -67,7 +72,7 @@ def handle_errors(interrupted: Callable[[dict[str, Any]], str]) -> Callable:
                 sys.exit(_SIGPIPE_EXIT)
             except KeyboardInterrupt as exc:
                 what = "terminated" if isinstance(exc, Terminated) else "interrupted"
-                click.echo(f"{what}; {interrupted(kwargs)}", err=True)
+                click.echo(f"{what}; {neutralise(interrupted(kwargs))}", err=True)
                 sys.exit(Terminated.exit_code if isinstance(exc, Terminated) else 130)
             except Exception as exc:  # a bug: one line, exit 1
                 if os.environ.get("ETR_DEBUG"):
@@ -117,11 +122,15 @@ def out_option(help: str) -> Callable:
 workers_option = click.option(
     "-j", "--workers", type=int, default=None, metavar="N",
     help="Local worker processes [default: all usable cores]; 1 runs in this process.")
-quiet_option = click.option(
-    "-q", "--quiet", is_flag=True, help="No progress or size lines (errors are still printed).")
-force_option = click.option(
-    "--force", is_flag=True,
-    help="Replace existing outputs and run specs beyond the size limits.")
+def quiet_option(help: str) -> Callable:
+    """``-q/--quiet``: no progress lines; `help` says what else the command leaves out."""
+    return click.option("-q", "--quiet", is_flag=True, help=help)
+
+
+def force_option(help: str) -> Callable:
+    """``--force``: replace existing outputs; `help` names them (and the size limits, for the
+    commands that have them)."""
+    return click.option("--force", is_flag=True, help=help)
 scheduler_option = click.option(
     "--scheduler", metavar="ADDRESS",
     help="Run on a dask.distributed cluster, e.g. tcp://10.0.0.5:8786 (then -j is ignored).")
@@ -251,14 +260,16 @@ def _simulate_interrupted(kw: dict[str, Any]) -> str:
 @workers_option
 @scheduler_option
 @click.option("--resume", is_flag=True, help="Continue from the journal next to --out.")
-@force_option
+@force_option("Start over: replace an existing dataset and its journal; also run a spec beyond "
+              "the size limits (runs, replicates, circuit size, CPU time, memory per unit).")
 @click.option("--format", "fmt", type=RegistryChoice("etr.dataset:FORMATS"),
               help="Dataset format; must agree with the suffix of --out [default: from it].")
 @seed_option("Root seed (replaces the spec's root_seed).")
 @click.option("--print-spec", is_flag=True,
               help="Print the full spec as commented TOML, with its size and estimated run "
                    "time, and exit.")
-@quiet_option
+@quiet_option("No size, estimate or progress lines (errors and failed cells are still "
+              "printed).")
 @handle_errors(_simulate_interrupted)
 def simulate(spec_path: str | None, preset: str | None, out: str | None, workers: int | None,
              scheduler: str | None, resume: bool, force: bool, fmt: str | None,
@@ -287,7 +298,7 @@ def simulate(spec_path: str | None, preset: str | None, out: str | None, workers
     if result.failures:
         click.echo(f"{result.n_failed} cell(s) failed (rerun with --resume to retry):", err=True)
         for cell_id, error in result.failures:
-            click.echo(f"  {cell_id}: {error}", err=True)
+            click.echo(f"  {cell_id}: {_one_line(str(error))}", err=True)
         raise click.exceptions.Exit(1)
 
 
@@ -330,8 +341,9 @@ def _nas_interrupted(kw: dict[str, Any]) -> str:
               help="Optuna sampler [default: the spec's, nsga2].")
 @workers_option
 @scheduler_option
-@force_option
-@quiet_option
+@force_option("Replace an existing report, trials dataset and claims table; also run a spec "
+              "beyond the size limits (trials per setting, circuit size).")
+@quiet_option("No estimate, progress or summary lines (errors are still printed).")
 @handle_errors(_nas_interrupted)
 def nas(spec_path: str | None, preset: str | None, out: str | None, data: str | None,
         trials: int | None, storage: str | None, training_config: str | None,
@@ -427,8 +439,8 @@ def _csv_list(ctx: click.Context, param: click.Parameter, value: str | None) -> 
               help="Comma-separated trainability definitions [default: all present].")
 @click.option("--configs", callback=_csv_list, metavar="LIST",
               help="Comma-separated training configurations [default: all present].")
-@force_option
-@quiet_option
+@force_option("Replace an existing report, JSON, CSV tables and figures.")
+@quiet_option("No progress, note or summary lines (errors are still printed).")
 @handle_errors(lambda kw: "no report was written")
 def analyze(data: str, out: str | None, json_path: str | None, formats: tuple[str, ...],
             figures_dir: str | None, n_boot: int, seed: int, confidence: float, margin: float,
@@ -457,7 +469,8 @@ def analyze(data: str, out: str | None, json_path: str | None, formats: tuple[st
         if existing:
             raise BadInput(f"`--format csv`: output `{existing[0]}` already exists; pass "
                            "--force to overwrite it")
-    progress = None if quiet else (lambda label: click.echo(f"  {label}...", err=True))
+    progress = None if quiet else (lambda label: click.echo(f"  {neutralise(label)}...",
+                                                            err=True))
     with lock_outputs(outputs):
         result = analyze_to_report(data, out_path, json_path=json_path, formats=formats,
                                    figures_dir=figures_dir, n_boot=n_boot, seed=seed,
@@ -466,7 +479,7 @@ def analyze(data: str, out: str | None, json_path: str | None, formats: tuple[st
                                    progress=progress)
     if not quiet:
         for note in result.results.notes:
-            click.echo(f"note: {note}", err=True)
+            click.echo(f"note: {neutralise(note)}", err=True)
         extra = [str(p) for p in (result.json,) if p is not None]
         extra += [f"{len(result.tables)} CSV tables"] if result.tables else []
         extra += [f"{len(result.figures)} figure files"] if result.figures else []

@@ -340,6 +340,8 @@ def _row(cell: Cell, journal: Journal, settings: RunSettings) -> dict[str, Any]:
         errors.append(f"circuit metrics: {circ['error']}")
     if rec["status"] != "ok":
         errors.append(rec["error"])
+    elif not _finite(row.get("final_loss")):  # a diverged run is never "ok"
+        errors.append(f"training diverged: final_loss is {row.get('final_loss')}")
     row.update(
         cell_id=cell.cell_id, seed=cell.replicate, training_config=cell.training_config,
         task=cell.task, task_instance=cell.instance, shots=cell.shots,
@@ -347,6 +349,13 @@ def _row(cell: Cell, journal: Journal, settings: RunSettings) -> dict[str, Any]:
         wall_time_s=rec["wall_time_s"],
     )
     return row
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return bool(np.isfinite(float(value)))
+    except (TypeError, ValueError):
+        return False
 
 
 def _remove_journal(directory: Path) -> None:

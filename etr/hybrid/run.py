@@ -53,6 +53,7 @@ from etr.quantum import STATEVECTOR, ShotBackend
 __all__ = [
     "DEFINITIONS",
     "QUANTUM_DEFINITIONS",
+    "DivergedError",
     "RunContext",
     "evaluate_run",
     "landscape_gradients",
@@ -165,6 +166,7 @@ def evaluate_run(
                    learning_rate=settings.learning_rate, batch_size=settings.batch_size,
                    seed=np.random.default_rng(streams["batch"]),
                    record_train_loss=needs_train_loss(settings))
+    _check_finite(result, settings)
     columns = record_columns()
     record = {c: np.nan for c in columns}
     record.update(used.record(training_config))
@@ -200,6 +202,21 @@ def needs_train_loss(settings: RunSettings) -> bool:
     defs = settings.definitions
     return "steps_to_target" in defs or ("loss_decrease" in defs
                                          and settings.budget < settings.steps)
+
+
+class DivergedError(ArithmeticError):
+    """Training ended with a loss that is not finite (the cell fails with this message)."""
+
+
+def _check_finite(result: TrainingResult, settings: RunSettings) -> None:
+    """Raise `DivergedError` when the final training loss of any initialisation is not finite:
+    a run whose loss is NaN is a failure, not a row of numbers."""
+    bad = ~np.isfinite(np.asarray(result.final_loss, dtype=float))
+    if bad.any():
+        raise DivergedError(
+            f"training diverged: the final loss is not finite for {int(bad.sum())} of "
+            f"{bad.size} initialisations (`training.learning_rate` = "
+            f"{settings.learning_rate:g}, `training.steps` = {settings.steps})")
 
 
 def model_task(task: Task, arch: Architecture) -> Task:

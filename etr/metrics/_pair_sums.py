@@ -105,7 +105,13 @@ def pair_sums(re: np.ndarray, im: np.ndarray | None, t: int) -> PairSums:
     return PairSums(rows, 2.0 * s2)
 
 
-@nb.njit(cache=True, nogil=True, fastmath=True)
+_F1 = nb.float64[::1]
+
+
+# fast-math (the sums vectorise) with one pinned signature, called only from Python: one compiled
+# copy per process, so the result does not depend on what ran before (etr.quantum._kernels)
+@nb.njit(nb.float64(nb.float64[:, :, ::1], nb.int64, nb.int64, nb.int64, nb.int64, nb.int64, _F1,
+                    nb.boolean, _F1, _F1), cache=True, nogil=True, fastmath=True)
 def _product_block(f, a0, a1, b0, b1, t, r, diagonal, x, y):  # pragma: no cover - compiled
     """Like `_accumulate` for product states; f[q, c, j] holds component c (real parts 0, 1,
     imaginary parts 2, 3) of qubit q of state j, so the inner loop runs over contiguous j."""

@@ -52,9 +52,10 @@ from etr.circuits import encoding_circuit
 from etr.contract import CIRCUIT, COST_TERMS, METRICS, Metric
 from etr.plan.architecture import Architecture
 from etr.plan.settings import MetricSpec, RunSettings
+from etr.plan.tasks import TASKS
 
-__all__ = ["COST", "CostConstants", "cell_seconds", "circuit_seconds", "model_gates",
-           "run_sizes"]
+__all__ = ["COST", "CostConstants", "cell_bytes", "cell_seconds", "circuit_bytes",
+           "circuit_seconds", "model_gates", "run_sizes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,3 +223,79 @@ def circuit_seconds(arch: Architecture, metrics: MetricSpec, *,
     c = constants
     return (c.c_unit + c.c_amp * states * gates * 2.0**n + c.c_row * states * gates
             + c.c_pair * terms["pairs"] * 2.0**n + c.c_lie * terms["lie"] * dla)
+
+
+# --- memory ------------------------------------------------------------------------------------
+
+#: amplitudes of one chunk of states (`etr.quantum.statevector.default_chunk_size`)
+_CHUNK_AMPLITUDES = 2**16
+#: bytes per element of the Lie closure (key, hash slot, union-find entry, generator index)
+_LIE_BYTES = 48
+#: most elements the Lie closure holds (`etr.theory.lie_algebra.MAX_DIM`)
+_LIE_MAX = 4**11 - 1
+
+
+def cell_bytes(arch: Architecture, training_config: str, settings: RunSettings) -> int:
+    """Peak memory (bytes, an upper estimate) of one run of `arch` with `settings`.
+
+    The arrays that grow with the settings: the task (features of ``n_train + n_test`` points,
+    a few copies), the circuit rows of the largest batched pass (``K n_train`` rows for the
+    training-set loss and gradient, ``K n_test`` for the test accuracy, ``S n_train`` for the
+    landscape, ``M n_train`` for the effective dimension) with their parameters, gradients and
+    expectation values (x ``1 + 2 P'`` shifted rows with finite shots), the effective
+    dimension's Jacobians and Fisher matrices, the training history (``T K P`` gradients) and
+    the chunk of states the simulator holds (``max(2**16, 2**n)`` amplitudes in four float64
+    arrays). Measured peaks (resident memory above the interpreter's) stay below it, within
+    a factor of 1.1 to 5 (`tests/plan/test_limits_cost.py`).
+
+    Examples
+    --------
+    >>> s = RunSettings(n_train=48, n_test=64, n_init=4, steps=30)
+    >>> cell_bytes(Architecture(n_qubits=4, layers=2), "hybrid_full", s) < 50 * 2**20
+    True
+    >>> cell_bytes(Architecture(n_qubits=4, layers=2), "hybrid_full",
+    ...            RunSettings(n_train=10**9)) > 2**40  # a terabyte: refused before any work
+    True
+    """
+    k, n, n_test = settings.n_init, settings.n_train, settings.n_test
+    features = settings.n_features or TASKS[settings.task].n_features
+    data = 4 * (n + n_test) * max(features, arch.n_qubits)
+    if training_config == "classical_only":  # the networks' activations and gradients
+        width = max(features, arch.n_qubits, 8)
+        return 8 * (data + 8 * k * max(n, n_test) * width + settings.steps * k)
+    p_q = _n_params(arch)
+    slots = p_q + _n_angles(arch) * (arch.layers if arch.reupload else 1)
+    m_w = settings.ed_weight_samples if "effective_dimension" in settings.definitions else 0
+    s_l = settings.landscape_samples if "grad_var_landscape" in settings.definitions else 0
+    rows = max(k * n, k * n_test, s_l * n, m_w * n)
+    per_row = 2 * slots + 3 * arch.n_qubits + 8  # parameters, gradient, values, network caches
+    if settings.shots is not None:
+        per_row *= 1 + 2 * (p_q + _n_angles(arch))
+    ed = m_w * n * 5 * p_q + m_w * p_q * p_q
+    history = settings.steps * k * (p_q + 2)
+    states = 4 * max(_CHUNK_AMPLITUDES, 2**arch.n_qubits)
+    return 8 * (data + rows * per_row + ed + history + states)
+
+
+def circuit_bytes(arch: Architecture, metrics: MetricSpec) -> int:
+    """Peak memory (bytes, an upper estimate) of the circuit-level metrics of ``arch.ansatz()``.
+
+    The largest batch of states held at once (``n_states`` for the frame potential, as complex
+    states and their real and imaginary parts: 32 bytes per amplitude; ``2 n_pairs`` for the
+    Sim et al. KL; the other samples), and the dynamical Lie algebra's closure (up to
+    ``min(4**n - 1, 4**11 - 1)`` Pauli strings).
+
+    Examples
+    --------
+    >>> circuit_bytes(Architecture(n_qubits=4, layers=2), MetricSpec()) < 20 * 2**20
+    True
+    >>> circuit_bytes(Architecture(n_qubits=4, layers=2), MetricSpec(n_states=10**8)) > 2**34
+    True
+    """
+    dim = 2**arch.n_qubits
+    p_q = _n_params(arch)
+    states = max(metrics.n_states, 2 * metrics.n_pairs, metrics.ec_samples,
+                 metrics.loss_samples, metrics.qfim_samples * (p_q + 1))
+    lie = 0 if arch.family == "hea" and arch.topology == "none" else min(4**arch.n_qubits - 1,
+                                                                         _LIE_MAX)
+    return 32 * states * dim + _LIE_BYTES * lie + 8 * metrics.n_states * 4

@@ -125,6 +125,7 @@ def _adjoint_chunk(compiled: Compiled, theta: np.ndarray, observables: list[Obse
     caller derives from them.
     """
     n = compiled.n_qubits
+    theta = np.ascontiguousarray(theta)  # and so `grads` (the pinned layout of the kernels)
     phi = simulate(compiled, theta, split=not all(o.is_real for o in observables))
     values = expectation_values(phi, observables)
     lam = _adjoint_lambda(phi, observables, cotangent(values))
@@ -148,9 +149,12 @@ def _check_cotangent(cotangent: object, n_rows: int, n_obs: int) -> np.ndarray:
     arr = np.asarray(cotangent, dtype=np.float64)
     if arr.ndim == 1 and n_rows == 1:
         arr = arr[None, :]
-    if arr.shape != (n_rows, n_obs) or not np.all(np.isfinite(arr)):
-        raise InputError(f"`cotangent` must be a finite array of shape ({n_rows}, {n_obs}), "
-                         f"got {arr.shape}")
+    if arr.shape != (n_rows, n_obs):
+        raise InputError(f"`cotangent` must have shape ({n_rows}, {n_obs}), got {arr.shape}")
+    bad = int(np.count_nonzero(~np.isfinite(arr)))
+    if bad:
+        raise InputError(f"`cotangent` must be finite, got {bad} non-finite value(s) of "
+                         f"{arr.size} (a diverged loss upstream?)")
     return arr
 
 

@@ -45,7 +45,7 @@ def chunks(n_rows: int, n_qubits: int, chunk_size: int | None) -> Iterator[slice
 def u1_matrix(op: U1, theta: np.ndarray) -> np.ndarray:
     """Product of the factors of `op`, shape ``(B, 2, 2)`` complex."""
     codes, slots, consts = op.factor_arrays()
-    return K.build_u1(theta, codes, slots, consts)
+    return K.build_u1(np.ascontiguousarray(theta), codes, slots, consts)
 
 
 def apply_op(op: object, state: np.ndarray, theta: np.ndarray, n: int, *,

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import subprocess
+import sys
 
 import pytest
 
 from etr.errors import SpecError
 from etr.plan import Architecture, MetricSpec, RunSettings
-from etr.plan.cost import COST, CostConstants, cell_seconds, circuit_seconds, model_gates
+from etr.plan.cost import (
+    COST,
+    CostConstants,
+    cell_bytes,
+    cell_seconds,
+    circuit_bytes,
+    circuit_seconds,
+    model_gates,
+)
 from etr.plan.limits import LIMITS, check_limits
 
 
@@ -17,6 +28,11 @@ from etr.plan.limits import LIMITS, check_limits
     ({"seeds": LIMITS.seeds + 1}, "replicates"),
     ({"trials": LIMITS.trials + 1}, "trials per setting"),
     ({"qubit_layers": (1, 100_000)}, "1 qubits x 100,000 layers"),
+    ({"cpu_seconds": 3600 * LIMITS.cpu_hours + 1}, "CPU-hours, above the limit of 500;"),
+    ({"unit_seconds": (3600 * 221.2, "the circuit metrics of X")},
+     "the circuit metrics of X needs an estimated 221.2 CPU-hours, above the limit of 4 per"),
+    ({"unit_bytes": (50 * 2**30, "one run of Y")},
+     "one run of Y needs an estimated 50.0 GB of memory, above the limit of 4.0 GB per unit"),
 ])
 def test_limits_refuse_with_one_line_unless_forced(kw, match):
     with pytest.raises(SpecError, match=match) as info:
@@ -102,3 +118,61 @@ def test_constants_are_measured_and_say_where():
     assert all(getattr(COST, f.name) >= 0 for f in dataclasses.fields(COST)
                if f.name != "source")
     assert "calibrate_cost.py" in COST.source
+
+
+# peak resident memory of one unit above that of the interpreter after a warm-up unit
+_PEAK = """
+import json, resource, sys
+from etr.experiment.circuit import circuit_record
+from etr.hybrid.run import evaluate_run
+from etr.plan import Architecture, MetricSpec, RunSettings
+
+def rss():
+    return int(open("/proc/self/statm").read().split()[1]) * 4096
+
+kind, arch, kw = json.loads(sys.argv[1])
+evaluate_run(Architecture(n_qubits=2, layers=1, classical_pre="4-tanh", classical_post="4-tanh"),
+             "hybrid_full", 0, RunSettings(n_train=8, n_test=4, n_init=2, steps=2,
+                                           ed_weight_samples=2, landscape_samples=2,
+                                           ed_data_size=20))
+circuit_record(Architecture(n_qubits=2, layers=1).ansatz(), seed=0, n_states=20, n_pairs=10,
+               ec_samples=4, loss_samples=4)
+base = rss()
+if kind == "cell":
+    config = kw.pop("config")
+    evaluate_run(Architecture(**arch), config, 0, RunSettings(**kw))
+else:
+    circuit_record(Architecture(**arch).ansatz(), seed=0, **kw)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize(("kind", "arch", "kw"), [
+    ("cell", {"n_qubits": 4, "layers": 2, "classical_pre": "8-tanh", "classical_post": "8-tanh"},
+     {"config": "hybrid_full", "n_train": 5000, "n_test": 200, "n_init": 8, "steps": 5}),
+    ("cell", {"n_qubits": 8, "layers": 3},
+     {"config": "pure_pqc", "n_train": 2000, "n_test": 2000, "n_init": 16, "steps": 3,
+      "ed_weight_samples": 16}),
+    ("cell", {"n_qubits": 3, "layers": 2, "classical_post": "8-tanh"},
+     {"config": "hybrid_quantum_only", "n_train": 400, "n_test": 100, "n_init": 4, "steps": 3,
+      "shots": 100}),
+    ("cell", {"n_qubits": 4, "layers": 2, "classical_pre": "8-tanh", "classical_post": "8-tanh"},
+     {"config": "classical_only", "n_train": 50000, "n_test": 200, "n_init": 8, "steps": 5}),
+    ("circuit", {"n_qubits": 6, "layers": 2}, {"n_states": 20000, "n_pairs": 1000}),
+    ("circuit", {"n_qubits": 10, "layers": 2},
+     {"n_states": 5000, "n_pairs": 5000, "loss_samples": 2000}),
+])
+def test_memory_estimates_bound_the_measured_peak(kind, arch, kw):
+    """The estimate is an upper bound of the measured peak (and not wildly above it: it refuses
+    specs at 4 GB per unit)."""
+    out = subprocess.run([sys.executable, "-c", _PEAK, json.dumps([kind, arch, dict(kw)])],
+                         capture_output=True, text=True, check=True, timeout=900)
+    measured = int(out.stdout.split()[-1])
+    kw = dict(kw)
+    if kind == "cell":
+        estimated = cell_bytes(Architecture(**arch), kw.pop("config"), RunSettings(**kw))
+    else:
+        estimated = circuit_bytes(Architecture(**arch), MetricSpec(**kw))
+    assert 10 * 2**20 < measured <= estimated < 8 * measured

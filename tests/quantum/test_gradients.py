@@ -109,8 +109,11 @@ def test_bad_inputs_name_arguments() -> None:
     a = sim_circuit(1, 2)
     with pytest.raises(InputError, match="`backend`"):
         parameter_shift_gradient(a, np.zeros(4), "ZZ", backend="torch")
-    with pytest.raises(InputError, match="`cotangent`"):
+    with pytest.raises(InputError, match=r"`cotangent` must have shape \(2, 1\), got \(2, 2\)"):
         expectation_vjp(a, np.zeros((2, 4)), ["ZZ"], np.zeros((2, 2)))
+    # a right shape with NaN in it: say what is wrong, not "must be (2, 1), got (2, 1)"
+    with pytest.raises(InputError, match=r"`cotangent` must be finite, got 1 non-finite value"):
+        expectation_vjp(a, np.zeros((2, 4)), ["ZZ"], np.array([[0.5], [np.nan]]))
     with pytest.raises(InputError, match="`observable`"):
         expectation_and_gradient(a, np.zeros(4), "ZZZ")
     with pytest.raises(InputError, match="`params`"):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -180,6 +182,23 @@ def test_html_escapes_dataset_strings(small):
     html = report_html(analyze_dataset(df, n_boot=50, definitions=["grad_var_train"]))
     assert EVIL not in html and "<b>solver diverged</b>" not in html
     assert "&lt;b&gt;solver diverged&lt;/b&gt;" in html
+
+
+RLO = "\u202e"  # right-to-left override: reverses the text after it
+
+
+def test_format_characters_from_data_are_shown_as_escapes(small):
+    """A label with U+202E (and other Unicode Cf characters) does not reorder the report: not in
+    its text, not in its charts' labels (it was autoescaped, but left in place)."""
+    df = small.copy()
+    df["task"] = df["task"].astype(object).map(lambda t: f"{t}{RLO}evil\u2066x\u200f")
+    html = report_html(analyze_dataset(df, n_boot=50, definitions=["grad_var_train"]))
+    hidden = [ch for ch in set(html) if unicodedata.category(ch) == "Cf"]
+    assert hidden == [] and "\\u202eevil" in html
+    for block in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', html, re.S):
+        strings = re.findall(r'"((?:[^"\\]|\\.)*)"', block)
+        texts = [json.loads(f'"{t}"') for t in strings]
+        assert not any(unicodedata.category(ch) == "Cf" for t in texts for ch in t)
 
 
 def test_exact_runs_fall_back_to_the_largest_shot_level():
