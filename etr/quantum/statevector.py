@@ -19,10 +19,12 @@ import qutip
 from etr._validation import check_int
 from etr.circuits.ansatz import Ansatz
 from etr.quantum import _kernels as K
+from etr.quantum import _kernels_rows as KR
 from etr.quantum import _kernels_split as KS
 from etr.quantum._params import check_params
 from etr.quantum.compile import U1, Compiled, Diag, Perm, compile_ansatz, stride
 from etr.quantum.observables import Observable, parse_observable
+from etr.quantum.program import lower
 
 __all__ = ["default_chunk_size", "expectations", "statevectors"]
 
@@ -119,14 +121,38 @@ def product_state(compiled: Compiled, theta: np.ndarray, *, split: bool) -> np.n
     return state
 
 
-def simulate(compiled: Compiled, theta: np.ndarray, *, split: bool = False) -> np.ndarray:
+def diagonal(observables: list[Observable]) -> bool:
+    """True if every observable is diagonal (Pauli Z strings, the |0..0> projector): then the
+    diagonal tail of a circuit changes none of their values (`etr.quantum.program`)."""
+    return all(o.kind == "global" or (o.kind == "pauli" and o.perm is None) for o in observables)
+
+
+def simulate(compiled: Compiled, theta: np.ndarray, *, split: bool = False,
+             diagonal_observables: bool = False, checkpoints: bool = False
+             ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Final states of one chunk in the internal layout (see the module notes): float64
-    ``(b, 2**n)`` for a real circuit unless `split`, else ``(2, b, 2**n)``."""
-    split = split or not compiled.real
-    state = product_state(compiled, theta, split=split)
-    for op in compiled.ops:
-        apply_op(op, state, theta, compiled.n_qubits)
-    return state
+    ``(b, 2**n)`` for a real circuit unless `split`, else ``(2, b, 2**n)``.
+
+    The rows run one after the other through the whole circuit in one compiled call
+    (`etr.quantum._kernels_rows`). With `diagonal_observables` the circuit's diagonal tail is
+    left out: the states then differ from the final ones by a diagonal phase, which changes no
+    value of a diagonal observable (and the state may stay real where the tail is complex).
+    With `checkpoints`, also returns the states before each run of commuting operations
+    (``(C, b, 2**n)`` or ``(C, 2, b, 2**n)``), which the adjoint sweep restores.
+    """
+    prog = lower(compiled)
+    split = split or not prog.real(diagonal_observables)
+    theta = np.ascontiguousarray(theta, dtype=np.float64)
+    n_b, dim = theta.shape[0], 2**compiled.n_qubits
+    shape = (2, n_b, dim) if split else (n_b, dim)
+    state = np.empty(shape)
+    ck = np.empty((prog.n_checkpoints if checkpoints else 0, *shape))
+    re, im = (state[0], state[1]) if split else (state, state)
+    ck_re, ck_im = (ck[:, 0], ck[:, 1]) if split else (ck, ck)
+    KR.forward_rows(theta, re, im, split, prog.n_ops(diagonal_observables), prog.init, prog.ops,
+                    prog.fcode, prog.fslot, prog.fconst, prog.fixed_re, prog.fixed_im, prog.pops,
+                    compiled.n_qubits, ck_re, ck_im, checkpoints)
+    return (state, ck) if checkpoints else state
 
 
 def join(state: np.ndarray) -> np.ndarray:
@@ -233,5 +259,6 @@ def expectations(ansatz: Ansatz, params: np.ndarray, observables: object, *,
     compiled = compile_ansatz(ansatz)
     out = np.empty((theta.shape[0], len(obs)))
     for rows in chunks(theta.shape[0], ansatz.n_qubits, chunk_size):
-        out[rows] = expectation_values(simulate(compiled, theta[rows]), obs)
+        out[rows] = expectation_values(
+            simulate(compiled, theta[rows], diagonal_observables=diagonal(obs)), obs)
     return out
