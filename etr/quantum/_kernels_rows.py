@@ -29,10 +29,10 @@ import math
 import numba as nb
 import numpy as np
 
-__all__ = ["adjoint_rows", "forward_rows"]
+__all__ = ["adjoint_rows", "diag_lambda", "diag_values", "forward_rows"]
 
-_JIT = {"cache": True, "nogil": True, "fastmath": {"contract"}, "boundscheck": False}
-_INLINE = {"cache": True, "inline": "always", "fastmath": {"contract"}, "boundscheck": False}
+_JIT = {"cache": True, "nogil": True, "boundscheck": False}
+_INLINE = {"cache": True, "inline": "always", "boundscheck": False}
 
 #: strides from which pair loops walk contiguous runs ``[base, base + s)`` and their partners
 #: (vectorised); stride 2 has an explicit loop over blocks of four, stride 1 one over adjacent
@@ -178,65 +178,140 @@ def _real2(x, s, a, b, c, d):  # pragma: no cover - compiled
 
 
 @nb.njit(**_JIT)
+def _real22(x, s1, s2, a, b):  # pragma: no cover - compiled
+    """x <- (A on stride s1)(B on stride s2) x for two real 2x2 matrices a = (a00, a01, a10,
+    a11), b (s1 > s2 >= 8): one pass instead of two (the same arithmetic, half the loads and
+    stores)."""
+    dim = x.shape[0]
+    u1 = np.uint64(s1)
+    u2 = np.uint64(s2)
+    a00, a01, a10, a11 = a
+    b00, b01, b10, b11 = b
+    for base1 in range(0, dim, 2 * s1):
+        for base2 in range(base1, base1 + s1, 2 * s2):
+            ub = np.uint64(base2)
+            for i in range(u2):
+                p = ub + i
+                q = p + u2
+                r = p + u1
+                w = r + u2
+                x00 = x[p]
+                x01 = x[q]
+                x10 = x[r]
+                x11 = x[w]
+                y00 = b00 * x00 + b01 * x01
+                y01 = b10 * x00 + b11 * x01
+                y10 = b00 * x10 + b01 * x11
+                y11 = b10 * x10 + b11 * x11
+                x[p] = a00 * y00 + a01 * y10
+                x[r] = a10 * y00 + a11 * y10
+                x[q] = a00 * y01 + a01 * y11
+                x[w] = a10 * y01 + a11 * y11
+
+
+@nb.njit(**_INLINE)
+def _mix(m, x0r, x0i, x1r, x1i):  # pragma: no cover - compiled
+    """(y0, y1) = m (x0, x1) for one pair of complex amplitudes, m as 8 reals."""
+    ar, ai, br, bi, cr, ci, dr, di = m
+    return (ar * x0r - ai * x0i + br * x1r - bi * x1i, ar * x0i + ai * x0r + br * x1i + bi * x1r,
+            cr * x0r - ci * x0i + dr * x1r - di * x1i, cr * x0i + ci * x0r + dr * x1i + di * x1r)
+
+
+@nb.njit(**_JIT)
 def _cplx2(re, im, s, m):  # pragma: no cover - compiled
     """(re + i im) <- m on the qubit of stride s, m = (m00, m01, m10, m11) complex."""
-    ar, ai, br, bi = m[0].real, m[0].imag, m[1].real, m[1].imag
-    cr, ci, dr, di = m[2].real, m[2].imag, m[3].real, m[3].imag
+    m8 = (m[0].real, m[0].imag, m[1].real, m[1].imag, m[2].real, m[2].imag, m[3].real,
+          m[3].imag)
     dim = re.shape[0]
     us = np.uint64(s)
-    for k in range(np.uint64(dim >> 1)):
-        u = ((k & ~(us - _1)) << _1) | (k & (us - _1))
-        v = u + us
-        x0r = re[u]
-        x0i = im[u]
-        x1r = re[v]
-        x1i = im[v]
-        re[u] = ar * x0r - ai * x0i + br * x1r - bi * x1i
-        im[u] = ar * x0i + ai * x0r + br * x1i + bi * x1r
-        re[v] = cr * x0r - ci * x0i + dr * x1r - di * x1i
-        im[v] = cr * x0i + ci * x0r + dr * x1i + di * x1r
+    if s >= _RUN:
+        for base in range(0, dim, 2 * s):
+            ub = np.uint64(base)
+            for i in range(us):
+                u = ub + i
+                v = u + us
+                re[u], im[u], re[v], im[v] = _mix(m8, re[u], im[u], re[v], im[v])
+    elif s == 2:
+        for k in range(np.uint64(dim >> 2)):
+            u = _4 * k
+            re[u], im[u], re[u + _2], im[u + _2] = _mix(m8, re[u], im[u], re[u + _2],
+                                                        im[u + _2])
+            v = u + _1
+            re[v], im[v], re[v + _2], im[v + _2] = _mix(m8, re[v], im[v], re[v + _2],
+                                                        im[v + _2])
+    else:
+        for k in range(np.uint64(dim >> 1)):
+            u = k + k
+            v = u + _1
+            re[u], im[u], re[v], im[v] = _mix(m8, re[u], im[u], re[v], im[v])
+
+
+@nb.njit(**_INLINE)
+def _ctrl_offsets(top, mid, s, c):  # pragma: no cover - compiled
+    """Offsets of the two runs (target bit 0, target bit 1) with the control bit set in the
+    block (top, mid) of the loops over strides max(s, c), min(s, c)."""
+    lo, hi = min(s, c), max(s, c)
+    if c > s:  # control is the high bit: (10), (11)
+        return np.uint64(mid + hi), np.uint64(mid + hi + lo)
+    return np.uint64(mid + lo), np.uint64(mid + lo + hi)  # control low: (01), (11)
 
 
 @nb.njit(**_JIT)
 def _ctrl2(re, im, cplx, c, s, m):  # pragma: no cover - compiled
-    """m on the target (stride s) where the control bit (stride c) is 1."""
+    """m on the target (stride s) where the control bit (stride c) is 1: the 2x2 on pairs of
+    contiguous runs of min(s, c) amplitudes."""
     dim = re.shape[0]
-    for base in range(0, dim, 2 * s):
-        for i in range(base, base + s):
-            if i & c:
-                j = i + s
-                x0r = re[i]
-                x1r = re[j]
-                if cplx:
-                    x0i = im[i]
-                    x1i = im[j]
-                    re[i] = (m[0] * complex(x0r, x0i) + m[1] * complex(x1r, x1i)).real
-                    im[i] = (m[0] * complex(x0r, x0i) + m[1] * complex(x1r, x1i)).imag
-                    re[j] = (m[2] * complex(x0r, x0i) + m[3] * complex(x1r, x1i)).real
-                    im[j] = (m[2] * complex(x0r, x0i) + m[3] * complex(x1r, x1i)).imag
-                else:
-                    re[i] = m[0].real * x0r + m[1].real * x1r
-                    re[j] = m[2].real * x0r + m[3].real * x1r
+    lo, hi = min(s, c), max(s, c)
+    run = np.uint64(lo)
+    m8 = (m[0].real, m[0].imag, m[1].real, m[1].imag, m[2].real, m[2].imag, m[3].real,
+          m[3].imag)
+    for top in range(0, dim, 2 * hi):
+        for mid in range(top, top + hi, 2 * lo):
+            a, b = _ctrl_offsets(top, mid, s, c)
+            if cplx:
+                for i in range(run):
+                    u = a + i
+                    v = b + i
+                    re[u], im[u], re[v], im[v] = _mix(m8, re[u], im[u], re[v], im[v])
+            else:
+                for i in range(run):
+                    u = a + i
+                    v = b + i
+                    x0 = re[u]
+                    x1 = re[v]
+                    re[u] = m8[0] * x0 + m8[2] * x1
+                    re[v] = m8[4] * x0 + m8[6] * x1
+
+
+@nb.njit(**_JIT)
+def _swap_runs(x, a, b, n):  # pragma: no cover - compiled
+    """Swap x[a:a+n] and x[b:b+n] (unsigned offsets)."""
+    for i in range(n):
+        tmp = x[a + i]
+        x[a + i] = x[b + i]
+        x[b + i] = tmp
 
 
 @nb.njit(**_JIT)
 def _perm(x, kind, s, c):  # pragma: no cover - compiled
-    """CNOT (control stride c, target stride s) or SWAP (strides s, c) of one component."""
+    """CNOT (control stride c, target stride s) or SWAP (strides s, c) of one component: swaps
+    of contiguous runs (for a SWAP, the amplitudes with bit c set and bit s clear trade places
+    with their partners with bit s set and bit c clear)."""
     dim = x.shape[0]
-    if kind == _CNOT:
-        for base in range(0, dim, 2 * s):
-            for i in range(base, base + s):
-                if i & c:
-                    tmp = x[i]
-                    x[i] = x[i + s]
-                    x[i + s] = tmp
-        return
-    for i in range(dim):
-        if (i & c) and not (i & s):
-            j = i - c + s
-            tmp = x[i]
-            x[i] = x[j]
-            x[j] = tmp
+    lo, hi = min(s, c), max(s, c)
+    run = np.uint64(lo)
+    for top in range(0, dim, 2 * hi):
+        for mid in range(top, top + hi, 2 * lo):
+            # four runs of lo amplitudes: bits (hi, lo) = 00 at mid, 01 at mid + lo, 10 at
+            # mid + hi, 11 at mid + hi + lo
+            m = np.uint64(mid)
+            if kind == _CNOT:
+                if c > s:  # control set: (10) <-> (11)
+                    _swap_runs(x, m + np.uint64(hi), m + np.uint64(hi + lo), run)
+                else:  # control bit is lo: (01) <-> (11)
+                    _swap_runs(x, m + run, m + np.uint64(hi + lo), run)
+            else:  # SWAP: (01) <-> (10)
+                _swap_runs(x, m + run, m + np.uint64(hi), run)
 
 
 # ----------------------------------------------------------------------------- adjoint passes
@@ -248,10 +323,10 @@ def _pair(us, k):  # pragma: no cover - compiled
 
 
 @nb.njit(**_JIT)
-def _sum_real(lr, li, pr, pi, cplx, s, t):  # pragma: no cover - compiled
-    """Re r01 - Re r10 of the reduced matrix r[a, c] = sum conj(l_a) p_c on stride s: all the
-    derivatives of a real operation need. Products are stored per pair in t (read-only loops
-    over the states, which vectorise) and summed by `_treesum`."""
+def _cross_into(lr, li, pr, pi, cplx, s, t):  # pragma: no cover - compiled
+    """t[k] = Re(conj(l_u) p_v) - Re(conj(l_v) p_u) for the k-th pair (u, v = u + s) of stride s:
+    the terms of Re r01 - Re r10 of the reduced matrix r[a, c] = sum conj(l_a) p_c, all the
+    derivatives of a real operation need (read-only loops over the states, which vectorise)."""
     dim = lr.shape[0]
     half = dim >> 1
     us = np.uint64(s)
@@ -291,7 +366,68 @@ def _sum_real(lr, li, pr, pi, cplx, s, t):  # pragma: no cover - compiled
                 u = _pair(us, k)
                 v = u + us
                 t[k] = lr[u] * pr[v] - lr[v] * pr[u]
-    return _treesum(t, half)
+
+
+@nb.njit(**_JIT)
+def _sum_real(lr, li, pr, pi, cplx, s, t):  # pragma: no cover - compiled
+    """Re r01 - Re r10 on stride s (`_cross_into`, then `_treesum`)."""
+    _cross_into(lr, li, pr, pi, cplx, s, t)
+    return _treesum(t, lr.shape[0] >> 1)
+
+
+@nb.njit(**_JIT)
+def _cross2_into(lr, li, pr, pi, cplx, s1, s2, t1, t2):  # pragma: no cover - compiled
+    """`_cross_into` for strides s1 > s2 >= 8 in one pass over the groups of four amplitudes the
+    two qubits couple (each amplitude of lambda and phi loaded once for both); t1, t2 hold a
+    term per group, the sum of the group's two pairs."""
+    dim = lr.shape[0]
+    u1 = np.uint64(s1)
+    u2 = np.uint64(s2)
+    m = np.uint64(0)
+    for base1 in range(0, dim, 2 * s1):
+        for base2 in range(base1, base1 + s1, 2 * s2):
+            ub = np.uint64(base2)
+            if cplx:
+                for i in range(u2):
+                    a = ub + i
+                    b = a + u2
+                    c = a + u1
+                    d = c + u2
+                    la, lb, lc, ld = lr[a], lr[b], lr[c], lr[d]
+                    ma, mb, mc, md = li[a], li[b], li[c], li[d]
+                    pa, pb, pc, pd = pr[a], pr[b], pr[c], pr[d]
+                    qa, qb, qc, qd = pi[a], pi[b], pi[c], pi[d]
+                    t1[m + i] = ((la * pc - lc * pa) + (ma * qc - mc * qa)
+                                 + ((lb * pd - ld * pb) + (mb * qd - md * qb)))
+                    t2[m + i] = ((la * pb - lb * pa) + (ma * qb - mb * qa)
+                                 + ((lc * pd - ld * pc) + (mc * qd - md * qc)))
+            else:
+                for i in range(u2):
+                    a = ub + i
+                    b = a + u2
+                    c = a + u1
+                    d = c + u2
+                    la, lb, lc, ld = lr[a], lr[b], lr[c], lr[d]
+                    pa, pb, pc, pd = pr[a], pr[b], pr[c], pr[d]
+                    t1[m + i] = (la * pc - lc * pa) + (lb * pd - ld * pb)
+                    t2[m + i] = (la * pb - lb * pa) + (lc * pd - ld * pc)
+            m += u2
+
+
+@nb.njit(**_JIT)
+def _sum_real2(lr, li, pr, pi, cplx, s1, s2, t1, t2):  # pragma: no cover - compiled
+    """`_sum_real` of two strides s1 > s2 >= 8 in one pass (`_cross2_into`)."""
+    _cross2_into(lr, li, pr, pi, cplx, s1, s2, t1, t2)
+    quarter = lr.shape[0] >> 2
+    return _treesum(t1, quarter), _treesum(t2, quarter)
+
+
+@nb.njit(**_INLINE)
+def _four(lr, li, pr, pi, u, v):  # pragma: no cover - compiled
+    """The terms of (Im r00, Im r11, Im r01 + Im r10, Re r01 - Re r10) of pair (u, v)."""
+    return (lr[u] * pi[u] - li[u] * pr[u], lr[v] * pi[v] - li[v] * pr[v],
+            (lr[u] * pi[v] - li[u] * pr[v]) + (lr[v] * pi[u] - li[v] * pr[u]),
+            (lr[u] * pr[v] + li[u] * pi[v]) - (lr[v] * pr[u] + li[v] * pi[u]))
 
 
 @nb.njit(**_JIT)
@@ -301,38 +437,46 @@ def _sums_cplx(lr, li, pr, pi, s, t):  # pragma: no cover - compiled
     half = dim >> 1
     us = np.uint64(s)
     t0, t1, t2, t3 = t[0], t[1], t[2], t[3]
-    for k in range(np.uint64(half)):
-        u = _pair(us, k)
-        v = u + us
-        t0[k] = lr[u] * pi[u] - li[u] * pr[u]
-        t1[k] = lr[v] * pi[v] - li[v] * pr[v]
-        t2[k] = (lr[u] * pi[v] - li[u] * pr[v]) + (lr[v] * pi[u] - li[v] * pr[u])
-        t3[k] = (lr[u] * pr[v] + li[u] * pi[v]) - (lr[v] * pr[u] + li[v] * pi[u])
+    if s >= _RUN:
+        for base in range(0, dim, 2 * s):
+            ub = np.uint64(base)
+            o = np.uint64(base >> 1)
+            for i in range(us):
+                u = ub + i
+                t0[o + i], t1[o + i], t2[o + i], t3[o + i] = _four(lr, li, pr, pi, u, u + us)
+    else:
+        for k in range(np.uint64(half)):
+            u = _pair(us, k)
+            t0[k], t1[k], t2[k], t3[k] = _four(lr, li, pr, pi, u, u + us)
     return _treesum(t0, half), _treesum(t1, half), _treesum(t2, half), _treesum(t3, half)
 
 
 @nb.njit(**_JIT)
-def _sums_ctrl(lr, li, pr, pi, cplx, c, s):  # pragma: no cover - compiled
-    """As `_sums_cplx` over the pairs whose control bit (stride c) is 1 (a sequential sum)."""
+def _sums_ctrl(lr, li, pr, pi, cplx, c, s, t):  # pragma: no cover - compiled
+    """As `_sums_cplx` over the pairs whose control bit (stride c) is 1 (terms per pair in the
+    rows of t, in the order of `_ctrl2`'s runs)."""
     dim = lr.shape[0]
-    s0 = s1 = s2 = s3 = 0.0
-    for base in range(0, dim, 2 * s):
-        for i in range(base, base + s):
-            if i & c:
-                j = i + s
-                l0r = lr[i]
-                l1r = lr[j]
-                p0r = pr[i]
-                p1r = pr[j]
-                l0i = li[i] if cplx else 0.0
-                l1i = li[j] if cplx else 0.0
-                p0i = pi[i] if cplx else 0.0
-                p1i = pi[j] if cplx else 0.0
-                s0 += l0r * p0i - l0i * p0r
-                s1 += l1r * p1i - l1i * p1r
-                s2 += (l0r * p1i - l0i * p1r) + (l1r * p0i - l1i * p0r)
-                s3 += (l0r * p1r + l0i * p1i) - (l1r * p0r + l1i * p0i)
-    return s0, s1, s2, s3
+    lo, hi = min(s, c), max(s, c)
+    run = np.uint64(lo)
+    t0, t1, t2, t3 = t[0], t[1], t[2], t[3]
+    k = np.uint64(0)
+    for top in range(0, dim, 2 * hi):
+        for mid in range(top, top + hi, 2 * lo):
+            a, b = _ctrl_offsets(top, mid, s, c)
+            if cplx:
+                for i in range(run):
+                    t0[k + i], t1[k + i], t2[k + i], t3[k + i] = _four(lr, li, pr, pi, a + i,
+                                                                       b + i)
+            else:
+                for i in range(run):
+                    t0[k + i] = 0.0
+                    t1[k + i] = 0.0
+                    t2[k + i] = 0.0
+                    t3[k + i] = lr[a + i] * pr[b + i] - lr[b + i] * pr[a + i]
+            k += run
+    quarter = dim >> 2
+    return _treesum(t0, quarter), _treesum(t1, quarter), _treesum(t2, quarter), _treesum(
+        t3, quarter)
 
 
 # ----------------------------------------------------------------------------- diagonal layers
@@ -660,11 +804,34 @@ def _gate(th, row, re, im, cplx, inverse, fcode, fslot, fconst):  # pragma: no c
 
 
 @nb.njit(**_JIT)
+def _pair_gate(th, row, other, re, im, cplx, inverse, fcode, fslot, fconst
+               ):  # pragma: no cover - compiled
+    """Apply two commuting real single-qubit operations (or their inverses) in one pass."""
+    a00, a01, a10, a11 = _matrix(th, fcode, fslot, fconst, row[3], row[4])
+    b00, b01, b10, b11 = _matrix(th, fcode, fslot, fconst, other[3], other[4])
+    if inverse:
+        a = (a00.real, a10.real, a01.real, a11.real)
+        b = (b00.real, b10.real, b01.real, b11.real)
+    else:
+        a = (a00.real, a01.real, a10.real, a11.real)
+        b = (b00.real, b01.real, b10.real, b11.real)
+    if row[1] > other[1]:
+        _real22(re, row[1], other[1], a, b)
+        if cplx:
+            _real22(im, row[1], other[1], a, b)
+    else:
+        _real22(re, other[1], row[1], b, a)
+        if cplx:
+            _real22(im, other[1], row[1], b, a)
+
+
+@nb.njit(**_JIT)
 def forward_rows(theta, out_re, out_im, cplx, n_ops, init, ops, fcode, fslot, fconst, fixed_re,
-                 fixed_im, pops, n, ck_re, ck_im, store):  # pragma: no cover - compiled
+                 fixed_im, pops, n, ck, store):  # pragma: no cover - compiled
     """Final states of the rows of `theta` into (out_re, out_im) (out_im unused unless cplx):
     the product state, then operations ``ops[:n_ops]``. With `store`, the state before each run
-    of commuting operations goes to checkpoint ``ck[c, b]`` (`adjoint_rows` restores it)."""
+    of commuting operations goes to checkpoint ``ck[c, b]`` (C, B, 1 or 2, 2**n: real and
+    imaginary part; `adjoint_rows` restores it)."""
     nh = n >> 1
     dim = 1 << n
     br, bi, ones = np.empty(dim), np.empty(dim), np.ones(dim)
@@ -681,14 +848,27 @@ def forward_rows(theta, out_re, out_im, cplx, n_ops, init, ops, fcode, fslot, fc
         for k in range(n_ops):
             row = ops[k]
             if store and row[11] >= 0 and row[10] < 0:
-                ck_re[row[11], b, :] = re
+                ck[row[11], b, 0, :] = re
                 if cplx:
-                    ck_im[row[11], b, :] = im
+                    ck[row[11], b, 1, :] = im
             if row[0] == _DIAG:
                 _diag(th, row, pops, fixed_re, fixed_im, n, nh, hr, hi, lr, li, ang, ones, br, bi,
                       re, im, re, im, False, cplx, False)
-            else:
+            elif row[12] >= 0:
+                _pair_gate(th, row, ops[row[12]], re, im, cplx, False, fcode, fslot, fconst)
+            elif row[12] == -1:
                 _gate(th, row, re, im, cplx, False, fcode, fslot, fconst)
+
+
+@nb.njit(**_JIT)
+def _real_grads(th, row, fcode, fslot, fconst, zslot, s3, g, zs, n):  # pragma: no cover
+    """The derivatives of real operation `row` from its sum s3 (`_sum_real`), and those of the
+    RZ phases sunk from it, ``zs[q]`` (`_z_all`)."""
+    _factor_grads(th, fcode, fslot, fconst, row[3], row[4], 0.0, 0.0, 0.0, s3, g)
+    if row[9] > row[8]:
+        sz = zs[n - 1 - int(np.log2(row[1]) + 0.5)]
+        for z in range(row[8], row[9]):
+            g[zslot[z]] += sz
 
 
 @nb.njit(**_JIT)
@@ -699,24 +879,22 @@ def _op_grads(th, row, fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t, g, 
     ``zs[q]`` from `_zsums` at this position for a real operation, S0 - S1 for a complex one."""
     kind = row[0]
     f0, f1, z0, z1 = row[3], row[4], row[8], row[9]
+    if kind == _U1_REAL:
+        s3 = _sum_real(xr, xi, pr, pi, cplx, row[1], t[0])
+        _real_grads(th, row, fcode, fslot, fconst, zslot, s3, g, zs, n)
+        return
     parametric = False
     for f in range(f0, f1):
         parametric = parametric or fcode[f] != 0
-    if kind == _U1_REAL:
-        if parametric:
-            s3 = _sum_real(xr, xi, pr, pi, cplx, row[1], t[0])
-            _factor_grads(th, fcode, fslot, fconst, f0, f1, 0.0, 0.0, 0.0, s3, g)
-        sz = zs[n - 1 - int(np.log2(row[1]) + 0.5)]
-    elif not parametric and z1 == z0:
+    if not parametric and z1 == z0:
         return
-    elif kind == _U1:
+    if kind == _U1:
         s0, s1, s2, s3 = _sums_cplx(xr, xi, pr, pi, row[1], t)
-        _factor_grads(th, fcode, fslot, fconst, f0, f1, s0, s1, s2, s3, g)
         sz = s0 - s1
     else:
-        s0, s1, s2, s3 = _sums_ctrl(xr, xi, pr, pi, cplx, row[2], row[1])
-        _factor_grads(th, fcode, fslot, fconst, f0, f1, s0, s1, s2, s3, g)
+        s0, s1, s2, s3 = _sums_ctrl(xr, xi, pr, pi, cplx, row[2], row[1], t)
         sz = 0.0
+    _factor_grads(th, fcode, fslot, fconst, f0, f1, s0, s1, s2, s3, g)
     for z in range(z0, z1):
         g[zslot[z]] += sz
 
@@ -734,8 +912,32 @@ def _z_all(xr, xi, pr, pi, cplx, n, w, zs, u, v, d):  # pragma: no cover - compi
 
 
 @nb.njit(**_JIT)
+def _run_back(th, ops, k0, k1, fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t, g, zs, n
+              ):  # pragma: no cover - compiled
+    """The derivatives of the run of commuting operations k0 .. k1 at its end, then its
+    un-apply from lambda (phi is restored from a checkpoint by the caller)."""
+    for j in range(k1, k0 - 1, -1):
+        partner = ops[j, 12]
+        if partner >= 0:  # a pair of real operations: both sums in one pass
+            other = ops[partner]
+            if ops[j, 1] > other[1]:
+                sa, sb = _sum_real2(xr, xi, pr, pi, cplx, ops[j, 1], other[1], t[0], t[1])
+            else:
+                sb, sa = _sum_real2(xr, xi, pr, pi, cplx, other[1], ops[j, 1], t[0], t[1])
+            _real_grads(th, ops[j], fcode, fslot, fconst, zslot, sa, g, zs, n)
+            _real_grads(th, other, fcode, fslot, fconst, zslot, sb, g, zs, n)
+        elif partner == -1:
+            _op_grads(th, ops[j], fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t, g, zs, n)
+    for j in range(k1, k0 - 1, -1):
+        if ops[j, 12] >= 0:
+            _pair_gate(th, ops[j], ops[ops[j, 12]], xr, xi, cplx, True, fcode, fslot, fconst)
+        elif ops[j, 12] == -1:
+            _gate(th, ops[j], xr, xi, cplx, True, fcode, fslot, fconst)
+
+
+@nb.njit(**_JIT)
 def adjoint_rows(theta, phi_re, phi_im, lam_re, lam_im, grads, cplx, n_ops, init, ops, fcode,
-                 fslot, fconst, fixed_re, fixed_im, pops, zslot, n, ck_re, ck_im
+                 fslot, fconst, fixed_re, fixed_im, pops, zslot, n, ck
                  ):  # pragma: no cover - compiled
     """Add to `grads` (B, P) the adjoint derivatives sum_m w_m d<O_m>/dtheta of every row, from
     the final states phi and lambda = sum_m w_m O_m phi (both consumed) and the checkpoints
@@ -778,14 +980,12 @@ def adjoint_rows(theta, phi_re, phi_im, lam_re, lam_im, grads, cplx, n_ops, init
                     sunk = sunk or (ops[j, 9] > ops[j, 8] and ops[j, 0] == _U1_REAL)
                 if sunk:
                     _z_all(xr, xi, pr, pi, cplx, n, w, zs, u, v, d)
-                for j in range(k, k0 - 1, -1):
-                    _op_grads(th, ops[j], fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t,
-                              g, zs, n)
-                for j in range(k, k0 - 1, -1):
-                    _gate(th, ops[j], xr, xi, cplx, True, fcode, fslot, fconst)
-                pr[:] = ck_re[row[11], b]
+                _run_back(th, ops, k0, k, fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t, g,
+                          zs, n)
+                # phi at the run's start: its checkpoint, used in place (it is not needed again)
+                pr = ck[row[11], b, 0]
                 if cplx:
-                    pi[:] = ck_im[row[11], b]
+                    pi = ck[row[11], b, 1]
                 k = k0 - 1
                 continue
             if kind == _DIAG:
@@ -806,3 +1006,42 @@ def adjoint_rows(theta, phi_re, phi_im, lam_re, lam_im, grads, cplx, n_ops, init
             _columns(th, init, fcode, fslot, fconst, n, cr, ci)
             _initial_grads(th, init, fcode, fslot, fconst, zslot, n, nh, xr, xi, cplx, cr, ci, g,
                            hr, hi, lr, li, ar, ai, cbr, cbi)
+
+
+# ----------------------------------------------------------------------------- diagonal observables
+@nb.njit(**_JIT)
+def diag_values(re, im, cplx, coef, out):  # pragma: no cover - compiled
+    """out[b, m] = sum_x |psi_b(x)|^2 coef[m, x] for diagonal observables (coefficient rows
+    ``coef[m]``), each sum by `_treesum`: a row's values depend on that row alone."""
+    dim = re.shape[1]
+    p = np.empty(dim)
+    t = np.empty(dim)
+    for b in range(re.shape[0]):
+        for x in range(dim):
+            p[x] = re[b, x] * re[b, x]
+        if cplx:
+            for x in range(dim):
+                p[x] += im[b, x] * im[b, x]
+        for m in range(coef.shape[0]):
+            for x in range(dim):
+                t[x] = p[x] * coef[m, x]
+            out[b, m] = _treesum(t, dim)
+
+
+@nb.njit(**_JIT)
+def diag_lambda(re, im, cplx, coef, w, lam_re, lam_im):  # pragma: no cover - compiled
+    """lambda_b = (sum_m w[b, m] coef[m]) psi_b for diagonal observables (the sum over m in
+    order)."""
+    dim = re.shape[1]
+    c = np.empty(dim)
+    for b in range(re.shape[0]):
+        c[:] = 0.0
+        for m in range(coef.shape[0]):
+            wm = w[b, m]
+            for x in range(dim):
+                c[x] += wm * coef[m, x]
+        for x in range(dim):
+            lam_re[b, x] = re[b, x] * c[x]
+        if cplx:
+            for x in range(dim):
+                lam_im[b, x] = im[b, x] * c[x]

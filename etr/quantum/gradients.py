@@ -22,9 +22,11 @@ import numpy as np
 from etr._validation import check_choice
 from etr.circuits.ansatz import Ansatz, unshared
 from etr.errors import InputError
+from etr.quantum import _kernels as K
 from etr.quantum import _kernels_rows as KR
+from etr.quantum import _kernels_split as KS
 from etr.quantum._params import check_params
-from etr.quantum.compile import U1, Compiled, Diag, compile_ansatz
+from etr.quantum.compile import U1, Compiled, Diag, bit_vector, compile_ansatz, stride
 from etr.quantum.observables import Observable
 from etr.quantum.program import lower
 from etr.quantum.statevector import (
@@ -33,10 +35,13 @@ from etr.quantum.statevector import (
     chunks,
     default_chunk_size,
     diagonal,
+    diagonal_coefficients,
     expectation_values,
     join,
     product_state,
+    row_engine,
     simulate,
+    u1_matrix,
 )
 
 __all__ = [
@@ -75,30 +80,108 @@ def _adjoint_lambda(phi: np.ndarray, observables: list[Observable],
     return lam
 
 
+def _u1_grads(op: U1, lam: np.ndarray, phi: np.ndarray, theta: np.ndarray, n: int,
+              grads: np.ndarray, unapply: bool) -> bool:
+    """Add the derivatives of the factors of `op`; un-apply it too if fused. True if done."""
+    fused = op.control is None
+    split = phi.ndim == 3
+    if fused:
+        udag = np.ascontiguousarray(np.conj(np.swapaxes(u1_matrix(op, theta), 1, 2)))
+        if split:
+            r = KS.u1_reduce(lam[0], lam[1], phi[0], phi[1], stride(op.qubit, n), udag,
+                             unapply)
+        else:
+            r = K.u1_reduce(lam, phi, stride(op.qubit, n), np.ascontiguousarray(udag.real),
+                            unapply)
+    elif split:
+        r = KS.cu1_reduce(lam[0], lam[1], phi[0], phi[1], stride(op.control, n),
+                          stride(op.qubit, n))
+    else:
+        r = K.cu1_reduce(lam, phi, stride(op.control, n), stride(op.qubit, n))
+    codes, slots, consts = op.factor_arrays()
+    K.u1_factor_grads(np.ascontiguousarray(r, dtype=np.complex128), theta, codes, slots, consts,
+                      grads)
+    return fused
+
+
+def _diag_grads(op: Diag, lam: np.ndarray, phi: np.ndarray, n: int, grads: np.ndarray) -> None:
+    # Im(conj(lam) phi); a parametric phase gate makes the circuit complex, so phi is split
+    w = lam[0] * phi[1] - lam[1] * phi[0]
+    for control, target, slot in op.params:
+        z = 1.0 - 2.0 * bit_vector(target, n)
+        if control is not None:
+            z = z * bit_vector(control, n)
+        grads[:, slot] += w @ z
+
+
+def _adjoint_ops(compiled: Compiled, theta: np.ndarray, observables: list[Observable],
+                 cotangent: Callable[[np.ndarray], np.ndarray]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """`_adjoint_chunk` operation by operation: each fused operation's kernel runs over all
+    rows of the chunk (`etr.quantum._kernels`, `_kernels_split`), its derivatives from the
+    reduced 2x2 matrix of both states, then it is un-applied from both."""
+    n = compiled.n_qubits
+    phi = simulate(compiled, theta, split=not all(o.is_real for o in observables), rows=False)
+    values = expectation_values(phi, observables)
+    lam = _adjoint_lambda(phi, observables, cotangent(values))
+    grads = np.zeros_like(theta)
+    ops = compiled.all_ops
+    first = next((k for k, op in enumerate(ops) if getattr(op, "parametric", False)), len(ops))
+    for k in range(len(ops) - 1, first - 1, -1):
+        op = ops[k]
+        if isinstance(op, U1) and op.parametric:
+            if _u1_grads(op, lam, phi, theta, n, grads, unapply=k > first):
+                continue
+        elif isinstance(op, Diag) and op.parametric:
+            _diag_grads(op, lam, phi, n, grads)
+        if k > first:
+            apply_op(op, phi, theta, n, inverse=True)
+            apply_op(op, lam, theta, n, inverse=True)
+    return values, grads
+
+
+def _adjoint_rows(compiled: Compiled, theta: np.ndarray, observables: list[Observable],
+                  cotangent: Callable[[np.ndarray], np.ndarray]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """`_adjoint_chunk` row by row (`etr.quantum._kernels_rows.adjoint_rows`)."""
+    prog = lower(compiled)
+    diag = diagonal(observables)
+    phi, ck = simulate(compiled, theta, split=not all(o.is_real for o in observables),
+                       diagonal_observables=diag, checkpoints=True, rows=True)
+    split = phi.ndim == 3
+    phi_re, phi_im = (phi[0], phi[1]) if split else (phi, phi)
+    if diag:  # values and lambda row by row too: a row's bits do not depend on its chunk
+        coef = diagonal_coefficients(observables, compiled.n_qubits)
+        values = np.empty((theta.shape[0], len(observables)))
+        KR.diag_values(phi_re, phi_im, split, coef, values)
+        lam = np.empty_like(phi)
+        lam_re, lam_im = (lam[0], lam[1]) if split else (lam, lam)
+        KR.diag_lambda(phi_re, phi_im, split, coef,
+                       np.ascontiguousarray(cotangent(values), dtype=np.float64), lam_re, lam_im)
+    else:
+        values = expectation_values(phi, observables)
+        lam = _adjoint_lambda(phi, observables, cotangent(values))
+        lam_re, lam_im = (lam[0], lam[1]) if split else (lam, lam)
+    grads = np.zeros_like(theta)
+    KR.adjoint_rows(np.ascontiguousarray(theta), phi_re, phi_im, lam_re, lam_im, grads, split,
+                    prog.n_ops(diag), prog.init, prog.ops, prog.fcode, prog.fslot, prog.fconst,
+                    prog.fixed_re, prog.fixed_im, prog.pops, prog.zslot, compiled.n_qubits,
+                    ck)
+    return values, grads
+
+
 def _adjoint_chunk(compiled: Compiled, theta: np.ndarray, observables: list[Observable],
-                   cotangent: Callable[[np.ndarray], np.ndarray]
+                   cotangent: Callable[[np.ndarray], np.ndarray], *, rows: bool | None = None
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Values (B, M) and gradient (B, P) of sum_m w[b, m] <O_m>, w = cotangent(values).
 
     One forward simulation serves both: the values, then the backward sweep with the weights the
-    caller derives from them (`etr.quantum._kernels_rows.adjoint_rows`, row by row).
+    caller derives from them. Row by row from `ROW_ENGINE_QUBITS` qubits on, operation by
+    operation below (`rows` forces one or the other; both give the same numbers to rounding).
     """
-    prog = lower(compiled)
-    diag = diagonal(observables)
-    phi, ck = simulate(compiled, theta, split=not all(o.is_real for o in observables),
-                       diagonal_observables=diag, checkpoints=True)
-    values = expectation_values(phi, observables)
-    lam = _adjoint_lambda(phi, observables, cotangent(values))
-    grads = np.zeros_like(theta)
-    split = phi.ndim == 3
-    phi_re, phi_im = (phi[0], phi[1]) if split else (phi, phi)
-    lam_re, lam_im = (lam[0], lam[1]) if split else (lam, lam)
-    ck_re, ck_im = (ck[:, 0], ck[:, 1]) if split else (ck, ck)
-    KR.adjoint_rows(np.ascontiguousarray(theta), phi_re, phi_im, lam_re, lam_im, grads, split,
-                    prog.n_ops(diag), prog.init, prog.ops, prog.fcode, prog.fslot, prog.fconst,
-                    prog.fixed_re, prog.fixed_im, prog.pops, prog.zslot, compiled.n_qubits,
-                    ck_re, ck_im)
-    return values, grads
+    if row_engine(compiled.n_qubits, rows):
+        return _adjoint_rows(compiled, theta, observables, cotangent)
+    return _adjoint_ops(compiled, theta, observables, cotangent)
 
 
 def _check_cotangent(cotangent: object, n_rows: int, n_obs: int) -> np.ndarray:

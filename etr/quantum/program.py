@@ -49,13 +49,15 @@ class Program:
     n_qubits, n_params : as the circuit's.
     init : (I, 5) int64 rows ``(qubit, f0, f1, z0, z1)``: the operations whose first columns
         form the initial product state (factors ``f0 .. f1 - 1``).
-    ops : (K, 12) int64 rows ``(kind, target stride, control stride or 0, f0, f1, fixed phase
-        index or -1, p0, p1, z0, z1, run start, checkpoint)``; kinds in `KIND`. For ``swap`` the
-        two strides are the swapped qubits'; for ``diag`` the second and third entries are 1
-        when the fixed phase is real and when the operation has controlled phases (CRZ). Runs of
+    ops : (K, 13) int64 rows ``(kind, target stride, control stride or 0, f0, f1, fixed phase
+        index or -1, p0, p1, z0, z1, run start, checkpoint, partner)``; kinds in `KIND`. For
+        ``swap`` the two strides are the swapped qubits'; for ``diag`` the second and third
+        entries are 1 when the fixed phase is real and when the operation has controlled phases
+        (CRZ). Runs of
         commuting single-qubit operations (`_mark_runs`): the last operation of a run holds the
         run's first operation and its checkpoint index, the first one the checkpoint index, all
-        others -1.
+        others -1. Pairs of real operations of a run applied in one pass (`_pair_up`): the first
+        holds the second's index, the second -2, all others -1.
     fcode, fslot, fconst : the factors, as `etr.quantum._kernels.build_u1` reads them (code 0 a
         constant matrix, 1-3 a rotation about X, Y, Z of slot ``fslot``).
     fixed_re, fixed_im : (D, 2**n) the fixed phase vectors of the diagonal operations.
@@ -267,7 +269,7 @@ def lower(compiled: Compiled) -> Program:
     return Program(
         n_qubits=n, n_params=compiled.n_params,
         init=np.asarray(init, dtype=np.int64).reshape(-1, 5),
-        ops=np.asarray(rows, dtype=np.int64).reshape(-1, 12),
+        ops=np.asarray(rows, dtype=np.int64).reshape(-1, 13),
         fcode=np.asarray(tables.fcode, dtype=np.int64),
         fslot=np.asarray(tables.fslot, dtype=np.int64),
         fconst=np.asarray(tables.fconst, dtype=np.complex128).reshape(-1, 2, 2),
@@ -289,7 +291,7 @@ def _mark_runs(rows: list[list[int]], ops: list) -> int:
     pass per operation saved.
     """
     for row in rows:
-        row.extend([-1, -1])
+        row.extend([-1, -1, -1])
     n_runs = 0
     k = 0
     while k < len(rows):
@@ -304,5 +306,24 @@ def _mark_runs(rows: list[list[int]], ops: list) -> int:
             rows[j - 1][10] = k  # the run ends here and starts at k
             rows[j - 1][11] = n_runs
             n_runs += 1
+            _pair_up(rows, k, j)
         k = max(j, k + 1)
     return n_runs
+
+
+#: smallest stride of a pair of real operations applied in one pass (the pass's inner loop runs
+#: over contiguous runs of that length, which must fill a vector register).
+PAIR_STRIDE = 8
+
+
+def _pair_up(rows: list[list[int]], k: int, j: int) -> None:
+    """Pair the real operations of run k .. j-1 by decreasing stride for `_real22` (column 12:
+    the partner's index on the first of a pair, -2 on the partner, -1 alone). The operations of
+    a run commute, so a pair is applied where its first operation stands."""
+    real = sorted((r for r in range(k, j) if rows[r][0] == KIND["u1_real"]),
+                  key=lambda r: -rows[r][1])
+    for a, b in zip(real[::2], real[1::2]):
+        if rows[b][1] >= PAIR_STRIDE:
+            first, second = min(a, b), max(a, b)
+            rows[first][12] = second
+            rows[second][12] = -2

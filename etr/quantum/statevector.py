@@ -127,31 +127,54 @@ def diagonal(observables: list[Observable]) -> bool:
     return all(o.kind == "global" or (o.kind == "pauli" and o.perm is None) for o in observables)
 
 
+#: widths from which the row-by-row kernels run a circuit (`etr.quantum._kernels_rows`); below,
+#: the fused operations run one by one over the whole chunk. Measured on hybrid_full training
+#: steps (4 x 200 rows, L = 5, CPU time, both engines alternating in one process) of HEA circuits
+#: (RY+RZ / RY / RX+RY+RZ, CZ / CNOT) and Sim circuits 6 and 11: a row of 16-128 amplitudes
+#: leaves the row engine's fixed cost per operation and row (~60 ns) larger than the kernel
+#: work (at 4 qubits 10-50 % slower, at 7 qubits 0.78-1.13x), at 8 qubits it is 0.85-1.38x as
+#: fast, at 9 qubits 1.09-1.67x (the real RY circuits gain least: the operation-by-operation
+#: kernels run them on float64 already).
+ROW_ENGINE_QUBITS = 8
+
+
+def row_engine(n_qubits: int, rows: bool | None = None) -> bool:
+    """Whether a circuit of `n_qubits` runs on the row-by-row kernels (`rows` overrides)."""
+    return n_qubits >= ROW_ENGINE_QUBITS if rows is None else rows
+
+
 def simulate(compiled: Compiled, theta: np.ndarray, *, split: bool = False,
-             diagonal_observables: bool = False, checkpoints: bool = False
-             ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+             diagonal_observables: bool = False, checkpoints: bool = False,
+             rows: bool | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Final states of one chunk in the internal layout (see the module notes): float64
     ``(b, 2**n)`` for a real circuit unless `split`, else ``(2, b, 2**n)``.
 
-    The rows run one after the other through the whole circuit in one compiled call
-    (`etr.quantum._kernels_rows`). With `diagonal_observables` the circuit's diagonal tail is
-    left out: the states then differ from the final ones by a diagonal phase, which changes no
-    value of a diagonal observable (and the state may stay real where the tail is complex).
-    With `checkpoints`, also returns the states before each run of commuting operations
-    (``(C, b, 2**n)`` or ``(C, 2, b, 2**n)``), which the adjoint sweep restores.
+    From `ROW_ENGINE_QUBITS` qubits on (or with `rows`), the rows run one after the other
+    through the whole circuit in one compiled call (`etr.quantum._kernels_rows`); with
+    `diagonal_observables` the circuit's diagonal tail is then left out (the states differ from
+    the final ones by a diagonal phase, which changes no value of a diagonal observable, and
+    may stay real where the tail is complex), and with `checkpoints` the states before each run
+    of commuting operations are returned too (``(C, b, 1 or 2, 2**n)``, real and imaginary
+    parts), which the adjoint sweep restores. Otherwise the fused operations run one by one
+    over the chunk (`apply_op`).
     """
+    if not row_engine(compiled.n_qubits, rows):
+        split = split or not compiled.real
+        state = product_state(compiled, theta, split=split)
+        for op in compiled.ops:
+            apply_op(op, state, theta, compiled.n_qubits)
+        return state
     prog = lower(compiled)
     split = split or not prog.real(diagonal_observables)
     theta = np.ascontiguousarray(theta, dtype=np.float64)
     n_b, dim = theta.shape[0], 2**compiled.n_qubits
     shape = (2, n_b, dim) if split else (n_b, dim)
     state = np.empty(shape)
-    ck = np.empty((prog.n_checkpoints if checkpoints else 0, *shape))
+    ck = np.empty((prog.n_checkpoints if checkpoints else 0, n_b, 2 if split else 1, dim))
     re, im = (state[0], state[1]) if split else (state, state)
-    ck_re, ck_im = (ck[:, 0], ck[:, 1]) if split else (ck, ck)
     KR.forward_rows(theta, re, im, split, prog.n_ops(diagonal_observables), prog.init, prog.ops,
                     prog.fcode, prog.fslot, prog.fconst, prog.fixed_re, prog.fixed_im, prog.pops,
-                    compiled.n_qubits, ck_re, ck_im, checkpoints)
+                    compiled.n_qubits, ck, checkpoints)
     return (state, ck) if checkpoints else state
 
 
@@ -219,6 +242,29 @@ def as_observables(observables: object, n_qubits: int) -> list[Observable]:
     return [parse_observable(o, n_qubits) for o in observables]
 
 
+def diagonal_coefficients(observables: list[Observable], n_qubits: int) -> np.ndarray:
+    """The diagonals of diagonal observables as rows ``(M, 2**n)`` (see `diagonal`)."""
+    coef = np.zeros((len(observables), 2**n_qubits))
+    for m, o in enumerate(observables):
+        if o.kind == "global":
+            coef[m, 0] = 1.0
+        else:
+            coef[m] = o.coef.real
+    return coef
+
+
+def row_values(state: np.ndarray, observables: list[Observable]) -> np.ndarray:
+    """`expectation_values` of diagonal observables row by row in numba
+    (`etr.quantum._kernels_rows.diag_values`): no BLAS call, so a row's values are the same bits
+    whatever chunk it is in."""
+    split = state.ndim == 3
+    re, im = (state[0], state[1]) if split else (state, state)
+    n_qubits = int(re.shape[1]).bit_length() - 1
+    out = np.empty((re.shape[0], len(observables)))
+    KR.diag_values(re, im, split, diagonal_coefficients(observables, n_qubits), out)
+    return out
+
+
 def expectation_values(state: np.ndarray, observables: list[Observable]) -> np.ndarray:
     """<O_m> of every row of a state in either internal layout, shape ``(b, M)``; the
     probabilities are computed once for all diagonal observables."""
@@ -259,6 +305,7 @@ def expectations(ansatz: Ansatz, params: np.ndarray, observables: object, *,
     compiled = compile_ansatz(ansatz)
     out = np.empty((theta.shape[0], len(obs)))
     for rows in chunks(theta.shape[0], ansatz.n_qubits, chunk_size):
-        out[rows] = expectation_values(
-            simulate(compiled, theta[rows], diagonal_observables=diagonal(obs)), obs)
+        state = simulate(compiled, theta[rows], diagonal_observables=diagonal(obs))
+        by_row = diagonal(obs) and row_engine(ansatz.n_qubits)
+        out[rows] = row_values(state, obs) if by_row else expectation_values(state, obs)
     return out
