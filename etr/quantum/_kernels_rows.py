@@ -1,25 +1,33 @@
 """numba kernels that run a whole `etr.quantum.program.Program` for a chunk of parameter rows,
-row after row: the forward simulation (`forward_rows`) and the adjoint sweep (`adjoint_rows`).
+row after row: the forward simulation (`forward_rows`) and the adjoint sweep (`adjoint_rows`),
+used from `etr.quantum.statevector.ROW_ENGINE_QUBITS` qubits on.
 
-Why row by row: one row of a 10-qubit state is 16 KB (real and imaginary parts), so every pass
-of every operation over it runs in the L1 cache, and all operations of a circuit run inside one
-compiled call (the operation-by-operation path calls a kernel per fused operation and chunk from
-Python, ~10^4 calls per training step, and streams a 1 MB chunk through the cache per pass).
+Why row by row: all operations of a circuit run inside one compiled call, on one row of 2**n
+amplitudes at a time (16 KB at 10 qubits, real and imaginary parts), instead of one Python call
+per fused operation and chunk streaming a 1 MB chunk through the cache per pass.
 
-Arithmetic. Complex states are held as real and imaginary parts (float64 rows), so that the
-loops over contiguous runs of amplitudes vectorise. A real 2x2 operation (RY, H) costs half a
-complex one; the adjoint sweep of a real operation needs only one sum, Re r01 - Re r10 of the
-reduced matrix r[a, c] = sum conj(lam_a) phi_c, for all its rotation derivatives, a complex one
-four (`_factor_grads`). A diagonal operation applies the product of its fixed phase and of all its
-RZ phases in one pass; the RZ derivatives of a layer come from one vector
-w = Im(conj(lam) phi) (`_zsums`). The initial product state needs no backward pass: its
-derivatives are contractions of lambda with the product's factors (`_initial_grads`).
+Arithmetic. Complex states are held as real and imaginary parts (float64 rows), so the loops
+over contiguous runs of amplitudes vectorise; every computed index is unsigned (numba wraps
+negative signed indices around, and that select keeps LLVM from vectorising). RZ phases sink into
+the diagonal layers (`etr.quantum.program`), so most single-qubit operations are real: half the
+arithmetic of a complex 2x2 per pass, and one sum (Re r01 - Re r10 of the reduced matrix
+r[a, c] = sum conj(lam_a) phi_c) for all their derivatives instead of four (`_factor_grads`).
+A diagonal layer applies its RZ phases (a tensor product, from two short tables) times its
+fixed phase in one pass. Runs of commuting single-qubit operations take all their derivatives at
+the run's end, are un-applied from lambda only, and phi is restored from a checkpoint the forward
+pass stored; the RZ derivatives of a run come from one vector w = Im(conj(lam) phi)
+(`_zsums`); pairs of real operations share a pass. The initial product state needs no
+backward pass: its derivatives are contractions of lambda with the product's factors
+(`_initial_grads`).
 
-Determinism. Every sum runs in an order fixed by the code and the row's size alone: products are
-stored per amplitude pair and summed by halving (`_treesum`), whose vectorised loops are plain
-element-wise maps; no kernel reassociates floating-point sums (``fastmath`` is limited to
-contracting a * b + c into a fused multiply-add, which changes no order), none calls BLAS, so no
-result depends on memory alignment, on the chunk a row is in or on what ran before.
+Determinism. Every kernel computes exactly what its source says in IEEE double arithmetic (no
+``fastmath``: numba may hold several machine-code copies of a kernel, inlined into different
+callers or loaded from the on-disk cache, and only strict arithmetic makes them agree bit for
+bit; contraction into fused multiply-adds measured no faster here). Every sum runs in an order
+fixed by the code and the row's size alone: products are stored per amplitude pair and summed by
+halving (`_treesum`), whose vectorised loops are element-wise maps. No kernel calls BLAS or
+reduces across rows, so a row's bits depend on that row alone, not on its chunk, on memory
+alignment or on what the process ran before (`tests/quantum/test_kernels_rows.py`).
 """
 
 from __future__ import annotations
