@@ -7,6 +7,9 @@ d<O>/dt = Im <lambda| P |psi>. Inside a fused single-qubit operation U = F_m ...
 derivative of factor j is Im <lambda| A P_j A^dagger |psi> with A = F_m ... F_(j+1); with the
 2x2 reduced matrix R[a, c] = sum_rest conj(lambda_a) psi_c of that qubit, every factor costs only
 2x2 algebra after one pass over the amplitudes. Gates sharing a slot add their derivatives.
+From `etr.quantum.statevector.ROW_ENGINE_QUBITS` qubits on the sweep runs row by row
+(`etr.quantum._kernels_rows.adjoint_rows`): commuting operations share one position for their
+derivatives, and phi is restored from forward checkpoints instead of un-applied.
 
 The parameter-shift rule (two terms for RX/RY/RZ, four terms for CRX/CRY/CRZ) uses only forward
 simulation and is the independent check of the adjoint code.
@@ -40,8 +43,10 @@ from etr.quantum.statevector import (
     join,
     product_state,
     row_engine,
+    row_values,
     simulate,
     u1_matrix,
+    z_qubits,
 )
 
 __all__ = [
@@ -151,13 +156,17 @@ def _adjoint_rows(compiled: Compiled, theta: np.ndarray, observables: list[Obser
     split = phi.ndim == 3
     phi_re, phi_im = (phi[0], phi[1]) if split else (phi, phi)
     if diag:  # values and lambda row by row too: a row's bits do not depend on its chunk
-        coef = diagonal_coefficients(observables, compiled.n_qubits)
-        values = np.empty((theta.shape[0], len(observables)))
-        KR.diag_values(phi_re, phi_im, split, coef, values)
+        values = row_values(phi, observables)
+        weights = np.ascontiguousarray(cotangent(values), dtype=np.float64)
         lam = np.empty_like(phi)
         lam_re, lam_im = (lam[0], lam[1]) if split else (lam, lam)
-        KR.diag_lambda(phi_re, phi_im, split, coef,
-                       np.ascontiguousarray(cotangent(values), dtype=np.float64), lam_re, lam_im)
+        qubits = z_qubits(observables)
+        if qubits is not None:
+            KR.z_lambda(phi_re, phi_im, split, qubits, weights, lam_re, lam_im)
+        else:
+            KR.diag_lambda(phi_re, phi_im, split,
+                           diagonal_coefficients(observables, compiled.n_qubits), weights,
+                           lam_re, lam_im)
     else:
         values = expectation_values(phi, observables)
         lam = _adjoint_lambda(phi, observables, cotangent(values))

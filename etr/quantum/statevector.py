@@ -1,7 +1,11 @@
 """The fast batched statevector simulator (agrees with `qutip_statevector` to 1e-10).
 
 Rows of a ``(B, P)`` parameter array are simulated together, in chunks whose state block stays
-within a few MB (`chunk_size` rows), through the fused operations of `etr.quantum.compile`.
+within a few MB (`chunk_size` rows), through the fused operations of `etr.quantum.compile`: below
+`ROW_ENGINE_QUBITS` qubits operation by operation, each kernel call running one fused operation
+over the whole chunk (`apply_op`); from it on row by row, one compiled call running the whole
+circuit for every row of the chunk (`etr.quantum.program`, `etr.quantum._kernels_rows`). The two
+agree to rounding (1e-12; `tests/quantum` runs its state and gradient tests on both).
 
 Internal layouts (`simulate`): a real circuit runs on a float64 array ``(b, 2**n)``; a complex
 one on its real and imaginary parts, a float64 array ``(2, b, 2**n)`` (the kernels of
@@ -253,6 +257,19 @@ def diagonal_coefficients(observables: list[Observable], n_qubits: int) -> np.nd
     return coef
 
 
+def z_qubits(observables: list[Observable]) -> np.ndarray | None:
+    """The qubits of single-qubit Z observables (``"IZI"``), or None if any observable is
+    another kind (the readout of every hybrid model is one Z per qubit)."""
+    out = []
+    for o in observables:
+        if o.kind != "pauli" or o.perm is not None or o.label.count("Z") != 1:
+            return None
+        if set(o.label) - {"I", "Z"}:
+            return None
+        out.append(o.label.index("Z"))
+    return np.asarray(out, dtype=np.int64)
+
+
 def row_values(state: np.ndarray, observables: list[Observable]) -> np.ndarray:
     """`expectation_values` of diagonal observables row by row in numba
     (`etr.quantum._kernels_rows.diag_values`): no BLAS call, so a row's values are the same bits
@@ -261,7 +278,11 @@ def row_values(state: np.ndarray, observables: list[Observable]) -> np.ndarray:
     re, im = (state[0], state[1]) if split else (state, state)
     n_qubits = int(re.shape[1]).bit_length() - 1
     out = np.empty((re.shape[0], len(observables)))
-    KR.diag_values(re, im, split, diagonal_coefficients(observables, n_qubits), out)
+    qubits = z_qubits(observables)
+    if qubits is not None:
+        KR.z_values(re, im, split, qubits, out)
+    else:
+        KR.diag_values(re, im, split, diagonal_coefficients(observables, n_qubits), out)
     return out
 
 
