@@ -185,10 +185,11 @@ def _adjoint_chunk(compiled: Compiled, theta: np.ndarray, observables: list[Obse
     """Values (B, M) and gradient (B, P) of sum_m w[b, m] <O_m>, w = cotangent(values).
 
     One forward simulation serves both: the values, then the backward sweep with the weights the
-    caller derives from them. Row by row from `ROW_ENGINE_QUBITS` qubits on, operation by
-    operation below (`rows` forces one or the other; both give the same numbers to rounding).
+    caller derives from them. Row by row from `ROW_ENGINE_QUBITS` qubits on (`row_engine`),
+    operation by operation below (`rows` forces one or the other; both give the same numbers to
+    rounding).
     """
-    if row_engine(compiled.n_qubits, rows):
+    if row_engine(compiled, rows):
         return _adjoint_rows(compiled, theta, observables, cotangent)
     return _adjoint_ops(compiled, theta, observables, cotangent)
 

@@ -131,20 +131,25 @@ def diagonal(observables: list[Observable]) -> bool:
     return all(o.kind == "global" or (o.kind == "pauli" and o.perm is None) for o in observables)
 
 
-#: widths from which the row-by-row kernels run a circuit (`etr.quantum._kernels_rows`); below,
-#: the fused operations run one by one over the whole chunk. Measured on hybrid_full training
-#: steps (4 x 200 rows, L = 5, CPU time, both engines alternating in one process) of HEA circuits
-#: (RY+RZ / RY / RX+RY+RZ, CZ / CNOT) and Sim circuits 6 and 11: a row of 16-128 amplitudes
-#: leaves the row engine's fixed cost per operation and row (~60 ns) larger than the kernel
-#: work (at 4 qubits 10-50 % slower, at 7 qubits 0.78-1.13x), at 8 qubits it is 0.85-1.38x as
-#: fast, at 9 qubits 1.09-1.67x (the real RY circuits gain least: the operation-by-operation
-#: kernels run them on float64 already).
+#: widths from which the row-by-row kernels run a circuit (`etr.quantum._kernels_rows`), one
+#: qubit more for real circuits (`REAL_EXTRA_QUBITS`); below, the fused operations run one by one
+#: over the whole chunk. Measured on hybrid_full training steps (4 x 200 rows, L = 5, CPU time,
+#: both engines alternating in one process) of HEA circuits (RY+RZ / RY / RX+RY+RZ, CZ / CNOT) and
+#: Sim circuits 6 and 11: a row of 16-128 amplitudes leaves the row engine's fixed cost per
+#: operation and row (~60 ns) larger than the kernel work (at 4 qubits 10-50 % slower, at 7
+#: qubits 0.78-1.13x as fast); at 8 qubits the complex circuits run 1.07-1.38x as fast, the real
+#: ones 0.8-0.85x (the operation-by-operation kernels run real circuits on float64 arrays of the
+#: whole chunk already); at 9 qubits all 1.09-1.67x.
 ROW_ENGINE_QUBITS = 8
+REAL_EXTRA_QUBITS = 1
 
 
-def row_engine(n_qubits: int, rows: bool | None = None) -> bool:
-    """Whether a circuit of `n_qubits` runs on the row-by-row kernels (`rows` overrides)."""
-    return n_qubits >= ROW_ENGINE_QUBITS if rows is None else rows
+def row_engine(compiled: Compiled, rows: bool | None = None) -> bool:
+    """Whether `compiled` runs on the row-by-row kernels (`rows` overrides)."""
+    if rows is not None:
+        return rows
+    extra = REAL_EXTRA_QUBITS if compiled.real else 0
+    return compiled.n_qubits >= ROW_ENGINE_QUBITS + extra
 
 
 def simulate(compiled: Compiled, theta: np.ndarray, *, split: bool = False,
@@ -153,8 +158,8 @@ def simulate(compiled: Compiled, theta: np.ndarray, *, split: bool = False,
     """Final states of one chunk in the internal layout (see the module notes): float64
     ``(b, 2**n)`` for a real circuit unless `split`, else ``(2, b, 2**n)``.
 
-    From `ROW_ENGINE_QUBITS` qubits on (or with `rows`), the rows run one after the other
-    through the whole circuit in one compiled call (`etr.quantum._kernels_rows`); with
+    From `ROW_ENGINE_QUBITS` qubits on (`row_engine`, or with `rows`), the rows run one after
+    the other through the whole circuit in one compiled call (`etr.quantum._kernels_rows`); with
     `diagonal_observables` the circuit's diagonal tail is then left out (the states differ from
     the final ones by a diagonal phase, which changes no value of a diagonal observable, and
     may stay real where the tail is complex), and with `checkpoints` the states before each run
@@ -162,7 +167,7 @@ def simulate(compiled: Compiled, theta: np.ndarray, *, split: bool = False,
     parts), which the adjoint sweep restores. Otherwise the fused operations run one by one
     over the chunk (`apply_op`).
     """
-    if not row_engine(compiled.n_qubits, rows):
+    if not row_engine(compiled, rows):
         split = split or not compiled.real
         state = product_state(compiled, theta, split=split)
         for op in compiled.ops:
@@ -327,6 +332,6 @@ def expectations(ansatz: Ansatz, params: np.ndarray, observables: object, *,
     out = np.empty((theta.shape[0], len(obs)))
     for rows in chunks(theta.shape[0], ansatz.n_qubits, chunk_size):
         state = simulate(compiled, theta[rows], diagonal_observables=diagonal(obs))
-        by_row = diagonal(obs) and row_engine(ansatz.n_qubits)
+        by_row = diagonal(obs) and row_engine(compiled)
         out[rows] = row_values(state, obs) if by_row else expectation_values(state, obs)
     return out

@@ -57,5 +57,5 @@ def engine(request, monkeypatch) -> str:
     width (`etr.quantum.statevector.ROW_ENGINE_QUBITS`)."""
     import etr.quantum.statevector as statevector
 
-    monkeypatch.setattr(statevector, "ROW_ENGINE_QUBITS", 99 if request.param == "ops" else 1)
+    monkeypatch.setattr(statevector, "ROW_ENGINE_QUBITS", 99 if request.param == "ops" else 0)
     return request.param
