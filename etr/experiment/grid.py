@@ -16,11 +16,20 @@ task's data are seeded from ``(root_seed, task, replicate)`` alone (``Cell.task_
 pure and hybrid versions of a PQC, and every width, see the same features, labels and split
 (the dataset's ``task_id`` makes this checkable).
 
+Noise levels
+------------
+A ``[noise]`` level is part of a run's identity (its cell id) but not of its seeds: the runs of
+one architecture and replicate at every noise level start from the same initialisations on the
+same task instance, so a noise level is compared with the noiseless one circuit by circuit (a
+paired design, like the shot levels). A noiseless level adds nothing to the cell id, so a
+noiseless spec keeps the ids it had before noise existed. The circuit-level metrics are the
+noise-free circuit's and are shared by every noise level.
+
 The classical-only control
 --------------------------
 ``classical_only`` does not depend on the PQC: its cells exist once per (task, replicate,
 classical parts, width, encoding), keyed by `Architecture.control_id`, with no circuit-level
-unit.
+unit, exact and noiseless only (it simulates no circuit).
 
 Distinct circuits
 -----------------
@@ -42,6 +51,7 @@ import numpy as np
 from etr._hashing import short_hash
 from etr.experiment.spec import Spec
 from etr.plan.architecture import NOT_APPLICABLE, Architecture
+from etr.plan.noise import NOISELESS, NoiseModel
 
 __all__ = ["Cell", "CircuitUnit", "circuit_seed", "circuit_units", "derive_seed", "expand_grid",
            "grid_architectures", "task_seed"]
@@ -84,10 +94,10 @@ class CircuitUnit:
 class Cell:
     """One run: task x architecture x training configuration x replicate.
 
-    `cell_id` hashes the task, architecture, configuration, replicate, root seed and every
-    setting that affects the numbers (training settings, metric sample sizes); `seed` is the run
-    seed, `task_seed` the seed of the shared task instance, `circuit_key` the circuit-level unit
-    (None for the classical-only control).
+    `cell_id` hashes the task, architecture, configuration, replicate, root seed, noise level
+    (when not noiseless) and every setting that affects the numbers (training settings, metric
+    sample sizes); `seed` is the run seed, `task_seed` the seed of the shared task instance,
+    `circuit_key` the circuit-level unit (None for the classical-only control).
     """
 
     cell_id: str
@@ -99,11 +109,13 @@ class Cell:
     task: str = "synthetic"
     task_seed: int = 0
     shots: int | None = None
+    noise: NoiseModel = NOISELESS
 
     @property
     def grid(self) -> dict[str, object]:
-        """The values of the ``[training]`` grid keys (`etr.plan.settings.GRID_KEYS`)."""
-        return {"task": self.task, "shots": self.shots}
+        """The values of the grid keys (`etr.plan.settings.GRID_KEYS` and the noise level): the
+        keyword arguments of `etr.plan.RunSpec.run_settings`."""
+        return {"task": self.task, "shots": self.shots, "noise": self.noise}
 
 
 def circuit_seed(root_seed: int, pqc_id: str) -> int:
@@ -164,8 +176,8 @@ def _circuit_key(root_seed: int, metrics: dict[str, Any], pqc_id: str) -> str:
 
 
 def expand_grid(spec: Spec) -> list[Cell]:
-    """All cells of `spec` in canonical order (task, shots, architecture, configuration,
-    replicate).
+    """All cells of `spec` in canonical order (task, shots, noise level, architecture,
+    configuration, replicate).
 
     `pure_pqc` cells use ``arch.without_classical()`` and exist once per PQC/encoding, not once
     per classical variant; `classical_only` cells once per `Architecture.control_id`.
@@ -188,7 +200,10 @@ def expand_grid(spec: Spec) -> list[Cell]:
     cells: list[Cell] = []
     seen: set[str] = set()
     archs = grid_architectures(spec)
-    for task, shots in itertools.product(spec.tasks, spec.levels("shots")):
+    for task, shots, noise in itertools.product(spec.tasks, spec.levels("shots"),
+                                                spec.noise_levels):
+        # a noisy level enters the id; the noiseless one adds nothing (ids of noiseless specs)
+        level = {} if noise.noiseless else {"noise": noise.as_dict()}
         for arch in archs:
             for config in spec.configs:
                 used = arch.without_classical() if config == "pure_pqc" else arch
@@ -197,13 +212,12 @@ def expand_grid(spec: Spec) -> list[Cell]:
                 else:
                     used_id = used.architecture_id
                     circuit = _circuit_key(spec.root_seed, metrics, used.pqc_id)
+                if not _covered(spec, config, used, shots, noise):
+                    continue
                 for rep in spec.seeds:
-                    if shots is not None and (config == _CONTROL or not spec.grid.shots.covers(
-                            used.n_qubits, used.layers)):
-                        continue  # no circuit (the control), or beyond the finite-shot bounds
                     cid = short_hash({"architecture_id": used_id, "config": config,
                                       "replicate": rep, "task": task, "shots": shots,
-                                      **settings})
+                                      **level, **settings})
                     if cid in seen:
                         continue
                     seen.add(cid)
@@ -211,9 +225,22 @@ def expand_grid(spec: Spec) -> list[Cell]:
                         cell_id=cid, arch=used, training_config=config, replicate=rep,
                         seed=derive_seed(spec.root_seed, used_id, rep), circuit_key=circuit,
                         task=task, task_seed=task_seed(spec.root_seed, task, rep),
-                        shots=shots,
+                        shots=shots, noise=noise,
                     ))
     return cells
+
+
+def _covered(spec: Spec, config: str, used: Architecture, shots: int | None,
+             noise: NoiseModel) -> bool:
+    """Whether the grid holds this run: finite shots and noise need a circuit (not the control)
+    within the bounds of ``[grid.shots]`` and ``[grid.noise]``."""
+    if shots is None and noise.noiseless:
+        return True
+    if config == _CONTROL:
+        return False
+    size = (used.n_qubits, used.layers)
+    return ((shots is None or spec.grid.shots.covers(*size))
+            and (noise.noiseless or spec.grid.noise.covers(*size)))
 
 
 def circuit_units(spec: Spec, cells: list[Cell]) -> list[CircuitUnit]:

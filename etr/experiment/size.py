@@ -15,6 +15,7 @@ from etr.experiment.spec import Spec
 from etr.plan.architecture import Architecture
 from etr.plan.cost import cell_seconds, circuit_seconds
 from etr.plan.limits import check_limits
+from etr.plan.settings import RunSettings
 
 __all__ = ["Estimate", "GridBounds", "check_spec_limits", "estimate", "grid_bounds"]
 
@@ -61,15 +62,18 @@ def grid_bounds(spec: Spec) -> GridBounds:
     pure = int("pure_pqc" in spec.configs)
     hybrid = sum(c in spec.configs for c in ("hybrid_quantum_only", "hybrid_full"))
     per_pqc = quantum * (pure + hybrid * classical)
-    levels = spec.levels("shots")
-    exact = sum(s is None for s in levels)
-    finite = len(levels) - exact
-    pqc_runs = sum(k for _, _, k in sizes) * per_pqc
-    shot_runs = sum(k for n, layers, k in sizes if g.shots.covers(n, layers)) * per_pqc
     widths = {n for n, _, _ in sizes}
     control = len(widths) * len(g.encoding) * classical if "classical_only" in spec.configs else 0
-    runs = len(spec.tasks) * len(spec.seeds) * (exact * (pqc_runs + control)
-                                                + finite * shot_runs)
+    per_level = 0  # runs of one task and replicate over every shot and noise level
+    for shots in spec.levels("shots"):
+        for noise in spec.noise_levels:
+            clean = shots is None and noise.noiseless
+            per_level += control if clean else 0
+            per_level += per_pqc * sum(
+                k for n, layers, k in sizes
+                if (shots is None or g.shots.covers(n, layers))
+                and (noise.noiseless or g.noise.covers(n, layers)))
+    runs = len(spec.tasks) * len(spec.seeds) * per_level
     widest = max(((n, layers) for n, layers, _ in sizes), key=lambda s: (s[0] * s[1], s))
     return GridBounds(runs=runs, seeds=len(spec.seeds), widest=widest)
 
@@ -124,6 +128,16 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _covered(spec: Spec, arch: Architecture, config: str, v: RunSettings) -> bool:
+    """Whether the grid runs `arch` under `config` with the shots and noise of `v`."""
+    if v.shots is None and v.noise.noiseless:
+        return True
+    size = (arch.n_qubits, arch.layers)
+    return config != "classical_only" and (
+        (v.shots is None or spec.grid.shots.covers(*size))
+        and (v.noise.noiseless or spec.grid.noise.covers(*size)))
+
+
 def estimate(spec: Spec, cells: list[Cell] | None = None,
              units: list[CircuitUnit] | None = None) -> Estimate:
     """Runs, distinct circuits and estimated CPU-seconds of `spec`.
@@ -152,11 +166,9 @@ def estimate(spec: Spec, cells: list[Cell] | None = None,
     runs = {(arch.without_classical() if config == "pure_pqc" else arch, config)
             for arch in grid_architectures(spec) for config in spec.configs}
     pqcs = {Architecture(**{k: getattr(arch, k) for k in _PQC_FACTORS}) for arch, _ in runs}
-    variants = [spec.run_settings(task=t, shots=s)
-                for t in spec.tasks for s in spec.levels("shots")]
-    pairs = [(a, c, v) for a, c in runs for v in variants
-             if v.shots is None or (c != "classical_only"
-                                    and spec.grid.shots.covers(a.n_qubits, a.layers))]
+    variants = [spec.run_settings(task=t, shots=s, noise=z)
+                for t in spec.tasks for s in spec.levels("shots") for z in spec.noise_levels]
+    pairs = [(a, c, v) for a, c in runs for v in variants if _covered(spec, a, c, v)]
     seconds = len(spec.seeds) * sum(cell_seconds(a, c, v) for a, c, v in pairs)
     seconds += sum(circuit_seconds(a, spec.metrics) for a in pqcs)
     return Estimate(runs=len(pairs) * len(spec.seeds), circuits=len(pqcs),

@@ -29,7 +29,21 @@ potential) and closes the dynamical Lie algebra (at most 4^n - 1 elements). Henc
                       + c_pair (n_states^2 / 2) 2^n + c_lie D,   D = 3n without entanglers,
                                                                    else 4^n - 1
 
-with the constants of `COST`, all in CPU-seconds of one core. They are measured, not derived:
+with the constants of `COST`, all in CPU-seconds of one core.
+
+A noisy run (`RunSettings.noise`) is a density-matrix simulation: a state has 4^n entries and
+a gate touches all of them, and the adjoint sweep through the channels stores and re-reads the
+intermediate states, so a gradient pass costs a different multiple of a forward pass than on
+statevectors. Its rows are split into gradient rows R_g (the adjoint passes: training, the
+landscape and the effective dimension; none with finite shots, whose gradients are shifted
+forward circuits) and forward rows R_f (losses, accuracy, the purity of the states, shifted
+circuits), each with its own constant:
+
+    noisy cell seconds = c_run + c_dgrad R_g G 4^n + c_dfwd R_f G 4^n + c_drow (R_g + R_f) G
+                         + c_step T G + c_iter T
+
+Circuit units are noise-free (the circuit-level columns are the noise-free circuit's) and cost
+the same at every noise level. They are measured, not derived:
 ``python benchmarks/calibrate_cost.py`` times real units on a design of widths, depths,
 configurations and step counts, fits the constants by non-negative least squares and prints them
 with the fit's error; paste its output into `COST` when the simulation code or the machine
@@ -47,7 +61,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from etr.circuits import encoding_circuit
-from etr.contract import CIRCUIT, COST_TERMS, METRICS, Metric
+from etr.contract import CAPACITY, CIRCUIT, COST_TERMS, METRICS, RUN, TRAINABILITY, Metric
 from etr.plan.architecture import Architecture
 from etr.plan.settings import MetricSpec, RunSettings
 
@@ -68,6 +82,9 @@ class CostConstants:
     c_unit : fixed cost of a circuit unit (histograms, bootstrap interval).
     c_pair : per pair overlap and amplitude of the frame potential.
     c_lie : per element of the dynamical Lie algebra's closure.
+    c_dgrad : per density-matrix entry update of a gradient (adjoint) row (row x gate x 4^n).
+    c_dfwd : per density-matrix entry update of a forward row (row x gate x 4^n).
+    c_drow : per density-matrix row and gate, independent of the width.
     source : where and when the constants were measured.
     """
 
@@ -79,6 +96,9 @@ class CostConstants:
     c_unit: float
     c_pair: float
     c_lie: float
+    c_dgrad: float
+    c_dfwd: float
+    c_drow: float
     source: str
 
 
@@ -100,6 +120,9 @@ COST = CostConstants(
     c_unit=0.03569,
     c_pair=3.982e-11,
     c_lie=0.0,
+    c_dgrad=2e-8,
+    c_dfwd=3e-9,
+    c_drow=1e-7,
     source="benchmarks/calibrate_cost.py, 2026-11-29, 2-core x86_64, Python 3.11.7",
 )
 
@@ -148,18 +171,32 @@ def cell_seconds(arch: Architecture, training_config: str, settings: RunSettings
         return c.c_run + c.c_iter * t
     gates, _ = model_gates(arch)
     b = min(settings.batch_size or n, n)
-    terms = _terms((METRICS[d] for d in settings.definitions if d in METRICS),
-                   {**settings.to_dict(), "batch": b, "mini": b < n})
+    measured = [METRICS[d] for d in settings.definitions if d in METRICS] + _always()
+    terms = _terms(measured, {**settings.to_dict(), "batch": b, "mini": b < n})
     grad_rows = k * t * b + terms["grad_rows"]
     forward_rows = 2 * k * n + k * settings.n_test + terms["forward_rows"]
-    per_grad = 3.0
+    fixed = c.c_run + c.c_step * t * gates + c.c_iter * t
+    shifts = 0.0  # shifted circuits per gradient row with finite shots
     if settings.shots is not None:
-        shifted = _n_params(arch) + (
-            _n_angles(arch) if training_config == "hybrid_full" else 0)
-        per_grad = 1.0 + 2.0 * shifted
+        shifts = 2.0 * (_n_params(arch) + (
+            _n_angles(arch) if training_config == "hybrid_full" else 0))
+    if not settings.noise.noiseless:  # density matrices (module notes)
+        adjoint = terms["exact_rows"] / 3.0 + (grad_rows if settings.shots is None else 0.0)
+        forward = forward_rows + (grad_rows * (1.0 + shifts) if settings.shots else 0.0)
+        entries = gates * 4.0**arch.n_qubits
+        return (fixed + (c.c_dgrad * adjoint + c.c_dfwd * forward) * entries
+                + c.c_drow * (adjoint + forward) * gates)
+    per_grad = 3.0 if settings.shots is None else 1.0 + shifts
     rows = per_grad * grad_rows + forward_rows + terms["exact_rows"]
-    return (c.c_run + c.c_amp * rows * gates * 2.0**arch.n_qubits + c.c_row * rows * gates
-            + c.c_step * t * gates + c.c_iter * t)
+    return (fixed + c.c_amp * rows * gates * 2.0**arch.n_qubits + c.c_row * rows * gates)
+
+
+def _always() -> list[Metric]:
+    """The run-level measures every run computes whatever its definitions (the purity of its
+    states)."""
+    return [m for m in METRICS.values()
+            if m.level == RUN and m.kind not in (TRAINABILITY, CAPACITY)]
+
 
 
 def _terms(metrics: Iterable[Metric], sizes: Mapping[str, Any]) -> dict[str, float]:
