@@ -27,3 +27,18 @@ def test_readme_python_tour_runs(monkeypatch):
     assert blocks
     for block in blocks:
         exec(compile(block, str(README), "exec"), {})
+
+
+def test_readme_specs_load():
+    """Every TOML spec of the README is valid; the noise tour's spec crosses three levels."""
+    from etr.experiment import expand_grid, load_spec
+
+    blocks = re.findall(r"```toml\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+    assert blocks
+    specs = [load_spec(b) for b in blocks]
+    noisy = [s for s in specs if s.noise]
+    assert noisy, "the noise tour's spec"
+    spec = noisy[0]
+    assert [m.depolarizing for m in spec.noise_levels] == [0.0, 0.01, 0.05]
+    cells = expand_grid(spec)
+    assert {c.noise.depolarizing for c in cells} == {0.0, 0.01, 0.05}
