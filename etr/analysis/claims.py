@@ -237,7 +237,7 @@ def evaluate_claims(
     noise : pandas.DataFrame, optional
         The table of `etr.analysis.compare_noise_levels` on the whole dataset (every noise
         level; `data` itself holds the noiseless runs the other claims use). ``None``: the
-        noise claim is "inconclusive" (not evaluated).
+        noise claim is "inconclusive" (not tested).
 
     Returns
     -------
@@ -609,8 +609,8 @@ def _noise_rows(table: pd.DataFrame | None, defs: list[str], margin: float) -> l
     claim = _NOISE_CLAIM
     if table is None:
         return [_Row(claim=claim, definition=d, test=CLAIMS[claim].test,
-                     sentence=f"{_meaning(claim)} ({d}): inconclusive, not evaluated (no noise "
-                              "levels in the data).") for d in defs]
+                     sentence=f"{_meaning(claim)} ({d}): inconclusive, not tested: the data "
+                              "hold no noise levels.") for d in defs]
     missing = [c for c in _NOISE_TABLE if c not in table.columns]
     if missing:
         raise InputError(f"`noise` is missing column(s): {', '.join(missing)}; pass the table "

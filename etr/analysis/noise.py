@@ -90,6 +90,11 @@ def noise_label(data: pd.DataFrame) -> pd.Series:
 def noise_levels(data: pd.DataFrame) -> pd.DataFrame:
     """The distinct noise levels of `data`, the noiseless one first, then by total strength.
 
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Runs with noise columns (`etr.contract.NOISE_COLUMNS`; absent or missing = 0).
+
     Returns
     -------
     pandas.DataFrame
@@ -111,6 +116,16 @@ def noise_levels(data: pd.DataFrame) -> pd.DataFrame:
 
 def noiseless_runs(data: pd.DataFrame) -> pd.DataFrame:
     """The rows of `data` without noise (every noise column 0 or absent): the primary analysis.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Runs with noise columns (`etr.contract.NOISE_COLUMNS`; absent or missing = 0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The noiseless rows, index kept.
 
     Examples
     --------

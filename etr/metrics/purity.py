@@ -34,7 +34,8 @@ def state_purity(ansatz: Ansatz, params: np.ndarray, *, backend: Backend | None 
     Returns
     -------
     numpy.ndarray
-        Shape ``(B,)``, values in [2^-n, 1].
+        Shape ``(B,)``, values in [2^-n, 1] (the rounding of the sums, ~1e-16, clipped: a pure
+        state reads exactly 1).
 
     Raises
     ------
@@ -57,4 +58,15 @@ def state_purity(ansatz: Ansatz, params: np.ndarray, *, backend: Backend | None 
             out[rows] = purity(block)
         else:  # a pure state |psi><psi|: tr(rho^2) = <psi|psi>^2
             out[rows] = np.einsum("bi,bi->b", block.conj(), block).real ** 2
-    return out
+    return _rounded_into_range(out, ansatz.n_qubits)
+
+
+def _rounded_into_range(values: np.ndarray, n_qubits: int) -> np.ndarray:
+    """Clip the rounding excess of the sums (1 + 4e-16 for a pure state) into [2^-n, 1], the
+    range a density matrix's purity lies in; a larger excess is a simulation error, raised."""
+    low = 2.0**-n_qubits
+    worst = float(np.max(np.maximum(values - 1.0, low - values), initial=0.0))
+    if worst > 1e-9:
+        raise RuntimeError(f"purity outside [2^-n, 1] by {worst:.3g}: the simulated states are "
+                           "not normalised density matrices")
+    return np.clip(values, low, 1.0)

@@ -64,8 +64,6 @@ MIN_VALUES = 3
 #: regime bootstrap replicates, at most (breakpoint intervals; the claims do not use them).
 MAX_REGIME_BOOT = 200
 T_ = TypeVar("T_")
-#: the registered noise claim (tested on the noisy runs, `etr.report.noise`).
-_NOISE_CLAIM = "noise_changes_tradeoff"
 
 
 # --- result types ---------------------------------------------------------------------------
@@ -401,15 +399,12 @@ def _claims(runs: _Runs, opts: AnalysisOptions, nas: pd.DataFrame | None,
     """The primary claims. Not wrapped in a note: degenerate data give "inconclusive" rows,
     so an error here is bad input (a malformed `nas` table, a missing column) and stops the
     report with its one-line message. The noise claim is tested (and joins the Holm family)
-    only when the data hold noise levels; otherwise its rows are left out."""
+    only when the data hold noise levels; otherwise it reads "inconclusive, not tested"."""
     table = None if noise is None or noise.association.empty else noise.association
-    out = A.evaluate_claims(
+    return A.evaluate_claims(
         runs.primary, x=opts.x, definitions=opts.claim_definitions, margin=opts.margin,
         alpha=opts.alpha, nas=nas, strata=runs.design.strata, cluster=opts.cluster,
         noise=table)
-    if noise is None:
-        out = out[out["claim"] != _NOISE_CLAIM].reset_index(drop=True)
-    return out
 
 
 def _secondary_claims(runs: _Runs, opts: AnalysisOptions, notes: _Notes) -> pd.DataFrame:
@@ -421,7 +416,7 @@ def _secondary_claims(runs: _Runs, opts: AnalysisOptions, notes: _Notes) -> pd.D
             data, x=opts.x, definitions=opts.claim_definitions, margin=opts.margin,
             alpha=opts.alpha, strata=strata, cluster=opts.cluster))
         if got is not None:
-            got = got[~got["claim"].str.startswith("nas_") & (got["claim"] != _NOISE_CLAIM)]
+            got = got[~got["claim"].str.startswith("nas_")]
             parts.append(got.assign(analysis=label, family=family))
 
     design = runs.design

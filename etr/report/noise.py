@@ -228,8 +228,8 @@ def depth_chart(depth: pd.DataFrame, levels: list[str]) -> alt.FacetChart:
         ignore_index=True)
     long = long[["configuration", "noise", "n_qubits", "layers", "n", "value", "curve"]]
     scale = C.log_scale(long["value"])
-    y = alt.Y("value:Q", scale=scale, axis=C.log_axis(long["value"], title=C.axis_title(
-        GRAD, log=True)))
+    y = alt.Y("value:Q", scale=scale, axis=C.log_axis(
+        long["value"], title=f"{C.metric_label(GRAD)} (log scale)"))
     dash = alt.StrokeDash("curve:N", title=None, scale=alt.Scale(
         domain=["measured", "global depolarizing reference (1-p)^(2L)"],
         range=[[1, 0], [5, 4]]), legend=alt.Legend(orient="bottom", labelLimit=360))
@@ -243,7 +243,8 @@ def depth_chart(depth: pd.DataFrame, levels: list[str]) -> alt.FacetChart:
                                      tooltip=tips)
     configs = list(dict.fromkeys(df["configuration"]))
     return alt.layer(lines, pts, data=long).properties(width=220, height=170).facet(
-        row=alt.Row("configuration:N", title=None, sort=configs),
+        row=alt.Row("configuration:N", title=None, sort=configs, header=alt.Header(
+            labelAngle=0, labelOrient="top", labelAnchor="start", labelFontWeight="bold")),
         column=alt.Column("n_qubits:O", title="Qubits"), spacing=14).properties(
         title=C._chart_title("Gradient variance against depth per noise level", [
             "geometric mean over runs; dashed: the noiseless curve times (1-p)^(2L), the "
@@ -279,7 +280,7 @@ def association_chart(assoc: pd.DataFrame, levels: list[str]) -> alt.FacetChart:
                  alt.Tooltip("estimate:Q", format=".3f"), alt.Tooltip("ci_low:Q", format=".3f"),
                  alt.Tooltip("ci_high:Q", format=".3f"), alt.Tooltip("n_clusters:Q")])
     return alt.layer(zero, rule, pt, data=df).properties(width=230, height=200).facet(
-        column=alt.Column("definition_label:N", title=None), columns=4, spacing=14).properties(
+        facet=alt.Facet("definition_label:N", title=None), columns=3, spacing=14).properties(
         title=C._chart_title("Association per noise level", [
             "conditional on width and depth, over distinct circuits; expressibility is the "
             "noise-free circuit's at every level"]))
@@ -295,14 +296,13 @@ def purity_chart(purity: pd.DataFrame, levels: list[str]) -> alt.FacetChart:
         x=_layers_x(), y=alt.Y("purity_min:Q"), y2="purity_max:Q", color=_level_color(levels))
     line = alt.Chart().mark_line(point=True).encode(
         x=_layers_x(), y=y, color=_level_color(levels), detail="configuration:N",
-        strokeDash=alt.StrokeDash("configuration:N", legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("configuration:N"), alt.Tooltip("noise:N"),
                  alt.Tooltip("layers:Q"), alt.Tooltip("purity:Q", format=".4f")])
     return alt.layer(band, line, data=df).properties(width=220, height=170).facet(
         column=alt.Column("n_qubits:O", title="Qubits"), spacing=14).properties(
         title=C._chart_title("Purity of the output states per noise level", [
-            "mean over the runs' training inputs and initialisations (vertical bars: range "
-            "over runs); 2^-n is the maximally mixed state"]))
+            "mean over the runs' training inputs and initialisations, a line per configuration "
+            "(vertical bars: range over runs); 2^-n is the maximally mixed state"]))
 
 
 # --- the section ----------------------------------------------------------------------------

@@ -67,7 +67,7 @@ def test_without_noise_levels_the_claim_is_not_evaluated(clean):
     res = evaluate_claims(clean, definitions=Y)
     assert res["claim"].tolist() == list(CLAIMS)
     r = res.set_index("claim").loc["noise_changes_tradeoff"]
-    assert r["verdict"] == "inconclusive" and "not evaluated" in r["sentence"]
+    assert r["verdict"] == "inconclusive" and "no noise levels" in r["sentence"]
     with pytest.raises(InputError, match="`noise` is missing"):
         evaluate_claims(clean, definitions=Y, noise=pd.DataFrame({"x": [1]}))
 
