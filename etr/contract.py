@@ -59,6 +59,7 @@ __all__ = [
     "EXPRESSIBILITY_MEASURES",
     "METRICS",
     "METRIC_COLUMNS",
+    "NOISE_COLUMNS",
     "PQC_CONFIGS",
     "PRIMARY_X",
     "QUANTUM_DEFINITIONS",
@@ -80,8 +81,10 @@ __all__ = [
 #: kinds of registered metrics
 EXPRESSIBILITY, TRAINABILITY, CAPACITY = "expressibility", "trainability", "capacity"
 ENTANGLEMENT, PERFORMANCE, THEORY = "entanglement", "performance", "theory"
+#: a property of the states a run simulates (their purity under the run's noise)
+STATE = "state"
 KINDS: tuple[str, ...] = (EXPRESSIBILITY, TRAINABILITY, CAPACITY, ENTANGLEMENT, PERFORMANCE,
-                          THEORY)
+                          THEORY, STATE)
 #: where a metric is computed: once per run, or once per distinct circuit (``pqc_id``).
 RUN, CIRCUIT = "run", "circuit"
 LEVELS: tuple[str, ...] = (RUN, CIRCUIT)
@@ -314,7 +317,7 @@ class Metric:
             return "etr.experiment.circuit.CIRCUIT_MEASURES"
         if self.kind in (TRAINABILITY, CAPACITY):
             return "etr.hybrid.run.DEFINITIONS"
-        return "etr.hybrid.run.evaluate_run (the training result)"
+        return "etr.hybrid.run.evaluate_run (the training result and its states)"
 
     def from_latent(self, z: np.ndarray) -> np.ndarray:
         """Values in `valid` that increase with "more" of the kind as `z` grows: what the
@@ -510,6 +513,13 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            valid=_nonneg("an effective dimension cannot be negative"),
            settings=("ed_data_size", "ed_weight_samples"),
            cost=lambda s: {"exact_rows": 3 * s["ed_weight_samples"] * s["n_train"]}),
+    Metric("purity", STATE, "higher = purer (less mixed by noise)", 1, False,
+           "output-state purity", "Purity tr ρ² of the circuit's output states (1 = pure)",
+           "mean purity tr(rho^2) of the model circuit's output states (encoding and PQC) over "
+           "the training inputs and initialisations, under the run's noise: 1 without gate "
+           "noise, down to 2^-n for the maximally mixed state",
+           valid=Range(0.0, 1.0, "tr(rho^2) of a density matrix lies in [2^-n, 1]"),
+           cost=lambda s: {"forward_rows": s["n_init"] * s["n_train"]}),
     Metric("final_loss", PERFORMANCE, "lower = better", -1, False, "final training loss",
            "Final training loss; lower = better", "training loss after T steps",
            needs_pqc=False, valid=_nonneg("the training losses are non-negative"),
@@ -580,7 +590,18 @@ DESIGN_COLUMNS: tuple[Column, ...] = (
                                 "``instances``; the replicate's number otherwise)"),
     Column("shots", "Int64", Range(1, None, "a finite-shot estimate takes at least one shot "
                                             "(missing = exact)"), group="run"),
+    # the noise level of the run (`etr.plan.noise.NOISE_CHANNELS`; 0 = that channel is off)
+    *(Column(name, "float64", Range(0.0, 1.0, "a noise parameter is a probability"),
+             group="run", meaning=meaning) for name, meaning in (
+        ("depolarizing", "p of the depolarizing channel after every gate (0 = noiseless)"),
+        ("amplitude_damping", "gamma of amplitude damping after every gate (0 = none)"),
+        ("phase_damping", "lambda of phase damping after every gate (0 = none)"),
+        ("readout", "q, probability that a measured bit flips (0 = none)"))),
 )
+#: the noise columns of a run, in `etr.plan.noise.NOISE_CHANNELS` order (absent in datasets
+#: written before noise existed: read as 0).
+NOISE_COLUMNS: tuple[str, ...] = ("depolarizing", "amplitude_damping", "phase_damping",
+                                  "readout")
 #: the bookkeeping columns written last.
 BOOKKEEPING_COLUMNS: tuple[Column, ...] = (
     Column("status", "string", group="bookkeeping"),

@@ -1,7 +1,8 @@
 """Statistical analysis of the expressibility-trainability relationship (pandas only).
 
 Rank correlations with cluster-bootstrap intervals, the association given width and depth,
-mixed-effects models, regime segmentation, the trade-off summary and the paper's claims. Every
+mixed-effects models, regime segmentation, the trade-off summary, the paper's claims and the
+association under noise. Every
 function takes a tidy DataFrame following `etr.contract` and returns tidy DataFrames or a frozen
 result with ``.to_frame()``; nothing here prints or plots.
 """
@@ -22,6 +23,12 @@ from etr.analysis.correlation import (
     stratified_correlation,
 )
 from etr.analysis.mixed import MixedEffectsResult, mixed_effects
+from etr.analysis.noise import (
+    compare_noise_levels,
+    noise_decay,
+    noise_levels,
+    noiseless_runs,
+)
 from etr.analysis.quality import VALID_RANGES, data_quality
 from etr.analysis.regimes import RegimeResult, davies_test, segment_regimes
 from etr.analysis.saturation import SATURATION_RULES, saturation
@@ -46,12 +53,16 @@ __all__ = [
     "RegimeResult",
     "compare_configurations",
     "compare_correlations",
+    "compare_noise_levels",
     "conditional_correlation",
     "control_gap",
     "data_quality",
     "davies_test",
     "evaluate_claims",
     "mixed_effects",
+    "noise_decay",
+    "noise_levels",
+    "noiseless_runs",
     "orientation",
     "planted_dataset",
     "rank_correlation",

@@ -20,6 +20,10 @@ claim                           test
                                 contradicted when the interval lies outside +-margin
 ``nas_fronts_differ_by_*``      every between-setting distance of Pareto sets exceeds every
                                 seed-to-seed distance, and the exact rank test says so at alpha
+``noise_changes_tradeoff``      pure PQCs: r at a noise level differs from the noiseless r on the
+                                same circuits, paired by circuit (two-sided, Bonferroni over the
+                                levels); contradicted when every level's difference is shown
+                                inside +-margin (`etr.analysis.compare_noise_levels`)
 =============================== ===================================================================
 
 Why pre-specified regimes for ``pure_regime_dependent``: the association given width and depth
@@ -112,6 +116,13 @@ CLAIMS: dict[str, Claim] = {c.name: c for c in (
           "NAS Pareto sets differ between trainability definitions",
           "every between-setting distance exceeds every seed-to-seed distance, exact "
           "Mann-Whitney test (one-sided)"),
+    # --- noise (a claim of this study, not of the paper): its rule is `_noise_rows`, its data
+    # the table of `etr.analysis.compare_noise_levels` passed as `noise=`
+    Claim("noise_changes_tradeoff",
+          "hardware noise changes the pure-PQC trade-off",
+          "r(pure_pqc at a noise level) - r(pure_pqc noiseless) on the same circuits, paired by "
+          "circuit, two-sided, Bonferroni over the noise levels; contradicted when every "
+          "difference lies inside +-margin"),
 )}
 _NAS_CLAIMS = ("nas_fronts_differ_by_training", "nas_fronts_differ_by_definition")
 _COLUMNS = ["claim", "definition", "verdict", "estimate", "ci_low", "ci_high", "confidence",
@@ -187,6 +198,7 @@ def evaluate_claims(
     ci_method: str = "ustat",
     strata: Sequence[str] = cond.STRATA,
     cluster: str = "pqc_id",
+    noise: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Test the paper's claims on a dataset; one row per (claim, definition).
 
@@ -222,6 +234,10 @@ def evaluate_claims(
         What the association is conditioned on.
     cluster : str
         The distinct circuit.
+    noise : pandas.DataFrame, optional
+        The table of `etr.analysis.compare_noise_levels` on the whole dataset (every noise
+        level; `data` itself holds the noiseless runs the other claims use). ``None``: the
+        noise claim is "inconclusive" (not tested).
 
     Returns
     -------
@@ -258,7 +274,8 @@ def evaluate_claims(
     {'pure_weak': 'contradicted', 'pure_regime_dependent': 'inconclusive',
      'quantum_only_disrupted': 'supported', 'full_eliminated': 'supported',
      'nas_fronts_differ_by_training': 'inconclusive',
-     'nas_fronts_differ_by_definition': 'inconclusive'}
+     'nas_fronts_differ_by_definition': 'inconclusive',
+     'noise_changes_tradeoff': 'inconclusive'}
     """
     if not isinstance(data, pd.DataFrame):
         raise InputError(f"`data` must be a pandas DataFrame, got {type(data).__name__}")
@@ -277,6 +294,7 @@ def evaluate_claims(
         rows.extend(_definition_rows(cleaned, x, definition, strata, cluster, margin,
                                      ci_method, n_boot, child))
     rows.extend(_nas_rows(nas_table))
+    rows.extend(_noise_rows(noise, defs, margin))
     return _assemble(rows, alpha, margin, x, defs)
 
 
@@ -578,6 +596,64 @@ def _nas_row(claim: str, between: np.ndarray, within: np.ndarray) -> _Row:
     return row
 
 
+# --- noise ----------------------------------------------------------------------------------
+
+_NOISE_CLAIM = "noise_changes_tradeoff"
+_NOISE_TABLE = ("definition", "training_config", "noise", "difference", "difference_se",
+                "difference_df", "p_value", "n_clusters")
+
+
+def _noise_rows(table: pd.DataFrame | None, defs: list[str], margin: float) -> list[_Row]:
+    """One row per definition: does r of pure_pqc at some noise level differ from the noiseless
+    r on the same circuits (the differences of `etr.analysis.compare_noise_levels`, whose
+    intervals are recomputed here at the Holm level: t with their own df)?"""
+    claim = _NOISE_CLAIM
+    if table is None:
+        return [_Row(claim=claim, definition=d, test=CLAIMS[claim].test,
+                     sentence=f"{_meaning(claim)} ({d}): inconclusive, not tested: the data "
+                              "hold no noise levels.") for d in defs]
+    missing = [c for c in _NOISE_TABLE if c not in table.columns]
+    if missing:
+        raise InputError(f"`noise` is missing column(s): {', '.join(missing)}; pass the table "
+                         "of etr.analysis.compare_noise_levels")
+    out = []
+    for d in defs:
+        t = table[(table["definition"] == d) & (table["training_config"] == PURE)
+                  & np.isfinite(pd.to_numeric(table["p_value"], errors="coerce"))
+                  & (pd.to_numeric(table["difference_se"], errors="coerce") > 0)]
+        if t.empty:
+            out.append(_Row(claim=claim, definition=d, test=CLAIMS[claim].test,
+                            sentence=f"{_meaning(claim)} ({d}): inconclusive, not tested: no "
+                                     f"noise level of {PURE} has an estimable difference from "
+                                     "the noiseless runs."))
+            continue
+        out.append(_noise_row(claim, d, t.reset_index(drop=True), margin))
+    return out
+
+
+def _noise_row(claim: str, definition: str, t: pd.DataFrame, margin: float) -> _Row:
+    k = len(t)
+    est, se = t["difference"].to_numpy(float), t["difference_se"].to_numpy(float)
+    df = t["difference_df"].to_numpy(float)
+    best = int(np.argmin(t["p_value"].to_numpy(float)))
+
+    def decide(alpha_i: float) -> dict:
+        q = stats.t.ppf(1.0 - alpha_i / (2 * k), df)
+        low, high = est - q * se, est + q * se
+        return {"estimate": est[best], "ci_low": low[best], "ci_high": high[best],
+                "confidence": 1.0 - alpha_i / k, "passes": low[best] > 0 or high[best] < 0,
+                "contradicted": bool(np.all((-margin < low) & (high < margin))),
+                "level": t["noise"].iloc[best]}
+
+    levels = ", ".join(t["noise"].astype(str))
+    return _Row(claim=claim, definition=definition,
+                p_value=min(1.0, k * float(t["p_value"].min())), decide=decide,
+                n=int(t["n_clusters"].max()), n_clusters=int(t["n_clusters"].max()),
+                test=f"r({PURE} at a noise level) - r({PURE} noiseless) on the same circuits, "
+                     f"paired by circuit, two-sided, Bonferroni over {k} level(s) ({levels}); "
+                     f"contradicted when every difference lies inside +-{margin:g}")
+
+
 # --- Holm and sentences ---------------------------------------------------------------------
 
 
@@ -623,6 +699,16 @@ def _sentence(r: _Row, rec: dict, out: dict, alpha: float) -> str:
         return _nas_sentence(head, out, rec, p_text, alpha)
     ci = _ci_text(rec["ci_low"], rec["ci_high"], rec["confidence"])
     est = _fmt(rec["estimate"])
+    if claim == _NOISE_CLAIM:
+        where = (f"largest at {out['level']}: r(noisy) - r(noiseless) = {est} ({ci}; "
+                 f"{p_text})")
+        if verdict == "supported":
+            return f"{head}: under noise the association differs from the noiseless one, {where}."
+        if verdict == "contradicted":
+            return (f"{head}: every noise level is shown within +-{rec['margin']:g} of the "
+                    f"noiseless association (equivalence); {where}.")
+        return (f"{head}: a change under noise is neither detected nor excluded; {where}. "
+                "Absence of evidence is not evidence of absence.")
     if claim in ("pure_weak", "full_eliminated"):
         return _equivalence_sentence(head, r, rec, est, ci, p_text)
     if claim == "quantum_only_disrupted":

@@ -73,17 +73,20 @@ def grid_bounds(spec: Spec) -> GridBounds:
     pure = int("pure_pqc" in spec.configs)
     hybrid = sum(c in spec.configs for c in ("hybrid_quantum_only", "hybrid_full"))
     per_pqc = quantum * (pure + hybrid * classical)
-    levels = spec.levels("shots")
-    exact = sum(s is None for s in levels)
-    finite = len(levels) - exact
     per_pqc *= spec.instances_of(pqc=True)
-    pqc_runs = sum(k for _, _, k in sizes) * per_pqc
-    shot_runs = sum(k for n, layers, k in sizes if g.shots.covers(n, layers)) * per_pqc
     widths = {n for n, _, _ in sizes}
     control = (len(widths) * len(g.encoding) * classical * spec.instances_of(pqc=False)
                if "classical_only" in spec.configs else 0)
-    runs = len(spec.tasks) * len(spec.seeds) * (exact * (pqc_runs + control)
-                                                + finite * shot_runs)
+    per_level = 0  # runs of one task and replicate over every shot and noise level
+    for shots in spec.levels("shots"):
+        for noise in spec.noise_levels:
+            clean = shots is None and noise.noiseless
+            per_level += control if clean else 0
+            per_level += per_pqc * sum(
+                k for n, layers, k in sizes
+                if (shots is None or g.shots.covers(n, layers))
+                and (noise.noiseless or g.noise.covers(n, layers)))
+    runs = len(spec.tasks) * len(spec.seeds) * per_level
     widest = max(((n, layers) for n, layers, _ in sizes), key=lambda s: (s[0] * s[1], s))
     return GridBounds(runs=runs, seeds=len(spec.seeds), widest=widest)
 
@@ -174,6 +177,14 @@ def _used(arch: Architecture, config: str) -> Architecture:
         return Architecture(n_qubits=arch.n_qubits, layers=1, encoding=arch.encoding,
                             classical_pre=arch.classical_pre, classical_post=arch.classical_post)
     return arch
+def _covered(spec: Spec, arch: Architecture, config: str, v: RunSettings) -> bool:
+    """Whether the grid runs `arch` under `config` with the shots and noise of `v`."""
+    if v.shots is None and v.noise.noiseless:
+        return True
+    size = (arch.n_qubits, arch.layers)
+    return config != "classical_only" and (
+        (v.shots is None or spec.grid.shots.covers(*size))
+        and (v.noise.noiseless or spec.grid.noise.covers(*size)))
 
 
 def estimate(spec: Spec, cells: list[Cell] | None = None,
@@ -258,16 +269,15 @@ def _factor_estimate(spec: Spec) -> Estimate:
         for key, _ in control}
     pqcs = {Architecture(**{k: getattr(arch, k) for k in _PQC_FACTORS})
             for arch, c in runs if c != "classical_only"}
-    variants = [spec.run_settings(task=t, shots=s)
-                for t in spec.tasks for s in spec.levels("shots")]
+    variants = [spec.run_settings(task=t, shots=s, noise=z)
+                for t in spec.tasks for s in spec.levels("shots") for z in spec.noise_levels]
     times = {c: len(spec.seeds) * spec.instances_of(pqc=c != "classical_only")
              for c in spec.configs}  # runs of each model: replicates x its task instances
     pricer = _Pricer(spec)
     n_runs = 0
     for a, c in runs:
         for v in variants:
-            if v.shots is None or (c != "classical_only"
-                                   and spec.grid.shots.covers(a.n_qubits, a.layers)):
+            if _covered(spec, a, c, v):
                 pricer.cell(a, c, v, times=times[c])
                 n_runs += times[c]
     for a in pqcs:

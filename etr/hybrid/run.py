@@ -46,9 +46,10 @@ from etr.hybrid.model import HybridModel
 from etr.hybrid.tasks import Task, encoding_features, load_task
 from etr.hybrid.training import TrainingResult, train
 from etr.metrics import trainability as tm
+from etr.metrics.purity import state_purity
 from etr.plan.architecture import Architecture
 from etr.plan.settings import RunSettings
-from etr.quantum import STATEVECTOR, ShotBackend
+from etr.quantum import backend_for
 
 __all__ = [
     "DEFINITIONS",
@@ -58,6 +59,7 @@ __all__ = [
     "evaluate_run",
     "landscape_gradients",
     "model_effective_dimension",
+    "model_purity",
     "model_task",
     "needs_train_loss",
     "readout_gradients",
@@ -157,8 +159,7 @@ def evaluate_run(
     if control:
         model = ClassicalControl(used, task.n_features)
     else:
-        backend = (STATEVECTOR if settings.shots is None
-                   else ShotBackend(settings.shots, np.random.default_rng(streams["shots"])))
+        backend = backend_for(settings, seed=np.random.default_rng(streams["shots"]))
         model = HybridModel(used, training_config, task.n_features,
                             readout_scale=settings.readout_scale, backend=backend)
     params0 = model.init_params(settings.n_init, np.random.default_rng(streams["init"]))
@@ -173,13 +174,15 @@ def evaluate_run(
     record.update(
         n_quantum_params=model.n_quantum_params, n_classical_params=model.n_classical_params,
         seed=seed, training_config=training_config, task=settings.task, task_id=task.task_id,
-        shots=None if control else settings.shots,
+        shots=None if control else settings.shots, **settings.noise.as_dict(),
     )
     context = RunContext(model, result, task, settings, streams)
     for name in settings.definitions:
         if control and METRICS[name].needs_pqc:
             continue  # needs quantum parameters: NaN for the control
         record.update(_producer(name)(context))
+    if not control:
+        record["purity"] = model_purity(model, params0, task.x_train, settings)
     acc = model.accuracy(result.final_params, task.x_test, task.y_test)
     record.update(
         final_loss=float(result.final_loss.mean()), final_loss_std=float(result.final_loss.std()),
@@ -217,6 +220,23 @@ def _check_finite(result: TrainingResult, settings: RunSettings) -> None:
             f"training diverged: the final loss is not finite for {int(bad.sum())} of "
             f"{bad.size} initialisations (`training.learning_rate` = "
             f"{settings.learning_rate:g}, `training.steps` = {settings.steps})")
+def model_purity(model: HybridModel, params: np.ndarray, x: np.ndarray,
+                 settings: RunSettings) -> float:
+    """Mean purity tr(rho^2) of the model circuit's output states over the K parameter vectors
+    `params` and the inputs `x`, under the run's noise (its exact backend: finite shots give
+    outcomes, not states); the dataset's ``purity`` (`etr.metrics.purity`).
+
+    Examples
+    --------
+    >>> from etr.plan.noise import NoiseModel
+    >>> model = HybridModel(Architecture(n_qubits=1, layers=1, rotations="RY"), "pure_pqc", 1)
+    >>> s = RunSettings(noise=NoiseModel(depolarizing=0.5))
+    >>> round(model_purity(model, model.init_params(2, seed=0), np.zeros((3, 1)), s), 12)
+    0.53125
+    """
+    rows = model.circuit_rows(params, x)
+    return float(state_purity(model.circuit, rows, backend=backend_for(settings, exact=True))
+                 .mean())
 
 
 def model_task(task: Task, arch: Architecture) -> Task:
@@ -349,7 +369,8 @@ def _steps_to_target(ctx: RunContext) -> dict[str, object]:
 def _effective_dimension(ctx: RunContext) -> dict[str, float]:
     s = ctx.settings
     value = model_effective_dimension(
-        ctx.model.with_backend(STATEVECTOR), ctx.result.final_params, ctx.task.x_train,
+        ctx.model.with_backend(backend_for(s, exact=True)), ctx.result.final_params,
+        ctx.task.x_train,
         n_data=s.ed_data_size, n_samples=s.ed_weight_samples, seed=ctx.rng("effective_dimension"),
     )
     return {"effective_dimension": value}

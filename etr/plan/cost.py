@@ -31,7 +31,21 @@ potential) and closes the dynamical Lie algebra (at most 4^n - 1 elements). Henc
                       + c_pair (n_states^2 / 2) 2^n + c_lie D,   D = 3n without entanglers,
                                                                    else 4^n - 1
 
-with the constants of `COST`, all in CPU-seconds of one core. They are measured, not derived:
+with the constants of `COST`, all in CPU-seconds of one core.
+
+A noisy run (`RunSettings.noise`) is a density-matrix simulation: a state has 4^n entries and
+a gate touches all of them, and the adjoint sweep through the channels stores and re-reads the
+intermediate states, so a gradient pass costs a different multiple of a forward pass than on
+statevectors. Its rows are split into gradient rows R_g (the adjoint passes: training, the
+landscape and the effective dimension; none with finite shots, whose gradients are shifted
+forward circuits) and forward rows R_f (losses, accuracy, the purity of the states, shifted
+circuits), each with its own constant:
+
+    noisy cell seconds = c_run + c_dgrad R_g G 4^n + c_dfwd R_f G 4^n + c_drow (R_g + R_f) G
+                         + c_step T G + c_iter T
+
+Circuit units are noise-free (the circuit-level columns are the noise-free circuit's) and cost
+the same at every noise level. They are measured, not derived:
 ``python benchmarks/calibrate_cost.py`` times real units on a design of widths, depths,
 configurations and step counts, fits the constants by non-negative least squares and prints them
 with the fit's error; paste its output into `COST` when the simulation code or the machine
@@ -49,7 +63,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from etr.circuits import encoding_circuit
-from etr.contract import CIRCUIT, COST_TERMS, METRICS, Metric
+from etr.contract import CAPACITY, CIRCUIT, COST_TERMS, METRICS, RUN, TRAINABILITY, Metric
 from etr.plan.architecture import Architecture
 from etr.plan.settings import MetricSpec, RunSettings
 from etr.plan.tasks import TASKS
@@ -72,6 +86,9 @@ class CostConstants:
     c_unit : fixed cost of a circuit unit (histograms, bootstrap interval).
     c_pair : per pair overlap and amplitude of the frame potential.
     c_lie : per element of the dynamical Lie algebra's closure.
+    c_dgrad : per density-matrix entry update of a gradient (adjoint) row (row x gate x 4^n).
+    c_dfwd : per density-matrix entry update of a forward row (row x gate x 4^n).
+    c_drow : per density-matrix row and gate, independent of the width.
     source : where and when the constants were measured.
     """
 
@@ -83,6 +100,9 @@ class CostConstants:
     c_unit: float
     c_pair: float
     c_lie: float
+    c_dgrad: float
+    c_dfwd: float
+    c_drow: float
     source: str
 
 
@@ -94,7 +114,12 @@ class CostConstants:
 #: measured total; cells of the paper-sized settings (100 steps) at 1.10x, 0.99x and 1.10x
 #: (hybrid_full 6q/4L, hybrid_quantum_only 8q/6L, pure_pqc 10q/2L). The fit sets c_step and c_lie
 #: to 0: per-step overhead does not grow with the gate count, and the Lie closure is within the
-#: circuit unit's other terms at these sizes.
+#: circuit unit's other terms at these sizes. The density-matrix constants (c_dgrad, c_dfwd,
+#: c_drow) were fitted apart (``calibrate_cost.py --density``, 2026-12-06, same machine, every
+#: other constant held): 66 noisy cells (depolarizing 0.01; 2-6 qubits, 1/3/6 layers, pure_pqc
+#: and hybrid_full, 5 and 20 steps, finite shots on 2-4 qubits), median relative error of the
+#: density part 15% (worst 54%, a 0.06 s shot cell); held out: 16 noisy cells of the quick-noise
+#: preset predicted at 0.89x of their measured total.
 COST = CostConstants(
     c_run=0.01037,
     c_amp=6.385e-10,
@@ -104,7 +129,11 @@ COST = CostConstants(
     c_unit=0.03569,
     c_pair=3.982e-11,
     c_lie=0.0,
-    source="benchmarks/calibrate_cost.py, 2026-11-29, 2-core x86_64, Python 3.11.7",
+    c_dgrad=9.373e-09,
+    c_dfwd=1.624e-09,
+    c_drow=9.077e-08,
+    source="benchmarks/calibrate_cost.py, 2026-11-29 (density terms 2026-12-06), 2-core x86_64, "
+           "Python 3.11.7",
 )
 
 
@@ -152,21 +181,38 @@ def cell_seconds(arch: Architecture, training_config: str, settings: RunSettings
         return c.c_run + c.c_iter * t
     gates, _ = model_gates(arch)
     b = min(settings.batch_size or n, n)
-    terms = _terms((METRICS[d] for d in settings.definitions if d in METRICS),
-                   run_sizes(settings))
+    measured = [METRICS[d] for d in settings.definitions if d in METRICS] + _always()
+    terms = _terms(measured, run_sizes(settings))
     grad_rows = k * t * b + terms["grad_rows"]
     trajectory = k * t * n if b < n and terms["trajectory"] > 0 else 0
     forward_rows = 2 * k * n + k * settings.n_test + terms["forward_rows"] + trajectory
-    per_grad = per_theta = 3.0
+    fixed = c.c_run + c.c_step * t * gates + c.c_iter * t
+    shifts = theta_shifts = 0.0  # shifted circuits per gradient row with finite shots
     if settings.shots is not None:
-        per_theta = 1.0 + 2.0 * _n_params(arch)
-        shifted = _n_params(arch) + (
-            _n_angles(arch) if training_config == "hybrid_full" else 0)
-        per_grad = 1.0 + 2.0 * shifted
+        theta_shifts = 2.0 * _n_params(arch)
+        shifts = 2.0 * (_n_params(arch) + (
+            _n_angles(arch) if training_config == "hybrid_full" else 0))
+    if not settings.noise.noiseless:  # density matrices (module notes)
+        exact = settings.shots is None
+        adjoint = terms["exact_rows"] / 3.0 + (
+            grad_rows + terms["theta_grad_rows"] if exact else 0.0)
+        forward = forward_rows + (0.0 if exact else grad_rows * (1.0 + shifts)
+                                  + terms["theta_grad_rows"] * (1.0 + theta_shifts))
+        entries = gates * 4.0**arch.n_qubits
+        return (fixed + (c.c_dgrad * adjoint + c.c_dfwd * forward) * entries
+                + c.c_drow * (adjoint + forward) * gates)
+    per_grad = 3.0 if settings.shots is None else 1.0 + shifts
+    per_theta = 3.0 if settings.shots is None else 1.0 + theta_shifts
     rows = (per_grad * grad_rows + per_theta * terms["theta_grad_rows"] + forward_rows
             + terms["exact_rows"])
-    return (c.c_run + c.c_amp * rows * gates * 2.0**arch.n_qubits + c.c_row * rows * gates
-            + c.c_step * t * gates + c.c_iter * t)
+    return fixed + c.c_amp * rows * gates * 2.0**arch.n_qubits + c.c_row * rows * gates
+
+
+def _always() -> list[Metric]:
+    """The run-level measures every run computes whatever its definitions (the purity of its
+    states)."""
+    return [m for m in METRICS.values()
+            if m.level == RUN and m.kind not in (TRAINABILITY, CAPACITY)]
 
 
 def run_sizes(settings: RunSettings) -> dict[str, Any]:

@@ -44,7 +44,15 @@ from etr.contract import (
 from etr.errors import ConvergenceWarning, DegenerateDataWarning, EtrError, InputError
 from etr.report import theory as T
 from etr.report.coverage import coverage_table, failed_cells, status
-from etr.report.design import Design, design_for, exact_runs, shot_subsets, task_runs
+from etr.report.design import (
+    Design,
+    design_for,
+    exact_runs,
+    noisy_exact_runs,
+    shot_subsets,
+    task_runs,
+)
+from etr.report.noise import NoiseResults, analyze_noise
 
 __all__ = ["AnalysisOptions", "AnalysisResults", "TheoryResults", "analyze_dataset",
            "model_definition", "records"]
@@ -136,6 +144,7 @@ class AnalysisResults:
     provenance : dataset provenance, hashes, report time and platform.
     nas_given : whether a NAS comparison table was passed.
     model_definition : the definition of the model sections (`model_definition`).
+    noise : `etr.report.noise.NoiseResults` when the data hold noise levels, else None.
     """
 
     data: pd.DataFrame
@@ -159,6 +168,7 @@ class AnalysisResults:
     provenance: dict[str, Any]
     nas_given: bool = False
     model_definition: str = ""
+    noise: NoiseResults | None = None
 
     @property
     def definitions(self) -> tuple[str, ...]:
@@ -200,6 +210,8 @@ class AnalysisResults:
                        regime_selection=self.regimes.selection)
         out.update(stratified_correlation=self.stratified, data_quality=self.quality,
                    coverage=self.coverage, failed_cells=self.failed)
+        if self.noise is not None:
+            out.update(self.noise.tables())
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -354,7 +366,7 @@ class _Runs:
 
     selected: pd.DataFrame   # every run of the selected configurations, as read
     kept: pd.DataFrame       # failed and duplicated runs removed, impossible values -> NaN
-    primary: pd.DataFrame    # the runs of the primary analysis
+    primary: pd.DataFrame    # the runs of the primary analysis (exact, noiseless)
     design: Design
 
 
@@ -382,13 +394,17 @@ def _runs(data: pd.DataFrame, configs: tuple[str, ...], x: str) -> _Runs:
 # --- the steps ------------------------------------------------------------------------------
 
 
-def _claims(runs: _Runs, opts: AnalysisOptions, nas: pd.DataFrame | None) -> pd.DataFrame:
+def _claims(runs: _Runs, opts: AnalysisOptions, nas: pd.DataFrame | None,
+            noise: NoiseResults | None) -> pd.DataFrame:
     """The primary claims. Not wrapped in a note: degenerate data give "inconclusive" rows,
     so an error here is bad input (a malformed `nas` table, a missing column) and stops the
-    report with its one-line message."""
+    report with its one-line message. The noise claim is tested (and joins the Holm family)
+    only when the data hold noise levels; otherwise it reads "inconclusive, not tested"."""
+    table = None if noise is None or noise.association.empty else noise.association
     return A.evaluate_claims(
         runs.primary, x=opts.x, definitions=opts.claim_definitions, margin=opts.margin,
-        alpha=opts.alpha, nas=nas, strata=runs.design.strata, cluster=opts.cluster)
+        alpha=opts.alpha, nas=nas, strata=runs.design.strata, cluster=opts.cluster,
+        noise=table)
 
 
 def _secondary_claims(runs: _Runs, opts: AnalysisOptions, notes: _Notes) -> pd.DataFrame:
@@ -640,8 +656,15 @@ def analyze_dataset(
                          f"{', '.join(opts.definitions)}")
     opts = replace(opts, definitions=defs)
     seeds = list(spawn_seeds(opts.seed, 6))
+    noise = None
+    if runs.design.n_noisy:
+        say("noise")
+        noise = analyze_noise(
+            noisy_exact_runs(runs.kept), definitions=opts.claim_definitions, x=opts.x,
+            strata=runs.design.strata, cluster=opts.cluster, confidence=opts.confidence,
+            alpha=opts.alpha, attempt=notes.attempt)
     say("claims")
-    claims = _claims(runs, opts, nas)
+    claims = _claims(runs, opts, nas, noise)
     say("secondary analyses")
     secondary = _secondary_claims(runs, opts, notes)
     say("association and verdicts")
@@ -667,5 +690,5 @@ def analyze_dataset(
         mixed=mixed, regimes=regimes, stratified=strat, quality=quality,
         coverage=coverage_table(runs.selected, runs.kept, runs.primary, x=opts.x),
         failed=failed_cells(runs.selected), notes=tuple(notes.items), provenance=prov,
-        nas_given=nas is not None, model_definition=modelled)
+        nas_given=nas is not None, model_definition=modelled, noise=noise)
 

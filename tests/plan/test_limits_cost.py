@@ -21,6 +21,7 @@ from etr.plan.cost import (
     model_gates,
 )
 from etr.plan.limits import LIMITS, check_limits
+from etr.plan.noise import NoiseModel
 
 
 @pytest.mark.parametrize(("kw", "match"), [
@@ -68,10 +69,12 @@ def test_cell_cost_is_the_stated_formula():
     s = RunSettings(n_train=32, n_test=16, n_init=4, steps=10, ed_weight_samples=2,
                     landscape_samples=3)
     c = CostConstants(c_run=1.0, c_amp=2.0, c_row=3.0, c_step=5.0, c_iter=17.0, c_unit=7.0,
-                      c_pair=11.0, c_lie=13.0, source="test")
+                      c_pair=11.0, c_lie=13.0, c_dgrad=19.0, c_dfwd=23.0, c_drow=29.0,
+                      source="test")
     g = model_gates(arch)[0]
-    # full batch: training, initial/final loss, test, effective dimension, landscape, readout
-    rows = 3 * 4 * 10 * 32 + 2 * 4 * 32 + 4 * 16 + 3 * 2 * 32 + 2 * 3 * 4 * 3 * 32
+    # full batch: training, initial/final loss, test, effective dimension, landscape, readout,
+    # purity
+    rows = 3 * 4 * 10 * 32 + 2 * 4 * 32 + 4 * 16 + 3 * 2 * 32 + 2 * 3 * 4 * 3 * 32 + 4 * 32
     expected = 1.0 + 2.0 * rows * g * 16 + 3.0 * rows * g + 5.0 * 10 * g + 17.0 * 10
     assert cell_seconds(arch, "hybrid_full", s, constants=c) == pytest.approx(expected)
     no_ed = dataclasses.replace(s, definitions=("grad_var",))
@@ -79,22 +82,37 @@ def test_cell_cost_is_the_stated_formula():
     # mini-batches: the training-set loss after every step and the initial gradient
     mb = dataclasses.replace(s, batch_size=8)
     rows_mb = (3 * 4 * 10 * 8 + 2 * 4 * 32 + 4 * 16 + 3 * 2 * 32 + 2 * 3 * 4 * 3 * 32
-               + 4 * 10 * 32 + 3 * 4 * 32)
+               + 4 * 10 * 32 + 3 * 4 * 32 + 4 * 32)
     assert cell_seconds(arch, "hybrid_full", mb, constants=c) == pytest.approx(
         1.0 + 2.0 * rows_mb * g * 16 + 3.0 * rows_mb * g + 5.0 * 10 * g + 17.0 * 10)
     # ... and with loss_decrease alone only when its budget is shorter than the run
     for budget, extra in ((10, 0), (4, 4 * 10 * 32)):
         ld = dataclasses.replace(mb, definitions=("loss_decrease",), budget_steps=budget)
-        rows_ld = 3 * 4 * 10 * 8 + 2 * 4 * 32 + 4 * 16 + extra
+        rows_ld = 3 * 4 * 10 * 8 + 2 * 4 * 32 + 4 * 16 + 4 * 32 + extra
         assert cell_seconds(arch, "hybrid_full", ld, constants=c) == pytest.approx(
             1.0 + 2.0 * rows_ld * g * 16 + 3.0 * rows_ld * g + 5.0 * 10 * g + 17.0 * 10)
     # finite shots: a gradient row is 1 + 2 P' circuits (P' = 16 parameters + 4 angles; the
     # readout definition shifts the 16 parameters only)
     shots = dataclasses.replace(s, shots=100)
     grad_rows = 4 * 10 * 32 + 4 * 3 * 32
-    rows_s = 41 * grad_rows + 33 * 4 * 3 * 32 + 2 * 4 * 32 + 4 * 16 + 3 * 2 * 32
+    rows_s = 41 * grad_rows + 33 * 4 * 3 * 32 + 2 * 4 * 32 + 4 * 16 + 3 * 2 * 32 + 4 * 32
     assert cell_seconds(arch, "hybrid_full", shots, constants=c) == pytest.approx(
         1.0 + 2.0 * rows_s * g * 16 + 3.0 * rows_s * g + 5.0 * 10 * g + 17.0 * 10)
+    # noise: density matrices (4^n entries); adjoint rows (training, landscape, the effective
+    # dimension's 2 x 32) and forward rows (losses, test, purity) priced apart
+    noisy = dataclasses.replace(s, noise=NoiseModel(depolarizing=0.01))
+    adjoint = 4 * 10 * 32 + 4 * 3 * 32 + 4 * 3 * 32 + 2 * 32  # ... and the readout's
+    forward = 2 * 4 * 32 + 4 * 16 + 4 * 32
+    assert cell_seconds(arch, "hybrid_full", noisy, constants=c) == pytest.approx(
+        1.0 + (19.0 * adjoint + 23.0 * forward) * g * 256 + 29.0 * (adjoint + forward) * g
+        + 5.0 * 10 * g + 17.0 * 10)
+    # noise and shots: the shifted circuits are forward rows (41 per gradient row)
+    both = dataclasses.replace(noisy, shots=100)
+    adjoint_b = 2 * 32
+    forward_b = forward + 41 * grad_rows + 33 * 4 * 3 * 32
+    assert cell_seconds(arch, "hybrid_full", both, constants=c) == pytest.approx(
+        1.0 + (19.0 * adjoint_b + 23.0 * forward_b) * g * 256
+        + 29.0 * (adjoint_b + forward_b) * g + 5.0 * 10 * g + 17.0 * 10)
     assert cell_seconds(arch, "classical_only", s, constants=c) == pytest.approx(1.0 + 17.0 * 10)
     m = MetricSpec(n_states=50, n_pairs=100, ec_samples=10, loss_samples=20, qfim_samples=2)
     gp = model_gates(arch)[1]
