@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 from scipy.linalg import cho_factor, cho_solve
+from threadpoolctl import threadpool_limits
 
 __all__ = ["Design", "Fit", "Stats", "fit"]
 
@@ -388,6 +389,13 @@ def fit(design: Design, stats: Stats, *, reml: bool, start: np.ndarray | None = 
     optimiser's tolerance. `start` is in the parameters of `_Objective` (e.g. the REML optimum
     when fitting ML).
     """
+    # small dense matrices: one BLAS thread is fastest, and threads oversubscribe shared
+    # machines (and the process pool's workers)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit(design, stats, reml=reml, start=start)
+
+
+def _fit(design: Design, stats: Stats, *, reml: bool, start: np.ndarray | None) -> Fit:
     obj = _Objective(design, stats, reml)
     lower = obj.lower
     x0 = _start(obj) if start is None else np.maximum(np.asarray(start, dtype=float), lower)

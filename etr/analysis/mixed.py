@@ -98,6 +98,8 @@ class MixedEffectsResult:
         slope on the circuit-mean x (1 when x is measured without error).
     shared_levels : dict
         Level -> level it shares its measurements with (fitted once).
+    log_likelihood : float
+        Log-likelihood of the REML fit (lme4's ``logLik``, REML criterion); NaN when degenerate.
     """
 
     fixed_effects: pd.DataFrame
@@ -117,6 +119,7 @@ class MixedEffectsResult:
     x_measurement_sd: float = float("nan")
     x_reliability: float = float("nan")
     shared_levels: dict[str, str] = field(default_factory=dict)
+    log_likelihood: float = float("nan")
 
     def to_frame(self) -> pd.DataFrame:
         """The fixed effects table with ``n`` and ``method`` columns appended."""
@@ -385,6 +388,7 @@ def _one(data: pd.DataFrame, y: str, transform_y: str, o: _Options,
         n_groups=int(model.frame["_g"].nunique()), n_dropped=model.n_dropped, formula=formula,
         method=method, confidence=o.confidence, x_measurement_sd=model.x_sd,
         x_reliability=model.reliability, shared_levels=dict(model.shared),
+        log_likelihood=float(fit.fit.llf),
     )
 
 

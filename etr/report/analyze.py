@@ -621,6 +621,11 @@ def analyze_dataset(
     """
     if not isinstance(data, pd.DataFrame):
         raise InputError(f"`data` must be a pandas DataFrame, got {type(data).__name__}")
+    # pandas deep-copies `attrs` (the dataset's provenance, with its spec) into every frame an
+    # operation returns; the analysis makes tens of thousands of them, and on the quick data
+    # that copying cost as much as the statistics. The provenance travels in `provenance`.
+    data = data.copy(deep=False)
+    data.attrs = {}
     opts = _options(data, n_boot=n_boot, seed=seed, confidence=confidence, margin=margin,
                        definitions=definitions, configs=configs, regime_boot=regime_boot)
     say = progress or (lambda _label: None)

@@ -9,7 +9,11 @@ check that the analysis gives the same results as before. Not re-run by the test
 Tables: every table of `etr.report.analyze_dataset(data, seed=0)` (the report's analysis with
 its default 1000 bootstrap replicates) and, for every trainability definition, the nested
 mixed model of the report (``by=training_config``, the design's strata as covariates, with the
-ML likelihood-ratio test) and the one of `tradeoff_summary` (width and depth only, no test).
+ML likelihood-ratio test) and the one of `tradeoff_summary` (width and depth only, no test),
+with the log-likelihood of each statsmodels fit (``llf``: REML, full ML, null ML), so that the
+tests can tell where MixedLM stopped short of the optimum. Run with the etr of that commit
+first on the path (e.g. ``git archive 8cbfe39 etr | tar -x -C /tmp/before`` and
+``PYTHONPATH=/tmp/before``).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from etr.analysis import mixed as mixed_module
 from etr.analysis import mixed_effects
 from etr.experiment import read_dataset
 from etr.report.analyze import analyze_dataset
@@ -37,8 +42,29 @@ def _records(frame) -> list[dict]:
     return json.loads(frame.to_json(orient="records", double_precision=15))
 
 
-def _mixed(res) -> dict:
-    return {"fixed_effects": _records(res.fixed_effects),
+def _fit_with_llf(y, *args, **kwargs):
+    """`mixed_effects` recording the log-likelihood of every statsmodels fit it makes."""
+    llf: dict[str, float] = {}
+    original = mixed_module._fit
+
+    def spy(formula, model, re_formula, *, reml, notes):
+        fit, ok = original(formula, model, re_formula, reml=reml, notes=notes)
+        kind = "reml" if reml else ("ml_full" if "_x:" in formula or formula.startswith(
+            "_y ~ _x") else "ml_null")
+        llf[kind] = float(fit.llf)
+        return fit, ok
+
+    mixed_module._fit = spy
+    try:
+        res = mixed_effects(*args, y=y, **kwargs)
+    finally:
+        mixed_module._fit = original
+    return res, llf
+
+
+def _mixed(pair) -> dict:
+    res, llf = pair
+    return {"llf": llf,"fixed_effects": _records(res.fixed_effects),
             "variance_components": _records(res.variance_components),
             "slopes": _records(res.slopes), "lrt": _records(res.lrt),
             "r2": [res.r2_marginal, res.r2_conditional], "n": res.n, "n_groups": res.n_groups,
@@ -58,9 +84,9 @@ def main() -> None:
     for d in res.options.definitions:
         if not np.isfinite(pqc[d].astype(float)).any():
             continue
-        out["mixed"][d] = _mixed(mixed_effects(pqc, y=d, x=res.options.x,
+        out["mixed"][d] = _mixed(_fit_with_llf(d, pqc, x=res.options.x,
                                                covariates=res.design.strata))
-        out["mixed_summary"][d] = _mixed(mixed_effects(pqc, y=d, x=res.options.x, lrt=False))
+        out["mixed_summary"][d] = _mixed(_fit_with_llf(d, pqc, x=res.options.x, lrt=False))
     OUT.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
     print(f"wrote {OUT}")
 
