@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from etr._validation import duration
 from etr.experiment.grid import Cell, CircuitUnit, grid_architectures
 from etr.experiment.spec import Spec
 from etr.plan.architecture import Architecture
@@ -109,19 +110,11 @@ class Estimate:
         workers`` (no wall time for ``workers=None``, e.g. on a cluster)."""
         up_to = "" if self.exact else "up to "
         line = (f"{up_to}{self.runs:,} runs, {up_to}{self.circuits:,} circuits; estimated "
-                f"{_duration(self.cpu_seconds)} of CPU")
+                f"{duration(self.cpu_seconds)} of CPU")
         if workers is None:
             return line
-        return (f"{line}, ~{_duration(self.wall_seconds(workers))} on {workers} "
+        return (f"{line}, ~{duration(self.wall_seconds(workers))} on {workers} "
                 f"worker{'s' if workers != 1 else ''}")
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def estimate(spec: Spec, cells: list[Cell] | None = None,
