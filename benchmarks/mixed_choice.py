@@ -39,7 +39,8 @@ def main(n_pqcs: int = 2000, n_seeds: int = 4) -> None:
     designs = mixed._designs("_y ~ C(_by) + _x:C(_by)" + rhs, None, model, random_slope=False)
     y = model.frame["_y"].to_numpy()
     print(f"== one REML fit: {len(y):,} runs, {designs.grouping.n_groups:,} circuits, "
-          f"{len(designs.grouping.m):,} architectures, {designs.exog.shape[1]} fixed effects ==")
+          f"{len(designs.grouping.m):,} architectures, {designs.exog.matrix.shape[1]} "
+          "fixed effects ==")
     t0 = time.process_time()
     stats = designs.grouping.stats(designs.exog, y)
     ours = _lmm.fit(designs.grouping, stats, reml=True)
@@ -56,7 +57,7 @@ def main(n_pqcs: int = 2000, n_seeds: int = 4) -> None:
         levels = np.unique(a)
         mats.append((a[:, None] == levels[None, :]).astype(float))
         names.append([str(v) for v in levels])
-    sm = MixedLM(y, designs.exog, groups, exog_re=np.ones((len(y), 1)),
+    sm = MixedLM(y, designs.exog.matrix, groups, exog_re=np.ones((len(y), 1)),
                  exog_vc=VCSpec(["nested"], [names], [mats]))
     t_build = time.process_time() - t0
     start = MixedLMParams.from_components(fe_params=ours.beta,

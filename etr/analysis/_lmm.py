@@ -43,7 +43,7 @@ from scipy import optimize
 from scipy.linalg import cho_factor, cho_solve
 from threadpoolctl import threadpool_limits
 
-__all__ = ["Design", "Fit", "Stats", "fit"]
+__all__ = ["Design", "Exog", "Fit", "Stats", "fit"]
 
 _LOG2PI = float(np.log(2.0 * np.pi))
 #: a variance parameter (theta, relative sd) below this is reported "at the boundary".
@@ -110,19 +110,40 @@ class Design:
         """Number of variance parameters theta."""
         return (3 if self.x_group is not None else 1) + (1 if self.nested else 0)
 
-    def stats(self, exog: np.ndarray, endog: np.ndarray) -> Stats:
-        """Sufficient statistics of one response on this design."""
-        z = np.column_stack([exog, endog])
-        sums = np.zeros((len(self.m), z.shape[1]))
-        _level_sums(sums, self.level, z)
-        return Stats(zz=z.T @ z, sums=sums, n=len(z), p=exog.shape[1])
+    def exog(self, x: np.ndarray) -> Exog:
+        """The fixed-effect design's part of the statistics: computed once per design."""
+        x = np.ascontiguousarray(x, dtype=float)
+        return Exog(matrix=x, xx=x.T @ x, sums=self._level_sums(x))
+
+    def stats(self, exog: Exog, endog: np.ndarray) -> Stats:
+        """Sufficient statistics of one response on this design and fixed-effect design."""
+        y = np.asarray(endog, dtype=float)
+        xy = exog.matrix.T @ y
+        p = len(xy)
+        zz = np.empty((p + 1, p + 1))
+        zz[:p, :p] = exog.xx
+        zz[:p, p] = zz[p, :p] = xy
+        zz[p, p] = y @ y
+        sums = np.column_stack([exog.sums, self._level_sums(y[:, None])])
+        return Stats(zz=zz, sums=sums, n=len(y), p=p)
+
+    def _level_sums(self, z: np.ndarray) -> np.ndarray:
+        """Column sums of `z` per level (levels in code order)."""
+        order = np.argsort(self.level, kind="stable")
+        sorted_level = self.level[order]
+        cuts = np.flatnonzero(np.r_[True, sorted_level[1:] != sorted_level[:-1]])
+        out = np.zeros((len(self.m), z.shape[1]))
+        out[sorted_level[cuts]] = np.add.reduceat(z[order], cuts, axis=0)
+        return out
 
 
-def _level_sums(out: np.ndarray, level: np.ndarray, z: np.ndarray) -> None:
-    order = np.argsort(level, kind="stable")
-    sorted_level = level[order]
-    cuts = np.flatnonzero(np.r_[True, sorted_level[1:] != sorted_level[:-1]])
-    out[sorted_level[cuts]] = np.add.reduceat(z[order], cuts, axis=0)
+@dataclass(frozen=True, slots=True)
+class Exog:
+    """A fixed-effect design ``X`` with ``X'X`` and its per-level sums (shared by responses)."""
+
+    matrix: np.ndarray
+    xx: np.ndarray
+    sums: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,15 +154,6 @@ class Stats:
     sums: np.ndarray
     n: int
     p: int
-
-    def project(self, m: np.ndarray) -> Stats:
-        """The statistics of the design ``X M`` (e.g. a null model nested in this one)."""
-        q = self.zz.shape[0]
-        full = np.zeros((q, m.shape[1] + 1))
-        full[:-1, :-1] = m
-        full[-1, -1] = 1.0
-        return Stats(zz=full.T @ self.zz @ full, sums=self.sums @ full, n=self.n,
-                     p=m.shape[1])
 
 
 @dataclass(frozen=True, slots=True)

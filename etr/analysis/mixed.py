@@ -372,7 +372,7 @@ def _one(data: pd.DataFrame, y: str, transform_y: str, o: _Options,
         return _empty(by, model, formula, method, o.confidence, str(exc))
     if not converged:
         warnings.warn(f"mixed model of {y}: a fit did not converge; see result.warnings",
-                      ConvergenceWarning, stacklevel=3)
+                      ConvergenceWarning, stacklevel=4)
     dist = stats.t(_between_df(fit, model, multi))
     slopes = _slopes(fit, dist, o.confidence, by, model, multi, y)
     lrt_table = (_lrt(fit_full_ml, fit_null_ml, x, by, multi, model.frame["_by"].nunique()
@@ -563,8 +563,8 @@ class _Designs:
     """What every response on the same rows shares: fixed-effect designs and grouping."""
 
     names: list[str]
-    exog: np.ndarray
-    exog_null: np.ndarray | None
+    exog: _lmm.Exog
+    exog_null: _lmm.Exog | None
     grouping: _lmm.Design
     note: str = ""
 
@@ -584,7 +584,9 @@ def _designs(full: str, null: str | None, model: _Model, random_slope: bool) -> 
     grouping = _lmm.Design.build(data["_g"].to_numpy(),
                                  data["_a"].to_numpy() if model.nested else None,
                                  data["_x"].to_numpy() if random_slope else None)
-    return _Designs(names=names, exog=exog, exog_null=exog_null, grouping=grouping, note=note)
+    return _Designs(names=names, exog=grouping.exog(exog),
+                    exog_null=grouping.exog(exog_null) if exog_null is not None else None,
+                    grouping=grouping, note=note)
 
 
 def _matrix(formula: str, model: _Model) -> tuple[list[str], np.ndarray, int]:
@@ -614,10 +616,11 @@ def _fit_all(designs: _Designs, model: _Model, lrt: bool
         ml = _fit(g, stats, reml=False, notes=model.notes, start=fit.phi)
         null = _fit(g, g.stats(designs.exog_null, y), reml=False, notes=model.notes,
                     start=ml.phi)
-        full_ml = _Fitted(designs.names, designs.exog, ml)
-        null_ml = _Fitted([""] * designs.exog_null.shape[1], designs.exog_null, null)
+        full_ml = _Fitted(designs.names, designs.exog.matrix, ml)
+        null_ml = _Fitted([""] * designs.exog_null.matrix.shape[1], designs.exog_null.matrix,
+                          null)
         ok = ok and ml.converged and null.converged
-    return _Fitted(designs.names, designs.exog, fit), full_ml, null_ml, ok
+    return _Fitted(designs.names, designs.exog.matrix, fit), full_ml, null_ml, ok
 
 
 def _fit(design: _lmm.Design, stats: _lmm.Stats, *, reml: bool, notes: list[str],

@@ -43,7 +43,7 @@ def _design(name: str, nested: bool, slope: bool):
     design = _lmm.Design.build(d["pqc_id"].to_numpy(),
                                d["architecture_id"].to_numpy() if nested else None,
                                d["x"].to_numpy() if slope else None)
-    return d, x, design, design.stats(x, d["y"].to_numpy())
+    return d, x, design, design.stats(design.exog(x), d["y"].to_numpy())
 
 
 def _variances(ref: dict) -> dict[str, float]:

@@ -85,7 +85,8 @@ def _design_columns(data: pd.DataFrame, **kw) -> pd.DataFrame:
     frame = model.frame.rename(columns={"_y": "y", "_g": "pqc_id", "_a": "architecture_id",
                                         "_x": "x", "_by": "training_config",
                                         **model.cov_names})
-    cols = pd.DataFrame(designs.exog, columns=[f"X{i}" for i in range(designs.exog.shape[1])])
+    exog = designs.exog.matrix
+    cols = pd.DataFrame(exog, columns=[f"X{i}" for i in range(exog.shape[1])])
     keep = [c for c in ("y", "pqc_id", "architecture_id", "x", "training_config",
                         *model.cov_names.values()) if c in frame.columns]
     return pd.concat([frame[keep].reset_index(drop=True), cols], axis=1), designs.names
