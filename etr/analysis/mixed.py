@@ -1,7 +1,12 @@
-"""Linear mixed-effects models of trainability on expressibility (statsmodels MixedLM).
+"""Linear mixed-effects models of trainability on expressibility.
 
-Every MixedLM call of etr lives in this module. Reported estimates come from REML fits;
-likelihood-ratio tests, AIC and BIC from ML fits (``reml=False``), as statsmodels advises.
+Every mixed model of etr lives in this module; the likelihood is `etr.analysis._lmm` (a profiled
+REML/ML over per-circuit sums, lme4's criterion, checked against lme4 and statsmodels; why it
+is not statsmodels' MixedLM is said there). Reported estimates come from REML fits;
+likelihood-ratio tests, AIC and BIC from ML fits, as is usual (lme4, statsmodels). Each model
+is fitted once: definitions with the same usable runs share the design and its sums
+(`mixed_effects_by_definition`), the ML fits of the likelihood-ratio test start from the REML
+optimum, and a model already fitted to the same data is not fitted again.
 
 The model follows the design of the study:
 
@@ -45,7 +50,7 @@ from etr.analysis._common import (
 from etr.analysis.quality import clean
 from etr.errors import ConvergenceWarning, InputError
 
-__all__ = ["MixedEffectsResult", "mixed_effects"]
+__all__ = ["MixedEffectsResult", "mixed_effects", "mixed_effects_by_definition"]
 
 _FE_COLS = ["term", "estimate", "se", "ci_low", "ci_high", "p_value"]
 _VC_COLS = ["component", "variance", "sd"]
@@ -507,7 +512,8 @@ def _describe(y: str, x: str, groups: str, nested: str | None, model: _Model,
     else:
         rhs = xl + "".join(f" + factor({c})" for c in used)
     formula = f"{yl} ~ {rhs} + {re_part}"
-    method = (f"MixedLM (REML estimates, ML likelihood-ratio test), random intercept per "
+    method = (f"linear mixed model (REML estimates, ML likelihood-ratio test; profiled "
+              f"likelihood as lme4), random intercept per "
               f"{groups}" + (f" with {nested} nested" if model.nested else "")
               + (" and random slope" if random_slope else "")
               + f"; x = per-{groups} mean of {xl}")

@@ -434,7 +434,7 @@ def _method(ci_method: str, n_boot: int, m: int) -> str:
            else f"cluster bootstrap ({n_boot})")
     return (f"Kendall tau-b between different circuits within (n_qubits, layers) strata, "
             f"r = sin(pi tau / 2), oriented; t intervals on atanh(r) ({var}) at level "
-            f"1 - alpha/{m} (Bonferroni); MixedLM slope (per decade where log-scaled); "
+            f"1 - alpha/{m} (Bonferroni); mixed-model slope (per decade where log-scaled); "
             f"regimes by BIC segmented regression")
 
 
