@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from etr_checks import run_doctests
 
-FAST = ["charts", "coverage", "design", "page", "theory"]
+FAST = ["charts", "coverage", "design", "page", "size", "theory"]
 
 
 @pytest.mark.parametrize("module", FAST)
