@@ -73,7 +73,7 @@ def test_progress_and_wrote_message(tmp_path, dataset, small):
     first = r.output.splitlines()[0]
     assert first.startswith(f"{len(small):,} runs, {small['pqc_id'].nunique()} circuits, "
                             "1 definition x 3 configurations; estimated ")
-    assert first.endswith(" s")
+    assert first.endswith(" s of CPU")
 
 
 def test_bad_workers_is_exit_2(tmp_path, dataset):

@@ -49,11 +49,11 @@ class AnalysisSize:
 
     def describe(self) -> str:
         """One line, e.g. ``40,000 runs, 2,000 circuits, 7 definitions x 3 configurations;
-        estimated 1.5 min``."""
+        estimated 1.5 min of CPU``."""
         return (f"{self.runs:,} runs, {self.circuits:,} circuits, {self.definitions} "
                 f"definition{'s' if self.definitions != 1 else ''} x {self.configs} "
                 f"configuration{'s' if self.configs != 1 else ''}; estimated "
-                f"{duration(self.cpu_seconds)}")
+                f"{duration(self.cpu_seconds)} of CPU")
 
 
 def analysis_size(data: pd.DataFrame, definitions: Sequence[str] | None = None,

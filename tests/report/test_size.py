@@ -38,4 +38,4 @@ def test_describe_uses_minutes_for_long_analyses():
     line = AnalysisSize(runs=40_000, circuits=2_000, definitions=7, configs=3,
                         cpu_seconds=300.0).describe()
     assert line == ("40,000 runs, 2,000 circuits, 7 definitions x 3 configurations; "
-                    "estimated 5.0 min")
+                    "estimated 5.0 min of CPU")
