@@ -36,6 +36,7 @@ import pandas as pd
 import patsy
 from patsy import PatsyError
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from etr._validation import check_float
 from etr.analysis import _lmm
@@ -348,6 +349,14 @@ class _Options:
 def _one(data: pd.DataFrame, y: str, transform_y: str, o: _Options,
          shared: dict) -> MixedEffectsResult:
     """One response; `shared` maps a design key to the `_Designs` built for it."""
+    # small dense matrices: one BLAS thread is fastest, and threads oversubscribe shared
+    # machines (and the process pool's workers)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _one_model(data, y, transform_y, o, shared)
+
+
+def _one_model(data: pd.DataFrame, y: str, transform_y: str, o: _Options,
+               shared: dict) -> MixedEffectsResult:
     x, by = o.x, o.by
     model = _model_frame(data, y=y, x=x, groups=o.groups, nested=o.nested, by=by,
                          covariates=o.covariates, transform_y=transform_y,
