@@ -20,6 +20,7 @@ from etr._validation import check_choice
 from etr.analysis import NAS_COLUMNS
 from etr.contract import validate_dataset
 from etr.errors import InputError
+from etr.parallel import default_workers
 from etr.report.analyze import AnalysisResults, analyze_dataset
 from etr.report.page import (
     VEGA_LITE_VERSION,
@@ -171,7 +172,8 @@ def analyze_to_report(
     say = progress or (lambda _label: None)
     df = read_input(data_path)
     if announce is not None:  # first, before any step, as `etr simulate` does
-        announce(analysis_size(df, definitions, configs).describe())
+        n_workers = default_workers() if workers is None else workers
+        announce(analysis_size(df, definitions, configs, workers=n_workers).describe())
     nas = read_nas(nas_path) if nas_path is not None else None
     prov = dict(df.attrs.get("provenance", {}))
     spec_text = prov.get("spec") or ""

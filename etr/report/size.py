@@ -1,10 +1,12 @@
 """How big an analysis is, before it runs: runs, circuits, definitions and its estimated time.
 
 ``etr analyze`` prints `AnalysisSize.describe` first, as ``etr simulate`` prints the size of its
-spec. The estimate is a power law in the work the analysis does, calibrated on the analysis
-benchmark (``benchmarks/bench_analysis.py``): its time is dominated by terms that grow with the
-runs of each (configuration, definition) (pair kernels, cleaning, mixed models) and with the
-square of the distinct circuits (the marginal association's circuit x circuit kernels).
+spec. The estimate is a linear model of the CPU seconds (this process and its workers) fitted
+on the analysis benchmark (``benchmarks/bench_analysis.py``: 13 datasets from 1,832 to 40,000
+runs and 78 to 2,000 circuits; it is within 15% of every one of them): a fixed part, a part per
+run and definition (pair kernels, mixed models, the report's charts), a part per circuit and
+configuration (the bootstrap of the breakpoint intervals refits cluster means, one per circuit)
+and, where that bootstrap goes to worker processes, the cost of starting them.
 """
 
 from __future__ import annotations
@@ -20,12 +22,16 @@ from etr.contract import CONFIGS, TRAINABILITY_DEFINITIONS
 
 __all__ = ["AnalysisSize", "analysis_size"]
 
-#: CPU seconds of an analysis: ``BASE + PER_RUN * runs * definitions + PER_PAIR * circuits^2
-#: * definitions * configurations`` (least squares on the benchmark's datasets, 1,800 to 40,000
-#: runs; within a factor 1.5 of every measurement, see benchmarks/README.md).
-BASE_SECONDS = 3.0
-PER_RUN_SECONDS = 1.5e-4
-PER_PAIR_SECONDS = 2.5e-8
+#: CPU seconds: ``BASE + PER_RUN * runs * definitions + PER_CIRCUIT * circuits *
+#: configurations (+ POOL when the breakpoint bootstrap runs on workers)``; least squares on
+#: the benchmark (2 workers, shared 2-core machine), benchmarks/README.md.
+BASE_SECONDS = 6.4
+PER_RUN_SECONDS = 1.15e-4
+PER_CIRCUIT_SECONDS = 7.2e-3
+POOL_SECONDS = 10.4
+#: circuits from which the breakpoint bootstrap goes to workers (`etr.analysis.regimes`:
+#: circuits x 200 replicates >= 100,000 refits).
+POOL_CIRCUITS = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +63,7 @@ class AnalysisSize:
 
 
 def analysis_size(data: pd.DataFrame, definitions: Sequence[str] | None = None,
-                  configs: Sequence[str] | None = None) -> AnalysisSize:
+                  configs: Sequence[str] | None = None, workers: int = 1) -> AnalysisSize:
     """Size of the analysis of `data` and its estimated CPU time (no statistics computed).
 
     Examples
@@ -79,6 +85,7 @@ def analysis_size(data: pd.DataFrame, definitions: Sequence[str] | None = None,
     circuits = int(data["pqc_id"].nunique()) if "pqc_id" in data.columns else 0
     k, m = max(len(defs), 1), max(len(cfgs), 1)
     seconds = (BASE_SECONDS + PER_RUN_SECONDS * len(data) * k
-               + PER_PAIR_SECONDS * float(circuits) ** 2 * k * m)
+               + PER_CIRCUIT_SECONDS * circuits * m
+               + (POOL_SECONDS if workers > 1 and circuits >= POOL_CIRCUITS else 0.0))
     return AnalysisSize(runs=len(data), circuits=circuits, definitions=len(defs),
                         configs=len(cfgs), cpu_seconds=float(np.round(seconds, 1)))
