@@ -81,6 +81,21 @@ def echo(value: object, limit: int = ECHO_LIMIT) -> str:
     return cut(repr(value), limit)
 
 
+def duration(seconds: float) -> str:
+    """A time in the unit a person reads best: seconds, minutes or hours.
+
+    Examples
+    --------
+    >>> duration(42.4), duration(300), duration(4 * 3600)
+    ('42 s', '5.0 min', '4.0 h')
+    """
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def check_choice(name: str, value: object, allowed: Iterable[object], *,
                  error: type[InputError] = InputError) -> None:
     """Raise `error` unless `value` is one of `allowed`."""

@@ -439,15 +439,19 @@ def _csv_list(ctx: click.Context, param: click.Parameter, value: str | None) -> 
               help="Comma-separated trainability definitions [default: all present].")
 @click.option("--configs", callback=_csv_list, metavar="LIST",
               help="Comma-separated training configurations [default: all present].")
+@workers_option
 @force_option("Replace an existing report, JSON, CSV tables and figures.")
 @quiet_option("No progress, note or summary lines (errors are still printed).")
 @handle_errors(lambda kw: "no report was written")
 def analyze(data: str, out: str | None, json_path: str | None, formats: tuple[str, ...],
             figures_dir: str | None, n_boot: int, seed: int, confidence: float, margin: float,
             nas_path: str | None, definitions: list[str] | None, configs: list[str] | None,
-            force: bool, quiet: bool) -> None:
+            workers: int | None, force: bool, quiet: bool) -> None:
     """Analyse a dataset and write a self-contained HTML report (works offline) that leads
     with the paper's claims as pre-registered tests.
+
+    Prints the dataset's size and the estimated time of the analysis first (not with
+    --quiet). -j sets the processes of the bootstrap refits; the results do not depend on it.
 
     Exit codes: 0 report written (degenerate parts are noted in it), 2 unusable input (not a
     dataset, missing columns, empty, nothing analysable, a bad --nas table) or an output that
@@ -471,12 +475,13 @@ def analyze(data: str, out: str | None, json_path: str | None, formats: tuple[st
                            "--force to overwrite it")
     progress = None if quiet else (lambda label: click.echo(f"  {neutralise(label)}...",
                                                             err=True))
+    announce = None if quiet else (lambda line: click.echo(neutralise(line), err=True))
     with lock_outputs(outputs):
         result = analyze_to_report(data, out_path, json_path=json_path, formats=formats,
                                    figures_dir=figures_dir, n_boot=n_boot, seed=seed,
                                    confidence=confidence, margin=margin, nas_path=nas_path,
                                    definitions=definitions, configs=configs,
-                                   progress=progress)
+                                   progress=progress, announce=announce, workers=workers)
     if not quiet:
         for note in result.results.notes:
             click.echo(f"note: {neutralise(note)}", err=True)

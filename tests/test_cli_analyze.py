@@ -45,7 +45,8 @@ def test_help():
     r = run("--help")
     assert r.exit_code == 0
     for opt in ("--out", "--json", "--format", "--figures", "--n-boot", "--seed",
-                "--confidence", "--margin", "--nas", "--definitions", "--configs", "--quiet"):
+                "--confidence", "--margin", "--nas", "--definitions", "--configs", "--quiet",
+                "--workers"):
         assert opt in r.output
 
 
@@ -64,10 +65,20 @@ def test_writes_report_and_json_with_the_claims(tmp_path, dataset):
     assert r.output == ""
 
 
-def test_progress_and_wrote_message(tmp_path, dataset):
+def test_progress_and_wrote_message(tmp_path, dataset, small):
     r = run(dataset, "--out", tmp_path / "r.html", "--n-boot", 50, "--definitions", "grad_var")
     assert r.exit_code == 0
     assert "wrote" in r.output and "r.html" in r.output
+    # the size and the estimate come first, as in `etr simulate`
+    first = r.output.splitlines()[0]
+    assert first.startswith(f"{len(small):,} runs, {small['pqc_id'].nunique()} circuits, "
+                            "1 definition x 3 configurations; estimated ")
+    assert first.endswith(" s of CPU")
+
+
+def test_bad_workers_is_exit_2(tmp_path, dataset):
+    r = run(dataset, "--out", tmp_path / "r.html", "-j", 0, "--quiet")
+    assert r.exit_code == 2 and "`workers`" in r.output
 
 
 def test_nas_table_evaluates_the_nas_claims(tmp_path, dataset):

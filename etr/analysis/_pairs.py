@@ -30,8 +30,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
-_CHUNK = 256
+#: elements of one block of running counts (rows x cells) in `_sign_sums`.
+_CHUNK_ELEMENTS = 1 << 22
+#: rows x cells from which `_sign_sums` sums with a sparse product (measured crossover).
+_SPARSE_MIN_WORK = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,21 +56,57 @@ class Stratum:
 
 
 def _sign_sums(y: np.ndarray, cell: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray]:
-    """(D, E): D[k, l] = sum sign(y_i - y_j), E[k, l] = number of tied pairs, i in k, j in l."""
+    """(D, E): D[k, l] = sum sign(y_i - y_j), E[k, l] = number of tied pairs, i in k, j in l.
+
+    Rows sorted by y; for a block of cells l, the running count of rows of l up to each
+    position (a cumulative sum over the sorted rows) gives, for row i, the rows of l below y_i
+    and up to y_i, and the sums over the rows i of each cell k give D and E. Small strata sum
+    them per cell with ``np.add.reduceat`` (rows sorted by cell); large ones (the marginal
+    association of thousands of circuits) as a product with a sparse matrix counting, per cell
+    k, its rows at each position, which is 2-4x faster there and slower on small strata (its
+    set-up costs a millisecond). Every number is an integer count: both ways are exact and
+    equal to scattering each row (``np.add.at``, 5x slower on 2,000 circuits).
+    """
+    n = len(y)
     order = np.argsort(y, kind="stable")
     ys, cs = y[order], cell[order]
     uniq, start = np.unique(ys, return_index=True)
-    end = np.append(start[1:], len(ys))
+    end = np.append(start[1:], n)
     group = np.searchsorted(uniq, ys)
+    below_at, upto_at = start[group], end[group]   # rows before y_i, rows up to y_i (sorted)
+    by_cell = np.argsort(cs, kind="stable")
+    rows_of = np.bincount(cs, minlength=g)
+    chunk = max(1, min(g, _CHUNK_ELEMENTS // max(n, 1)))
     d, e = np.zeros((g, g)), np.zeros((g, g))
-    for lo in range(0, g, _CHUNK):
-        hi = min(g, lo + _CHUNK)
-        onehot = (cs[:, None] == np.arange(lo, hi)[None, :]).astype(float)
-        cum = np.vstack([np.zeros((1, hi - lo)), np.cumsum(onehot, axis=0)])
-        below = cum[start[group]]          # rows of cell l with y < y_i
-        upto = cum[end[group]]             # rows of cell l with y <= y_i
-        np.add.at(d[:, lo:hi], cs, below + upto - cum[-1][None, :])
-        np.add.at(e[:, lo:hi], cs, upto - below)
+    if n * g >= _SPARSE_MIN_WORK:
+        indptr = np.zeros(g + 1, dtype=np.int64)
+        np.cumsum(rows_of, out=indptr[1:])
+        ones = np.ones(n)
+        h_below = sparse.csr_matrix((ones, below_at[by_cell], indptr), shape=(g, n + 1))
+        h_upto = sparse.csr_matrix((ones, upto_at[by_cell], indptr), shape=(g, n + 1))
+        positions = np.arange(1, n + 1)
+        for lo in range(0, g, chunk):
+            hi = min(g, lo + chunk)
+            cum = np.zeros((n + 1, hi - lo))
+            inside = (cs >= lo) & (cs < hi)
+            cum[positions[inside], cs[inside] - lo] = 1.0
+            np.cumsum(cum, axis=0, out=cum)
+            below, upto = h_below @ cum, h_upto @ cum
+            d[:, lo:hi] = below + upto - np.outer(rows_of, cum[-1])
+            e[:, lo:hi] = upto - below
+        return d, e
+    sorted_cells = cs[by_cell]
+    cuts = np.flatnonzero(np.r_[True, sorted_cells[1:] != sorted_cells[:-1]])
+    present = sorted_cells[cuts]
+    below_at, upto_at = below_at[by_cell], upto_at[by_cell]
+    for lo in range(0, g, chunk):
+        hi = min(g, lo + chunk)
+        cum = np.zeros((n + 1, hi - lo), dtype=np.int64)
+        np.cumsum(cs[:, None] == np.arange(lo, hi)[None, :], axis=0, out=cum[1:])
+        below, upto = cum[below_at], cum[upto_at]
+        d[present, lo:hi] = (np.add.reduceat(below + upto, cuts, axis=0)
+                             - rows_of[present, None] * cum[-1])
+        e[present, lo:hi] = np.add.reduceat(upto - below, cuts, axis=0)
     return d, e
 
 

@@ -433,5 +433,21 @@ def exact_permutation_p(x: np.ndarray, y: np.ndarray, method: str = "spearman") 
         rx, ry = rx - rx.mean(), ry - ry.mean(axis=1, keepdims=True)
         vals = (ry @ rx) / np.sqrt((rx @ rx) * (ry * ry).sum(axis=1))
     else:
-        vals = np.array([stats.kendalltau(x, row).statistic for row in ys])
+        # tau-b's denominator depends on the ties of x and of y only, which no permutation
+        # changes: every permutation's tau is its concordance sum over that one denominator
+        # (vectorised; 8! permutations in milliseconds instead of a scipy call each)
+        sx = np.sign(x[:, None] - x[None, :])
+        conc = np.einsum("pij,ij->p", np.sign(ys[:, :, None] - ys[:, None, :]), sx) / 2.0
+        vals = _tau_b(conc, x, y)
+        observed = abs(float(vals[0]))  # the first permutation is the identity
     return float(np.mean(np.abs(vals) >= observed - 1e-12))
+
+
+def _tau_b(conc: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Kendall's tau-b from concordance sums, with the tie terms of `x` and `y` (scipy's)."""
+    n = len(x)
+    n0 = n * (n - 1) / 2.0
+    n1 = sum(c * (c - 1) / 2.0 for c in np.unique(x, return_counts=True)[1])
+    n2 = sum(c * (c - 1) / 2.0 for c in np.unique(y, return_counts=True)[1])
+    denom = np.sqrt((n0 - n1) * (n0 - n2))
+    return conc / denom if denom > 0 else np.full(len(conc), np.nan)

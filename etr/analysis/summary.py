@@ -18,7 +18,7 @@ from etr._rng import SeedLike, as_generator
 from etr._validation import check_choice, check_float, check_int
 from etr.analysis import conditional as cond
 from etr.analysis._common import TRANSFORMS, as_tuple, check_frame
-from etr.analysis.mixed import mixed_effects
+from etr.analysis.mixed import mixed_effects_by_definition
 from etr.analysis.quality import CleanedData, clean
 from etr.analysis.regimes import segment_regimes
 from etr.contract import CONFIGS, METRICS, PRIMARY_X, TRAINABILITY_DEFINITIONS, TRAINING_CONFIGS
@@ -193,10 +193,12 @@ def tradeoff_summary(
     order = _config_order(data, configs)
     cleaned = clean(data[data["training_config"].astype(str).isin(order)])
     rng = as_generator(seed)
+    slopes = _mixed_slopes(cleaned.data, x, present, cluster, transform_x)
     parts = []
     for definition, child in zip(present, rng.spawn(len(present)), strict=True):
         parts.append(_one_definition(cleaned, x, definition, order, cluster, strata,
-                                     ci_method, n_boot, child, transform_x))
+                                     ci_method, n_boot, child, transform_x,
+                                     slopes[definition]))
     rows = [r for part in parts for r in part]
     out = pd.DataFrame(rows)
     return _finalise(out, order, present, 1.0 - confidence, ci_method, n_boot)
@@ -233,13 +235,14 @@ def _config_order(data: pd.DataFrame, configs: Sequence[str] | None) -> list[str
 
 def _one_definition(cleaned: CleanedData, x: str, definition: str, order: list[str],
                     cluster: str, strata: tuple[str, ...], ci_method: str, n_boot: int,
-                    rng: np.random.Generator, transform_x: str | None) -> list[dict]:
+                    rng: np.random.Generator, transform_x: str | None,
+                    slopes: dict[str, dict]) -> list[dict]:
     rows = cond.prepare_rows(cleaned.data, x=x, y=definition, by=("training_config",),
                              strata=strata, cluster=cluster, cleaned=cleaned)
     counts = _counts(rows, ci_method, n_boot, rng)
     robust_rows = _robust_rows(cleaned, x, definition, strata, cluster)
     sign = cond.orientation(x, definition)
-    slopes, regimes = _models(cleaned.data, x, definition, cluster, n_boot, rng, transform_x)
+    regimes = _regimes(cleaned.data, x, definition, cluster, transform_x)
     out = []
     for config in order:
         sub = rows.frame[rows.frame["_g"] == config]
@@ -312,34 +315,55 @@ def _robust_fit(rows: cond.Rows | None, config: str) -> cond.Fit | None:
     return cond.fit(list(ker.values()))
 
 
-def _models(data: pd.DataFrame, x: str, definition: str, cluster: str, n_boot: int,
-            rng: np.random.Generator, transform_x: str | None
-            ) -> tuple[dict[str, dict], dict[str, float]]:
-    """Mixed-model slopes and the number of regimes per configuration (quietly)."""
-    slopes: dict[str, dict] = {}
-    regimes: dict[str, float] = {}
+def _scales(x: str, definition: str, transform_x: str | None) -> tuple[str, str]:
     tx = transform_x or ("log10" if METRICS[x].log_scale else "none")
-    ty = "log10" if METRICS[definition].log_scale else "none"
+    return tx, "log10" if METRICS[definition].log_scale else "none"
+
+
+def _mixed_slopes(data: pd.DataFrame, x: str, definitions: list[str], cluster: str,
+                  transform_x: str | None) -> dict[str, dict[str, dict]]:
+    """Mixed-model slope per definition and configuration (quietly).
+
+    All definitions are fitted in one call, so that those with the same usable runs share the
+    model's design (see `etr.analysis.mixed.mixed_effects_by_definition`).
+    """
+    tx = _scales(x, definitions[0], transform_x)[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateDataWarning)  # reported by the association
-        me = mixed_effects(data, y=definition, x=x, groups=cluster, transform_x=tx,
-                           transform_y=ty, lrt=False)
+        fits = mixed_effects_by_definition(
+            data, ys=definitions, x=x, groups=cluster, transform_x=tx,
+            transform_ys=[_scales(x, d, transform_x)[1] for d in definitions], lrt=False)
+    out: dict[str, dict[str, dict]] = {}
+    for definition, me in fits.items():
+        slopes: dict[str, dict] = {}
+        if "training_config" in me.slopes.columns:
+            for r in me.slopes.itertuples(index=False):
+                slopes[str(r.training_config)] = {
+                    "slope": r.estimate, "slope_ci_low": r.ci_low, "slope_ci_high": r.ci_high}
+        elif len(me.slopes) == 1 and data["training_config"].nunique() == 1:
+            r = me.slopes.iloc[0]
+            slopes[str(data["training_config"].iloc[0])] = {
+                "slope": r["estimate"], "slope_ci_low": r["ci_low"],
+                "slope_ci_high": r["ci_high"]}
+        out[definition] = slopes
+    return out
+
+
+def _regimes(data: pd.DataFrame, x: str, definition: str, cluster: str,
+             transform_x: str | None) -> dict[str, float]:
+    """The number of regimes per configuration (quietly)."""
+    regimes: dict[str, float] = {}
+    tx, ty = _scales(x, definition, transform_x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)  # reported by the association
         seg = segment_regimes(data, x=x, y=definition, by="training_config", n_boot=0,
                               transform_x=tx, transform_y=ty, cluster=cluster)
-    if "training_config" in me.slopes.columns:
-        for r in me.slopes.itertuples(index=False):
-            slopes[str(r.training_config)] = {"slope": r.estimate, "slope_ci_low": r.ci_low,
-                                              "slope_ci_high": r.ci_high}
-    elif len(me.slopes) == 1 and data["training_config"].nunique() == 1:
-        r = me.slopes.iloc[0]
-        slopes[str(data["training_config"].iloc[0])] = {
-            "slope": r["estimate"], "slope_ci_low": r["ci_low"], "slope_ci_high": r["ci_high"]}
     sel = seg.selection
     if len(sel) and "training_config" in sel.columns:
         for r in sel[sel["selected"]].itertuples(index=False):
             if np.isfinite(r.bic):
                 regimes[str(r.training_config)] = r.n_breakpoints + 1
-    return slopes, regimes
+    return regimes
 
 
 # --- the table ------------------------------------------------------------------------------
@@ -403,7 +427,7 @@ def _method(ci_method: str, n_boot: int, m: int) -> str:
            else f"cluster bootstrap ({n_boot})")
     return (f"Kendall tau-b between different circuits within (n_qubits, layers) strata, "
             f"r = sin(pi tau / 2), oriented; t intervals on atanh(r) ({var}) at level "
-            f"1 - alpha/{m} (Bonferroni); MixedLM slope (per decade where log-scaled); "
+            f"1 - alpha/{m} (Bonferroni); mixed-model slope (per decade where log-scaled); "
             f"regimes by BIC segmented regression")
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from etr._validation import duration
 from etr.experiment.grid import Cell, CircuitUnit, circuit_units, expand_grid, grid_architectures
 from etr.experiment.spec import Spec
 from etr.plan.architecture import Architecture
@@ -144,9 +145,9 @@ class Estimate:
         workers`` (no wall time for ``workers=None``, e.g. on a cluster)."""
         up_to = "" if self.exact else "up to "
         line = (f"{up_to}{self.runs:,} runs, {up_to}{self.circuits:,} circuits; estimated "
-                f"{_duration(self.cpu_seconds)} of CPU")
+                f"{duration(self.cpu_seconds)} of CPU")
         if workers is not None:
-            line += (f", ~{_duration(self.wall_seconds(workers))} on {workers} "
+            line += (f", ~{duration(self.wall_seconds(workers))} on {workers} "
                      f"worker{'s' if workers != 1 else ''}")
         if self.largest[0]:
             line += f", up to {_megabytes(self.largest[0])} per worker"
@@ -160,14 +161,6 @@ def _megabytes(n: int) -> str:
     return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{max(n / 2**20, 1):.0f} MB"
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
 def _used(arch: Architecture, config: str) -> Architecture:
     """The model a configuration builds on `arch`, as far as its factors tell: no classical
     parts for ``pure_pqc``; for the control only what `Architecture.control_id` keys on."""
@@ -177,6 +170,8 @@ def _used(arch: Architecture, config: str) -> Architecture:
         return Architecture(n_qubits=arch.n_qubits, layers=1, encoding=arch.encoding,
                             classical_pre=arch.classical_pre, classical_post=arch.classical_post)
     return arch
+
+
 def _covered(spec: Spec, arch: Architecture, config: str, v: RunSettings) -> bool:
     """Whether the grid runs `arch` under `config` with the shots and noise of `v`."""
     if v.shots is None and v.noise.noiseless:

@@ -42,6 +42,7 @@ from etr.contract import (
     TRAINING_CONFIGS,
 )
 from etr.errors import ConvergenceWarning, DegenerateDataWarning, EtrError, InputError
+from etr.parallel import default_workers
 from etr.report import theory as T
 from etr.report.coverage import coverage_table, failed_cells, status
 from etr.report.design import (
@@ -524,7 +525,8 @@ def model_definition(summary: pd.DataFrame, definitions: tuple[str, ...]) -> str
     return definitions[0]
 
 
-def _models(runs: _Runs, opts: AnalysisOptions, d: str, seeds: list, notes: _Notes
+def _models(runs: _Runs, opts: AnalysisOptions, d: str, seeds: list, notes: _Notes,
+            workers: int | None = 1
             ) -> tuple[MixedEffectsResult | None, RegimeResult | None, pd.DataFrame]:
     """Mixed model, regimes and cell correlations of definition `d`."""
     by = _by(runs)
@@ -534,7 +536,7 @@ def _models(runs: _Runs, opts: AnalysisOptions, d: str, seeds: list, notes: _Not
         pqc, y=d, x=opts.x, by=by, covariates=covariates, confidence=opts.confidence))
     regimes = notes.attempt(f"regimes ({d})", lambda: A.segment_regimes(
         pqc, x=opts.x, y=d, by=by, n_boot=opts.regime_boot, confidence=opts.confidence,
-        cluster=opts.cluster, seed=seeds[0]))
+        cluster=opts.cluster, seed=seeds[0], workers=workers))
     cell_by = [c for c in ("training_config", "task") if (c == "training_config" and by)
                or (c == "task" and len(runs.design.tasks) > 1)]
     strat = _frame(notes.attempt(f"cell correlations ({d})", lambda: A.stratified_correlation(
@@ -587,6 +589,7 @@ def analyze_dataset(
     regime_boot: int | None = None,
     provenance: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    workers: int | None = 1,
 ) -> AnalysisResults:
     """Run the trade-off analysis on a contract-shaped dataset.
 
@@ -620,6 +623,9 @@ def analyze_dataset(
         Shown in the report (e.g. ``df.attrs["provenance"]`` plus a dataset hash).
     progress : callable, optional
         Called with a short label before each step.
+    workers : int or None
+        Processes for the bootstrap refits of the breakpoint intervals (None: every usable
+        core; 1: this process). Results do not depend on it.
 
     Returns
     -------
@@ -643,8 +649,15 @@ def analyze_dataset(
     """
     if not isinstance(data, pd.DataFrame):
         raise InputError(f"`data` must be a pandas DataFrame, got {type(data).__name__}")
+    # pandas deep-copies `attrs` (the dataset's provenance, with its spec) into every frame an
+    # operation returns; the analysis makes tens of thousands of them, and on the quick data
+    # that copying cost as much as the statistics. The provenance travels in `provenance`.
+    data = data.copy(deep=False)
+    data.attrs = {}
     opts = _options(data, n_boot=n_boot, seed=seed, confidence=confidence, margin=margin,
                        definitions=definitions, configs=configs, regime_boot=regime_boot)
+    workers = check_int("workers", default_workers() if workers is None else workers,
+                        minimum=1)
     say = progress or (lambda _label: None)
     notes = _Notes()
     runs = _runs(data, opts.configs, opts.x)
@@ -675,7 +688,7 @@ def analyze_dataset(
     theory = _theory(runs)
     modelled = model_definition(summary, opts.definitions)
     say(f"models ({modelled})")
-    mixed, regimes, strat = _models(runs, opts, modelled, seeds[3:4], notes)
+    mixed, regimes, strat = _models(runs, opts, modelled, seeds[3:4], notes, workers)
     quality = A.data_quality(runs.selected)
     if _quality_note(quality):
         notes.add(_quality_note(quality))
