@@ -254,7 +254,7 @@ def _one_definition(cleaned: CleanedData, x: str, definition: str, order: list[s
                "n_clusters": int(sub["_c"].nunique()),
                "n_dropped": rows.n_dropped.get(config, 0),
                "data_note": rows.note, "_sign": sign}
-        rec.update(_fits(sub, counts, f"{config}, {definition}"))
+        rec.update(_fits(sub, counts, f"{config}, {definition}", strata))
         rec["_robust"] = _robust_fit(robust_rows, config)
         rec.update(slopes.get(config, {}))
         rec["n_regimes"] = regimes.get(config, np.nan)
@@ -270,23 +270,19 @@ def _counts(rows: cond.Rows, ci_method: str, n_boot: int,
     return rng.multinomial(g, np.full(g, 1.0 / g), size=n_boot)
 
 
-def _fits(sub: pd.DataFrame, counts: np.ndarray | None, label: str) -> dict:
+def _fits(sub: pd.DataFrame, counts: np.ndarray | None, label: str,
+          strata: tuple[str, ...]) -> dict:
     """Conditional and marginal fits of one cell (None when degenerate, with a warning)."""
     out: dict = {"_fit": None, "_marginal": None, "n_strata": 0}
-    if not len(sub):
-        warnings.warn(f"{label}: no usable runs; its row is NaN", DegenerateDataWarning,
-                      stacklevel=4)
-        return out
-    ker = cond.kernels(sub)
-    why = cond.problem(sub, ker)
-    if why is not None:
-        warnings.warn(f"{label}: {why}; its row is NaN", DegenerateDataWarning, stacklevel=4)
+    f = cond.group_fit(sub, strata, counts=counts)
+    if isinstance(f, str):
+        warnings.warn(f"{label}: {f}; its row is NaN", DegenerateDataWarning, stacklevel=4)
     else:
-        out["_fit"] = cond.fit(list(ker.values()), counts=counts)
-        out["n_strata"] = len(out["_fit"].strata)
-    marg = cond.kernels(sub, stratified=False)
-    if cond.problem(sub, marg) is None:
-        out["_marginal"] = cond.fit(list(marg.values()), counts=counts)
+        out["_fit"] = f
+        out["n_strata"] = len(f.strata)
+    m = cond.group_fit(sub, strata, stratified=False, counts=counts)
+    if not isinstance(m, str):
+        out["_marginal"] = m
     return out
 
 
@@ -312,11 +308,8 @@ def _robust_rows(cleaned: CleanedData, x: str, definition: str, strata: tuple[st
 def _robust_fit(rows: cond.Rows | None, config: str) -> cond.Fit | None:
     if rows is None:
         return None
-    sub = rows.frame[rows.frame["_g"] == config]
-    ker = cond.kernels(sub) if len(sub) else {}
-    if not len(sub) or cond.problem(sub, ker) is not None:
-        return None
-    return cond.fit(list(ker.values()))
+    f = cond.group_fit(rows.frame[rows.frame["_g"] == config], rows.strata)
+    return None if isinstance(f, str) else f
 
 
 def _models(data: pd.DataFrame, x: str, definition: str, cluster: str, n_boot: int,
