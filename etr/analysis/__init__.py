@@ -8,7 +8,15 @@ result with ``.to_frame()``; nothing here prints or plots.
 
 from __future__ import annotations
 
-from etr.analysis.claims import CLAIMS, NAS_COLUMNS, Claim, evaluate_claims
+from etr.analysis.claims import (
+    CLAIMS,
+    NAS_COLUMNS,
+    REGISTRY,
+    Claim,
+    Registry,
+    evaluate_claims,
+    load_claims,
+)
 from etr.analysis.conditional import (
     STRATA,
     compare_configurations,
@@ -22,6 +30,7 @@ from etr.analysis.correlation import (
     stratified_correlation,
 )
 from etr.analysis.mixed import MixedEffectsResult, mixed_effects
+from etr.analysis.planted import plant_on_design, planted_study
 from etr.analysis.quality import VALID_RANGES, data_quality
 from etr.analysis.regimes import RegimeResult, davies_test, segment_regimes
 from etr.analysis.summary import (
@@ -35,6 +44,7 @@ from etr.analysis.synthetic import planted_dataset, synthetic_dataset
 __all__ = [
     "CLAIMS",
     "NAS_COLUMNS",
+    "REGISTRY",
     "STRATA",
     "THRESHOLDS",
     "VALID_RANGES",
@@ -42,6 +52,7 @@ __all__ = [
     "Claim",
     "MixedEffectsResult",
     "RegimeResult",
+    "Registry",
     "compare_configurations",
     "compare_correlations",
     "conditional_correlation",
@@ -49,9 +60,12 @@ __all__ = [
     "data_quality",
     "davies_test",
     "evaluate_claims",
+    "load_claims",
     "mixed_effects",
     "orientation",
+    "plant_on_design",
     "planted_dataset",
+    "planted_study",
     "rank_correlation",
     "segment_regimes",
     "stratified_correlation",
