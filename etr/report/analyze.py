@@ -110,6 +110,7 @@ class TheoryResults:
     explained: pd.DataFrame
     not_applicable: pd.DataFrame
     tolerance: float = T.TOLERANCE
+    convergence: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +199,7 @@ class AnalysisResults:
             "theory_circuits": self.theory.circuits,
             "theory_explained": self.theory.explained,
             "theory_not_applicable": self.theory.not_applicable,
+            "theory_convergence": self.theory.convergence,
         }
         if self.mixed is not None:
             out.update(fixed_effects=self.mixed.fixed_effects,
@@ -502,7 +504,8 @@ def _control(runs: _Runs, opts: AnalysisOptions, seeds: list,
 def _theory(runs: _Runs) -> TheoryResults:
     circuits = T.circuit_table(runs.primary)
     return TheoryResults(circuits=circuits, explained=T.explained_table(circuits),
-                         not_applicable=T.not_applicable_table(circuits))
+                         not_applicable=T.not_applicable_table(circuits),
+                         convergence=T.convergence_table(circuits))
 
 
 def _by(runs: _Runs) -> str | None:
