@@ -69,7 +69,11 @@ of Kendall's tau), and the correction for dilution divides it by ``sqrt(rel_y)``
 +-0.1" needs ``|r_hat| + z se < 0.1``: when the true r is 0, even odds at ``se = 0.1 / (z +
 0.674)`` and 80% at ``se = 0.1 / (z + 1.282)``, i.e. for one test at alpha = 0.05 (z = 1.645)
 ``G rel_y / f ~ 590`` circuits for even odds and ~940 for 80% power; after Holm over the four
-association claims (z = 2.24) ~930 and ~1360. PRESET_NUMBERS_PLACEHOLDER
+association claims (z = 2.24) ~930 and ~1360. The paper preset has 1620 distinct circuits in
+80 width-depth cells of 9 to 39 circuits (median 21, f = 1.18), so ``G / f ~ 1380``: even odds
+for one test when the circuit values' reliability is at least 0.43, and after Holm when it is at
+least 0.67 (the reliability is estimated on each dataset: ``reliability_y`` of
+`etr.analysis.conditional_correlation`). A true r closer to the margin needs more.
 
 References
 ----------
@@ -1235,14 +1239,22 @@ def _mark_robust(out: pd.DataFrame, adjusted: pd.DataFrame) -> pd.DataFrame:
         changed = a[a["changed"].astype(bool)]
         out.at[i, "robust"] = changed.empty
         if not changed.empty:
-            what = "; ".join(f"{r.adjustment}: {r.verdict}" for r in changed.itertuples())
+            what = "; ".join(f"{_adjusted_text(r)}: {r.verdict}" for r in changed.itertuples())
             out.at[i, "sentence"] = (f"{rec['sentence']} Not robust to the adjustment set: "
                                      f"re-estimated given {what} (the verdict rests on it).")
         else:
             out.at[i, "sentence"] = (f"{rec['sentence']} Robust: the same verdict given "
-                                     + ", ".join(a["adjustment"].str.removeprefix("+ "))
+                                     + "; ".join(_adjusted_text(r) for r in a.itertuples())
                                      + ".")
     return out
+
+
+def _adjusted_text(r: object) -> str:
+    """'rotations (r = 0.12, CI -0.25 to 0.45)' for one adjusted row."""
+    name = str(r.adjustment).removeprefix("+ ")
+    if not np.isfinite(r.estimate):
+        return name
+    return f"{name} ({_fmt(r.estimate)}, CI {_fmt(r.ci_low)} to {_fmt(r.ci_high)})"
 
 
 # --- NAS --------------------------------------------------------------------------------------

@@ -804,9 +804,11 @@ class Difference:
     instance_sd: float = 0.0
 
     def interval(self, level: float) -> tuple[float, float]:
+        """t interval, clipped to [-2, 2] (a difference of two correlations)."""
         q = stats.t.ppf(0.5 + level / 2.0, self.df)
         se = np.sqrt(self.var)
-        return float(self.estimate - q * se), float(self.estimate + q * se)
+        return (float(np.clip(self.estimate - q * se, -2.0, 2.0)),
+                float(np.clip(self.estimate + q * se, -2.0, 2.0)))
 
     def p_greater(self, bound: float = 0.0) -> float:
         """One-sided p-value of H0 ``difference <= bound``."""

@@ -56,8 +56,7 @@ TOLERANCE = 0.25
 _DIAGONAL = ("CZ", "CRZ")
 #: layers per qubit from which a circuit counts as deep (see `DEEP_RULE` and the module notes).
 DEEP_FACTOR = 3
-DEEP_RULE = (f"a circuit is deep enough to test the prediction when it has at least "
-             f"{DEEP_FACTOR} layers per qubit (L >= {DEEP_FACTOR} n)")
+DEEP_RULE = f"at least {DEEP_FACTOR} layers per qubit (L >= {DEEP_FACTOR} n)"
 
 
 def _z_second_moment(rotations: str) -> float:

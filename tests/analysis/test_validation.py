@@ -62,6 +62,7 @@ def test_coverage_at_the_quick_design_under_run_noise_1_7_times_the_circuit_spre
     design = _quick_design()
     got = _coverage(lambda s: plant_on_design(design, circuit_r=TRUTH, run_noise=1.7, seed=s),
                     400, 101, tuple(TRUTH), WITH_TASK)
+    print("quick design (coverage, uncorrected coverage):", got)
     for config, (cover, _) in got.items():
         assert cover >= 0.93, (config, cover)
     # uncorrected, the circuit means are diluted: the truth of 0.6 is missed far more often
@@ -73,6 +74,7 @@ def test_coverage_at_the_paper_design():
     design = _paper_design()
     got = _coverage(lambda s: plant_on_design(design, circuit_r=TRUTH, run_noise=1.7, seed=s),
                     300, 104, tuple(TRUTH), WITH_TASK)
+    print("paper design (coverage, uncorrected coverage):", got)
     for config, (cover, _) in got.items():
         assert cover >= 0.93, (config, cover)
     assert got["pure_pqc"][1] < 0.2
@@ -86,6 +88,7 @@ def test_coverage_with_ten_heterogeneous_task_instances():
                                             run_noise=1.7, circuit_r=TRUTH, seed=s,
                                             configs=["pure_pqc", "hybrid_full"]),
                     200, 102, ("pure_pqc", "hybrid_full"), cond.STRATA)
+    print("10 heterogeneous instances (coverage, uncorrected coverage):", got)
     for config, (cover, _) in got.items():
         assert cover >= 0.93, (config, cover)
 
@@ -96,6 +99,7 @@ def test_coverage_when_each_circuit_sees_a_subset_of_the_instances():
                                             run_noise=1.7, instance_effect=1.0, circuit_r=TRUTH,
                                             seed=s, configs=["pure_pqc", "hybrid_full"]),
                     200, 103, ("pure_pqc", "hybrid_full"), cond.STRATA)
+    print("incomplete crossing (coverage, uncorrected coverage):", got)
     for config, (cover, _) in got.items():
         assert cover >= 0.93, (config, cover)
 
@@ -116,6 +120,8 @@ def test_regime_test_level_at_the_quick_design(r, noise):
     ps = np.array([_regime_p(plant_on_design(design, circuit_r={"pure_pqc": r},
                                              run_noise=noise, seed=s))
                    for s in spawn_seeds(31, reps)])
+    print(f"regime test at the quick design, r = {r}, run noise {noise}: false positives "
+          f"{np.mean(ps <= 0.05):.4f}")
     assert np.mean(ps <= 0.05) <= 0.06, np.mean(ps <= 0.05)
 
 
@@ -135,6 +141,7 @@ def test_regime_test_power():
         ctx = C._Context(clean(df), "expressibility_fp", "grad_var", cond.STRATA, "pqc_id",
                          None, 10)
         found += C._regime(ctx, C.CLAIMS["pure_regime_dependent"]).p_value <= 0.05
+    print(f"regime test power: {found / reps:.3f}")
     assert found / reps >= 0.8
 
 
@@ -152,4 +159,16 @@ def test_equivalence_is_not_supported_falsely_at_the_margin():
             res = evaluate_claims(df, definitions=["grad_var_landscape"], adjust_sets=False)
         row = res[(res["claim"] == "full_eliminated") & (res["role"] == "primary")].iloc[0]
         supported += row["verdict"] == "supported"
+    print(f"'eliminated' supported at the margin: {supported / reps:.3f}")
     assert supported / reps <= 0.05, supported / reps
+
+
+@pytest.mark.slow
+def test_paper_design_table_is_the_preset():
+    import importlib.util
+
+    path = ROOT / "tests" / "reference" / "paper_design.py"
+    spec = importlib.util.spec_from_file_location("paper_design_reference", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    pd.testing.assert_frame_equal(module.paper_design(), _paper_design())
