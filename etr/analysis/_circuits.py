@@ -62,7 +62,7 @@ def normal_scores(values: np.ndarray) -> np.ndarray:
     Examples
     --------
     >>> normal_scores(np.array([3.0, 1.0, 2.0])).round(3).tolist()
-    [0.97, -0.97, 0.0]
+    [0.869, -0.869, 0.0]
     """
     n = len(values)
     if n == 0:

@@ -772,13 +772,17 @@ def evaluate_claims(
 
     Examples
     --------
+    A planted circuit-level trade-off, strong in pure PQCs, the same in every regime, weaker
+    under quantum-only training and absent end to end (an equivalence margin of 0.2: showing
+    +-0.1 takes thousands of circuits):
+
     >>> from etr.analysis import evaluate_claims, planted_study
-    >>> df = planted_study(n_pqcs=1200, n_instances=2, run_noise=0.5, seed=1, circuit_r={
+    >>> df = planted_study(n_pqcs=960, n_instances=2, run_noise=0.4, seed=11, circuit_r={
     ...     "pure_pqc": 0.6, "hybrid_quantum_only": 0.3, "hybrid_full": 0.0})
-    >>> res = evaluate_claims(df, definitions=["grad_var", "grad_var_landscape"])
-    >>> res[res["role"] == "primary"].set_index("claim")["verdict"].to_dict()
-    ... # doctest: +NORMALIZE_WHITESPACE
-    {'pure_weak': 'contradicted', 'pure_regime_dependent': 'inconclusive',
+    >>> res = evaluate_claims(df, definitions=["grad_var", "grad_var_landscape"], margin=0.2)
+    >>> verdicts = res[res["role"] == "primary"].set_index("claim")["verdict"].to_dict()
+    >>> verdicts  # doctest: +NORMALIZE_WHITESPACE
+    {'pure_weak': 'contradicted', 'pure_regime_dependent': 'contradicted',
      'quantum_only_disrupted': 'supported', 'full_eliminated': 'supported',
      'nas_fronts_differ_by_training': 'inconclusive',
      'nas_fronts_differ_by_definition': 'inconclusive'}

@@ -44,8 +44,9 @@ the uncorrected circuit-mean estimate beside it (``estimate_uncorrected``):
   to: for circuit values that are Gaussian on the normal-score scale plus independent Gaussian
   noise, ``sin(pi tau_obs / 2) = r_true sqrt(rel_x rel_y)`` exactly, so dividing the Greiner r is
   the correction (not dividing tau, which is not attenuated proportionally).
-* Below a reliability of `RELIABILITY_MIN` the circuits do not differ in expected trainability
-  beyond run noise; the corrected estimate is then not reported (NaN, with the reason).
+* Below a reliability of `RELIABILITY_MIN` the circuits barely differ in expected trainability
+  beyond run noise: the reliability is used as `RELIABILITY_MIN` and the row says the corrected
+  estimate is unstable (``note``); its interval is wide, never falsely certain.
 * The correction's uncertainty enters the variance: the estimate is linearised in the tau kernels
   and in the reliability kernels together (all are U-statistics over circuits).
 
@@ -923,9 +924,8 @@ def conditional_correlation(
     Warns
     -----
     etr.errors.DegenerateDataWarning
-        A group with fewer than 3 circuits, no stratum with two circuits, constant x or y
-        within strata, or circuit values no more reliable than `RELIABILITY_MIN`: its row is
-        NaN.
+        A group with fewer than 3 circuits, no stratum with two circuits, or constant x or y
+        within strata: its row is NaN.
 
     Notes
     -----

@@ -39,16 +39,19 @@ _HAAR_VALUE: dict[str, tuple[float, str | None]] = {
 
 _W, _M, _S = THRESHOLDS
 VERDICT_RULE: str = (
-    "For each training configuration and trainability definition, r is the association of the "
-    "expressibility measure with the trainability column given width and depth, i.e. among "
-    "circuits of the same width and depth: Kendall's tau-b over pairs of runs of different "
-    "circuits (pqc_id) within each (n_qubits, layers) stratum, pooled over strata and reported "
-    "as r = sin(pi tau / 2) on the scale of a Pearson correlation. It is oriented with the "
+    "For each training configuration and trainability definition, r is the association of a "
+    "circuit's expressibility with the circuit's expected trainability given width and depth, "
+    "i.e. among circuits of the same width and depth: each circuit's value is its mean normal "
+    "score over its runs (task instances' main effects removed), Kendall's tau-b between the "
+    "circuits (pqc_id) of each (n_qubits, layers) stratum is pooled over strata, reported as "
+    "r = sin(pi tau / 2) on the scale of a Pearson correlation and corrected for the dilution "
+    "by run noise (divided by the square root of the reliabilities). It is oriented with the "
     "registry's directions so that r > 0 always reads 'more expressive -> less trainable' (the "
     "classic trade-off) and r < 0 'more expressive -> more trainable'. The marginal r (one "
     "stratum, not conditioned on width and depth) is shown beside it and never enters the "
-    "verdict. Every interval is a t interval on atanh(r) with the unbiased U-statistic variance"
-    " over distinct circuits, at the level 1 - alpha/m, where m is the number of rows with an "
+    "verdict. Every interval is Fieller's for the corrected ratio on Fisher's z scale, with the "
+    "variance over distinct circuits (unbiased U-statistic) and task instances, at the level "
+    "1 - alpha/m, where m is the number of rows with an "
     "estimate (Bonferroni), so that reading a verdict off an interval controls the chance of "
     "any false verdict in the table at alpha (= 1 - confidence). Verdict: "
     f"'absent' (shown absent) if the interval lies inside (-{_W:g}, {_W:g}), two one-sided "
@@ -401,8 +404,9 @@ def _fill(out: pd.DataFrame, i: int, r: pd.Series, level: float) -> None:
 def _method(ci_method: str, n_boot: int, m: int) -> str:
     var = ("unbiased U-statistic variance" if ci_method == "ustat"
            else f"cluster bootstrap ({n_boot})")
-    return (f"Kendall tau-b between different circuits within (n_qubits, layers) strata, "
-            f"r = sin(pi tau / 2), oriented; t intervals on atanh(r) ({var}) at level "
+    return (f"Kendall tau-b between circuit values within (n_qubits, layers) strata, "
+            f"r = sin(pi tau / 2) corrected for regression dilution, oriented; Fieller "
+            f"intervals on atanh(r) ({var}, plus task instances) at level "
             f"1 - alpha/{m} (Bonferroni); MixedLM slope (per decade where log-scaled); "
             f"regimes by BIC segmented regression")
 

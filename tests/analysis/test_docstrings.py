@@ -10,7 +10,7 @@ from etr_checks import run_doctests
 import etr.analysis
 
 MODULES = ["synthetic", "correlation", "mixed", "regimes", "summary", "conditional", "claims",
-           "quality"]
+           "quality", "planted", "_circuits", "_pairs", "_common"]
 
 
 @pytest.mark.parametrize("name", etr.analysis.__all__)
