@@ -20,6 +20,7 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -m "not slow" -n $(WORKERS) -q
+	$(BIN)/python -m pytest --doctest-modules etr -n $(WORKERS) -q
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow -n $(WORKERS) -q

@@ -21,7 +21,8 @@ import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from etr.circuits import Ansatz  # noqa: E402
-from etr.hybrid import Architecture, HybridModel, load_task  # noqa: E402
+from etr.hybrid import HybridModel, load_task  # noqa: E402
+from etr.plan import Architecture  # noqa: E402
 
 threadpool_limits(1)  # BLAS may have been loaded before the variables above were set
 

@@ -199,7 +199,8 @@ def simulation_rows() -> None:
              hardware_efficient(8, 4, rotations="RY+RZ", topology="ring", entangler="CZ"),
              2000, 30)]
     for label, ansatz, n_pairs, subset in work:
-        t_etr = best_time(lambda a=ansatz, n=n_pairs: expressibility(a, n_pairs=n, seed=0))
+        t_etr = best_time(lambda a=ansatz, n=n_pairs: expressibility(a, n_pairs=n, seed=0,
+                                                                     n_boot=0))
         t_qt = qutip_expressibility(ansatz, 2 * n_pairs, subset)
         t_pl = pennylane_expressibility(qml, ansatz, n_pairs) if qml else None
         print(f"{label:34s} {_fmt(t_qt)} {_fmt(t_etr)} {_fmt(t_pl)} {_fmt(None)}"
@@ -262,7 +263,7 @@ def frame_potential_rows() -> None:
             params = np.random.default_rng(0).uniform(0, 2 * np.pi, (m, ansatz.n_params))
             _, c_sim = best_wall_cpu(lambda a=ansatz, p=params: statevectors(a, p))
             w_kl, c_kl = best_wall_cpu(lambda a=ansatz, m=m: expressibility(a, n_pairs=m // 2,
-                                                                             seed=0))
+                                                                             seed=0, n_boot=0))
             amps = m * 2**n
             pair_amps = m * (m - 1) / 2 * 2**n
             label = f"hea {n}q L4 RY+RZ CZ ring"

@@ -173,7 +173,8 @@ def main() -> None:
         ("expressibility states hea 8q L4 ring 2000p",
          hardware_efficient(8, 4, rotations="RY+RZ", topology="ring", entangler="CZ"), 2000, 400),
     ):
-        t_e = cpu_time(lambda a=ansatz, m=n_pairs: expressibility(a, n_pairs=m, seed=0))
+        t_e = cpu_time(lambda a=ansatz, m=n_pairs: expressibility(a, n_pairs=m, seed=0,
+                                                                  n_boot=0))
         line(label, qulacs_fidelities(qulacs, ansatz, n_pairs, subset), t_e)
     for n_q in (10, 12, 14):
         ansatz = mcclean_ansatz(n_q)

@@ -48,9 +48,9 @@ def estimate_paper() -> None:
     import numpy as np
 
     from etr.experiment import circuit_units, expand_grid, preset_spec
-    from etr.experiment.runner import circuit_metrics
-    from etr.hybrid import Architecture
+    from etr.experiment.circuit import circuit_metrics
     from etr.hybrid.run import evaluate_run
+    from etr.plan import Architecture
 
     spec = preset_spec("paper")
     full = spec.run_settings()

@@ -22,7 +22,7 @@ import numpy as np
 
 from etr.circuits import hardware_efficient
 from etr.experiment import preset_spec
-from etr.hybrid.architecture import Architecture
+from etr.plan.architecture import Architecture
 from etr.theory import (
     lie_algebra,
     measured_loss_variance,

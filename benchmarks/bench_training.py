@@ -26,8 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np
 from _common import STEP_K, STEP_N, core_limits, cpu_time, step_model
 
-from etr.hybrid import Architecture, RunSettings, evaluate_run
+from etr.hybrid import evaluate_run
 from etr.hybrid.model import _bce, _sigmoid
+from etr.plan import Architecture, RunSettings
 from etr.quantum import (
     ShotBackend,
     compile_ansatz,

@@ -38,7 +38,7 @@ import numpy as np  # noqa: E402
 from scipy.optimize import nnls  # noqa: E402
 
 from etr.experiment import expand_grid, preset_spec  # noqa: E402
-from etr.experiment.runner import circuit_metrics  # noqa: E402
+from etr.experiment.circuit import circuit_metrics  # noqa: E402
 from etr.hybrid.run import evaluate_run  # noqa: E402
 from etr.plan import Architecture, MetricSpec  # noqa: E402
 from etr.plan.cost import CostConstants, cell_seconds, circuit_seconds, model_gates  # noqa: E402

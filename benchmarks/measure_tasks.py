@@ -121,7 +121,8 @@ def job_key(job: dict) -> str:
 
 def run_job(job: dict) -> dict:
     """Train one run and return its record (contract column names where they exist)."""
-    from etr.hybrid import Architecture, ClassicalControl, HybridModel, encoding_features, train
+    from etr.hybrid import ClassicalControl, HybridModel, encoding_features, train
+    from etr.plan import Architecture
 
     t_wall, t_cpu = time.perf_counter(), time.process_time()
     task = task_instance(job["task"], job["replicate"])

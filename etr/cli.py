@@ -13,6 +13,7 @@ cores), ``--seed`` (the root seed of all randomness), ``--preset`` (a choice of 
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import sys
 from collections.abc import Callable
@@ -132,9 +133,24 @@ def seed_option(help: str, default: int | None = None) -> Callable:
                         metavar="S", help=help)
 
 
-def preset_option(choices: tuple[str, ...], help: str) -> Callable:
-    """``--preset NAME``: an embedded spec, one of `choices`."""
-    return click.option("--preset", type=click.Choice(choices), help=help)
+class RegistryChoice(click.Choice):
+    """A choice among the names of a registry (``module:attribute``, e.g. the presets of
+    `etr.experiment.spec.PRESETS`), read when the option is parsed or its help shown, so the
+    CLI repeats no list and ``import etr.cli`` stays light."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.case_sensitive = True
+
+    @property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
+        module, attribute = self.source.split(":")
+        return tuple(getattr(importlib.import_module(module), attribute))
+
+
+def preset_option(source: str, help: str) -> Callable:
+    """``--preset NAME``: an embedded spec, one of the registry `source` (``module:attribute``)."""
+    return click.option("--preset", type=RegistryChoice(source), help=help)
 
 
 def _need_out(out: str | None, example: str) -> str:
@@ -230,13 +246,13 @@ def _simulate_interrupted(kw: dict[str, Any]) -> str:
 @main.command()
 @click.argument("spec_path", metavar="[SPEC.toml]", required=False,
                 type=click.Path(dir_okay=False))
-@preset_option(("quick", "paper"), "Embedded spec instead of a file.")
+@preset_option("etr.experiment.spec:PRESETS", "Embedded spec instead of a file.")
 @out_option("Dataset to write, e.g. data/NAME.parquet (.csv for CSV).")
 @workers_option
 @scheduler_option
 @click.option("--resume", is_flag=True, help="Continue from the journal next to --out.")
 @force_option
-@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]),
+@click.option("--format", "fmt", type=RegistryChoice("etr.dataset:FORMATS"),
               help="Dataset format; must agree with the suffix of --out [default: from it].")
 @seed_option("Root seed (replaces the spec's root_seed).")
 @click.option("--print-spec", is_flag=True,
@@ -255,37 +271,16 @@ def simulate(spec_path: str | None, preset: str | None, out: str | None, workers
     --resume retries them), 2 bad input (nothing computed), 130/143 interrupted/terminated
     (finished cells kept: --resume continues).
     """
-    import dataclasses
-
-    from etr._outputs import Output, check_outputs
-    from etr._validation import check_int
-    from etr.errors import SpecError
-    from etr.experiment import load_spec, preset_spec, run_experiment
-    from etr.experiment.dataset import check_format
-    from etr.experiment.size import check_spec_limits, estimate
+    from etr.experiment.command import build_spec, run_command, spec_text
     from etr.parallel import default_workers
 
-    if (spec_path is None) == (preset is None):
-        raise BadInput("give either a SPEC.toml file or --preset NAME (quick, paper)")
-    spec = preset_spec(preset) if preset is not None else load_spec(spec_path)
-    if seed is not None:
-        spec = dataclasses.replace(spec, root_seed=check_int("seed", seed, minimum=0,
-                                                             error=SpecError))
-    n_workers = default_workers() if workers is None else workers
+    spec = build_spec(spec_path, preset, seed=seed)
     if print_spec:
-        est = estimate(spec)
-        click.echo(spec.to_toml((f"# {est.describe(n_workers)}",)), nl=False)
+        click.echo(spec_text(spec, default_workers() if workers is None else workers), nl=False)
         return
     out = _need_out(out, "data/NAME.parquet")
-    if resume and force:
-        raise BadInput("`--resume` and `--force` exclude each other")
-    bounds = check_spec_limits(spec, force=force)
-    check_outputs([Output("--out", Path(out), size=4096 * bounds.runs)],
-                  [("SPEC.toml", Path(spec_path))] if spec_path else [], force=force or resume,
-                  hint="pass --resume to continue it or --force to start over")
-    check_format(out, fmt, option="--out", fmt_name="--format")
-    result = run_experiment(spec, out, workers=workers, scheduler=scheduler, resume=resume,
-                            force=force, quiet=quiet, fmt=fmt)
+    result = run_command(spec, out, spec_path=spec_path, workers=workers, scheduler=scheduler,
+                         resume=resume, force=force, quiet=quiet, fmt=fmt)
     if not quiet:
         click.echo(f"wrote {result.path}: {result.n_cells} runs ({result.n_computed} computed, "
                    f"{result.n_failed} failed) in {result.wall_time_s:.1f} s", err=True)
@@ -310,7 +305,8 @@ def _nas_interrupted(kw: dict[str, Any]) -> str:
 @main.command()
 @click.argument("spec_path", metavar="[SPEC.toml]", required=False,
                 type=click.Path(dir_okay=False))
-@preset_option(("quick",), "Embedded spec [default: quick when no SPEC.toml is given].")
+@preset_option("etr.nas.spec:PRESETS",
+               "Embedded spec [default: quick when no SPEC.toml is given].")
 @out_option("HTML report to write, e.g. reports/NAME.html.")
 @click.option("--data", "data", metavar="PATH",
               help="Trials dataset to write, .parquet or .csv [default: --out with suffix "
@@ -330,7 +326,7 @@ def _nas_interrupted(kw: dict[str, Any]) -> str:
 @click.option("--objectives", metavar="A,B,...",
               help="e.g. expressibility,trainability,accuracy,n_params")
 @seed_option("Root seed (replaces the spec's root_seed).")
-@click.option("--sampler", type=click.Choice(["nsga2", "tpe", "random"]),
+@click.option("--sampler", type=RegistryChoice("etr.nas.search:SAMPLERS"),
               help="Optuna sampler [default: the spec's, nsga2].")
 @workers_option
 @scheduler_option
@@ -407,7 +403,8 @@ def _csv_list(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @out_option("HTML report to write, e.g. reports/NAME.html.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), metavar="PATH.json",
               help="Also write every result as JSON here.")
-@click.option("--format", "formats", multiple=True, type=click.Choice(["html", "csv"]),
+@click.option("--format", "formats", multiple=True,
+              type=RegistryChoice("etr.report.build:TABLE_FORMATS"),
               default=("html",), show_default=True,
               help="Formats of the tables: html (in the report) and csv (also each table as "
                    "<out>.<table>.csv next to the report).")

@@ -1,12 +1,28 @@
 """The dataset contract: one row per run = (architecture, seed, training configuration).
 
-Pure pandas, no simulation imports, so `etr.analysis` and `etr.report` depend only on this module.
-See DESIGN.md ("The dataset contract") for the meaning of each column.
+Pure pandas, no simulation imports, so `etr.analysis` and `etr.report` depend only on this module
+(and `etr.dataset`, its file format). ``ARCHITECTURE.md`` at the repository root describes the
+layers around it.
 
 `METRICS` is the one registry of every expressibility measure, trainability definition and the
-other measured columns (kind, direction, log scale, labels, meaning); `CONFIGS` the registry of
-training configurations. Every stage (runner, analysis, report, NAS) reads them; adding a
-definition is one entry here plus its function and tests.
+other measured columns. Each `Metric` entry holds every fact about its column once: kind,
+direction, log scale, labels, meaning, dtype, valid range, Haar/limit value, run- or
+circuit-level, whether it needs a PQC, its sample-size settings, the run settings it reads, its
+term of the cost model and its companion columns (intervals, bias-corrected values, censoring
+flags, spreads, notes). Everything else is derived from it: `COLUMNS`, `CIRCUIT_COLUMNS`, the
+valid ranges of `etr.analysis.data_quality`, the Haar values of the robustness check, the
+definitions the classical-only control leaves NaN, the sample sizes of ``[metrics]``
+(`etr.plan.MetricSpec`), the cost model (`etr.plan.cost`), the synthetic generators and the
+report's labels. The functions that compute the values are registered by name where they run:
+`etr.experiment.circuit.CIRCUIT_MEASURES` (circuit level) and `etr.hybrid.run.DEFINITIONS` (run
+level). Adding a measure or a definition is one entry here, one function there and one test.
+
+The derived collections (`COLUMNS`, `CIRCUIT_COLUMNS`, `TRAINABILITY_DEFINITIONS`, ...) are views
+of the registry, recomputed when it changes, so an entry added at run time (a plug-in, a test)
+shows up in every stage.
+
+`CONFIGS` is the registry of training configurations; `DESIGN_COLUMNS` (ids, architecture and run
+identity) and `BOOKKEEPING_COLUMNS` describe the columns that are not measures, with their ranges.
 
 Sign conventions
 ----------------
@@ -19,8 +35,10 @@ measure and ``grad_var``, and a *negative* one with ``steps_to_target``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,19 +46,28 @@ import pandas as pd
 from etr.errors import InputError
 
 __all__ = [
+    "ALL_COLUMNS",
     "ARCHITECTURE_COLUMNS",
+    "BOOKKEEPING_COLUMNS",
     "CIRCUIT_COLUMNS",
     "COLUMNS",
     "CONFIGS",
+    "DESIGN_COLUMNS",
     "EXPRESSIBILITY_MEASURES",
     "METRICS",
     "METRIC_COLUMNS",
     "PQC_CONFIGS",
     "PRIMARY_X",
+    "QUANTUM_DEFINITIONS",
     "REQUIRED_COLUMNS",
+    "SAMPLE_SIZES",
     "TRAINABILITY_DEFINITIONS",
+    "TRAINABILITY_ONLY",
     "TRAINING_CONFIGS",
+    "Column",
     "Metric",
+    "Range",
+    "SampleSize",
     "TrainingConfig",
     "coerce_dtypes",
     "metric",
@@ -52,6 +79,144 @@ EXPRESSIBILITY, TRAINABILITY, CAPACITY = "expressibility", "trainability", "capa
 ENTANGLEMENT, PERFORMANCE, THEORY = "entanglement", "performance", "theory"
 KINDS: tuple[str, ...] = (EXPRESSIBILITY, TRAINABILITY, CAPACITY, ENTANGLEMENT, PERFORMANCE,
                           THEORY)
+#: where a metric is computed: once per run, or once per distinct circuit (``pqc_id``).
+RUN, CIRCUIT = "run", "circuit"
+LEVELS: tuple[str, ...] = (RUN, CIRCUIT)
+#: roles of a metric's companion columns.
+COMPANION_ROLES: tuple[str, ...] = ("ci_low", "ci_high", "corrected", "censor", "std", "note")
+#: groups of the columns that are not measures: ids, the design (architecture), the run's
+#: identity, bookkeeping. A row with an impossible design or run value is dropped by the
+#: analysis; an impossible measure is ignored (its value only).
+GROUPS: tuple[str, ...] = ("id", "design", "run", "measure", "bookkeeping")
+#: the terms of the cost model (`etr.plan.cost`) a metric may add. Circuit level: ``states``
+#: (states simulated through the PQC), ``pairs`` (overlaps of two states of 2**n amplitudes),
+#: ``lie`` (1 if it closes the dynamical Lie algebra). Run level: ``grad_rows`` (circuit rows
+#: through a gradient pass), ``forward_rows`` (rows through a forward pass), ``exact_rows``
+#: (rows through an exact forward-and-backward pass whatever the shots).
+COST_TERMS: tuple[str, ...] = ("states", "pairs", "lie", "grad_rows", "forward_rows",
+                               "exact_rows")
+#: level of the normal intervals the runner writes beside an estimate (``*_ci_low``,
+#: ``*_ci_high``): the default ``confidence`` of `etr.metrics.frame_potential`.
+CI_LEVEL = 0.95
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """The values a column can take whatever the circuit; bounds are inclusive.
+
+    Attributes
+    ----------
+    low, high : the bounds; None = unbounded on that side.
+    why : the reason, in words (shown in the data-quality table).
+    se_slack : for an estimate whose bound holds for the quantity it estimates but not for every
+        sample (an unbiased U-statistic of a frame potential can fall below its Haar value):
+        the bounds are widened by this many standard errors of the row, read off its interval
+        columns (``(ci_high - ci_low) / (2 z)`` at `CI_LEVEL`).
+    low_without_se : the lower bound of a row whose standard error is unknown (no interval),
+        when `se_slack` is set.
+    control : the range on rows of the classical-only control when it differs (a control has
+        no PQC: ``layers`` is 0 there), or None.
+
+    Examples
+    --------
+    >>> Range(0.0, 1.0, "a fraction").bad(np.array([-0.1, 0.5, np.nan, 1.2])).tolist()
+    [True, False, False, True]
+    >>> r = Range(1.0, None, "F2 >= F2(Haar)", se_slack=5.0, low_without_se=0.0)
+    >>> r.bad(np.array([0.99, 0.5, 0.5]), se=np.array([0.01, 0.01, np.nan])).tolist()
+    [False, True, False]
+    """
+
+    low: float | None = None
+    high: float | None = None
+    why: str = "no bound"
+    se_slack: float = 0.0
+    low_without_se: float | None = None
+    control: Range | None = None
+
+    @property
+    def bounded(self) -> bool:
+        """True when some value is impossible."""
+        return self.low is not None or self.high is not None
+
+    def bad(self, values: np.ndarray, se: np.ndarray | None = None) -> np.ndarray:
+        """Finite `values` outside the range (NaN and inf are not 'impossible', only missing)."""
+        v = np.asarray(values, dtype=float)
+        slack = np.zeros_like(v)
+        known = np.ones(len(v), dtype=bool)
+        if self.se_slack:
+            s = np.full(len(v), np.nan) if se is None else np.asarray(se, dtype=float)
+            known = np.isfinite(s)
+            slack = np.where(known, self.se_slack * np.where(known, s, 0.0), 0.0)
+        out = np.zeros(len(v), dtype=bool)
+        with np.errstate(invalid="ignore"):
+            if self.low is not None:
+                low = self.low - slack
+                if self.se_slack:
+                    fallback = -np.inf if self.low_without_se is None else self.low_without_se
+                    low = np.where(known, low, fallback)
+                out |= v < low
+            if self.high is not None:
+                out |= v > self.high + slack
+        return out & np.isfinite(v)
+
+    def describe(self) -> str:
+        """The range in interval notation, e.g. ``[0, 1]`` or ``>= 1 - 5 SE``."""
+        if self.se_slack and self.low is not None and self.high is None:
+            return f">= {self.low:g} - {self.se_slack:g} SE"
+        lo = "(-inf" if self.low is None else f"[{self.low:g}"
+        hi = "inf)" if self.high is None else f"{self.high:g}]"
+        return f"{lo}, {hi}"
+
+
+#: no bound at all (text, ids, a bias-corrected value that may be negative ...).
+ANY = Range()
+
+
+def _nonneg(why: str) -> Range:
+    return Range(0.0, None, why)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One dataset column that is not a registered measure itself (ids, design, a companion).
+
+    Attributes
+    ----------
+    name : the column.
+    dtype : its pandas dtype in a written dataset.
+    valid : its `Range` (`ANY` for text).
+    group : one of `GROUPS` (companions of a metric are ``"measure"``).
+    role : for a metric's companion, one of `COMPANION_ROLES`; "" otherwise.
+    meaning : one line.
+    """
+
+    name: str
+    dtype: str = "float64"
+    valid: Range = ANY
+    group: str = "measure"
+    role: str = ""
+    meaning: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SampleSize:
+    """A sample size of a circuit-level measure: a key of the ``[metrics]`` spec table.
+
+    Attributes
+    ----------
+    name : the key (a field of `etr.plan.MetricSpec`).
+    default : its default.
+    minimum : the smallest accepted value.
+    doc : one line for ``--print-spec`` and the docs.
+    """
+
+    name: str
+    default: int
+    minimum: int
+    doc: str
+
+
+CostFn = Callable[[Mapping[str, Any]], Mapping[str, float]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +238,20 @@ class Metric:
     label : short label for legends and tables.
     axis_title : axis title with units and the direction.
     meaning : one line: what it measures.
-    ci : ``(ci_low column, ci_high column)`` of its sampling interval, or None.
-    censor : column flagging right-censored values (never reached), or None.
+    level : ``"circuit"`` (a property of the distinct circuit, computed once per ``pqc_id`` by
+        `etr.experiment.circuit.CIRCUIT_MEASURES`) or ``"run"`` (computed per run: a trainability
+        definition by `etr.hybrid.run.DEFINITIONS`, a performance column by the training).
+    valid : the `Range` of its values.
+    haar : its value for a state 2-design (expressibility) or its limit, or None.
+    needs_pqc : NaN for the classical-only control (no quantum parameters).
+    dtype : pandas dtype of the column.
+    sizes : `SampleSize` settings (``[metrics]`` keys) a circuit-level measure reads.
+    settings : `etr.plan.RunSettings` fields a run-level definition reads.
+    cost : ``fn(sizes) -> {term: amount}`` with terms of `COST_TERMS`: what the measure adds to
+        the cost model beyond the training itself (circuit level: `sizes` holds the ``[metrics]``
+        sizes and ``n_params``; run level: the `RunSettings` fields plus ``batch`` (rows of a
+        step) and ``mini`` (mini-batch training)). None: nothing beyond what it shares.
+    companions : columns written beside it (`Column` with a role of `COMPANION_ROLES`).
     """
 
     name: str
@@ -85,87 +262,245 @@ class Metric:
     label: str
     axis_title: str
     meaning: str
-    ci: tuple[str, str] | None = None
-    censor: str | None = None
+    level: str = RUN
+    valid: Range = ANY
+    haar: float | None = None
+    needs_pqc: bool = True
+    dtype: str = "float64"
+    sizes: tuple[SampleSize, ...] = ()
+    settings: tuple[str, ...] = ()
+    cost: CostFn | None = None
+    companions: tuple[Column, ...] = ()
+
+    def companion(self, role: str) -> str | None:
+        """The companion column of `role` (one of `COMPANION_ROLES`), or None."""
+        return next((c.name for c in self.companions if c.role == role), None)
+
+    @property
+    def ci(self) -> tuple[str, str] | None:
+        """``(ci_low column, ci_high column)`` of its sampling interval, or None."""
+        low, high = self.companion("ci_low"), self.companion("ci_high")
+        return (low, high) if low and high else None
+
+    @property
+    def censor(self) -> str | None:
+        """The column flagging right-censored values (never reached), or None."""
+        return self.companion("censor")
+
+    @property
+    def corrected(self) -> str | None:
+        """The bias-corrected column to use near the Haar value, or None."""
+        return self.companion("corrected")
+
+    @property
+    def note(self) -> str | None:
+        """The text column that explains a missing value (missing by design), or None."""
+        return self.companion("note")
+
+    @property
+    def producer(self) -> str:
+        """Where the value is computed, in words."""
+        if self.level == CIRCUIT:
+            return "etr.experiment.circuit.CIRCUIT_MEASURES"
+        if self.kind in (TRAINABILITY, CAPACITY):
+            return "etr.hybrid.run.DEFINITIONS"
+        return "etr.hybrid.run.evaluate_run (the training result)"
+
+    def from_latent(self, z: np.ndarray) -> np.ndarray:
+        """Values in `valid` that increase with "more" of the kind as `z` grows: what the
+        synthetic generators and the NAS test evaluator fill a column with when they know
+        nothing else about it (monotone, so rank statistics see the planted association).
+
+        Examples
+        --------
+        >>> m = metric("steps_to_target")
+        >>> v = m.from_latent(np.array([-1.0, 0.0, 1.0]))
+        >>> bool(v[0] > v[1] > v[2] >= 0)   # fewer steps = more trainable
+        True
+        """
+        z = np.asarray(z, dtype=float) * (-1.0 if self.higher_is_more < 0 else 1.0)
+        low, high = self.valid.low, self.valid.high
+        if self.valid.se_slack and low is not None:
+            low = low + 0.01  # stay clear of the tolerance band
+        if low is not None and high is not None:
+            return low + (high - low) / (1.0 + np.exp(-z))
+        scale = 10.0 if self.log_scale else np.e
+        if low is not None:
+            return low + scale ** (z - (2.0 if self.log_scale else 0.0))
+        if high is not None:
+            return high - scale ** (-z)
+        return z
 
 
 _LE = "lower = more expressive"
 _HT = "higher = more trainable"
+_V = "a variance cannot be negative"
+_Z = NormalDist().inv_cdf(0.5 + CI_LEVEL / 2)
 
-#: every expressibility measure and trainability definition, described once.
+
+def _ci(name: str, why: str) -> tuple[Column, Column]:
+    return (Column(f"{name}_ci_low", valid=_nonneg(why), role="ci_low",
+                   meaning=f"lower end of the {CI_LEVEL:.0%} interval of {name}"),
+            Column(f"{name}_ci_high", valid=_nonneg(why), role="ci_high",
+                   meaning=f"upper end of the {CI_LEVEL:.0%} interval of {name}"))
+
+
+#: sample sizes of the circuit-level measures (``[metrics]``); shared ones are declared once.
+_N_STATES, _N_PAIRS, _BINS, _EC_SAMPLES, _LOSS_SAMPLES, _QFIM_SAMPLES = (SampleSize(*a) for a in (
+    ("n_states", 5000, 2, "states of the frame potential (all pairs); default 5000 (relative SE "
+     "< 1% for every paper-preset circuit)"),
+    ("n_pairs", 1000, 10, "parameter pairs for the Sim et al. KL (Sim et al. use 5000); default "
+     "1000"),
+    ("bins", 75, 2, "fidelity histogram bins for the Sim et al. KL (Sim et al. use 75); default "
+     "75"),
+    ("ec_samples", 200, 1, "parameter samples for entangling capability (simulate only); "
+     "default 200"),
+    ("loss_samples", 2000, 2, "parameter samples for the measured loss variance (simulate "
+     "only); default 2000"),
+    ("qfim_samples", 3, 1, "parameter samples for the QFIM rank (simulate only); default 3"),
+))
+
+#: the frame-potential ratio's lower bound is relaxed by this many standard errors of the row:
+#: a one-sided normal tail of 2.9e-7, so a circuit that is a state 2-design is flagged wrongly
+#: in fewer than 1 of 2,000 datasets of 1,620 circuits (the paper preset).
+FP_SE_SLACK = 5.0
+
+#: every expressibility measure and trainability definition, described once. Order: the
+#: circuit-level measures, then the run-level ones; it is the order of the dataset's columns.
 METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("expressibility_fp", EXPRESSIBILITY, _LE, -1, True,
            "frame potential ratio F2/F2(Haar)",
            "Frame-potential ratio F₂/F₂ᴴᵃᵃʳ (≥ 1), lower = more expressive",
            "all-pairs U-statistic of the t = 2 state frame potential over its Haar value; 1 for "
            "a state 2-design; comparable across widths",
-           ci=("expressibility_fp_ci_low", "expressibility_fp_ci_high")),
+           level=CIRCUIT, haar=1.0, sizes=(_N_STATES,),
+           valid=Range(1.0, None, "F2 >= F2(Haar) for every ensemble; the unbiased estimate "
+                       "falls below 1 only by sampling error, at most by "
+                       f"{FP_SE_SLACK:g} standard errors (from the row's interval; without one, "
+                       "a ratio of non-negative means is >= 0)", se_slack=FP_SE_SLACK,
+                       low_without_se=0.0),
+           cost=lambda s: {"states": s["n_states"], "pairs": s["n_states"] ** 2 / 2},
+           companions=_ci("expressibility_fp", "a ratio of non-negative means cannot be "
+                          "negative")),
     Metric("expressibility_eps", EXPRESSIBILITY, _LE, -1, False,
            "expressibility ε (Holmes et al.)",
            "ε = sqrt(F₂ − F₂ᴴᵃᵃʳ), lower = more expressive",
            "distance of the state ensemble from a 2-design (Holmes et al. 2022); bounds the "
-           "gradient variance"),
+           "gradient variance",
+           level=CIRCUIT, haar=0.0, sizes=(_N_STATES,), valid=_nonneg("a norm cannot be "
+                                                                      "negative")),
     Metric("expressibility_kl", EXPRESSIBILITY, _LE, -1, True,
            "expressibility KL (Sim et al.)",
            "Expressibility KL (nats), lower = more expressive",
            "Sim et al. 2019 KL of the fidelity histogram (75 bins on [0, 1]) from Haar; the "
            "paper-comparable measure, its plug-in bias falls with width",
-           ci=("expressibility_kl_ci_low", "expressibility_kl_ci_high")),
+           level=CIRCUIT, haar=0.0, sizes=(_N_PAIRS, _BINS),
+           valid=_nonneg("a plug-in KL divergence cannot be negative"),
+           cost=lambda s: {"states": 2 * s["n_pairs"]},
+           companions=(Column("expressibility_kl_corrected", role="corrected",
+                              valid=Range(why="unbounded: the bias correction can make it "
+                                              "slightly negative"),
+                              meaning="Miller-Madow bias-corrected KL"),
+                       *_ci("expressibility_kl", "the interval of a KL is clipped at 0"))),
     Metric("expressibility_kl_scaled", EXPRESSIBILITY, _LE, -1, False,
            "width-scaled KL",
            "Width-scaled KL of N·F (nats, bias-corrected), lower = more expressive",
            "Miller-Madow corrected KL of the histogram of s = N*F (20 bins of equal Exp(1) mass, "
            "the last open) from the exact Haar law of N*F; 0 +- 0.0006 for Haar states at every "
            "width (5000 pairs), so it compares across widths; can be <= 0; saturates near "
-           "ln 20 for poorly expressive circuits"),
+           "ln 20 for poorly expressive circuits",
+           level=CIRCUIT, haar=0.0, sizes=(_N_PAIRS,),
+           valid=Range(why="unbounded: bias-corrected, so it can be <= 0; its largest value "
+                           "depends on the width")),
     Metric("entangling_capability", ENTANGLEMENT, "higher = more entangling", 1, False,
            "entangling capability", "Mean Meyer-Wallach Q, higher = more entangling",
-           "mean Meyer-Wallach entanglement over uniform random parameters"),
+           "mean Meyer-Wallach entanglement over uniform random parameters",
+           level=CIRCUIT, sizes=(_EC_SAMPLES,), valid=Range(0.0, 1.0, "Meyer-Wallach Q lies in "
+                                                                     "[0, 1]"),
+           cost=lambda s: {"states": s["ec_samples"]}),
+    Metric("dla_dim", THEORY, "higher = larger dynamical Lie algebra", 0, True,
+           "DLA dimension", "dim g (dynamical Lie algebra)",
+           "dimension of the dynamical Lie algebra of the circuit's generators",
+           level=CIRCUIT, valid=_nonneg("a dimension cannot be negative"),
+           cost=lambda s: {"lie": 1.0}),
+    Metric("predicted_loss_var", THEORY, "higher = flatter-free landscape", 0, True,
+           "predicted loss variance", "Var_θ⟨O⟩ predicted (Ragone et al.)",
+           "deep-circuit variance of the cost predicted from the DLA (Ragone et al. 2024)",
+           level=CIRCUIT, valid=Range(0.0, 1.0, "the variance of an observable with eigenvalues "
+                                                "in [-1, 1] lies in [0, 1]"),
+           companions=(Column("theory_note", "string", role="note",
+                              meaning="why the prediction does not apply (NaN by design)"),)),
+    Metric("loss_var", THEORY, "higher = less flat", 0, True, "measured loss variance",
+           "Var_θ⟨O⟩ measured", "variance over random θ of the cost at initialisation",
+           level=CIRCUIT, sizes=(_LOSS_SAMPLES,), valid=_nonneg(_V),
+           cost=lambda s: {"states": s["loss_samples"]}),
+    Metric("qfim_rank", THEORY, "higher = more independent directions", 0, False,
+           "QFIM rank", "rank of the quantum Fisher information",
+           "rank of the quantum Fisher information at random θ (saturates at <= dim g)",
+           level=CIRCUIT, sizes=(_QFIM_SAMPLES,), valid=_nonneg("a rank cannot be negative"),
+           cost=lambda s: {"states": s["qfim_samples"] * (s["n_params"] + 1)}),
     Metric("grad_var", TRAINABILITY, _HT, 1, True,
            "gradient variance (init)", "Var[dL/dθ] at init; higher = more trainable",
            "variance over random initialisations of dL/dθ_k at initialisation, mean over k "
-           "(the barren-plateau statistic)"),
+           "(the barren-plateau statistic)",
+           valid=_nonneg(_V),
+           cost=lambda s: {"grad_rows": s["n_init"] * s["n_train"] if s["mini"] else 0}),
     Metric("grad_var_landscape", TRAINABILITY, _HT, 1, True,
            "gradient variance (landscape)",
            "Var[dL/dθ] over random θ, trained classical parts; higher = more trainable",
            "variance over random θ of dL/dθ_k with the classical parts at their trained values: "
-           "the barren-plateau statistic of the landscape the classical parts create"),
+           "the barren-plateau statistic of the landscape the classical parts create",
+           valid=_nonneg(_V), settings=("landscape_samples",),
+           cost=lambda s: {"grad_rows": s["n_init"] * s["landscape_samples"] * s["n_train"]}),
     Metric("grad_var_train", TRAINABILITY, _HT, 1, True,
            "gradient variance (early training)",
            "Var[dL/dθ] over the early window; higher = more trainable",
-           "across-initialisation variance of dL/dθ_k over a fixed early window of training"),
+           "across-initialisation variance of dL/dθ_k over a fixed early window of training",
+           valid=_nonneg(_V), settings=("early_steps",)),
     Metric("grad_norm", TRAINABILITY, _HT, 1, True,
            "RMS gradient (early training)", "RMS dL/dθ over the early window; higher = more "
-           "trainable", "root-mean-square quantum gradient over a fixed early window of training"),
+           "trainable", "root-mean-square quantum gradient over a fixed early window of training",
+           valid=_nonneg("an RMS gradient cannot be negative"), settings=("early_steps",)),
     Metric("loss_decrease", TRAINABILITY, _HT, 1, False,
            "relative loss decrease", "(L0 − LT) / L0; higher = more trainable",
-           "relative decrease of the training loss after T optimiser steps"),
+           "relative decrease of the training loss after T optimiser steps",
+           needs_pqc=False,
+           valid=Range(None, 1.0, "(L0 - LT) / L0 cannot exceed 1 for a non-negative loss")),
     Metric("steps_to_target", TRAINABILITY, "lower = more trainable", -1, False,
            "steps to target", "Optimiser steps to the target loss; lower = more trainable",
            "steps until the training loss first reaches a fixed fraction of the available "
            "reduction; right-censored at T when never reached",
-           censor="steps_to_target_censored"),
+           needs_pqc=False, valid=_nonneg("a step count cannot be negative"),
+           settings=("target_fraction",),
+           cost=lambda s: {"forward_rows": (s["n_init"] * s["steps"] * s["n_train"]
+                                            if s["mini"] else 0)},
+           companions=(Column("steps_to_target_censored", "boolean", role="censor",
+                              meaning="true when the target was never reached (censored at "
+                                      "T)"),)),
+    # not <= 1: at finite n, d_eff / d reaches log(1 + kappa) / log(kappa) > 1 for a
+    # well-conditioned Fisher (Abbas et al. 2021; see etr.metrics.trainability.effective_dimension)
     Metric("effective_dimension", CAPACITY, "capacity, not trainability", 1, False,
            "effective dimension (capacity)",
            "Normalised effective dimension (capacity, not trainability)",
            "normalised effective dimension (Abbas et al. 2021) w.r.t. the quantum parameters: "
-           "how much of the parameter space the model uses, a capacity measure"),
+           "how much of the parameter space the model uses, a capacity measure",
+           valid=_nonneg("an effective dimension cannot be negative"),
+           settings=("ed_data_size", "ed_weight_samples"),
+           cost=lambda s: {"exact_rows": 3 * s["ed_weight_samples"] * s["n_train"]}),
+    Metric("final_loss", PERFORMANCE, "lower = better", -1, False, "final training loss",
+           "Final training loss; lower = better", "training loss after T steps",
+           needs_pqc=False, valid=_nonneg("the training losses are non-negative"),
+           companions=(Column("final_loss_std", valid=_nonneg("a standard deviation cannot be "
+                                                              "negative"), role="std",
+                              meaning="standard deviation of the final loss over the "
+                                      "initialisations"),)),
     Metric("test_accuracy", PERFORMANCE, "higher = better", 1, False, "test accuracy",
            "Test accuracy (fraction); higher = better", "fraction of test points classified "
-           "correctly after training, mean over initialisations"),
-    Metric("final_loss", PERFORMANCE, "lower = better", -1, False, "final training loss",
-           "Final training loss; lower = better", "training loss after T steps"),
-    Metric("dla_dim", THEORY, "higher = larger dynamical Lie algebra", 0, True,
-           "DLA dimension", "dim g (dynamical Lie algebra)",
-           "dimension of the dynamical Lie algebra of the circuit's generators"),
-    Metric("predicted_loss_var", THEORY, "higher = flatter-free landscape", 0, True,
-           "predicted loss variance", "Var_θ⟨O⟩ predicted (Ragone et al.)",
-           "deep-circuit variance of the cost predicted from the DLA (Ragone et al. 2024)"),
-    Metric("loss_var", THEORY, "higher = less flat", 0, True, "measured loss variance",
-           "Var_θ⟨O⟩ measured", "variance over random θ of the cost at initialisation"),
-    Metric("qfim_rank", THEORY, "higher = more independent directions", 0, False,
-           "QFIM rank", "rank of the quantum Fisher information",
-           "rank of the quantum Fisher information at random θ (saturates at <= dim g)"),
+           "correctly after training, mean over initialisations",
+           needs_pqc=False, valid=Range(0.0, 1.0, "an accuracy lies in [0, 1]"),
+           companions=(Column("test_accuracy_std", valid=Range(
+               0.0, 0.5, "the standard deviation of fractions lies in [0, 0.5]"), role="std",
+               meaning="standard deviation of the test accuracy over the initialisations"),)),
 )}
 
 #: the primary expressibility measure of the analysis and the report.
@@ -186,14 +521,201 @@ def metric(name: str) -> Metric:
         raise InputError(f"unknown metric `{name}`; registered: {', '.join(METRICS)}") from None
 
 
+# --- the columns that are not measures ------------------------------------------------------
+
+_COUNT = "a count cannot be negative"
+
+#: ids, the architecture (design) and the run's identity, in dataset order.
+DESIGN_COLUMNS: tuple[Column, ...] = (
+    Column("cell_id", "string", group="id", meaning="hash of the cell's configuration"),
+    Column("architecture_id", "string", group="id", meaning="hash of the architecture"),
+    Column("pqc_id", "string", group="id", meaning="hash of the compiled circuit"),
+    Column("family", "string", group="design"),
+    Column("circuit", "string", group="design"),
+    Column("n_qubits", "int64", Range(1, None, "a circuit has at least one qubit"),
+           group="design"),
+    Column("layers", "int64", Range(1, None, "a PQC has at least one layer (the classical-only "
+                                             "control records 0)",
+                                    control=Range(0, None, "the classical-only control has "
+                                                           "no PQC (etr records 0 layers)")),
+           group="design"),
+    Column("topology", "string", group="design"),
+    Column("rotations", "string", group="design"),
+    Column("entangler", "string", group="design"),
+    Column("encoding", "string", group="design"),
+    Column("reupload", "bool", group="design"),
+    Column("classical_pre", "string", group="design"),
+    Column("classical_post", "string", group="design"),
+    Column("n_quantum_params", "int64", _nonneg(_COUNT), group="design"),
+    Column("n_classical_params", "int64", _nonneg(_COUNT), group="design"),
+    Column("seed", "int64", Range(0, None, "replicates are numbered from 0"), group="run"),
+    Column("training_config", "string", group="run"),
+    Column("task", "string", group="run"),
+    Column("task_id", "string", group="run"),
+    Column("shots", "Int64", Range(1, None, "a finite-shot estimate takes at least one shot "
+                                            "(missing = exact)"), group="run"),
+)
+#: the bookkeeping columns written last.
+BOOKKEEPING_COLUMNS: tuple[Column, ...] = (
+    Column("status", "string", group="bookkeeping"),
+    Column("error", "string", group="bookkeeping"),
+    Column("wall_time_s", "float64", _nonneg("a duration cannot be negative"),
+           group="bookkeeping"),
+)
+#: the architecture factors of a row (what `etr.plan.Architecture.record` writes).
+ARCHITECTURE_COLUMNS: tuple[str, ...] = (
+    "family", "circuit", "n_qubits", "layers", "topology", "rotations", "entangler",
+    "encoding", "reupload", "classical_pre", "classical_post",
+)
+
+
+# --- views derived from the registry --------------------------------------------------------
+
+_CACHE: dict[str, tuple[tuple, Any]] = {}
+
+
+def _derived(name: str, build: Callable[[], Any]) -> Any:
+    """`build()` cached until the registry changes (an entry added, removed or replaced)."""
+    key = tuple((k, id(v)) for k, v in METRICS.items())
+    hit = _CACHE.get(name)
+    if hit is None or hit[0] != key:
+        hit = (key, build())
+        _CACHE[name] = hit
+    return hit[1]
+
+
+class _View:
+    """A value derived from the registry (`_derived`), recomputed when the registry changes;
+    the container methods read through to it."""
+
+    __slots__ = ("_build", "_name")
+
+    def __init__(self, name: str, build: Callable[[], Any]) -> None:
+        self._name, self._build = name, build
+
+    def _value(self) -> Any:
+        return _derived(self._name, self._build)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._value()[key]
+
+    def __len__(self) -> int:
+        return len(self._value())
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._value())
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._value()
+
+    def __repr__(self) -> str:
+        return repr(self._value())
+
+    def __reduce__(self) -> tuple:
+        value = self._value()
+        return (type(value), (value,))
+
+
+class _Names(_View, Sequence[str]):
+    """A tuple of names derived from the registry (compares equal to the tuple)."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _Names | tuple | list):
+            return self._value() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._value())
+
+    def __add__(self, other: Iterable[str]) -> tuple[str, ...]:
+        return self._value() + tuple(other)
+
+    def __radd__(self, other: Iterable[str]) -> tuple[str, ...]:
+        return tuple(other) + self._value()
+
+
+class _ColumnMap(_View, Mapping[str, Any]):
+    """A mapping derived from the registry."""
+
+    __slots__ = ()
+
+
 def _names(*kinds: str) -> tuple[str, ...]:
     return tuple(m.name for m in METRICS.values() if m.kind in kinds)
 
 
+def _metric_columns(level: str) -> list[Column]:
+    """The columns of the metrics of `level`, each followed by its companions; notes last."""
+    out, notes = [], []
+    for m in METRICS.values():
+        if m.level != level:
+            continue
+        out.append(Column(m.name, m.dtype, m.valid, "measure", "", m.meaning))
+        for c in m.companions:
+            (notes if c.role == "note" else out).append(c)
+    return out + notes
+
+
+def _all_columns() -> dict[str, Column]:
+    cols = [*DESIGN_COLUMNS, *_metric_columns(CIRCUIT), *_metric_columns(RUN),
+            *BOOKKEEPING_COLUMNS]
+    return {c.name: c for c in cols}
+
+
+def _sample_sizes() -> dict[str, SampleSize]:
+    out: dict[str, SampleSize] = {}
+    for m in METRICS.values():
+        for s in m.sizes:
+            if out.setdefault(s.name, s) != s:
+                raise InputError(f"sample size `{s.name}` is declared twice with different "
+                                 "facts")
+    return out
+
+
+#: every column of a dataset, in dataset order -> its `Column` facts (dtype, range, group).
+ALL_COLUMNS: Mapping[str, Column] = _ColumnMap("all", _all_columns)
+#: column -> pandas dtype. Order is the order of written datasets.
+COLUMNS: Mapping[str, str] = _ColumnMap(
+    "columns", lambda: {k: c.dtype for k, c in _all_columns().items()})
+#: the columns that describe a distinct circuit (one value per `pqc_id`, computed once by the
+#: runner and shared by every run on that circuit; NaN for the classical-only control).
+CIRCUIT_COLUMNS: Sequence[str] = _Names(
+    "circuit", lambda: tuple(c.name for c in _metric_columns(CIRCUIT)))
+#: numeric metric columns (validated as numbers; inf read as NaN).
+METRIC_COLUMNS: Sequence[str] = _Names("metric", lambda: tuple(
+    c.name for c in [*_metric_columns(CIRCUIT), *_metric_columns(RUN)]
+    if c.dtype == "float64"))
 #: columns analysed as x (lower = more expressive for each).
-EXPRESSIBILITY_MEASURES: tuple[str, ...] = _names(EXPRESSIBILITY)
-#: columns analysed as y: the trainability definitions and the capacity measure.
-TRAINABILITY_DEFINITIONS: tuple[str, ...] = _names(TRAINABILITY, CAPACITY)
+EXPRESSIBILITY_MEASURES: Sequence[str] = _Names("x", lambda: _names(EXPRESSIBILITY))
+#: the columns a run's ``definitions`` select and the analysis takes as y: the trainability
+#: definitions and the capacity measure.
+TRAINABILITY_DEFINITIONS: Sequence[str] = _Names("y", lambda: _names(TRAINABILITY, CAPACITY))
+#: the trainability definitions proper (the capacity measure left out): what the claims test.
+TRAINABILITY_ONLY: Sequence[str] = _Names("trainability", lambda: _names(TRAINABILITY))
+#: the definitions that need quantum parameters (NaN for the classical-only control).
+QUANTUM_DEFINITIONS: Sequence[str] = _Names("quantum", lambda: tuple(
+    d for d in _names(TRAINABILITY, CAPACITY) if METRICS[d].needs_pqc))
+#: the ``[metrics]`` sample sizes of the circuit-level measures, by key.
+SAMPLE_SIZES: Mapping[str, SampleSize] = _ColumnMap("sizes", _sample_sizes)
+
+
+def interval_se(data: pd.DataFrame, name: str) -> np.ndarray | None:
+    """Per-row standard error of metric `name` read off its interval columns (NaN where they
+    are missing), or None when the dataset has none.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"expressibility_fp_ci_low": [0.98], "expressibility_fp_ci_high": [1.02]})
+    >>> round(float(interval_se(df, "expressibility_fp")[0]), 4)
+    0.0102
+    """
+    m = METRICS.get(name)
+    if m is None or m.ci is None or not set(m.ci) <= set(data.columns):
+        return None
+    low, high = (pd.to_numeric(data[c], errors="coerce").to_numpy(dtype=float) for c in m.ci)
+    return (high - low) / (2.0 * _Z)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,82 +743,6 @@ TRAINING_CONFIGS: tuple[str, ...] = tuple(CONFIGS)
 #: the configurations that hold a PQC (expressibility is defined for them).
 PQC_CONFIGS: tuple[str, ...] = tuple(c for c, v in CONFIGS.items() if v.has_pqc)
 
-ARCHITECTURE_COLUMNS: tuple[str, ...] = (
-    "family", "circuit", "n_qubits", "layers", "topology", "rotations", "entangler",
-    "encoding", "reupload", "classical_pre", "classical_post",
-)
-
-#: column -> pandas dtype. Order is the order of written datasets.
-COLUMNS: dict[str, str] = {
-    "cell_id": "string",
-    "architecture_id": "string",
-    "pqc_id": "string",
-    "family": "string",
-    "circuit": "string",
-    "n_qubits": "int64",
-    "layers": "int64",
-    "topology": "string",
-    "rotations": "string",
-    "entangler": "string",
-    "encoding": "string",
-    "reupload": "bool",
-    "classical_pre": "string",
-    "classical_post": "string",
-    "n_quantum_params": "int64",
-    "n_classical_params": "int64",
-    "seed": "int64",
-    "training_config": "string",
-    "task": "string",
-    "task_id": "string",
-    "shots": "Int64",
-    "expressibility_fp": "float64",
-    "expressibility_fp_ci_low": "float64",
-    "expressibility_fp_ci_high": "float64",
-    "expressibility_eps": "float64",
-    "expressibility_kl": "float64",
-    "expressibility_kl_corrected": "float64",
-    "expressibility_kl_ci_low": "float64",
-    "expressibility_kl_ci_high": "float64",
-    "expressibility_kl_scaled": "float64",
-    "entangling_capability": "float64",
-    "dla_dim": "float64",
-    "predicted_loss_var": "float64",
-    "loss_var": "float64",
-    "qfim_rank": "float64",
-    "theory_note": "string",
-    "grad_var": "float64",
-    "grad_var_landscape": "float64",
-    "grad_var_train": "float64",
-    "grad_norm": "float64",
-    "loss_decrease": "float64",
-    "steps_to_target": "float64",
-    "steps_to_target_censored": "boolean",
-    "effective_dimension": "float64",
-    "final_loss": "float64",
-    "final_loss_std": "float64",
-    "test_accuracy": "float64",
-    "test_accuracy_std": "float64",
-    "status": "string",
-    "error": "string",
-    "wall_time_s": "float64",
-}
-
-#: the columns that describe a distinct circuit (one value per `pqc_id`, computed once by the
-#: runner and shared by every run on that circuit; NaN for the classical-only control).
-CIRCUIT_COLUMNS: tuple[str, ...] = (
-    "expressibility_fp", "expressibility_fp_ci_low", "expressibility_fp_ci_high",
-    "expressibility_eps", "expressibility_kl", "expressibility_kl_corrected",
-    "expressibility_kl_ci_low", "expressibility_kl_ci_high", "expressibility_kl_scaled",
-    "entangling_capability", "dla_dim", "predicted_loss_var", "loss_var", "qfim_rank",
-    "theory_note",
-)
-
-#: numeric metric columns (validated as numbers; inf read as NaN).
-METRIC_COLUMNS: tuple[str, ...] = tuple(
-    c for c in COLUMNS
-    if c in METRICS or c.startswith("expressibility_") or c.endswith("_std")
-)
-
 #: what an analysis needs at the least; other columns are optional.
 REQUIRED_COLUMNS: tuple[str, ...] = ("architecture_id", "training_config", "n_qubits", "layers")
 
@@ -315,6 +761,9 @@ def coerce_dtypes(data: pd.DataFrame) -> pd.DataFrame:
 
 def validate_dataset(data: object, *, required: Iterable[str] = REQUIRED_COLUMNS) -> pd.DataFrame:
     """Check `data` against the contract; return it with contract dtypes.
+
+    Values outside their registered range are not refused here (a dataset is read as it is);
+    `etr.analysis.data_quality` lists them and `etr.analysis.quality.clean` leaves them out.
 
     Raises
     ------

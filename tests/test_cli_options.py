@@ -173,11 +173,11 @@ def test_interrupts_say_what_is_kept_and_exit_130_or_143(tmp_path, spec, monkeyp
     def terminated(*a, **k):
         raise Terminated(15)
 
-    monkeypatch.setattr("etr.experiment.run_experiment", interrupted)
+    monkeypatch.setattr("etr.experiment.command.run_experiment", interrupted)
     r = run("simulate", spec, "-o", tmp_path / "d.parquet")
     assert r.exit_code == 130 and "interrupted; finished runs are kept" in r.output
     assert "--resume" in r.output
-    monkeypatch.setattr("etr.experiment.run_experiment", terminated)
+    monkeypatch.setattr("etr.experiment.command.run_experiment", terminated)
     r = run("simulate", spec, "-o", tmp_path / "d.parquet")
     assert r.exit_code == 143 and "terminated; finished runs are kept" in r.output
     monkeypatch.setattr("etr.nas.command.run_command", terminated)
@@ -193,7 +193,7 @@ def test_library_bugs_exit_1_and_bad_input_exits_2(tmp_path, spec, monkeypatch):
     def bug(*a, **k):
         raise ValueError("a bug, not your input")
 
-    monkeypatch.setattr("etr.experiment.run_experiment", bug)
+    monkeypatch.setattr("etr.experiment.command.run_experiment", bug)
     r = run("simulate", spec, "-o", tmp_path / "d.parquet")
     assert r.exit_code == 1 and "internal error (ValueError" in r.output
     r = run("circuits", "--show", "hea", "-n", "0")

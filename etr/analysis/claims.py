@@ -104,7 +104,7 @@ from etr._validation import check_choice, check_float, check_int
 from etr.analysis import conditional as cond
 from etr.analysis._common import adjust, as_tuple, shared_levels
 from etr.analysis.quality import CleanedData, clean
-from etr.contract import CONFIGS, METRICS
+from etr.contract import CONFIGS, EXPRESSIBILITY_MEASURES, TRAINABILITY_ONLY
 from etr.errors import InputError, SpecError
 
 __all__ = ["ADJUSTED_COLUMNS", "CLAIMS", "NAS_COLUMNS", "NAS_KINDS", "REGISTRY", "RULES",
@@ -299,10 +299,9 @@ def _registry(doc: dict, where: str, sha: str) -> Registry:
     head = doc.get("registry", {})
     _unknown(head, _REGISTRY_KEYS, "registry")
     x = str(head.get("x", "expressibility_fp"))
-    if x not in METRICS or METRICS[x].kind != "expressibility":
+    if x not in EXPRESSIBILITY_MEASURES:
         raise SpecError(f"`registry.x` = {x!r} is not a registered expressibility measure; "
-                        "allowed: " + ", ".join(k for k, m in METRICS.items()
-                                                if m.kind == "expressibility"))
+                        "allowed: " + ", ".join(EXPRESSIBILITY_MEASURES))
     alpha = check_float("registry.alpha", head.get("alpha", 0.05), low=1e-6, high=0.5,
                         error=SpecError)
     margin = check_float("registry.margin", head.get("margin", 0.1), low=1e-6, high=0.999,
@@ -374,9 +373,8 @@ def _claim(item: object, i: int, *, alpha: float, margin: float,
         raise SpecError(f"`{where}.secondary` must be a list of definition names")
     defs = [item["primary"], *secondary]
     if kind == "association":
-        allowed = [k for k, m in METRICS.items() if m.kind == "trainability"]
         for d in defs:
-            check_choice(f"{where}.primary/secondary", d, allowed, error=SpecError)
+            check_choice(f"{where}.primary/secondary", d, TRAINABILITY_ONLY, error=SpecError)
         if len(set(defs)) < len(defs):
             raise SpecError(f"`{where}.secondary` repeats a definition")
     configs = item.get("configs", [])
@@ -896,8 +894,8 @@ def _decide_row(ctx: _Context, claim: Claim) -> _Row:
 def _check_columns(data: pd.DataFrame, x: str, strata: tuple[str, ...], cluster: str) -> None:
     if x not in data.columns:
         raise InputError(f"`x` column {x!r} is not in `data`; expressibility columns present: "
-                         + (", ".join(c for c in data.columns if c in METRICS
-                                      and METRICS[c].kind == "expressibility") or "none"))
+                         + (", ".join(c for c in data.columns if c in EXPRESSIBILITY_MEASURES)
+                            or "none"))
     cond.orientation(x, "grad_var")
     missing = [c for c in ("training_config", cluster, *strata) if c not in data.columns]
     if missing:
@@ -915,7 +913,7 @@ def _definitions(data: pd.DataFrame, definitions: Sequence[str] | None,
         if missing:
             raise InputError(f"`definitions` column(s) not in `data`: {', '.join(missing)}")
     else:
-        defs = [d for d, m in METRICS.items() if m.kind == "trainability"]
+        defs = list(TRAINABILITY_ONLY)
     return [d for d in defs if d in data.columns
             and np.isfinite(pd.to_numeric(data[d], errors="coerce")).any()]
 

@@ -105,7 +105,7 @@ from etr.analysis import _pairs as kp
 from etr.analysis._circuits import Z95, StratumCells, circuit_cells, normal_scores
 from etr.analysis._common import MIN_CLUSTERS, adjust, as_tuple, check_frame
 from etr.analysis.quality import CleanedData, clean
-from etr.contract import CONFIGS, METRICS, PRIMARY_X
+from etr.contract import CONFIGS, METRICS, PRIMARY_X, TRAINABILITY_ONLY
 from etr.errors import DegenerateDataWarning, InputError
 
 __all__ = ["RELIABILITY_MIN", "STRATA", "compare_configurations", "conditional_correlation",
@@ -1121,8 +1121,7 @@ def compare_configurations(
     orientation(x, "grad_var")
     alpha = check_float("alpha", alpha, low=1e-6, high=0.5)
     if definitions is None:
-        definitions = [d for d, m in METRICS.items() if m.kind == "trainability"
-                       and d in data.columns
+        definitions = [d for d in TRAINABILITY_ONLY if d in data.columns
                        and np.isfinite(pd.to_numeric(data[d], errors="coerce")).any()]
     definitions = as_tuple(definitions)
     check_frame(data, definitions, ())

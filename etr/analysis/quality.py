@@ -2,60 +2,66 @@
 
 Realistic datasets hold rows an analysis must not use silently: a run written twice (a resumed
 job), ``inf`` from a failed estimate, a negative variance from a numerical accident, an accuracy
-outside [0, 1]. `data_quality` lists them in a tidy table; `clean` is what every analysis entry
-point of `etr.analysis` applies first, and the counts it returns travel with the results (columns
+outside [0, 1], a circuit with -3 qubits. `data_quality` lists them in a tidy table (which rows,
+which column, what the analysis does); `clean` is what every analysis entry point of
+`etr.analysis` applies first, and the counts it returns travel with the results (columns
 ``n_dropped`` and ``data_note``), so a report can say what was used.
 
 Rules
 -----
 * Duplicates: rows repeating a ``cell_id`` (one run = one cell), or repeating every column when
   there is no ``cell_id``; the first row is kept.
-* Non-finite: NaN, +inf, -inf in a numeric metric column; the row is left out of every analysis
-  of that column.
-* Impossible values (`VALID_RANGES`): outside the range a measure can take whatever the circuit,
-  e.g. a negative variance. They are set to NaN (so they count as missing for that column only).
-  The registry (`etr.contract.METRICS`) records direction and scale but not ranges; the table
-  here is the one place ranges live.
+* Non-finite: NaN, +inf, -inf in a numeric measure column; the row is left out of every analysis
+  of that column. A value missing by design with its reason recorded (the registry's ``note``
+  companion, e.g. ``theory_note`` beside ``predicted_loss_var``) is not doubtful.
+* Impossible values: outside the range a column can take whatever the circuit, as the registry
+  records it (`etr.contract.ALL_COLUMNS`, `VALID_RANGES`): a negative variance, a frame-potential
+  ratio more than its stated number of standard errors below 1, fewer than one qubit, a PQC
+  without layers. An impossible *measure* is set to NaN (missing for that column only); an
+  impossible *design or run* value (``n_qubits``, ``layers``, parameter counts, ``seed``,
+  ``shots``) drops the whole row, because the row cannot be placed in its stratum.
 * Failed runs (``status`` other than ``"ok"``) are left out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from etr.contract import ALL_COLUMNS, CONFIGS, METRICS, Column, Range, interval_se
 from etr.errors import InputError
 
-__all__ = ["VALID_RANGES", "CleanedData", "clean", "data_quality"]
+__all__ = ["VALID_RANGES", "CleanedData", "clean", "data_quality", "removal"]
 
-_V = "a variance cannot be negative"
-#: column -> (low, high, why); None = unbounded on that side. Bounds are inclusive.
-VALID_RANGES: dict[str, tuple[float | None, float | None, str]] = {
-    "grad_var": (0.0, None, _V),
-    "grad_var_train": (0.0, None, _V),
-    "grad_var_landscape": (0.0, None, _V),
-    "loss_var": (0.0, None, _V),
-    "predicted_loss_var": (0.0, None, _V),
-    "grad_norm": (0.0, None, "an RMS gradient cannot be negative"),
-    "expressibility_fp": (0.0, None, "a frame-potential ratio cannot be negative"),
-    "expressibility_kl": (0.0, None, "a plug-in KL divergence cannot be negative"),
-    "expressibility_eps": (0.0, None, "a norm cannot be negative"),
-    "entangling_capability": (0.0, 1.0, "Meyer-Wallach Q lies in [0, 1]"),
-    # not <= 1: at finite n, d_eff / d reaches log(1 + kappa) / log(kappa) > 1 for a
-    # well-conditioned Fisher (Abbas et al. 2021; see etr.metrics.effective_dimension)
-    "effective_dimension": (0.0, None, "an effective dimension cannot be negative"),
-    "test_accuracy": (0.0, 1.0, "an accuracy lies in [0, 1]"),
-    "loss_decrease": (None, 1.0, "(L0 - LT) / L0 cannot exceed 1 for a non-negative loss"),
-    "steps_to_target": (0.0, None, "a step count cannot be negative"),
-    "final_loss": (0.0, None, "the training losses are non-negative"),
-    "qfim_rank": (0.0, None, "a rank cannot be negative"),
-    "dla_dim": (0.0, None, "a dimension cannot be negative"),
-}
 
-_COLUMNS = ["issue", "column", "training_config", "n_rows", "n_affected", "action", "detail"]
+class _Ranges(Mapping[str, Range]):
+    """column -> `etr.contract.Range` of every registered column with a bound (a view of the
+    registry)."""
+
+    def _dict(self) -> dict[str, Range]:
+        return {k: c.valid for k, c in ALL_COLUMNS.items() if c.valid.bounded}
+
+    def __getitem__(self, key: str) -> Range:
+        return self._dict()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict())
+
+    def __len__(self) -> int:
+        return len(self._dict())
+
+
+#: column -> its valid `etr.contract.Range` (bounded columns only), from the registry.
+VALID_RANGES: Mapping[str, Range] = _Ranges()
+#: at most this many row identifiers are named per line of the data-quality table.
+ROWS_NAMED = 3
+
+_COLUMNS = ["issue", "column", "training_config", "n_rows", "n_affected", "action", "detail",
+            "rows"]
+_ROW_ACTION, _VALUE_ACTION = "row dropped", "value ignored"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,15 +134,42 @@ def _numeric(data: pd.DataFrame, col: str) -> np.ndarray:
     return pd.to_numeric(data[col], errors="coerce").to_numpy(dtype=float)
 
 
-def _impossible(values: np.ndarray, col: str) -> np.ndarray:
-    low, high, _ = VALID_RANGES[col]
-    bad = np.zeros(len(values), dtype=bool)
-    with np.errstate(invalid="ignore"):
-        if low is not None:
-            bad |= values < low
-        if high is not None:
-            bad |= values > high
-    return bad & np.isfinite(values)
+def _drops_row(column: Column) -> bool:
+    """An impossible design or run value drops the row; an impossible measure only the value."""
+    return column.group in ("id", "design", "run")
+
+
+def _checked(data: pd.DataFrame) -> Iterator[tuple[str, Column, np.ndarray]]:
+    """``(name, facts, numeric values)`` of every registered numeric column of `data`."""
+    for col in data.columns:
+        facts = ALL_COLUMNS.get(col)
+        if facts is None or facts.dtype in ("string", "bool", "boolean"):
+            continue
+        if not pd.api.types.is_numeric_dtype(data[col]) or pd.api.types.is_bool_dtype(data[col]):
+            continue
+        yield col, facts, _numeric(data, col)
+
+
+def _impossible(data: pd.DataFrame, col: str, values: np.ndarray) -> np.ndarray:
+    """Rows of `data` whose value of `col` is outside its registered range (the control's own
+    range on classical-only rows; an estimate's range widened by its standard errors)."""
+    rng = ALL_COLUMNS[col].valid
+    if not rng.bounded:
+        return np.zeros(len(values), dtype=bool)
+    bad = rng.bad(values, interval_se(data, col) if rng.se_slack else None)
+    if rng.control is not None and "training_config" in data.columns:
+        control = data["training_config"].astype(object).map(
+            lambda c: c in CONFIGS and not CONFIGS[c].has_pqc).to_numpy(dtype=bool)
+        bad = np.where(control, rng.control.bad(values), bad)
+    return bad
+
+
+def _detail(col: str) -> str:
+    rng = ALL_COLUMNS[col].valid
+    text = f"{rng.why} (valid: {rng.describe()})"
+    if rng.control is not None:
+        text += f"; classical-only control: {rng.control.describe()}"
+    return text
 
 
 def clean(data: pd.DataFrame) -> CleanedData:
@@ -164,45 +197,73 @@ def clean(data: pd.DataFrame) -> CleanedData:
     (2, {'duplicated rows': 1, 'impossible grad_var': 1})
     """
     data = _check(data)
+    why = removal(data)
     dropped: dict[str, int] = {}
-    failed = _failed(data)
-    if failed.any():
-        dropped["failed runs"] = int(failed.sum())
-    out = data[~failed.to_numpy()]
-    dup, _ = _duplicates(out)
-    if dup.any():
-        dropped["duplicated rows"] = int(dup.sum())
-    removed = pd.concat([data[failed.to_numpy()], out[dup.to_numpy()]])
-    out = out[~dup.to_numpy()].copy()
-    for col in out.columns:
-        if col not in VALID_RANGES and not col.startswith("expressibility_"):
+    for reason, label in (("failed run", "failed runs"), ("duplicated", "duplicated rows")):
+        if (why == reason).any():
+            dropped[label] = int((why == reason).sum())
+    for reason, k in why[why.str.startswith("impossible ")].value_counts(sort=False).items():
+        dropped[f"rows with {reason}"] = int(k)
+    gone = (why != "").to_numpy()
+    out = data[~gone].copy()
+    for col, facts, values in _checked(out):
+        if _drops_row(facts):
             continue
-        if not pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col]):
-            continue
-        values = _numeric(out, col)
         inf = np.isinf(values)
-        if col in VALID_RANGES:
-            bad = _impossible(values, col)
-            if bad.any():
-                dropped[f"impossible {col}"] = int(bad.sum())
-            inf |= bad
+        bad = _impossible(out, col, values)
+        if bad.any():
+            dropped[f"impossible {col}"] = int(bad.sum())
+        inf |= bad
         if inf.any():
             out[col] = np.where(inf, np.nan, values)
-    return CleanedData(data=out, dropped=dropped, removed=removed)
+    return CleanedData(data=out, dropped=dropped, removed=data[gone])
 
 
-#: columns whose missing value is explained by a note column (missing by design, not doubtful).
-EXPLAINED_BY: dict[str, str] = {"predicted_loss_var": "theory_note"}
+def removal(data: pd.DataFrame) -> pd.Series:
+    """Why `clean` removes each row entirely: ``"failed run"``, ``"duplicated"``,
+    ``"impossible <column>"`` (the first design or run column out of its range) or ``""``
+    (kept). Reasons are assigned in that order.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"cell_id": ["a", "a", "b", "c"], "n_qubits": [2, 2, 0, 3],
+    ...                    "status": ["ok", "ok", "ok", "failed"]})
+    >>> removal(df).tolist()
+    ['', 'duplicated', 'impossible n_qubits', 'failed run']
+    """
+    data = _check(data)
+    why = np.full(len(data), "", dtype=object)
+    failed = _failed(data).to_numpy(dtype=bool)
+    why[failed] = "failed run"
+    dup, _ = _duplicates(data[~failed])
+    why[np.flatnonzero(~failed)[dup.to_numpy(dtype=bool)]] = "duplicated"
+    for col, facts, values in _checked(data):
+        if _drops_row(facts):
+            why[_impossible(data, col, values) & (why == "")] = f"impossible {col}"
+    return pd.Series(why, index=data.index, dtype=object)
 
 
 def _explained(data: pd.DataFrame, col: str) -> np.ndarray:
-    """Rows whose missing `col` is explained by its note column (e.g. the Ragone et al.
-    prediction where the formula does not apply, the reason in ``theory_note``)."""
-    note = EXPLAINED_BY.get(col)
+    """Rows whose missing `col` is explained by its note column (the registry's ``note``
+    companion: e.g. the Ragone et al. prediction where the formula does not apply, the reason
+    in ``theory_note``)."""
+    note = METRICS[col].note if col in METRICS else None
     if note is None or note not in data.columns:
         return np.zeros(len(data), dtype=bool)
     text = data[note].astype(object)
     return (text.notna() & (text.astype(str).str.strip() != "")).to_numpy(dtype=bool)
+
+
+def _row_names(data: pd.DataFrame, mask: np.ndarray) -> str:
+    """The first `ROWS_NAMED` affected rows by ``cell_id`` (else by row number), and how many
+    more."""
+    idx = np.flatnonzero(mask)
+    if "cell_id" in data.columns and data["cell_id"].notna().any():
+        names = [str(v) for v in data["cell_id"].astype(object).to_numpy()[idx[:ROWS_NAMED]]]
+    else:
+        names = [f"row {i}" for i in idx[:ROWS_NAMED]]
+    more = len(idx) - len(names)
+    return ", ".join(names) + (f" (+{more} more)" if more > 0 else "")
 
 
 def data_quality(data: pd.DataFrame) -> pd.DataFrame:
@@ -220,10 +281,12 @@ def data_quality(data: pd.DataFrame) -> pd.DataFrame:
         "non-finite", "impossible value"), ``column`` (the affected column; "" for row
         issues), ``training_config`` ("" without that column), ``n_rows`` (rows of that
         configuration), ``n_affected``, ``action`` (what the analyses do: "row dropped",
-        "value ignored") and ``detail`` (the rule). Only issues that occur are listed; an
-        empty table means nothing doubtful was found. Non-finite counts are taken after
-        failed runs and duplicates are removed and do not include impossible values, nor
-        values missing by design with their reason recorded (`EXPLAINED_BY`: a
+        "value ignored"), ``detail`` (the rule, with the valid range) and ``rows`` (the first
+        `ROWS_NAMED` affected rows by ``cell_id``, else by row number, and how many more).
+        Only issues that occur are listed; an empty table means nothing doubtful was found.
+        Counts of non-finite and impossible measures are taken after failed runs, duplicates
+        and rows with an impossible design value are removed; non-finite counts do not
+        include impossible values, nor values missing by design with their reason recorded (a
         ``predicted_loss_var`` that is NaN with a ``theory_note``).
 
     Raises
@@ -235,13 +298,14 @@ def data_quality(data: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> import numpy as np, pandas as pd
     >>> df = pd.DataFrame({"training_config": ["pure_pqc"] * 3,
-    ...                    "grad_var": [1e-3, -2e-4, np.inf],
-    ...                    "test_accuracy": [0.9, 1.2, 0.8]})
-    >>> data_quality(df)[["issue", "column", "n_affected"]]
-                  issue         column  n_affected
-    0        non-finite       grad_var           1
-    1  impossible value       grad_var           1
-    2  impossible value  test_accuracy           1
+    ...                    "n_qubits": [2, -3, 2],
+    ...                    "grad_var": [1e-3, 1e-3, np.inf],
+    ...                    "test_accuracy": [0.9, 0.7, 1.2]})
+    >>> data_quality(df)[["issue", "column", "n_affected", "action", "rows"]]
+                  issue         column  n_affected         action   rows
+    0  impossible value       n_qubits           1    row dropped  row 1
+    1        non-finite       grad_var           1  value ignored  row 2
+    2  impossible value  test_accuracy           1  value ignored  row 2
     """
     data = _check(data)
     config = (data["training_config"].astype(object).fillna("").astype(str)
@@ -251,33 +315,36 @@ def data_quality(data: pd.DataFrame) -> pd.DataFrame:
 
     def add(issue: str, column: str, mask: pd.Series | np.ndarray, action: str,
             detail: str) -> None:
-        mask = pd.Series(np.asarray(mask, dtype=bool), index=data.index)
-        for cfg, k in config[mask].value_counts(sort=False).items():
+        mask = np.asarray(mask, dtype=bool)
+        for cfg in config[mask].value_counts(sort=False).index:
+            hit = mask & (config == cfg).to_numpy()
             rows.append({"issue": issue, "column": column, "training_config": cfg,
-                         "n_rows": int(sizes[cfg]), "n_affected": int(k), "action": action,
-                         "detail": detail})
+                         "n_rows": int(sizes[cfg]), "n_affected": int(hit.sum()),
+                         "action": action, "detail": detail, "rows": _row_names(data, hit)})
 
-    failed = _failed(data)
-    add("failed run", "", failed, "row dropped", "status is not 'ok'")
-    dup, kind = _duplicates(data[~failed])
-    add(kind, "", dup.reindex(data.index, fill_value=False), "row dropped",
-        "a repeated run; the first row is kept")
-    keep = (~(failed | dup.reindex(data.index, fill_value=False))).to_numpy()
-    for col in data.columns:
-        if not (col in VALID_RANGES or col.startswith("expressibility_")):
+    why = removal(data)
+    add("failed run", "", why == "failed run", _ROW_ACTION, "status is not 'ok'")
+    kind = ("duplicated cell_id" if "cell_id" in data.columns and data["cell_id"].notna().any()
+            else "duplicated row")
+    add(kind, "", why == "duplicated", _ROW_ACTION, "a repeated run; the first row is kept")
+    checked = list(_checked(data))
+    earlier = why.isin(["failed run", "duplicated"]).to_numpy()
+    for col, facts, values in checked:
+        if _drops_row(facts):
+            add("impossible value", col, _impossible(data, col, values) & ~earlier, _ROW_ACTION,
+                _detail(col))
+    keep = (why == "").to_numpy()
+    for col, facts, values in checked:
+        if _drops_row(facts) or facts.group != "measure":
             continue
-        if not pd.api.types.is_numeric_dtype(data[col]) or pd.api.types.is_bool_dtype(data[col]):
-            continue
-        values = _numeric(data, col)
         finite = np.isfinite(values)
         # a column never finite within a configuration was not measured there (e.g. the
         # expressibility of the classical-only control): not doubtful
         measured = pd.Series(finite & keep, index=data.index).groupby(config).transform("any")
         add("non-finite", col, ~finite & keep & measured.to_numpy() & ~_explained(data, col),
-            "value ignored", "NaN or infinite in a configuration where the column is measured")
-        if col in VALID_RANGES:
-            add("impossible value", col, _impossible(values, col) & keep, "value ignored",
-                VALID_RANGES[col][2])
+            _VALUE_ACTION, "NaN or infinite in a configuration where the column is measured")
+        add("impossible value", col, _impossible(data, col, values) & keep, _VALUE_ACTION,
+            _detail(col))
     out = pd.DataFrame(rows, columns=_COLUMNS)
     order = {"failed run": 0, "duplicated cell_id": 1, "duplicated row": 1, "non-finite": 2,
              "impossible value": 3}

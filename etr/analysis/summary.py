@@ -30,13 +30,6 @@ __all__ = ["THRESHOLDS", "VERDICT_RULE", "tradeoff_summary", "verdict"]
 #: first is also the equivalence margin of "shown absent".
 THRESHOLDS: tuple[float, float, float] = (0.1, 0.3, 0.5)
 
-#: value of each expressibility measure with a sampling interval for a perfect 2-design, and
-#: the bias-corrected column to use near it (see ``robust`` in `VERDICT_RULE`).
-_HAAR_VALUE: dict[str, tuple[float, str | None]] = {
-    "expressibility_fp": (1.0, None),
-    "expressibility_kl": (0.0, "expressibility_kl_corrected"),
-}
-
 _W, _M, _S = THRESHOLDS
 VERDICT_RULE: str = (
     "For each training configuration and trainability definition, r is the association of a "
@@ -292,10 +285,10 @@ def _fits(sub: pd.DataFrame, counts: np.ndarray | None, label: str,
 def _robust_rows(cleaned: CleanedData, x: str, definition: str, strata: tuple[str, ...],
                  cluster: str) -> cond.Rows | None:
     """Rows with x tied at its 2-design value where its interval reaches it (None if unknown)."""
-    meta = METRICS[x]
-    if x not in _HAAR_VALUE or meta.ci is None or meta.ci[0] not in cleaned.data.columns:
+    meta = METRICS[x]  # its 2-design value and the bias-corrected column to use near it
+    if meta.haar is None or meta.ci is None or meta.ci[0] not in cleaned.data.columns:
         return None
-    haar, corrected = _HAAR_VALUE[x]
+    haar, corrected = meta.haar, meta.corrected
     d = cleaned.data
     values = pd.to_numeric(d[corrected if corrected and corrected in d.columns else x],
                            errors="coerce")

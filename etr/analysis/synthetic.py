@@ -10,21 +10,35 @@ simulation has run. Nothing here simulates a circuit. Two generators:
   a planted *conditional* correlation per configuration whose value on the r scale is known in
   closed form (for the claims and the coverage of the conditional association).
 
-Both return every column of `etr.contract.COLUMNS` (NaN where not generated).
+Both return every column of `etr.contract.COLUMNS`. Every registered metric gets values: the
+ones described below by their own rule, any other from the registry alone
+(`etr.contract.Metric.from_latent`: a monotone map of the latent trainability, or of the latent
+expressibility for circuit-level measures, into the metric's valid range in its direction; an
+independent draw for a capacity measure), so a newly registered definition or measure appears
+in the synthetic data without an edit here.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from etr._hashing import short_hash
 from etr._rng import SeedLike, as_generator
 from etr._validation import check_float, check_int
-from etr.contract import COLUMNS, CONFIGS, PQC_CONFIGS, TRAINING_CONFIGS, coerce_dtypes
+from etr.contract import (
+    CAPACITY,
+    CIRCUIT,
+    COLUMNS,
+    CONFIGS,
+    METRICS,
+    PQC_CONFIGS,
+    TRAINABILITY_DEFINITIONS,
+    TRAINING_CONFIGS,
+    coerce_dtypes,
+)
 from etr.errors import InputError
 
 __all__ = ["KL_BIAS", "planted_dataset", "synthetic_dataset"]
@@ -180,6 +194,7 @@ def synthetic_dataset(
     log_gv = (_LOG10_BASE + runs["u"].to_numpy() + slope * g
               + rng.normal(0.0, noise_sd, len(runs)))
     _trainability(runs, log_gv, rng)
+    runs["_t"], runs["_c"] = log_gv - _LOG10_BASE, -runs["x"].to_numpy()
     out = _finish(runs, rng)
     out.attrs["truth"] = _truth(slope_map, breakpoint, intercept_sd, noise_sd)
     return out
@@ -203,8 +218,8 @@ def _architectures(n: int, rng: np.random.Generator) -> pd.DataFrame:
                                         "rotations", "entangler", "index")}
         rows.append({
             **{k: v for k, v in factors.items() if k != "index"},
-            "architecture_id": _hash(factors),
-            "pqc_id": _hash(pqc),
+            "architecture_id": short_hash(factors, 12),
+            "pqc_id": short_hash(pqc, 12),
             "n_quantum_params": 2 * int(n_qubits[i]) * int(layers[i]),
             "n_classical_params": 8 * 2 + 8 + 8 * 2 + 2,
             "task": "synthetic",
@@ -250,16 +265,37 @@ def _trainability(runs: pd.DataFrame, log_gv: np.ndarray, rng: np.random.Generat
 
 
 def _finish(runs: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """Status, timing, cell ids; every contract column in order and dtype."""
+    """Status, timing, cell ids, the registered metrics not generated yet; every contract
+    column in order and dtype."""
     n = len(runs)
     runs["status"] = "ok"
     runs["error"] = ""
     runs["wall_time_s"] = rng.uniform(0.5, 5.0, n)
     runs["cell_id"] = [
-        _hash([a, c, int(s)]) for a, c, s in
+        short_hash([a, c, int(s)], 12) for a, c, s in
         zip(runs["architecture_id"], runs["training_config"], runs["seed"], strict=True)
     ]
+    _registered(runs, rng)
     return coerce_dtypes(runs.reindex(columns=list(COLUMNS)).reset_index(drop=True))
+
+
+def _registered(runs: pd.DataFrame, rng: np.random.Generator) -> None:
+    """Every registered metric without a column yet, from the registry alone: a monotone map of
+    the run's latent trainability ``_t`` (more = more trainable) or, for a circuit-level
+    measure, of the circuit's latent expressibility ``_c`` (more = more expressive; constant per
+    circuit); a capacity measure is an independent draw (no association). NaN for the
+    classical-only control where the metric needs a PQC. Drawn after every other column, so a
+    new entry moves no existing value."""
+    has_pqc = runs["training_config"].map(lambda c: CONFIGS[c].has_pqc).to_numpy(dtype=bool)
+    for name, m in METRICS.items():
+        if name not in runs.columns:
+            if m.kind == CAPACITY:
+                z = rng.normal(size=len(runs))
+            else:
+                z = runs["_c" if m.level == CIRCUIT else "_t"].to_numpy(dtype=float)
+            runs[name] = m.from_latent(z)
+        if m.needs_pqc:  # the control has no quantum parameters (as `etr.hybrid.evaluate_run`)
+            runs[name] = np.where(has_pqc, runs[name].to_numpy(dtype=float), np.nan)
 
 
 def _truth(slope_map: dict[str, float], breakpoint: float | None, intercept_sd: float,
@@ -272,6 +308,9 @@ def _truth(slope_map: dict[str, float], breakpoint: float | None, intercept_sd: 
         "steps_to_target": {c: (0.0 if s == 0 else None) for c, s in slope_map.items()},
         "effective_dimension": {c: 0.0 for c in slope_map},
     }
+    for name in TRAINABILITY_DEFINITIONS:  # the rest: `Metric.from_latent` of log10(grad_var)
+        if name not in def_slopes:
+            def_slopes[name] = {c: _generic_slope(name, s) for c, s in slope_map.items()}
     return {
         "slopes": dict(slope_map),
         "definition_slopes": def_slopes,
@@ -286,9 +325,16 @@ def _truth(slope_map: dict[str, float], breakpoint: float | None, intercept_sd: 
     }
 
 
-def _hash(obj: object) -> str:
-    text = json.dumps(obj, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+def _generic_slope(name: str, slope: float) -> float | None:
+    """The log10 slope of a definition generated by `etr.contract.Metric.from_latent` from
+    log10(grad_var) + 2: log-linear (slope times the direction) when its range is [0, inf) and
+    its scale is log; otherwise monotone, with a known slope only when it is 0."""
+    m = METRICS[name]
+    if m.kind == CAPACITY:
+        return 0.0
+    if m.log_scale and m.valid.low == 0 and m.valid.high is None and not m.valid.se_slack:
+        return m.higher_is_more * slope
+    return 0.0 if slope == 0 else None
 
 
 # --- planted_dataset ------------------------------------------------------------------------
@@ -440,7 +486,7 @@ def _grid_pqcs(n: int, widths: tuple[int, ...], depths: tuple[int, ...], confoun
                "index": k}
         rows.append({**{c: pqc[c] for c in ("family", "circuit", "n_qubits", "layers",
                                              "topology", "rotations", "entangler")},
-                     "pqc_id": _hash(pqc), "_k": k, "_z": z[k],
+                     "pqc_id": short_hash(pqc, 12), "_k": k, "_z": z[k],
                      "expressibility_fp": fp,
                      "expressibility_fp_ci_low": 1.0 + 10.0**log_fp * 0.98,
                      "expressibility_fp_ci_high": 1.0 + 10.0**log_fp * 1.02,
@@ -464,7 +510,7 @@ def _planted_runs(pqcs: pd.DataFrame, configs: tuple[str, ...], n_pre: int,
             parts.append(part)
     arch = pd.concat(parts, ignore_index=True)
     arch["architecture_id"] = [
-        _hash([int(k), pre, post, c == "pure_pqc"]) for k, pre, post, c in
+        short_hash([int(k), pre, post, c == "pure_pqc"], 12) for k, pre, post, c in
         zip(arch["_k"], arch["classical_pre"], arch["classical_post"], arch["training_config"],
             strict=True)]
     arch["n_classical_params"] = np.where(arch["classical_pre"] == "none", 0, 40)
@@ -532,3 +578,7 @@ def _planted_trainability(runs: pd.DataFrame, rho: dict[str, object], deep: tupl
     runs["final_loss"] = 0.7 * (1.0 - runs["loss_decrease"]) + 0.01
     runs["test_accuracy"] = np.clip(0.5 + 0.45 * runs["loss_decrease"], 0.0, 1.0)
     runs["entangling_capability"] = np.where(has_pqc, 1.0 - np.exp(-0.3 * layers), np.nan)
+    # latents of the registered metrics generated from the registry alone (`_registered`)
+    runs["_t"] = t_train - np.nanmedian(t_train)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        runs["_c"] = -np.log10(runs["expressibility_fp"].to_numpy(dtype=float) - 1.0)

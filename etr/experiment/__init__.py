@@ -1,5 +1,5 @@
 """Experiments: spec parsing and validation, the cell grid, its size and run-time estimate, the
-resumable parallel runner, and the metric dataset on disk (Parquet/CSV with provenance).
+resumable parallel runner, and (re-exported from `etr.dataset`) the metric dataset on disk.
 
 The spec, the grid and the estimate are pure data (they import no simulation code); the runner
 imports the simulation stack only in the processes that evaluate cells.
@@ -14,16 +14,17 @@ True
 
 from __future__ import annotations
 
-from etr.experiment.dataset import (
+from etr.dataset import (
     FORMATS,
     base_provenance,
     empty_dataset,
     read_dataset,
     write_dataset,
 )
+from etr.experiment.circuit import circuit_metrics
 from etr.experiment.grid import Cell, CircuitUnit, circuit_units, derive_seed, expand_grid
 from etr.experiment.journal import journal_dir
-from etr.experiment.runner import ExperimentResult, circuit_metrics, run_experiment
+from etr.experiment.runner import ExperimentResult, run_experiment
 from etr.experiment.size import Estimate, GridBounds, check_spec_limits, estimate, grid_bounds
 from etr.experiment.spec import (
     FIELD_DOCS,

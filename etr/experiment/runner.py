@@ -27,16 +27,17 @@ from etr._outputs import Output, check_outputs, output_lock
 from etr._validation import check_int
 from etr.circuits import encoding_width
 from etr.contract import CIRCUIT_COLUMNS, COLUMNS
+from etr.dataset import check_format, write_dataset
 from etr.errors import SpecError
-from etr.experiment.dataset import check_format, write_dataset
+from etr.experiment.circuit import circuit_metrics
 from etr.experiment.grid import Cell, circuit_units, expand_grid
 from etr.experiment.journal import Journal, journal_dir
 from etr.experiment.size import check_spec_limits, estimate
 from etr.experiment.spec import Spec, load_spec
-from etr.hybrid.tasks import TASKS
 from etr.parallel import Outcome, Pool, check_scheduler, default_workers, open_pool
 from etr.plan.architecture import Architecture
-from etr.plan.settings import MetricSpec, RunSettings
+from etr.plan.settings import RunSettings
+from etr.plan.tasks import TASKS
 
 __all__ = ["ExperimentResult", "circuit_metrics", "run_experiment"]
 
@@ -73,17 +74,6 @@ class ExperimentResult:
 
 
 # --- the units of work (run in workers: module-level, picklable) -----------------------------
-
-
-def circuit_metrics(arch: Architecture, metrics: MetricSpec, seed: int) -> dict[str, object]:
-    """Every circuit-level column of ``arch.ansatz()`` (`etr.experiment.circuit.circuit_record`
-    with the sample sizes of `metrics`)."""
-    from etr.experiment.circuit import circuit_record
-
-    return circuit_record(arch.ansatz(), seed=seed, n_states=metrics.n_states,
-                          n_pairs=metrics.n_pairs, bins=metrics.bins,
-                          ec_samples=metrics.ec_samples, loss_samples=metrics.loss_samples,
-                          qfim_samples=metrics.qfim_samples)
 
 
 def _evaluate_run(arch: Architecture, training_config: str, seed: int, settings: Any,
@@ -293,7 +283,7 @@ def _say_size(spec: Spec, cells: list[Cell], units: list, todo_cells: list[Cell]
 
 def _finished(out: Path, spec_hash: str, t0: float) -> ExperimentResult:
     """`resume` of a completed run (no journal left): check the spec, compute nothing."""
-    from etr.experiment.dataset import read_dataset
+    from etr.dataset import read_dataset
 
     df = read_dataset(out)
     found = df.attrs["provenance"].get("spec_hash")

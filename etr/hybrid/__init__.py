@@ -4,9 +4,9 @@
 and the architecture search call: it loads the task, trains K initialisations of the model and
 returns a flat dataset record (see `etr.contract.COLUMNS`).
 
-`Architecture` and `RunSettings` are pure data and live in the data layer (`etr.plan`); they are
-re-exported here. Names are loaded on first use (PEP 562), so ``import etr.hybrid.tasks`` or
-``from etr.hybrid import Architecture`` does not import the simulation stack (numba, QuTiP).
+`Architecture` and `RunSettings` are pure data and live in the data layer (`etr.plan`). Names are
+loaded on first use (PEP 562), so ``import etr.hybrid.tasks`` does not import the simulation
+stack (numba, QuTiP).
 """
 
 from __future__ import annotations
@@ -16,23 +16,18 @@ from typing import Any
 
 #: public name -> module that defines it
 _EXPORTS: dict[str, str] = {
-    "ACTIVATIONS": "etr.plan.architecture",
-    "Architecture": "etr.plan.architecture",
-    "parse_classical": "etr.plan.architecture",
-    "PURE_PQC_READOUT_SCALE": "etr.plan.settings",
-    "RunSettings": "etr.plan.settings",
     "DenseNet": "etr.hybrid.classical",
     "CONTROL_MAPS": "etr.hybrid.control",
     "ClassicalControl": "etr.hybrid.control",
     "build_network": "etr.hybrid.classical",
     "HybridModel": "etr.hybrid.model",
     "DEFINITIONS": "etr.hybrid.run",
-    "RECORD_COLUMNS": "etr.hybrid.run",
+    "record_columns": "etr.hybrid.run",
     "RunContext": "etr.hybrid.run",
     "landscape_gradients": "etr.hybrid.run",
     "evaluate_run": "etr.hybrid.run",
     "model_effective_dimension": "etr.hybrid.run",
-    "TASKS": "etr.hybrid.tasks",
+    "TASKS": "etr.plan.tasks",
     "Task": "etr.hybrid.tasks",
     "EncodingFeatures": "etr.hybrid.tasks",
     "encoding_features": "etr.hybrid.tasks",
@@ -43,20 +38,15 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
-    "ACTIVATIONS",
     "CONTROL_MAPS",
     "DEFINITIONS",
-    "PURE_PQC_READOUT_SCALE",
-    "RECORD_COLUMNS",
     "TASKS",
     "Adam",
-    "Architecture",
     "ClassicalControl",
     "DenseNet",
     "EncodingFeatures",
     "HybridModel",
     "RunContext",
-    "RunSettings",
     "Task",
     "TrainingResult",
     "build_network",
@@ -65,7 +55,7 @@ __all__ = [
     "landscape_gradients",
     "load_task",
     "model_effective_dimension",
-    "parse_classical",
+    "record_columns",
     "train",
 ]
 

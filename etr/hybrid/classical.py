@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from etr._rng import SeedLike, as_generator
-from etr.hybrid.architecture import parse_classical
+from etr.plan.architecture import parse_classical
 
 __all__ = ["DenseNet", "build_network"]
 

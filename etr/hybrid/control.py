@@ -50,9 +50,9 @@ from etr._rng import SeedLike, as_generator
 from etr._validation import check_choice, check_int
 from etr.circuits import encoding_width
 from etr.errors import InputError
-from etr.hybrid.architecture import Architecture
 from etr.hybrid.classical import build_network
 from etr.hybrid.model import BinaryClassifier, _bce, _check_y, _sigmoid
+from etr.plan.architecture import Architecture
 
 __all__ = ["CONTROL_CONFIG", "CONTROL_MAPS", "ClassicalControl", "routing_matrix"]
 

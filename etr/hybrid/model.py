@@ -47,8 +47,8 @@ from etr._validation import check_choice, check_float, check_int
 from etr.circuits import encoded_circuit, encoding_width
 from etr.contract import PQC_CONFIGS
 from etr.errors import InputError
-from etr.hybrid.architecture import Architecture
 from etr.hybrid.classical import DenseNet, build_network
+from etr.plan.architecture import Architecture
 from etr.plan.settings import PURE_PQC_READOUT_SCALE
 from etr.quantum import Backend, as_backend
 

@@ -15,8 +15,9 @@ seed see the same data and start from the same parameters (with exact simulation
 
 Trainability definitions are computed by `DEFINITIONS`, a mapping from each name registered in
 `etr.contract.TRAINABILITY_DEFINITIONS` to a function of the run (`RunContext`): adding a
-definition is a registry entry, a function here (usually a thin call into
-`etr.metrics.trainability`) and its tests.
+definition is a registry entry, a function here registered with `definition` (usually a thin
+call into `etr.metrics.trainability`) and its test. Whether the classical-only control computes
+it comes from the registry (`etr.contract.Metric.needs_pqc`).
 """
 
 from __future__ import annotations
@@ -30,34 +31,43 @@ import numpy as np
 from etr._rng import SeedLike, as_generator
 from etr._validation import check_choice, check_int
 from etr.circuits import encoding_width
-from etr.contract import COLUMNS, TRAINING_CONFIGS
+from etr.contract import (
+    CIRCUIT_COLUMNS,
+    COLUMNS,
+    METRICS,
+    QUANTUM_DEFINITIONS,
+    TRAINABILITY_DEFINITIONS,
+    TRAINING_CONFIGS,
+)
 from etr.errors import InputError
-from etr.hybrid.architecture import Architecture
 from etr.hybrid.control import CONTROL_CONFIG, ClassicalControl
 from etr.hybrid.model import HybridModel
 from etr.hybrid.tasks import Task, encoding_features, load_task
 from etr.hybrid.training import TrainingResult, train
 from etr.metrics import trainability as tm
+from etr.plan.architecture import Architecture
 from etr.plan.settings import RunSettings
 from etr.quantum import STATEVECTOR, ShotBackend
 
 __all__ = [
     "DEFINITIONS",
     "QUANTUM_DEFINITIONS",
-    "RECORD_COLUMNS",
     "RunContext",
-    "RunSettings",
     "evaluate_run",
     "landscape_gradients",
     "model_effective_dimension",
     "model_task",
+    "record_columns",
 ]
 
-_RUNNER_COLUMNS = ("cell_id", "status", "error", "wall_time_s", "entangling_capability")
-#: keys of the record `evaluate_run` returns, in contract order.
-RECORD_COLUMNS: tuple[str, ...] = tuple(
-    c for c in COLUMNS if c not in _RUNNER_COLUMNS and not c.startswith("expressibility")
-)
+_RUNNER_COLUMNS = ("cell_id", "status", "error", "wall_time_s")
+
+
+def record_columns() -> tuple[str, ...]:
+    """Keys of the record `evaluate_run` returns, in contract order: every column except the
+    circuit-level ones (`etr.contract.CIRCUIT_COLUMNS`, computed once per circuit) and the
+    runner's bookkeeping."""
+    return tuple(c for c in COLUMNS if c not in _RUNNER_COLUMNS and c not in CIRCUIT_COLUMNS)
 
 
 def evaluate_run(
@@ -84,13 +94,13 @@ def evaluate_run(
     Returns
     -------
     dict
-        Keys `RECORD_COLUMNS` in contract order: architecture factors, ``architecture_id``,
+        Keys `record_columns()` in contract order: architecture factors, ``architecture_id``,
         ``pqc_id``, parameter counts, ``seed``, ``training_config``, ``task``, ``task_id``,
         ``shots`` (None for exact), the trainability definitions (NaN when not requested or, for
         the control, when they need quantum parameters; ``steps_to_target`` with
         ``steps_to_target_censored``), ``final_loss`` / ``final_loss_std`` (training loss after T
         steps, mean / std over inits) and ``test_accuracy`` / ``test_accuracy_std``; the
-        circuit-level columns (filled by the runner) are NaN.
+        circuit-level columns are left to the runner.
 
     Notes
     -----
@@ -146,7 +156,8 @@ def evaluate_run(
                    learning_rate=settings.learning_rate, batch_size=settings.batch_size,
                    seed=np.random.default_rng(streams["batch"]),
                    record_train_loss="steps_to_target" in settings.definitions)
-    record = {c: np.nan for c in RECORD_COLUMNS}
+    columns = record_columns()
+    record = {c: np.nan for c in columns}
     record.update(used.record(training_config))
     record.update(
         n_quantum_params=model.n_quantum_params, n_classical_params=model.n_classical_params,
@@ -155,15 +166,15 @@ def evaluate_run(
     )
     context = RunContext(model, result, task, settings, streams)
     for name in settings.definitions:
-        if control and name in QUANTUM_DEFINITIONS:
+        if control and METRICS[name].needs_pqc:
             continue  # needs quantum parameters: NaN for the control
-        record.update(DEFINITIONS[name](context))
+        record.update(_producer(name)(context))
     acc = model.accuracy(result.final_params, task.x_test, task.y_test)
     record.update(
         final_loss=float(result.final_loss.mean()), final_loss_std=float(result.final_loss.std()),
         test_accuracy=float(acc.mean()), test_accuracy_std=float(acc.std()),
     )
-    return {c: record[c] for c in RECORD_COLUMNS}
+    return {c: record[c] for c in columns}
 
 
 def model_task(task: Task, arch: Architecture) -> Task:
@@ -218,12 +229,41 @@ class RunContext:
         return g[:, self.model.blocks["quantum"]]
 
 
+Definition = Callable[["RunContext"], dict[str, object]]
+
+#: registered trainability definition -> the function computing its record columns.
+DEFINITIONS: dict[str, Definition] = {}
+
+
+def definition(name: str) -> Callable[[Definition], Definition]:
+    """Register the function computing the trainability definition `name` (and its companion
+    columns); `name` must be in `etr.contract.TRAINABILITY_DEFINITIONS`."""
+
+    def register(fn: Definition) -> Definition:
+        if name not in TRAINABILITY_DEFINITIONS:
+            raise InputError(f"`{name}` is not a registered trainability definition")
+        DEFINITIONS[name] = fn
+        return fn
+
+    return register
+
+
+def _producer(name: str) -> Definition:
+    fn = DEFINITIONS.get(name)
+    if fn is None:
+        raise InputError(f"trainability definition `{name}` has no function in "
+                         "etr.hybrid.run.DEFINITIONS")
+    return fn
+
+
+@definition("grad_var")
 def _grad_var(ctx: RunContext) -> dict[str, float]:
     r = ctx.result
     g0 = r.quantum_grads[0] if r.batch_size is None else ctx.quantum_grads(r.initial_params)
     return {"grad_var": tm.grad_var(g0)}
 
 
+@definition("grad_var_landscape")
 def _grad_var_landscape(ctx: RunContext) -> dict[str, float]:
     grads = landscape_gradients(ctx.model, ctx.result.final_params, ctx.task.x_train,
                                 ctx.task.y_train, n_samples=ctx.settings.landscape_samples,
@@ -231,24 +271,29 @@ def _grad_var_landscape(ctx: RunContext) -> dict[str, float]:
     return {"grad_var_landscape": tm.grad_var_landscape(grads)}
 
 
+@definition("grad_var_train")
 def _grad_var_train(ctx: RunContext) -> dict[str, float]:
     return {"grad_var_train": tm.grad_var_train(ctx.result.quantum_grads,
                                                 window=ctx.settings.early_steps)}
 
 
+@definition("grad_norm")
 def _grad_norm(ctx: RunContext) -> dict[str, float]:
     return {"grad_norm": tm.grad_norm(ctx.result.quantum_grads, window=ctx.settings.early_steps)}
 
 
+@definition("loss_decrease")
 def _loss_decrease(ctx: RunContext) -> dict[str, float]:
     return {"loss_decrease": tm.loss_decrease(ctx.result.initial_loss, ctx.result.final_loss)}
 
 
+@definition("steps_to_target")
 def _steps_to_target(ctx: RunContext) -> dict[str, object]:
     r = tm.steps_to_target(ctx.result.train_loss, fraction=ctx.settings.target_fraction)
     return {"steps_to_target": r.steps, "steps_to_target_censored": r.censored}
 
 
+@definition("effective_dimension")
 def _effective_dimension(ctx: RunContext) -> dict[str, float]:
     s = ctx.settings
     value = model_effective_dimension(
@@ -256,22 +301,6 @@ def _effective_dimension(ctx: RunContext) -> dict[str, float]:
         n_data=s.ed_data_size, n_samples=s.ed_weight_samples, seed=ctx.rng("effective_dimension"),
     )
     return {"effective_dimension": value}
-
-
-#: definitions that need quantum parameters (NaN for the classical-only control).
-QUANTUM_DEFINITIONS: frozenset[str] = frozenset(
-    {"grad_var", "grad_var_landscape", "grad_var_train", "grad_norm", "effective_dimension"})
-
-#: registered trainability definition -> the function computing its record columns.
-DEFINITIONS: dict[str, Callable[[RunContext], dict[str, object]]] = {
-    "grad_var": _grad_var,
-    "grad_var_landscape": _grad_var_landscape,
-    "grad_var_train": _grad_var_train,
-    "grad_norm": _grad_norm,
-    "loss_decrease": _loss_decrease,
-    "steps_to_target": _steps_to_target,
-    "effective_dimension": _effective_dimension,
-}
 
 
 def landscape_gradients(

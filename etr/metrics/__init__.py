@@ -4,6 +4,10 @@ entangling capability, gradient variance and trainability."""
 from __future__ import annotations
 
 from etr.metrics import trainability as trainability  # grad_var, ..., effective_dimension
+from etr.metrics.density_frame_potential import (
+    density_frame_potential,
+    density_frame_potential_from_states,
+)
 from etr.metrics.entanglement import entangling_capability, meyer_wallach
 from etr.metrics.expressibility import (
     ExpressibilityResult,
@@ -23,6 +27,8 @@ __all__ = [
     "ExpressibilityResult",
     "FramePotentialResult",
     "GradientVarianceResult",
+    "density_frame_potential",
+    "density_frame_potential_from_states",
     "entangling_capability",
     "expressibility",
     "expressibility_from_fidelities",

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from etr._rng import SeedLike, as_generator
+from etr._rng import SeedLike, as_generator, seed_label
 from etr._validation import check_int
 from etr.circuits.ansatz import Ansatz
 from etr.errors import InputError
@@ -189,10 +189,6 @@ def _check_bins_pairs(bins: object, n_pairs: object, n_boot: object) -> tuple[in
             check_int("n_boot", n_boot, minimum=0))
 
 
-def _seed_label(seed: SeedLike) -> int | None:
-    return int(seed) if isinstance(seed, int | np.integer) and not isinstance(seed, bool) else None
-
-
 def expressibility_from_fidelities(
     fidelities: np.ndarray,
     n_qubits: int,
@@ -201,8 +197,7 @@ def expressibility_from_fidelities(
     scaled_bins: int = 20,
     n_boot: int = 200,
     seed: SeedLike = None,
-    details: bool = False,
-) -> float | ExpressibilityResult:
+) -> ExpressibilityResult:
     """Expressibility from precomputed fidelities (e.g. of Haar-random states, for tests).
 
     Parameters
@@ -210,15 +205,15 @@ def expressibility_from_fidelities(
     fidelities : 1-D array of fidelities in [0, 1] (values are clipped to [0, 1]).
     n_qubits : number of qubits of the states (Haar reference dimension 2**n_qubits).
     bins : number of equal-width bins on [0, 1] (>= 2) of the Sim et al. KL.
-    scaled_bins : number of bins (>= 2) of the width-scaled KL of N F (``details=True``).
-    n_boot : bootstrap resamples for the interval (``details=True`` only; 0 disables it).
+    scaled_bins : number of bins (>= 2) of the width-scaled KL of N F.
+    n_boot : bootstrap resamples for the interval (0 disables it).
     seed : seed of the bootstrap.
-    details : return an `ExpressibilityResult` instead of the plug-in KL.
 
     Returns
     -------
-    float or ExpressibilityResult
-        The plug-in Sim et al. KL, or every estimate (see `ExpressibilityResult`).
+    ExpressibilityResult
+        Every estimate: the plug-in Sim et al. KL (``kl``), its bias correction, interval and
+        the width-scaled KL.
 
     Raises
     ------
@@ -228,10 +223,10 @@ def expressibility_from_fidelities(
 
     Examples
     --------
-    >>> round(expressibility_from_fidelities(np.ones(100), 1), 4)  # idle circuit: ln 75
+    >>> round(expressibility_from_fidelities(np.ones(100), 1).kl, 4)  # idle circuit: ln 75
     4.3175
     >>> f = np.random.default_rng(0).beta(1, 2**6 - 1, size=5000)  # Haar fidelities, 6 qubits
-    >>> r = expressibility_from_fidelities(f, 6, details=True, n_boot=0)
+    >>> r = expressibility_from_fidelities(f, 6, n_boot=0)
     >>> abs(r.kl_scaled_corrected) < 0.003
     True
     """
@@ -245,8 +240,6 @@ def expressibility_from_fidelities(
     counts = np.bincount(idx, minlength=n_b)
     log_q = haar_bin_masses(n, n_b)
     kl = float(_kl_from_counts(counts, log_q, n_pairs))
-    if not details:
-        return kl
     corrected = kl - (np.count_nonzero(counts) - 1) / (2.0 * n_pairs)
     counts_s = np.bincount(_scaled_bin_index(fid, n, n_s), minlength=n_s)
     kl_s = float(_kl_from_counts(counts_s, haar_scaled_masses(n, n_s), n_pairs))
@@ -261,7 +254,7 @@ def expressibility_from_fidelities(
         q_lo, q_hi = np.quantile(boots, [0.025, 0.975])
         ci_low, ci_high = float(max(2 * kl - q_hi, 0.0)), float(max(2 * kl - q_lo, 0.0))
     return ExpressibilityResult(kl, float(corrected), ci_low, ci_high, n_pairs, n_b, n_boot,
-                                _seed_label(seed), n, kl_s, float(corrected_s), n_s)
+                                seed_label(seed), n, kl_s, float(corrected_s), n_s)
 
 
 def pair_fidelities(ansatz: Ansatz, theta: np.ndarray, phi: np.ndarray, *,
@@ -282,34 +275,33 @@ def expressibility(
     bins: int = 75,
     scaled_bins: int = 20,
     seed: SeedLike = None,
-    details: bool = False,
     n_boot: int = 200,
     chunk_size: int | None = None,
-) -> float | ExpressibilityResult:
+) -> ExpressibilityResult:
     """Expressibility KL(P_PQC(F) || P_Haar(F)) of a PQC (Sim et al. 2019); lower = more expressive.
 
     Draws `n_pairs` pairs of parameter vectors theta, phi uniform on [0, 2pi) (all of them before
     simulating, so the value does not depend on `chunk_size`), histograms the fidelities
     F = |<psi(theta)|psi(phi)>|^2 into `bins` equal bins on [0, 1] and compares with the exact
-    Haar bin masses (1-a)^(N-1) - (1-b)^(N-1), N = 2^n. With ``details=True`` the result also
-    holds the width-scaled KL of N F (`scaled_bins` fixed bins against the exact Haar law of
-    N F), which compares across widths where the 75-bin KL does not (module docstring).
+    Haar bin masses (1-a)^(N-1) - (1-b)^(N-1), N = 2^n. The result also holds the bias-corrected
+    KL, a bootstrap interval and the width-scaled KL of N F (`scaled_bins` fixed bins against
+    the exact Haar law of N F), which compares across widths where the 75-bin KL does not
+    (module docstring).
 
     Parameters
     ----------
     ansatz : the circuit.
     n_pairs : number of fidelity samples (>= 2), from 2 n_pairs independent states.
     bins : number of histogram bins (>= 2) of the Sim et al. KL.
-    scaled_bins : number of bins (>= 2) of the width-scaled KL (``details=True``).
+    scaled_bins : number of bins (>= 2) of the width-scaled KL.
     seed : int, Generator or None.
-    details : return an `ExpressibilityResult` (bias-corrected values, bootstrap interval and
-        the width-scaled KL).
-    n_boot : bootstrap resamples of the pairs (``details=True`` only).
+    n_boot : bootstrap resamples of the pairs (0: no interval).
     chunk_size : rows simulated together (memory bound); does not change the result.
 
     Returns
     -------
-    float or ExpressibilityResult
+    ExpressibilityResult
+        ``kl`` is the plug-in Sim et al. KL.
 
     Raises
     ------
@@ -348,9 +340,9 @@ def expressibility(
     Examples
     --------
     >>> from etr.circuits import Ansatz, sim_circuit
-    >>> round(expressibility(Ansatz(4, ()), n_pairs=100), 2)
+    >>> round(expressibility(Ansatz(4, ()), n_pairs=100).kl, 2)
     64.76
-    >>> r = expressibility(sim_circuit(1), n_pairs=500, seed=1, details=True, n_boot=20)
+    >>> r = expressibility(sim_circuit(1), n_pairs=500, seed=1, n_boot=20)
     >>> r.ci_low <= r.kl_corrected <= r.ci_high
     True
     >>> r.kl_scaled < r.kl  # sim1 at 4 qubits, on the width-scaled histogram
@@ -362,7 +354,5 @@ def expressibility(
     draws = rng.uniform(0.0, 2.0 * np.pi, size=(2, n_p, ansatz.n_params))
     fid = pair_fidelities(ansatz, draws[0], draws[1], chunk_size=chunk_size)
     result = expressibility_from_fidelities(fid, ansatz.n_qubits, bins=n_b, scaled_bins=n_s,
-                                            n_boot=n_bt, seed=rng, details=details)
-    if details:
-        result = dataclasses.replace(result, seed=_seed_label(seed))
-    return result
+                                            n_boot=n_bt, seed=rng)
+    return dataclasses.replace(result, seed=seed_label(seed))

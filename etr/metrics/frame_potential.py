@@ -72,7 +72,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from etr._rng import SeedLike, as_generator
+from etr._rng import SeedLike, as_generator, seed_label
 from etr._validation import check_float, check_int
 from etr.circuits.ansatz import Ansatz
 from etr.errors import InputError
@@ -227,10 +227,6 @@ def _check_common(t: object, confidence: object) -> tuple[int, float]:
     if not 0.0 < confidence < 1.0:
         raise InputError(f"`confidence` must be in (0, 1), got {confidence}")
     return t, confidence
-
-
-def _seed_label(seed: SeedLike) -> int | None:
-    return int(seed) if isinstance(seed, int | np.integer) and not isinstance(seed, bool) else None
 
 
 def frame_potential_from_states(states: np.ndarray, *, t: int = 2,
@@ -396,4 +392,4 @@ def frame_potential(
         check_int("chunk_size", chunk_size, minimum=1)
     sums = _sums(ansatz, t, m, seed, chunk_size)
     return _result(sums, n_qubits=ansatz.n_qubits, t=t, confidence=confidence,
-                   seed=_seed_label(seed))
+                   seed=seed_label(seed))

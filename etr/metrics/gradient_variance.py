@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from etr._rng import SeedLike, as_generator
+from etr._rng import SeedLike, as_generator, seed_label
 from etr._validation import check_int
 from etr.circuits.ansatz import Ansatz
 from etr.quantum.backend import Backend, as_backend
@@ -98,13 +98,11 @@ def gradient_variance(ansatz: Ansatz, *, observable: object = "global", n_sample
     _, grads = as_backend(backend).expectation_vjp(ansatz, params, [obs], np.ones((n_s, 1)),
                                                    chunk_size=chunk_size)
     variance = grads.var(axis=0, ddof=1)
-    seed_label = int(seed) if isinstance(seed, int | np.integer) and not isinstance(seed, bool) \
-        else None
     return GradientVarianceResult(
         variance=variance,
         mean=grads.mean(axis=0),
         mean_variance=float(variance.mean()) if variance.size else float("nan"),
         n_samples=n_s,
         observable=obs.label,
-        seed=seed_label,
+        seed=seed_label(seed),
     )

@@ -29,7 +29,7 @@ grad_var_landscape
     draws (K x S instead of K); for ``hybrid_full`` it sees the landscape after training.
 grad_var_train
     The across-init variance at every step of a fixed early window t = 0 .. W-1 (W = min(window,
-    T), `etr.hybrid.RunSettings.early_steps`, default 10), averaged over those steps and the
+    T), `etr.plan.RunSettings.early_steps`, default 10), averaged over those steps and the
     quantum parameters. A fixed window, not the whole trajectory: models that fit have vanishing
     gradients late in training, and averaging over the trajectory would rank them untrainable.
 grad_norm
@@ -40,7 +40,7 @@ loss_decrease
 steps_to_target
     Per init, the first number of optimiser steps t >= 1 after which the training loss (on the
     whole training set, not a mini-batch) is at most
-    ``L_target = L_0 - f (L_0 - L_floor)`` (f = `etr.hybrid.RunSettings.target_fraction`,
+    ``L_target = L_0 - f (L_0 - L_floor)`` (f = `etr.plan.RunSettings.target_fraction`,
     default 0.25; L_floor = 0, the infimum of binary cross-entropy, so the target is
     ``(1 - f) L_0``); an init that never gets there within T steps is right-censored at T. The
     run's value is the lower median over the K inits, the ceil(K/2)-th smallest time (the step by

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from etr._outputs import Output, atomic_write, check_outputs, lock_outputs
+from etr.dataset import check_format
 from etr.errors import SpecError
-from etr.experiment.dataset import check_format
 from etr.experiment.size import Estimate
 from etr.nas.evaluate import Evaluator
 from etr.nas.objectives import Setting
@@ -151,7 +151,7 @@ def run_command(spec: NasSpec, out: str | Path, *, data: str | Path | None = Non
     atomically after it. Returns the result, the report path and the dataset path (default:
     `out` with suffix ``.parquet``); the claims table goes to `claims_path` of `out`.
     """
-    from etr.experiment import write_dataset
+    from etr.dataset import write_dataset
     from etr.nas.report import nas_report
     from etr.report import sha256_file, sha256_text, write_report
 

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from etr.contract import METRICS
+from etr.contract import CIRCUIT, METRICS
 from etr.experiment.grid import circuit_seed, derive_seed, task_seed
 from etr.plan.architecture import Architecture
 from etr.plan.cost import model_gates
@@ -124,7 +124,7 @@ class Evaluation:
     def to_dict(self) -> dict[str, Any]:
         """Plain mapping of what changes the numbers (hashed into a stored study's
         configuration); the replicate is not part of it."""
-        return {"settings": self.settings.to_dict(), "metrics": dataclasses.asdict(self.metrics),
+        return {"settings": self.settings.to_dict(), "metrics": self.metrics.to_dict(),
                 "root_seed": self.root_seed}
 
 
@@ -151,13 +151,11 @@ class Simulator:
                                  evaluation.task_seed))
 
     def circuit_metrics(self, arch: Architecture, seed: int, evaluation: Evaluation) -> dict:
-        """Every circuit-level column of ``arch.ansatz()`` at the ``[metrics]`` sample sizes."""
-        from etr.experiment.circuit import circuit_record
+        """Every circuit-level column of ``arch.ansatz()`` at the ``[metrics]`` sample sizes
+        (`etr.experiment.circuit.circuit_metrics`, as ``etr simulate`` computes them)."""
+        from etr.experiment.circuit import circuit_metrics
 
-        m = evaluation.metrics
-        return circuit_record(arch.ansatz(), seed=seed, n_states=m.n_states, n_pairs=m.n_pairs,
-                              bins=m.bins, ec_samples=m.ec_samples,
-                              loss_samples=m.loss_samples, qfim_samples=m.qfim_samples)
+        return circuit_metrics(arch, evaluation.metrics, seed)
 
 
 #: the evaluator of every search unless another is given.
@@ -289,10 +287,19 @@ def synthetic_evaluator(arch: Architecture, training_config: str, seed: int,
         "steps_to_target": float(min(reach, steps)),
         "steps_to_target_censored": bool(reach > steps),
     }
-    if control:
-        return rec
+    if not control:
+        rec.update(_pqc_columns(n, layers, strength, full, noise))
+    for name, m in METRICS.items():  # the rest of the registry
+        if name not in rec and not (control and m.needs_pqc):
+            latent = strength / 2 if m.level == CIRCUIT else 1.0 - 0.3 * n - 0.2 * layers
+            rec[name] = float(m.from_latent(np.array([latent + 0.1 * noise[5]]))[0])
+    return rec
+
+
+def _pqc_columns(n: int, layers: int, strength: float, full: bool,
+                 noise: np.ndarray) -> dict[str, float]:
     gv = 2.0 ** (-n) / (1 + 0.3 * layers) * (1 + 0.1 * noise[3])
-    rec.update({
+    return {
         "expressibility_fp": float(1.0 + 2.0 * np.exp(-strength / 2) + 0.01 * noise[4]),
         "expressibility_kl": float(2.0 * np.exp(-strength / 2) + 0.01 + 0.005 * noise[4]),
         "entangling_capability": float(1 - np.exp(-strength / 3)),
@@ -302,5 +309,4 @@ def synthetic_evaluator(arch: Architecture, training_config: str, seed: int,
                                 * (1 + 0.1 * noise[5])),
         "grad_norm": float(2.0 ** (-n / 2) / (1 + 0.1 * layers)),
         "effective_dimension": float(1 - np.exp(-strength / 5)),
-    })
-    return rec
+    }

@@ -4,8 +4,8 @@ Architectures, run settings, the shared spec sections and their TOML reading, th
 must respect and the run-time cost model. Nothing here imports the simulation stack (numba, QuTiP,
 scikit-learn; `etr.circuits` is pure Python), so checking a spec, expanding a grid or estimating
 its run time is instant. ``etr simulate`` (`etr.experiment.spec`, `etr.experiment.grid`) and
-``etr nas`` (`etr.nas.spec`, `etr.nas.space`) build on it; `etr.hybrid` re-exports
-`Architecture` and `RunSettings`.
+``etr nas`` (`etr.nas.spec`, `etr.nas.space`) build on it. The task registry (`etr.plan.tasks`)
+is here too, so a spec's task names are checked without the model stack.
 
 Examples
 --------
@@ -36,6 +36,7 @@ from etr.plan.settings import (
     read_run_sections,
 )
 from etr.plan.tables import Table, commented_toml, read_toml
+from etr.plan.tasks import TASKS, TaskInfo
 
 __all__ = [
     "ACTIVATIONS",
@@ -44,11 +45,13 @@ __all__ = [
     "PURE_PQC_READOUT_SCALE",
     "RUN_FIELD_DOCS",
     "RUN_KEYS",
+    "TASKS",
     "Architecture",
     "MetricSpec",
     "RunSettings",
     "RunSpec",
     "Table",
+    "TaskInfo",
     "commented_toml",
     "network_sizes",
     "parse_classical",

@@ -4,7 +4,7 @@ An architecture is pure data: strings and integers that can be written to a data
 into a stable id and turned into circuits (`etr.circuits` is pure Python). The training
 configuration and the seed are *not* part of it (a run is architecture x configuration x seed).
 It lives in the data layer (`etr.plan`) so that specs, grids and searches can build and count
-architectures without importing the simulation stack; `etr.hybrid.Architecture` is the same class.
+architectures without importing the simulation stack.
 """
 
 from __future__ import annotations

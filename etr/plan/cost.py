@@ -33,16 +33,21 @@ with the constants of `COST`, all in CPU-seconds of one core. They are measured,
 ``python benchmarks/calibrate_cost.py`` times real units on a design of widths, depths,
 configurations and step counts, fits the constants by non-negative least squares and prints them
 with the fit's error; paste its output into `COST` when the simulation code or the machine
-changes. Everything about the model is in this module: `cell_seconds`, `circuit_seconds` and
-`COST`.
+changes. The terms a measure or a definition adds (the ``3 M N``, ``3 K S N`` and bracketed terms
+of R, every term of S_u, the pair overlaps and the Lie closure) are declared on its registry entry
+(`etr.contract.Metric.cost`), so a new measure brings its own; the training's own terms, the
+constants and the formulas are here (`cell_seconds`, `circuit_seconds`, `COST`).
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from etr.circuits import encoding_circuit
+from etr.contract import CIRCUIT, COST_TERMS, METRICS, Metric
 from etr.plan.architecture import Architecture
 from etr.plan.settings import MetricSpec, RunSettings
 
@@ -142,22 +147,29 @@ def cell_seconds(arch: Architecture, training_config: str, settings: RunSettings
     if training_config == "classical_only":
         return c.c_run + c.c_iter * t
     gates, _ = model_gates(arch)
-    defs = settings.definitions
     b = min(settings.batch_size or n, n)
-    mini = b < n
-    m = settings.ed_weight_samples if "effective_dimension" in defs else 0
-    s = settings.landscape_samples if "grad_var_landscape" in defs else 0
-    grad_rows = k * t * b + k * s * n + (k * n if mini and "grad_var" in defs else 0)
-    forward_rows = (2 * k * n + k * settings.n_test
-                    + (k * t * n if mini and "steps_to_target" in defs else 0))
+    terms = _terms((METRICS[d] for d in settings.definitions if d in METRICS),
+                   {**settings.to_dict(), "batch": b, "mini": b < n})
+    grad_rows = k * t * b + terms["grad_rows"]
+    forward_rows = 2 * k * n + k * settings.n_test + terms["forward_rows"]
     per_grad = 3.0
     if settings.shots is not None:
         shifted = _n_params(arch) + (
             _n_angles(arch) if training_config == "hybrid_full" else 0)
         per_grad = 1.0 + 2.0 * shifted
-    rows = per_grad * grad_rows + forward_rows + 3 * m * n
+    rows = per_grad * grad_rows + forward_rows + terms["exact_rows"]
     return (c.c_run + c.c_amp * rows * gates * 2.0**arch.n_qubits + c.c_row * rows * gates
             + c.c_step * t * gates + c.c_iter * t)
+
+
+def _terms(metrics: Iterable[Metric], sizes: Mapping[str, Any]) -> dict[str, float]:
+    """The cost terms (`etr.contract.COST_TERMS`) the given measures add, summed."""
+    out = dict.fromkeys(COST_TERMS, 0.0)
+    for m in metrics:
+        if m.cost is not None:
+            for term, amount in m.cost(sizes).items():
+                out[term] += float(amount)
+    return out
 
 
 def _n_params(arch: Architecture) -> int:
@@ -181,10 +193,10 @@ def circuit_seconds(arch: Architecture, metrics: MetricSpec, *,
     """
     _, gates = model_gates(arch)
     n = arch.n_qubits
-    params = _n_params(arch)
-    states = (metrics.n_states + 2 * metrics.n_pairs + metrics.ec_samples
-              + metrics.loss_samples + metrics.qfim_samples * (params + 1))
+    terms = _terms((m for m in METRICS.values() if m.level == CIRCUIT),
+                   {**metrics.to_dict(), "n_params": _n_params(arch)})
+    states = terms["states"]
     dla = 3 * n if arch.family == "hea" and arch.topology == "none" else 4.0**n - 1
     c = constants
     return (c.c_unit + c.c_amp * states * gates * 2.0**n + c.c_row * states * gates
-            + c.c_pair * metrics.n_states**2 / 2 * 2.0**n + c.c_lie * dla)
+            + c.c_pair * terms["pairs"] * 2.0**n + c.c_lie * terms["lie"] * dla)

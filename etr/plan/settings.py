@@ -25,9 +25,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from etr._validation import check_choice, check_float, check_int
-from etr.contract import TRAINABILITY_DEFINITIONS
+from etr.contract import SAMPLE_SIZES, TRAINABILITY_DEFINITIONS
 from etr.errors import InputError
 from etr.plan.tables import Table
+from etr.plan.tasks import TASKS
 
 __all__ = [
     "DEFAULT_ROOT_SEED",
@@ -53,13 +54,6 @@ GRID_KEYS: tuple[str, ...] = ("task", "shots")
 RUN_KEYS: tuple[str, ...] = ("root_seed", "definitions", "metrics", "training")
 
 
-def _task_names() -> tuple[str, ...]:
-    # the task registry lives with the tasks; `etr.hybrid.tasks` imports numpy and pandas only
-    from etr.hybrid.tasks import TASKS
-
-    return TASKS
-
-
 @dataclass(frozen=True, slots=True)
 class RunSettings:
     """How a run trains and measures (everything except architecture, configuration, seed).
@@ -67,7 +61,7 @@ class RunSettings:
     Parameters
     ----------
     task : str, default ``"synthetic"``
-        Task name (`etr.hybrid.tasks.TASKS`).
+        Task name (`etr.plan.tasks.TASKS`).
     n_train, n_test : int, default 200, 200
         Training and test points.
     n_init : int, default 16
@@ -85,7 +79,7 @@ class RunSettings:
     ed_weight_samples : int, default 16
         M, quantum-parameter samples (uniform in [0, 2 pi)) of the effective dimension.
     n_features : int or None, default None
-        Task features; None = the task's own fixed feature count (`etr.hybrid.tasks.TASKS`),
+        Task features; None = the task's own fixed feature count (`etr.plan.tasks.TASKS`),
         the same at every width. A classical pre-network maps them to the encoding's angles;
         ``pure_pqc`` and a ``"none"`` pre-network see them through the fixed map of
         `etr.hybrid.encoding_features` (PCA to the encoding width fitted on the training split,
@@ -141,7 +135,7 @@ class RunSettings:
     target_fraction: float = 0.25
 
     def __post_init__(self) -> None:
-        check_choice("task", self.task, _task_names())
+        check_choice("task", self.task, TASKS)
         ints = {"n_train": 4, "n_test": 2, "n_init": 2, "steps": 1, "ed_data_size": 20,
                 "ed_weight_samples": 1, "landscape_samples": 2, "early_steps": 1}
         for name in ("batch_size", "n_features", "shots"):
@@ -169,52 +163,57 @@ class RunSettings:
         return d
 
 
-@dataclass(frozen=True, slots=True)
-class MetricSpec:
-    """Sample sizes of the circuit-level metrics (keys ``metrics.*``).
+class _MetricSpecBase:
+    """Methods of `MetricSpec` (its fields come from the registry)."""
+
+    __slots__ = ()
+
+    def __post_init__(self) -> None:
+        for name, size in SAMPLE_SIZES.items():
+            object.__setattr__(self, name, check_int(name, getattr(self, name),
+                                                     minimum=size.minimum))
+
+    @classmethod
+    def from_table(cls, table: Table) -> MetricSpec:
+        """Read a ``[metrics]`` table (keys are the fields; absent keys keep their defaults)."""
+        return cls(**{f.name: table.int(f.name, f.default, low=SAMPLE_SIZES[f.name].minimum)
+                      for f in dataclasses.fields(cls)})
+
+    def to_dict(self) -> dict[str, int]:
+        """The sample sizes by key."""
+        return asdict(self)
+
+
+def _metric_spec() -> type:
+    """`MetricSpec`: a frozen dataclass with one field per sample size the registry declares
+    (`etr.contract.SAMPLE_SIZES`), so a measure's sample sizes are declared once, on its entry."""
+    sizes = SAMPLE_SIZES
+    params = "\n".join(f"    {s.name} : {s.doc}." for s in sizes.values())
+    cls = dataclasses.make_dataclass(
+        "MetricSpec", [(s.name, int, field(default=s.default)) for s in sizes.values()],
+        bases=(_MetricSpecBase,), frozen=True, slots=True)
+    cls.__module__ = __name__
+    cls.__doc__ = f"""Sample sizes of the circuit-level metrics (keys ``metrics.*``).
+
+    One field per `etr.contract.SampleSize` of the registered circuit-level measures.
 
     Parameters
     ----------
-    n_states : states of the frame-potential U-statistic (`etr.metrics.frame_potential`; 5000
-        gives a relative SE below 1 % for every circuit of the ``paper`` preset).
-    n_pairs : parameter pairs of the Sim et al. KL (Sim et al. 2019 use 5000).
-    bins : fidelity histogram bins of the Sim et al. KL (Sim et al. use 75).
-    ec_samples : parameter samples of the entangling capability (``etr simulate`` only).
-    loss_samples : parameter samples of the measured loss variance ``loss_var`` (``etr simulate``
-        only).
-    qfim_samples : parameter samples of the QFIM rank (``etr simulate`` only).
+{params}
 
     Examples
     --------
     >>> MetricSpec().n_pairs, MetricSpec(bins=20).bins
     (1000, 20)
     """
-
-    n_states: int = 5000
-    n_pairs: int = 1000
-    bins: int = 75
-    ec_samples: int = 200
-    loss_samples: int = 2000
-    qfim_samples: int = 3
-
-    def __post_init__(self) -> None:
-        for name, low in _METRIC_MINIMA.items():
-            object.__setattr__(self, name, check_int(name, getattr(self, name), minimum=low))
-
-    @classmethod
-    def from_table(cls, table: Table) -> MetricSpec:
-        """Read a ``[metrics]`` table (keys are the fields; absent keys keep their defaults)."""
-        return cls(**{f.name: table.int(f.name, f.default, low=_METRIC_MINIMA[f.name])
-                      for f in dataclasses.fields(cls)})
+    return cls
 
 
-#: smallest accepted value of each `MetricSpec` field
-_METRIC_MINIMA = {"n_states": 2, "n_pairs": 10, "bins": 2, "ec_samples": 1, "loss_samples": 2,
-                  "qfim_samples": 1}
+MetricSpec = _metric_spec()
 
 
 _TRAINING_DOCS: dict[str, str] = {
-    "task": "learning task(s), one of etr.hybrid.tasks.TASKS or (etr simulate) a list of them, "
+    "task": "learning task(s), one of etr.plan.tasks.TASKS or (etr simulate) a list of them, "
     "each crossed with the grid; default 'synthetic'",
     "n_train": "training set size; default 200",
     "n_test": "test set size; default 200",
@@ -240,16 +239,7 @@ RUN_FIELD_DOCS: dict[str, str] = {
     "root_seed": f"root of every seed (numpy SeedSequence entropy); default {DEFAULT_ROOT_SEED}",
     "definitions": "trainability definitions to compute, subset of "
     f"{list(TRAINABILITY_DEFINITIONS)}; default all",
-    "metrics.n_states": "states of the frame potential (all pairs); default 5000 (relative SE "
-    "< 1% for every paper-preset circuit)",
-    "metrics.n_pairs": "parameter pairs for the Sim et al. KL (Sim et al. use 5000); default 1000",
-    "metrics.bins": "fidelity histogram bins for the Sim et al. KL (Sim et al. use 75); "
-    "default 75",
-    "metrics.ec_samples": "parameter samples for entangling capability (simulate only); "
-    "default 200",
-    "metrics.loss_samples": "parameter samples for the measured loss variance (simulate only); "
-    "default 2000",
-    "metrics.qfim_samples": "parameter samples for the QFIM rank (simulate only); default 3",
+    **{f"metrics.{k}": s.doc for k, s in SAMPLE_SIZES.items()},
     **{f"training.{k}": v for k, v in _TRAINING_DOCS.items()},
 }
 
@@ -342,7 +332,7 @@ def read_run_sections(top: Table) -> dict[str, Any]:
     (3, (('steps', 5),), 5)
     """
     defs = top.choices("definitions", TRAINABILITY_DEFINITIONS, TRAINABILITY_DEFINITIONS)
-    metrics = MetricSpec.from_table(top.table("metrics", tuple(_METRIC_MINIMA)))
+    metrics = MetricSpec.from_table(top.table("metrics", tuple(SAMPLE_SIZES)))
     table = top.table("training", _training_keys())
     optional = _optional_fields()
     def plain(k: str, v: Any) -> Any:

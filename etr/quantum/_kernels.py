@@ -141,6 +141,20 @@ def swap_apply(state, s1, s2):  # pragma: no cover - compiled
                 row[j] = tmp
 
 
+@nb.njit(inline="always")
+def _pair_step(l0, l1, p0, p1, r00, r01, r10, r11):  # pragma: no cover - compiled
+    """The sums of `u1_reduce` plus one amplitude pair of lam (l0, l1) and phi (p0, p1)."""
+    c0 = np.conj(l0)
+    c1 = np.conj(l1)
+    return r00 + c0 * p0, r01 + c0 * p1, r10 + c1 * p0, r11 + c1 * p1
+
+
+@nb.njit(inline="always")
+def _mix(u00, u01, u10, u11, a0, a1):  # pragma: no cover - compiled
+    """(u a)_0, (u a)_1 of a 2 x 2 matrix u and an amplitude pair a."""
+    return u00 * a0 + u01 * a1, u10 * a0 + u11 * a1
+
+
 @nb.njit(**_JIT)
 def u1_reduce(lam, phi, s, udag, unapply):  # pragma: no cover - compiled
     """r[b, a, c] = sum over the other qubits of conj(lam[.., a, ..]) * phi[.., c, ..].
@@ -165,45 +179,23 @@ def u1_reduce(lam, phi, s, udag, unapply):  # pragma: no cover - compiled
                 p0s = phi[b, base:base + s]
                 p1s = phi[b, base + s:base + 2 * s]
                 for i in range(s):
-                    l0 = l0s[i]
-                    l1 = l1s[i]
-                    p0 = p0s[i]
-                    p1 = p1s[i]
-                    c0 = np.conj(l0)
-                    c1 = np.conj(l1)
-                    r00 += c0 * p0
-                    r01 += c0 * p1
-                    r10 += c1 * p0
-                    r11 += c1 * p1
+                    l0, l1, p0, p1 = l0s[i], l1s[i], p0s[i], p1s[i]
+                    r00, r01, r10, r11 = _pair_step(l0, l1, p0, p1, r00, r01, r10, r11)
                     if unapply:
-                        l0s[i] = u00 * l0 + u01 * l1
-                        l1s[i] = u10 * l0 + u11 * l1
-                        p0s[i] = u00 * p0 + u01 * p1
-                        p1s[i] = u10 * p0 + u11 * p1
+                        l0s[i], l1s[i] = _mix(u00, u01, u10, u11, l0, l1)
+                        p0s[i], p1s[i] = _mix(u00, u01, u10, u11, p0, p1)
         else:
             l_row = lam[b]
             p_row = phi[b]
             for k in range(dim >> 1):
                 i = 2 * k if s == 1 else ((k & ~low) << 1) | (k & low)
-                l0 = l_row[i]
-                l1 = l_row[i + s]
-                p0 = p_row[i]
-                p1 = p_row[i + s]
-                c0 = np.conj(l0)
-                c1 = np.conj(l1)
-                r00 += c0 * p0
-                r01 += c0 * p1
-                r10 += c1 * p0
-                r11 += c1 * p1
+                j = i + s
+                l0, l1, p0, p1 = l_row[i], l_row[j], p_row[i], p_row[j]
+                r00, r01, r10, r11 = _pair_step(l0, l1, p0, p1, r00, r01, r10, r11)
                 if unapply:
-                    l_row[i] = u00 * l0 + u01 * l1
-                    l_row[i + s] = u10 * l0 + u11 * l1
-                    p_row[i] = u00 * p0 + u01 * p1
-                    p_row[i + s] = u10 * p0 + u11 * p1
-        r[b, 0, 0] = r00
-        r[b, 0, 1] = r01
-        r[b, 1, 0] = r10
-        r[b, 1, 1] = r11
+                    l_row[i], l_row[j] = _mix(u00, u01, u10, u11, l0, l1)
+                    p_row[i], p_row[j] = _mix(u00, u01, u10, u11, p0, p1)
+        r[b, 0, 0], r[b, 0, 1], r[b, 1, 0], r[b, 1, 1] = r00, r01, r10, r11
     return r
 
 
@@ -222,18 +214,9 @@ def cu1_reduce(lam, phi, c, s):  # pragma: no cover - compiled
         for base in range(0, dim, 2 * s):
             for i in range(base, base + s):
                 if i & c:
-                    l0 = np.conj(l_row[i])
-                    l1 = np.conj(l_row[i + s])
-                    p0 = p_row[i]
-                    p1 = p_row[i + s]
-                    r00 += l0 * p0
-                    r01 += l0 * p1
-                    r10 += l1 * p0
-                    r11 += l1 * p1
-        r[b, 0, 0] = r00
-        r[b, 0, 1] = r01
-        r[b, 1, 0] = r10
-        r[b, 1, 1] = r11
+                    r00, r01, r10, r11 = _pair_step(l_row[i], l_row[i + s], p_row[i],
+                                                    p_row[i + s], r00, r01, r10, r11)
+        r[b, 0, 0], r[b, 0, 1], r[b, 1, 0], r[b, 1, 1] = r00, r01, r10, r11
     return r
 
 
@@ -267,10 +250,7 @@ def build_u1(theta, codes, slots, consts):  # pragma: no cover - compiled
             g00, g01, g10, g11 = _factor(codes[f], t, consts[f])
             m00, m01, m10, m11 = (g00 * m00 + g01 * m10, g00 * m01 + g01 * m11,
                                   g10 * m00 + g11 * m10, g10 * m01 + g11 * m11)
-        out[b, 0, 0] = m00
-        out[b, 0, 1] = m01
-        out[b, 1, 0] = m10
-        out[b, 1, 1] = m11
+        out[b, 0, 0], out[b, 0, 1], out[b, 1, 0], out[b, 1, 1] = m00, m01, m10, m11
     return out
 
 

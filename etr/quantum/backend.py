@@ -14,9 +14,10 @@ a `Backend` (default `StatevectorBackend`) and ask it for three things:
     values, such as a classical post-network, pays for one forward simulation, not two); `wrt`
     names the parameter slots the caller needs (a backend may skip the others and leave them 0).
 
-A density-matrix backend (noise channels) joins by implementing the same three methods: its
-``states`` blocks would be ``(b, 2**n, 2**n)``; nothing in the metrics or models changes. Finite
-shots are one more backend of this kind, wrapping an exact one (`etr.quantum.ShotBackend`).
+The density-matrix backend (`etr.quantum.DensityMatrixBackend`, noise channels) implements the
+same three methods, its ``states`` blocks ``(b, 2**n, 2**n)``; the QuTiP references
+(`etr.quantum.QutipBackend`, `etr.quantum.QutipDensityBackend`) too. Finite shots are one more
+backend of this kind, wrapping an exact one (`etr.quantum.ShotBackend`).
 
 Backends are immutable descriptions except for a random stream where they sample (shots).
 """

@@ -38,9 +38,9 @@ from etr.analysis.regimes import RegimeResult
 from etr.contract import (
     CONFIGS,
     EXPRESSIBILITY_MEASURES,
-    METRICS,
     PRIMARY_X,
     TRAINABILITY_DEFINITIONS,
+    TRAINABILITY_ONLY,
     TRAINING_CONFIGS,
 )
 from etr.errors import ConvergenceWarning, DegenerateDataWarning, EtrError, InputError
@@ -91,7 +91,7 @@ class AnalysisOptions:
     @property
     def claim_definitions(self) -> tuple[str, ...]:
         """The trainability definitions the claims are tested on (not the capacity measure)."""
-        return tuple(d for d in self.definitions if METRICS[d].kind == "trainability")
+        return tuple(d for d in self.definitions if d in TRAINABILITY_ONLY)
 
     def to_dict(self) -> dict[str, Any]:
         return {"n_boot": self.n_boot, "regime_boot": self.regime_boot, "seed": self.seed,
@@ -382,8 +382,7 @@ def _runs(data: pd.DataFrame, configs: tuple[str, ...], x: str) -> _Runs:
         raise InputError("no run with a PQC in the selected configurations "
                          f"{', '.join(configs)}: nothing to analyse")
     if _finite_count(pqc, x) == 0:
-        others = [c for c, m in METRICS.items() if m.kind == "expressibility" and c != x
-                  and _finite_count(pqc, c)]
+        others = [c for c in EXPRESSIBILITY_MEASURES if c != x and _finite_count(pqc, c)]
         raise InputError(f"no run has a finite `{x}` (the expressibility the analysis uses): "
                          "nothing to analyse" + (f" (finite values only in {', '.join(others)})"
                                                  if others else ""))

@@ -66,7 +66,7 @@ def read_input(path: str | os.PathLike[str]) -> pd.DataFrame:
     etr.errors.InputError
         Missing file, a file that is not a dataset, missing columns (named), no rows.
     """
-    from etr.experiment import read_dataset
+    from etr.dataset import read_dataset
 
     p = Path(path)
     if p.is_dir():

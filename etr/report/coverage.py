@@ -1,6 +1,7 @@
 """What the dataset held and what the analysis used, per training configuration.
 
-A dataset can hold failed runs, runs written twice (a resumed job) and finite-shot runs that
+A dataset can hold failed runs, runs written twice (a resumed job), runs with an impossible
+design value (e.g. fewer than one qubit; `etr.analysis.data_quality`) and finite-shot runs that
 only a secondary analysis uses; the coverage table counts each, so that a reader sees how many
 runs the verdicts rest on, not only how many the file held.
 """
@@ -10,12 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from etr.analysis.quality import removal
 from etr.contract import CONFIGS, PRIMARY_X
 
 __all__ = ["coverage_table", "failed_cells", "status"]
 
-_COLUMNS = ["training_config", "runs", "failed", "duplicated", "finite_shot", "primary",
-            "used", "circuits", "tasks", "seeds", "qubits", "layers"]
+_COLUMNS = ["training_config", "runs", "failed", "duplicated", "impossible", "finite_shot",
+            "primary", "used", "circuits", "tasks", "seeds", "qubits", "layers"]
 
 
 def status(data: pd.DataFrame) -> pd.Series:
@@ -53,7 +55,8 @@ def coverage_table(runs: pd.DataFrame, cleaned: pd.DataFrame, primary: pd.DataFr
     runs : pandas.DataFrame
         Every run of the selected configurations, as read.
     cleaned : pandas.DataFrame
-        The runs kept after removing failed and duplicated ones.
+        The runs kept after removing failed, duplicated and impossible ones
+        (`etr.analysis.quality.clean`).
     primary : pandas.DataFrame
         The runs of the primary analysis (a subset of `cleaned`).
     x : str
@@ -63,7 +66,8 @@ def coverage_table(runs: pd.DataFrame, cleaned: pd.DataFrame, primary: pd.DataFr
     -------
     pandas.DataFrame
         ``training_config, runs, failed, duplicated`` (dropped, the first copy kept),
-        ``finite_shot`` (kept runs used only by the finite-shot secondary analysis),
+        ``impossible`` (dropped: a design or run value outside its range), ``finite_shot``
+        (kept runs used only by the finite-shot secondary analysis),
         ``primary`` (kept exact runs), ``used`` (primary runs with a finite `x`; the control
         has no x and counts whole), ``circuits`` (distinct ``pqc_id`` among the used runs),
         ``tasks, seeds, qubits, layers``; a last row ``total``.
@@ -75,16 +79,16 @@ def coverage_table(runs: pd.DataFrame, cleaned: pd.DataFrame, primary: pd.DataFr
     ...                      "shots": [None, None, 100, None], "seed": 0,
     ...                      "expressibility_fp": 1.5})
     >>> kept = runs.iloc[[0, 2]]
-    >>> coverage_table(runs, kept, kept.iloc[[0]]).iloc[0, 1:8].tolist()
-    [4, 1, 1, 1, 1, 1, 1]
+    >>> coverage_table(runs, kept, kept.iloc[[0]]).iloc[0, 1:9].tolist()
+    [4, 1, 1, 0, 1, 1, 1, 1]
     """
-    failed = status(runs).ne("ok")
+    why = removal(runs).to_numpy()
     kept_index = set(cleaned.index)
-    dup = ~failed & ~runs.index.isin(list(kept_index))
     prim_index = set(primary.index)
     used_mask = pd.Series(_usable(primary, x), index=primary.index)
     used_index = set(used_mask[used_mask].index)
-    frame = runs.assign(_failed=failed.to_numpy(), _dup=dup,
+    frame = runs.assign(_failed=why == "failed run", _dup=why == "duplicated",
+                        _bad=np.char.startswith(why.astype(str), "impossible "),
                         _kept=runs.index.isin(list(kept_index)),
                         _primary=runs.index.isin(list(prim_index)),
                         _used=runs.index.isin(list(used_index)))
@@ -103,6 +107,7 @@ def _row(name: str, g: pd.DataFrame) -> dict[str, object]:
         "runs": len(g),
         "failed": int(g["_failed"].sum()),
         "duplicated": int(g["_dup"].sum()),
+        "impossible": int(g["_bad"].sum()),
         "finite_shot": int((g["_kept"] & ~g["_primary"]).sum()),
         "primary": int(g["_primary"].sum()),
         "used": len(used),

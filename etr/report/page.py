@@ -1,6 +1,6 @@
 """The page shell: sections of text, tables and Altair charts rendered into one offline HTML file.
 
-Three layers (STYLE.md): results -> a plain context dict (`page_context`) -> one Jinja2
+Three layers: results -> a plain context dict (`page_context`) -> one Jinja2
 `Environment` (`environment`) with the filters `fmt_p`, `fmt_ci`, `fmt_num`. Every string from a
 dataset is autoescaped in tables and text; chart specs are embedded as JSON inside
 ``<script type="application/json">`` with ``<``, ``>`` and ``&`` written as ``\\u003c`` etc., so

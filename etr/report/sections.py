@@ -19,7 +19,7 @@ import pandas as pd
 
 from etr import analysis as A
 from etr.analysis.claims import WEAK_BOUND
-from etr.contract import CONFIGS, METRICS
+from etr.contract import CONFIGS, EXPRESSIBILITY_MEASURES, METRICS
 from etr.report import charts as C
 from etr.report import theory as T
 from etr.report.analyze import PAPER_X, AnalysisResults
@@ -615,7 +615,29 @@ def expressibility_section(res: AnalysisResults) -> Section:
     return Section("The x axis: expressibility measures", text, charts=[Figure(
         C.expressibility_chart(c, measures=measures),
         "One point per circuit with its sampling interval; colour: qubits.",
-        name="expressibility")])
+        name="expressibility")], tables=[_measures_table(c, res.options.x)])
+
+
+def _measures_table(circuits: pd.DataFrame, x: str) -> Table:
+    """Every registered expressibility measure the dataset holds, with its rank agreement with
+    the primary x over the circuits (a new measure in the registry shows up here)."""
+    primary = pd.to_numeric(circuits[x], errors="coerce")
+    rows = []
+    for name in EXPRESSIBILITY_MEASURES:
+        values = (pd.to_numeric(circuits[name], errors="coerce") if name in circuits.columns
+                  else pd.Series(dtype=float))
+        n = int(values.notna().sum())
+        if n:
+            both = values.notna() & primary.notna()
+            rho = (float(values[both].corr(primary[both], method="spearman"))
+                   if both.sum() > 2 else float("nan"))
+            m = METRICS[name]
+            rows.append({"measure": m.label, "column": name, "direction": m.direction,
+                         "circuits": n, "spearman_with_x": rho, "meaning": m.meaning})
+    return Table(pd.DataFrame(rows), caption="Every registered expressibility measure in the "
+                 f"dataset and its Spearman rank correlation with the x axis ({x}) over the "
+                 "circuits.", labels={"spearman_with_x": "Spearman with x"},
+                 name="expressibility_measures", collapsed=True)
 
 
 # --- 8-10. models and performance -----------------------------------------------------------
@@ -714,22 +736,26 @@ def quality_section(res: AnalysisResults) -> Section:
     total = cov[cov["training_config"] == "total"].iloc[0] if len(cov) else None
     items = []
     if total is not None:
-        items.append(f"{int(total['runs'])} runs in the file: {int(total['failed'])} failed "
-                     f"and {int(total['duplicated'])} duplicated (dropped, the first copy "
-                     f"kept); {int(total['finite_shot'])} finite-shot runs (secondary analysis "
-                     f"only); {int(total['used'])} runs of {int(total['circuits'])} circuits "
-                     "used by the primary analysis.")
+        items.append(f"{int(total['runs'])} runs in the file: {int(total['failed'])} failed, "
+                     f"{int(total['duplicated'])} duplicated (dropped, the first copy kept) "
+                     f"and {int(total['impossible'])} with an impossible design value "
+                     f"(dropped); {int(total['finite_shot'])} finite-shot runs (secondary "
+                     f"analysis only); {int(total['used'])} runs of {int(total['circuits'])} "
+                     "circuits used by the primary analysis.")
     if q.empty:
         items.append("No doubtful value found (no duplicate, non-finite or impossible value "
                      "in a measured column).")
     tables = []
     if not q.empty:
         tables.append(Table(_labelled(q), caption="Doubtful data, by issue, column and "
-                            "configuration, and what the analysis does with it.",
+                            "configuration, the first affected rows (by cell id) and what the "
+                            "analysis does with them.",
                             labels={"training_config": _CONFIG, "n_rows": "rows",
-                                    "n_affected": "affected"}, name="data_quality"))
+                                    "n_affected": "affected", "rows": "affected rows"},
+                            name="data_quality"))
     tables.append(Table(_labelled(cov), caption="What the analysis used, per configuration: "
-                        "runs in the file, failed, duplicated, finite-shot (secondary only), "
+                        "runs in the file, failed, duplicated, with an impossible design value, "
+                        "finite-shot (secondary only), "
                         "primary (exact), used (primary with a finite expressibility; the "
                         "control has none) and what the used runs span.",
                         labels={"training_config": _CONFIG, "finite_shot": "finite-shot",

@@ -43,7 +43,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from etr.contract import CONFIGS, PRIMARY_X
+from etr.contract import CIRCUIT_COLUMNS, COLUMNS, CONFIGS, PRIMARY_X
 
 __all__ = ["DEEP_RULE", "TOLERANCE", "circuit_table", "convergence_table", "deep_enough",
            "explained_table", "not_applicable_table", "single_layer_ratio",
@@ -124,10 +124,6 @@ def deep_enough(n_qubits: int, layers: int) -> bool:
     (True, False)
     """
     return int(layers) >= DEEP_FACTOR * int(n_qubits)
-_CIRCUIT_COLUMNS = ("dla_dim", "predicted_loss_var", "loss_var", "qfim_rank",
-                    "expressibility_fp", "expressibility_fp_ci_low", "expressibility_fp_ci_high",
-                    "expressibility_kl", "expressibility_kl_ci_low", "expressibility_kl_ci_high",
-                    "entangling_capability")
 _DESIGN = ("family", "circuit", "topology", "rotations", "entangler", "n_qubits", "layers")
 
 
@@ -152,9 +148,9 @@ def circuit_table(data: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``pqc_id, structure, <design columns>, <theory and expressibility columns>, grad_var,
-        ratio, within_tolerance, theory_note`` (columns absent from `data` are left out;
-        ``within_tolerance`` is NA where there is no prediction).
+        ``pqc_id, structure, <design columns>, <the circuit-level columns of the registry,
+        theory_note among them>, grad_var, ratio, within_tolerance`` (columns absent from
+        `data` are left out; ``within_tolerance`` is NA where there is no prediction).
 
     Examples
     --------
@@ -175,9 +171,10 @@ def circuit_table(data: pd.DataFrame) -> pd.DataFrame:
         d = d[d["training_config"].astype(str).isin(has_pqc)]
     if d.empty:
         return pd.DataFrame()
-    first = [c for c in (*_DESIGN, *_CIRCUIT_COLUMNS, "theory_note") if c in d.columns]
+    numeric = [c for c in CIRCUIT_COLUMNS if COLUMNS[c] == "float64"]
+    first = [c for c in (*_DESIGN, *CIRCUIT_COLUMNS) if c in d.columns]
     out = d.groupby(d["pqc_id"].astype(str), sort=True)[first].first()
-    for c in _CIRCUIT_COLUMNS:  # numeric means (the runner writes one value per circuit)
+    for c in numeric:  # numeric means (the runner writes one value per circuit)
         if c in d.columns:
             out[c] = pd.to_numeric(d[c], errors="coerce").groupby(
                 d["pqc_id"].astype(str)).mean()

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from etr._rng import SeedLike, as_generator
+from etr._rng import SeedLike, as_generator, seed_label
 from etr._validation import check_float, check_int
 from etr.circuits.ansatz import Ansatz, unshared
 from etr.errors import InputError
@@ -170,7 +170,5 @@ def qfim_rank(ansatz: Ansatz, *, n_samples: int = 3, seed: SeedLike = None,
     params = rng.uniform(0.0, 2.0 * np.pi, size=(n_s, ansatz.n_params))
     psi, jac = state_jacobian(ansatz, params)
     ranks = tuple(_rank(psi[b], jac[b], tol) for b in range(n_s))
-    seed_label = int(seed) if isinstance(seed, int | np.integer) and not isinstance(seed, bool) \
-        else None
     return QfimRankResult(max(ranks) if ranks else 0, ranks, ansatz.n_params, n_s, tol,
-                          seed_label)
+                          seed_label(seed))

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from etr._rng import SeedLike, as_generator
+from etr._rng import SeedLike, as_generator, seed_label
 from etr._validation import check_choice, check_int
 from etr.circuits.ansatz import Ansatz
 from etr.errors import InputError
@@ -272,6 +272,4 @@ def measured_loss_variance(ansatz: Ansatz, observable: object, *, n_samples: int
     var = float(vals.var(ddof=1))
     m4 = float(np.mean((vals - vals.mean()) ** 4))
     se = float(np.sqrt(max(m4 - var**2 * (n_s - 3) / (n_s - 1), 0.0) / n_s))
-    seed_label = int(seed) if isinstance(seed, int | np.integer) and not isinstance(seed, bool) \
-        else None
-    return LossVarianceResult(var, se, float(vals.mean()), n_s, seed_label)
+    return LossVarianceResult(var, se, float(vals.mean()), n_s, seed_label(seed))

@@ -3,10 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from etr_checks import run_doctests
 from scipy import stats
 
-import etr.analysis.control as control_module
 from etr.analysis import control_gap
 from etr.errors import DegenerateDataWarning, InputError
 
@@ -205,6 +203,3 @@ def test_no_control_rows_is_an_input_error():
     with pytest.raises(InputError, match="classical_only"):
         control_gap(df[df.training_config != "classical_only"])
 
-
-def test_docstring_examples_run():
-    run_doctests(control_module.__name__)

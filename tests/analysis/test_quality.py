@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -34,7 +36,7 @@ def test_counts_by_issue_column_and_configuration(df):
     bad.loc[pure[5:7], "test_accuracy"] = 1.5
     q = data_quality(bad)
     assert list(q.columns) == ["issue", "column", "training_config", "n_rows", "n_affected",
-                               "action", "detail"]
+                               "action", "detail", "rows"]
     got = {(r.issue, r.column, r.training_config): r.n_affected for r in q.itertuples()}
     assert got[("failed run", "", "pure_pqc")] == 1
     dup_cfg = df.iloc[:4]["training_config"].value_counts()
@@ -45,7 +47,9 @@ def test_counts_by_issue_column_and_configuration(df):
     assert got[("non-finite", "grad_var", "hybrid_full")] == 1
     assert got[("impossible value", "test_accuracy", "pure_pqc")] == 2
     row = q[q["issue"] == "impossible value"].iloc[0]
-    assert row["detail"] == VALID_RANGES["grad_var"][2]
+    assert row["detail"] == f"{VALID_RANGES['grad_var'].why} (valid: [0, inf))"
+    named = bad.loc[pure[:3], "cell_id"].tolist()
+    assert row["rows"] == ", ".join(named)
     out = clean(bad)
     assert out.dropped["duplicated rows"] == 4 and out.dropped["failed runs"] == 1
     assert out.dropped["impossible grad_var"] == 3
@@ -99,3 +103,65 @@ def test_effective_dimension_above_one_is_possible_not_doubtful():
     q = data_quality(df)
     assert q[["issue", "column", "n_affected"]].values.tolist() == [
         ["impossible value", "effective_dimension", 1]]
+
+
+# --- impossible values in the committed quick dataset ----------------------------------------
+
+QUICK = Path(__file__).parents[2] / "data" / "quick.parquet"
+
+
+@pytest.fixture(scope="module")
+def quick():
+    from etr.dataset import read_dataset
+
+    return read_dataset(QUICK)
+
+
+def _spoil(data: pd.DataFrame, column: str, value: object, k: int, seed: int) -> pd.DataFrame:
+    """`data` with `value` in `column` of k rows of configurations with a PQC."""
+    out = data.copy()
+    pqc = np.flatnonzero(out["training_config"].astype(str) != "classical_only")
+    rows = np.random.default_rng(seed).choice(pqc, k, replace=False)
+    out.loc[out.index[rows], column] = value
+    return out
+
+
+def test_the_committed_dataset_has_nothing_doubtful(quick):
+    # the control's 0 layers and near-2-design ratios a little below 1 are possible values
+    assert (quick["layers"] == 0).any() and (quick["expressibility_fp"] < 1).any()
+    assert data_quality(quick).empty
+    assert clean(quick).dropped == {}
+
+
+@pytest.mark.parametrize("column, value, k, action", [
+    ("expressibility_fp", 0.5, 30, "value ignored"),  # the ratio is >= 1 by construction
+    ("n_qubits", -3, 20, "row dropped"),
+    ("layers", 0, 10, "row dropped"),  # a PQC has at least one layer
+])
+def test_impossible_values_are_named_and_left_out(quick, column, value, k, action):
+    bad = _spoil(quick, column, value, k, seed=k)
+    spoiled = bad[bad[column] != quick[column]]
+    q = data_quality(bad)
+    assert set(q["column"]) == {column} and set(q["issue"]) == {"impossible value"}
+    assert int(q["n_affected"].sum()) == k and set(q["action"]) == {action}
+    named = [c for r in q["rows"] for c in r.split(" (+")[0].split(", ")]
+    assert set(named) <= set(spoiled["cell_id"])
+    out = clean(bad)
+    if action == "row dropped":
+        assert out.dropped == {f"rows with impossible {column}": k}
+        assert len(out.data) == len(quick) - k
+        assert not out.data["cell_id"].isin(spoiled["cell_id"]).any()
+    else:
+        assert out.dropped == {f"impossible {column}": k}
+        assert out.data.loc[spoiled.index, column].isna().all()
+        assert len(out.data) == len(quick)
+
+
+def test_a_ratio_just_below_one_within_its_standard_errors_is_possible(quick):
+    bad = quick.copy()
+    se = (bad["expressibility_fp_ci_high"] - bad["expressibility_fp_ci_low"]) / (2 * 1.959964)
+    bad["expressibility_fp"] = 1.0 - 4.9 * se  # inside the 5-SE tolerance
+    assert data_quality(bad).empty
+    bad["expressibility_fp"] = 1.0 - 5.1 * se
+    q = data_quality(bad)
+    assert q["n_affected"].sum() == bad["expressibility_fp"].notna().sum()

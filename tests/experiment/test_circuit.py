@@ -8,12 +8,14 @@ from etr.circuits import hardware_efficient, sim_circuit
 from etr.contract import CIRCUIT_COLUMNS
 from etr.experiment.circuit import circuit_record
 from etr.metrics import frame_potential
+from etr.plan import MetricSpec
 from etr.theory import lie_algebra
 
 
 def test_columns_and_independent_estimates():
     a = hardware_efficient(3, 2, topology="ring")
-    rec = circuit_record(a, seed=7, n_states=300, n_pairs=200, ec_samples=30, loss_samples=100)
+    rec = circuit_record(a, MetricSpec(n_states=300, n_pairs=200, ec_samples=30,
+                                       loss_samples=100), seed=7)
     assert list(rec) == list(CIRCUIT_COLUMNS)
     s_fp = np.random.default_rng(np.random.SeedSequence(7).spawn(5)[0])
     fp = frame_potential(a, n_states=300, seed=s_fp)
@@ -22,18 +24,21 @@ def test_columns_and_independent_estimates():
     assert rec["expressibility_eps"] == fp.eps
     assert rec["dla_dim"] == lie_algebra(a).dim
     # changing one sample size leaves the other estimates untouched (own child seeds)
-    other = circuit_record(a, seed=7, n_states=300, n_pairs=200, ec_samples=40,
-                           loss_samples=100)
+    other = circuit_record(a, MetricSpec(n_states=300, n_pairs=200, ec_samples=40,
+                                         loss_samples=100), seed=7)
     assert other["expressibility_fp"] == rec["expressibility_fp"]
     assert other["loss_var"] == rec["loss_var"]
     assert other["entangling_capability"] != rec["entangling_capability"]
 
 
+SMALL = MetricSpec(n_states=200, n_pairs=100, ec_samples=20, loss_samples=50)
+
+
 def test_theory_note_where_the_formula_does_not_apply():
     # RY-only real circuits: mean Z is not in the algebra (see etr.theory)
     a = hardware_efficient(4, 2, rotations="RY", topology="linear")
-    rec = circuit_record(a, seed=1, n_states=200, n_pairs=100, ec_samples=20, loss_samples=50)
+    rec = circuit_record(a, SMALL, seed=1)
     assert np.isnan(rec["predicted_loss_var"]) and rec["theory_note"]
     b = sim_circuit(6, n_qubits=4, layers=2)
-    rec = circuit_record(b, seed=1, n_states=200, n_pairs=100, ec_samples=20, loss_samples=50)
+    rec = circuit_record(b, SMALL, seed=1)
     assert np.isfinite(rec["predicted_loss_var"]) and rec["theory_note"] is None

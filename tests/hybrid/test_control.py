@@ -4,13 +4,13 @@ import itertools
 
 import numpy as np
 import pytest
-from etr_checks import loss_fd_gradient, run_doctests
+from etr_checks import loss_fd_gradient
 
-import etr.hybrid.control as control_module
 from etr.circuits import encoding_width
 from etr.errors import InputError
-from etr.hybrid import Architecture, HybridModel, train
+from etr.hybrid import HybridModel, train
 from etr.hybrid.control import ClassicalControl, routing_matrix
+from etr.plan import Architecture
 
 CASES = [
     ({"n_qubits": 3, "classical_pre": "none", "classical_post": "8-tanh"}, "tanh"),
@@ -145,6 +145,3 @@ def test_bad_input():
     with pytest.raises(InputError, match="`params`"):
         model.logits(np.zeros(model.n_params + 1), np.zeros((3, 2)))
 
-
-def test_docstring_examples_run():
-    run_doctests(control_module.__name__)

@@ -5,8 +5,8 @@ import pytest
 from etr_checks import loss_fd_gradient
 
 from etr.errors import InputError
-from etr.hybrid import Architecture
 from etr.hybrid.model import HybridModel
+from etr.plan import Architecture
 from etr.quantum import qutip_statevector
 
 CASES = [

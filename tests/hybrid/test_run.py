@@ -5,19 +5,18 @@ import math
 import numpy as np
 import pytest
 
-from etr.contract import COLUMNS, PQC_CONFIGS, TRAINABILITY_DEFINITIONS
+from etr.contract import CIRCUIT_COLUMNS, COLUMNS, PQC_CONFIGS, TRAINABILITY_DEFINITIONS
 from etr.errors import InputError
 from etr.hybrid import (
     DEFINITIONS,
-    Architecture,
     HybridModel,
-    RunSettings,
     evaluate_run,
     landscape_gradients,
     load_task,
     train,
 )
 from etr.hybrid.run import model_task
+from etr.plan import Architecture, RunSettings
 
 SMALL = RunSettings(n_train=30, n_test=20, n_init=3, steps=6, learning_rate=0.1,
                     ed_weight_samples=3)
@@ -30,8 +29,8 @@ def records():
 
 
 def test_record_has_contract_keys_in_order(records):
-    excluded = {"cell_id", "status", "error", "wall_time_s", "entangling_capability"}
-    expected = [c for c in COLUMNS if c not in excluded and not c.startswith("expressibility")]
+    excluded = {"cell_id", "status", "error", "wall_time_s", *CIRCUIT_COLUMNS}
+    expected = [c for c in COLUMNS if c not in excluded]
     for rec in records.values():
         assert list(rec) == expected
         for d in (*TRAINABILITY_DEFINITIONS, "final_loss", "test_accuracy"):

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from etr_checks import run_doctests
 
-import etr.hybrid.tasks as tasks_module
 from etr.errors import InputError
 from etr.hybrid.tasks import (
     PARITY_ORDER,
@@ -251,6 +249,3 @@ def test_encoding_features_bad_input():
     with pytest.raises(InputError, match="`task`"):
         encoding_features(task.x_train, 4)
 
-
-def test_docstring_examples_run():
-    run_doctests(tasks_module.__name__)

@@ -9,7 +9,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from etr_checks import run_doctests
 
 from etr.circuits import Ansatz, hardware_efficient, sim_circuit
 from etr.errors import InputError
@@ -255,9 +254,6 @@ def test_bad_states(states: np.ndarray) -> None:
     with pytest.raises(InputError, match="`t`"):
         frame_potential_from_states(np.eye(4), t=0)
 
-
-def test_doctests_run() -> None:
-    run_doctests("etr.metrics.frame_potential")
 
 
 # ------------------------------------------------------------------------------ slow checks

@@ -27,6 +27,7 @@ def test_real_evaluator_end_to_end(tmp_path) -> None:
     from etr.experiment.circuit import circuit_record
     from etr.hybrid.run import evaluate_run
     from etr.nas.evaluate import circuit_seed, run_seed
+    from etr.plan import MetricSpec
 
     spec = parse_nas_spec({**TINY, "nas": {
         "n_trials": 4, "population_size": 2,
@@ -54,8 +55,9 @@ def test_real_evaluator_end_to_end(tmp_path) -> None:
                          ev.settings, ev.at(rep).task_seed)["test_accuracy"]
             for rep in r.replicates]
     assert row["test_accuracy"] == pytest.approx(np.mean(accs))
-    circ = circuit_record(arch.ansatz(), seed=circuit_seed(1, arch.pqc_id), n_states=100,
-                          n_pairs=100, ec_samples=10, loss_samples=20)
+    circ = circuit_record(arch.ansatz(), MetricSpec(n_states=100, n_pairs=100, ec_samples=10,
+                                                    loss_samples=20),
+                          seed=circuit_seed(1, arch.pqc_id))
     assert row["expressibility_fp"] == pytest.approx(circ["expressibility_fp"])
     assert row["expressibility_kl"] == pytest.approx(circ["expressibility_kl"])
     # the control ran, and the dataset is a contract dataset

@@ -7,11 +7,11 @@ import pytest
 
 from etr.contract import ARCHITECTURE_COLUMNS
 from etr.experiment.grid import derive_seed, task_seed
-from etr.hybrid import Architecture
 from etr.nas import synthetic_evaluator
 from etr.nas.evaluate import replicate_block
 from etr.nas.run import run_nas
 from etr.nas.spec import parse_nas_spec
+from etr.plan import Architecture
 
 SETTINGS = ["hybrid_quantum_only/grad_var", "hybrid_full/grad_var", "hybrid_full/loss_decrease"]
 

@@ -263,3 +263,40 @@ def test_primary_claims_table_counts_circuits_only_for_circuit_claims():
     nas = t["claim"].str.startswith("NAS")
     assert (t.loc[~nas, "n_clusters"] == 48).all() and nas.sum() == 2
     assert t.loc[nas, "n_clusters"].isna().all()
+
+
+def test_impossible_values_are_named_in_the_report_not_hidden():
+    """The committed dataset with a frame-potential ratio of 0.5 in 30 rows, -3 qubits in 20 and
+    0 layers in 10 (rows with a PQC): the data-quality table names each column, what the
+    analysis does and the first affected runs; the page never says nothing doubtful was found."""
+    from pathlib import Path
+
+    from etr.dataset import read_dataset
+
+    data = read_dataset(Path(__file__).parents[2] / "data" / "quick.parquet")
+    clean_res = analyze_dataset(data, n_boot=50, seed=1, definitions=["grad_var"],
+                                configs=["pure_pqc"])
+    assert clean_res.quality.empty
+    assert "No doubtful value found" in report_html(clean_res)
+    pure = np.flatnonzero(data["training_config"].astype(str) == "pure_pqc")
+    rows = np.random.default_rng(0).choice(pure, 60, replace=False)
+    bad = data.copy()
+    for column, value, part in (("expressibility_fp", 0.5, rows[:30]),
+                                ("n_qubits", -3, rows[30:50]), ("layers", 0, rows[50:])):
+        bad.loc[bad.index[part], column] = value
+    res = analyze_dataset(bad, n_boot=50, seed=1, definitions=["grad_var"], configs=["pure_pqc"])
+    q = res.quality.set_index("column")
+    assert q.loc["expressibility_fp", "n_affected"] == 30
+    assert q.loc["n_qubits", "n_affected"] == 20 and q.loc["layers", "n_affected"] == 10
+    assert q.loc["n_qubits", "action"] == "row dropped"
+    assert q.loc["expressibility_fp", "action"] == "value ignored"
+    html = report_html(res)
+    assert "No doubtful value found" not in html
+    for column in ("expressibility_fp", "n_qubits", "layers"):
+        first = q.loc[column, "rows"].split(",")[0]
+        assert first in bad.loc[bad[column] != data[column], "cell_id"].tolist()
+        assert first in html
+    cov = res.coverage.set_index("training_config").loc["total"]
+    before = clean_res.coverage.set_index("training_config").loc["total"]
+    exact = int(bad.iloc[rows]["shots"].isna().sum())  # spoiled runs of the primary analysis
+    assert cov["impossible"] == 30 and cov["used"] == before["used"] - exact

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from etr.errors import InputError
-from etr.hybrid import Architecture, parse_classical
+from etr.plan import Architecture, parse_classical
 
 
 def test_ids_are_stable_and_sensitive_to_every_factor():

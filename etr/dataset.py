@@ -1,5 +1,9 @@
 """The metric dataset on disk: Parquet (default) or CSV, with provenance, validated on read.
 
+The file format of the dataset contract (`etr.contract`), beside it at the bottom of the layers:
+``etr simulate`` and ``etr nas`` write datasets, `etr.report` reads them, and none of them needs
+the others for it.
+
 A dataset holds exactly the columns of `etr.contract.COLUMNS`, in that order. Provenance (etr
 version, the full spec, root seed, creation time, platform) travels with the file:
 
