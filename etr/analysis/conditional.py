@@ -70,7 +70,7 @@ instances disagree.
 Validation on planted data
 --------------------------
 Measured with `etr.analysis.planted.planted_study` and `plant_on_design`
-(``tests/analysis/test_estimand.py``, slow; 95% intervals, Monte-Carlo SE about 0.012 at 300
+(``tests/analysis/test_validation.py``, slow; 95% intervals, Monte-Carlo SE about 0.012 at 300
 replicates):
 
 VALIDATION_PLACEHOLDER
