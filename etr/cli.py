@@ -426,15 +426,24 @@ def _csv_list(ctx: click.Context, param: click.Parameter, value: str | None) -> 
               help="Bootstrap resamples (control gap over task instances; breakpoint "
                    "intervals use at most 200).")
 @seed_option("Root seed of the analysis.", default=0)
-@click.option("--confidence", type=float, default=0.95, show_default=True,
-              help="1 - alpha: family-wise level of the claims (Holm) and of the verdict "
-                   "table (Bonferroni); level of the other intervals.")
-@click.option("--margin", type=float, default=0.1, show_default=True,
+@click.option("--confidence", type=float, default=None,
+              help="1 - alpha: family-wise level of the verdict table (Bonferroni) and of the "
+                   "other intervals [default: 1 - the claims file's alpha, 0.95]; a value "
+                   "other than the claims file's overrides its alpha (said in the report).")
+@click.option("--margin", type=float, default=None,
               help="Equivalence margin (r scale) of 'end-to-end training removes the "
-                   "trade-off' and of 'no regime difference'.")
+                   "trade-off' and of 'no regime difference' [default: the claims file's, "
+                   "0.1]; another value overrides it (said in the report).")
 @click.option("--nas", "nas_path", type=click.Path(dir_okay=False), metavar="PATH.csv",
               help="NAS comparison table (<report>.claims.csv written by `etr nas --compare`) "
                    "for the NAS claims; without it they are 'not evaluated'.")
+@click.option("--claims", "claims_path", type=click.Path(dir_okay=False),
+              metavar="CLAIMS.toml",
+              help="A claims file to decide instead of the registered one (the form of "
+                   "etr/analysis/claims.toml); its SHA-256 is printed in the report and JSON.")
+@click.option("--x", "x", metavar="COLUMN", default=None,
+              help="Expressibility measure of every association, e.g. expressibility_kl "
+                   "[default: the claims file's, expressibility_fp].")
 @click.option("--definitions", callback=_csv_list, metavar="LIST",
               help="Comma-separated trainability definitions [default: all present].")
 @click.option("--configs", callback=_csv_list, metavar="LIST",
@@ -444,8 +453,9 @@ def _csv_list(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @quiet_option("No progress, note or summary lines (errors are still printed).")
 @handle_errors(lambda kw: "no report was written")
 def analyze(data: str, out: str | None, json_path: str | None, formats: tuple[str, ...],
-            figures_dir: str | None, n_boot: int, seed: int, confidence: float, margin: float,
-            nas_path: str | None, definitions: list[str] | None, configs: list[str] | None,
+            figures_dir: str | None, n_boot: int, seed: int, confidence: float | None,
+            margin: float | None, nas_path: str | None, claims_path: str | None, x: str | None,
+            definitions: list[str] | None, configs: list[str] | None,
             workers: int | None, force: bool, quiet: bool) -> None:
     """Analyse a dataset and write a self-contained HTML report (works offline) that leads
     with the paper's claims as pre-registered tests.
@@ -467,6 +477,7 @@ def analyze(data: str, out: str | None, json_path: str | None, formats: tuple[st
     if figures_dir is not None:
         outputs.append(Output("--figures", Path(figures_dir), folder=True, size=32 << 20))
     inputs = [("DATA", Path(data))] + ([("--nas", Path(nas_path))] if nas_path else [])
+    inputs += [("--claims", Path(claims_path))] if claims_path else []
     check_outputs(outputs, inputs, force=force)
     if "csv" in formats and not force:
         existing = sorted(out_path.parent.glob(f"{out_path.stem}.*.csv"))
@@ -481,7 +492,8 @@ def analyze(data: str, out: str | None, json_path: str | None, formats: tuple[st
                                    figures_dir=figures_dir, n_boot=n_boot, seed=seed,
                                    confidence=confidence, margin=margin, nas_path=nas_path,
                                    definitions=definitions, configs=configs,
-                                   progress=progress, announce=announce, workers=workers)
+                                   progress=progress, announce=announce, workers=workers,
+                                   x=x, claims=claims_path)
     if not quiet:
         for note in result.results.notes:
             click.echo(f"note: {neutralise(note)}", err=True)

@@ -9,7 +9,15 @@ result with ``.to_frame()``; nothing here prints or plots.
 
 from __future__ import annotations
 
-from etr.analysis.claims import CLAIMS, NAS_COLUMNS, Claim, evaluate_claims
+from etr.analysis.claims import (
+    CLAIMS,
+    NAS_COLUMNS,
+    REGISTRY,
+    Claim,
+    Registry,
+    evaluate_claims,
+    load_claims,
+)
 from etr.analysis.conditional import (
     STRATA,
     compare_configurations,
@@ -29,6 +37,7 @@ from etr.analysis.noise import (
     noise_levels,
     noiseless_runs,
 )
+from etr.analysis.planted import plant_on_design, planted_study
 from etr.analysis.quality import VALID_RANGES, data_quality
 from etr.analysis.regimes import RegimeResult, davies_test, segment_regimes
 from etr.analysis.saturation import SATURATION_RULES, saturation
@@ -43,6 +52,7 @@ from etr.analysis.synthetic import planted_dataset, synthetic_dataset
 __all__ = [
     "CLAIMS",
     "NAS_COLUMNS",
+    "REGISTRY",
     "SATURATION_RULES",
     "STRATA",
     "THRESHOLDS",
@@ -51,6 +61,7 @@ __all__ = [
     "Claim",
     "MixedEffectsResult",
     "RegimeResult",
+    "Registry",
     "compare_configurations",
     "compare_correlations",
     "compare_noise_levels",
@@ -59,12 +70,15 @@ __all__ = [
     "data_quality",
     "davies_test",
     "evaluate_claims",
+    "load_claims",
     "mixed_effects",
     "noise_decay",
     "noise_levels",
     "noiseless_runs",
     "orientation",
+    "plant_on_design",
     "planted_dataset",
+    "planted_study",
     "rank_correlation",
     "saturation",
     "segment_regimes",

@@ -119,16 +119,34 @@ def iter_groups(data: pd.DataFrame, by: Sequence[str]):
         yield (key if isinstance(key, tuple) else (key,)), sub
 
 
+#: columns that identify "the same run" across training configurations: the architecture and
+#: the replicate, on one task instance at one shot level (a (architecture_id, seed) pair repeats
+#: across tasks and shot levels).
+RUN_KEYS: tuple[str, ...] = ("architecture_id", "seed", "task", "task_id", "shots")
+
+
 def shared_levels(data: pd.DataFrame, y: str, by: str = "training_config") -> dict[str, str]:
     """Levels of `by` whose `y` repeats another level's `y` on every matched run.
 
-    Runs are matched on (architecture_id, seed); a level whose every run equals the run of an
-    earlier level (contract order for configurations) is one measurement taken twice, e.g.
-    ``grad_var`` at initialisation under the two hybrid configurations. Returns level -> the
-    level it repeats (empty without those key columns or when nothing repeats).
+    Runs are matched on the `RUN_KEYS` present (at least ``architecture_id`` and ``seed``); a
+    level whose every run equals the run of an earlier level (contract order for
+    configurations) is one measurement taken twice, e.g. ``grad_var`` at initialisation under
+    the two hybrid configurations. Returns level -> the level it repeats (empty without those
+    key columns or when nothing repeats).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"architecture_id": ["a", "b", "c"] * 4, "seed": 0,
+    ...                   "task": ["s"] * 6 + ["t"] * 6,
+    ...                   "training_config": (["hybrid_quantum_only"] * 3
+    ...                                       + ["hybrid_full"] * 3) * 2,
+    ...                   "grad_var": [1.0, 2.0, 3.0] * 2 + [4.0, 5.0, 6.0] * 2})
+    >>> shared_levels(d, "grad_var")
+    {'hybrid_full': 'hybrid_quantum_only'}
     """
-    keys = [c for c in ("architecture_id", "seed") if c in data.columns]
-    if len(keys) < 2 or by not in data.columns or y not in data.columns:
+    keys = [c for c in RUN_KEYS if c in data.columns]
+    if not {"architecture_id", "seed"} <= set(keys) or by not in data.columns \
+            or y not in data.columns:
         return {}
     table = pd.DataFrame({"_by": data[by].astype(str).to_numpy(),
                           "_y": pd.to_numeric(data[y], errors="coerce").to_numpy(dtype=float),

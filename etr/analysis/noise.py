@@ -252,13 +252,12 @@ def compare_noise_levels(
     return out
 
 
-def _fit(sub: pd.DataFrame, label: str) -> cond.Fit | None:
-    ker = cond.kernels(sub) if len(sub) else {}
-    why = cond.problem(sub, ker) if len(sub) else "no usable runs"
-    if why is not None:
-        cond._warn(label, why)
+def _fit(sub: pd.DataFrame, label: str, strata: Sequence[str]) -> cond.Fit | None:
+    f = cond.group_fit(sub, strata)
+    if isinstance(f, str):
+        cond._warn(label, f)
         return None
-    return cond.fit(list(ker.values()))
+    return f
 
 
 def _oriented(fit: cond.Fit, sign: int, level: float) -> tuple[float, float, float]:
@@ -273,7 +272,7 @@ def _level_row(rows: cond.Rows, base: pd.DataFrame, definition: str, config: str
     rec: dict = {"definition": definition, "training_config": config, "noise": label,
                  **{c: getattr(level, c) for c in NOISE_COLUMNS}, "n": len(sub),
                  "n_clusters": int(sub["_c"].nunique()) if len(sub) else 0}
-    fit = _fit(sub, f"{config}, {definition}, {label}")
+    fit = _fit(sub, f"{config}, {definition}, {label}", rows.strata)
     if fit is None:
         return rec, None
     rec["estimate"], rec["ci_low"], rec["ci_high"] = _oriented(fit, sign, confidence)
@@ -281,7 +280,8 @@ def _level_row(rows: cond.Rows, base: pd.DataFrame, definition: str, config: str
         return rec, None
     # the noiseless runs of the circuits that have runs at this level: a paired comparison
     paired = base[base["_cluster"].isin(set(sub["_cluster"]))]
-    ref = _fit(paired, f"{config}, {definition}, noiseless runs of the {label} circuits")
+    ref = _fit(paired, f"{config}, {definition}, noiseless runs of the {label} circuits",
+               rows.strata)
     if ref is None:
         return rec, None
     diff = cond.difference(fit, ref)

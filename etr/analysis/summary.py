@@ -32,16 +32,19 @@ THRESHOLDS: tuple[float, float, float] = (0.1, 0.3, 0.5)
 
 _W, _M, _S = THRESHOLDS
 VERDICT_RULE: str = (
-    "For each training configuration and trainability definition, r is the association of the "
-    "expressibility measure with the trainability column given width and depth, i.e. among "
-    "circuits of the same width and depth: Kendall's tau-b over pairs of runs of different "
-    "circuits (pqc_id) within each (n_qubits, layers) stratum, pooled over strata and reported "
-    "as r = sin(pi tau / 2) on the scale of a Pearson correlation. It is oriented with the "
+    "For each training configuration and trainability definition, r is the association of a "
+    "circuit's expressibility with the circuit's expected trainability given width and depth, "
+    "i.e. among circuits of the same width and depth: each circuit's value is its mean normal "
+    "score over its runs (task instances' main effects removed), Kendall's tau-b between the "
+    "circuits (pqc_id) of each (n_qubits, layers) stratum is pooled over strata, reported as "
+    "r = sin(pi tau / 2) on the scale of a Pearson correlation and corrected for the dilution "
+    "by run noise (divided by the square root of the reliabilities). It is oriented with the "
     "registry's directions so that r > 0 always reads 'more expressive -> less trainable' (the "
     "classic trade-off) and r < 0 'more expressive -> more trainable'. The marginal r (one "
     "stratum, not conditioned on width and depth) is shown beside it and never enters the "
-    "verdict. Every interval is a t interval on atanh(r) with the unbiased U-statistic variance"
-    " over distinct circuits, at the level 1 - alpha/m, where m is the number of rows with an "
+    "verdict. Every interval is Fieller's for the corrected ratio on Fisher's z scale, with the "
+    "variance over distinct circuits (unbiased U-statistic) and task instances, at the level "
+    "1 - alpha/m, where m is the number of rows with an "
     "estimate (Bonferroni), so that reading a verdict off an interval controls the chance of "
     "any false verdict in the table at alpha (= 1 - confidence). Verdict: "
     f"'absent' (shown absent) if the interval lies inside (-{_W:g}, {_W:g}), two one-sided "
@@ -250,7 +253,7 @@ def _one_definition(cleaned: CleanedData, x: str, definition: str, order: list[s
                "n_clusters": int(sub["_c"].nunique()),
                "n_dropped": rows.n_dropped.get(config, 0),
                "data_note": rows.note, "_sign": sign}
-        rec.update(_fits(sub, counts, f"{config}, {definition}"))
+        rec.update(_fits(sub, counts, f"{config}, {definition}", strata))
         rec["_robust"] = _robust_fit(robust_rows, config)
         rec.update(slopes.get(config, {}))
         rec["n_regimes"] = regimes.get(config, np.nan)
@@ -266,23 +269,19 @@ def _counts(rows: cond.Rows, ci_method: str, n_boot: int,
     return rng.multinomial(g, np.full(g, 1.0 / g), size=n_boot)
 
 
-def _fits(sub: pd.DataFrame, counts: np.ndarray | None, label: str) -> dict:
+def _fits(sub: pd.DataFrame, counts: np.ndarray | None, label: str,
+          strata: tuple[str, ...]) -> dict:
     """Conditional and marginal fits of one cell (None when degenerate, with a warning)."""
     out: dict = {"_fit": None, "_marginal": None, "n_strata": 0}
-    if not len(sub):
-        warnings.warn(f"{label}: no usable runs; its row is NaN", DegenerateDataWarning,
-                      stacklevel=4)
-        return out
-    ker = cond.kernels(sub)
-    why = cond.problem(sub, ker)
-    if why is not None:
-        warnings.warn(f"{label}: {why}; its row is NaN", DegenerateDataWarning, stacklevel=4)
+    f = cond.group_fit(sub, strata, counts=counts)
+    if isinstance(f, str):
+        warnings.warn(f"{label}: {f}; its row is NaN", DegenerateDataWarning, stacklevel=4)
     else:
-        out["_fit"] = cond.fit(list(ker.values()), counts=counts)
-        out["n_strata"] = len(out["_fit"].strata)
-    marg = cond.kernels(sub, stratified=False)
-    if cond.problem(sub, marg) is None:
-        out["_marginal"] = cond.fit(list(marg.values()), counts=counts)
+        out["_fit"] = f
+        out["n_strata"] = len(f.strata)
+    m = cond.group_fit(sub, strata, stratified=False, counts=counts)
+    if not isinstance(m, str):
+        out["_marginal"] = m
     return out
 
 
@@ -308,11 +307,8 @@ def _robust_rows(cleaned: CleanedData, x: str, definition: str, strata: tuple[st
 def _robust_fit(rows: cond.Rows | None, config: str) -> cond.Fit | None:
     if rows is None:
         return None
-    sub = rows.frame[rows.frame["_g"] == config]
-    ker = cond.kernels(sub) if len(sub) else {}
-    if not len(sub) or cond.problem(sub, ker) is not None:
-        return None
-    return cond.fit(list(ker.values()))
+    f = cond.group_fit(rows.frame[rows.frame["_g"] == config], rows.strata)
+    return None if isinstance(f, str) else f
 
 
 def _scales(x: str, definition: str, transform_x: str | None) -> tuple[str, str]:
@@ -425,8 +421,9 @@ def _fill(out: pd.DataFrame, i: int, r: pd.Series, level: float) -> None:
 def _method(ci_method: str, n_boot: int, m: int) -> str:
     var = ("unbiased U-statistic variance" if ci_method == "ustat"
            else f"cluster bootstrap ({n_boot})")
-    return (f"Kendall tau-b between different circuits within (n_qubits, layers) strata, "
-            f"r = sin(pi tau / 2), oriented; t intervals on atanh(r) ({var}) at level "
+    return (f"Kendall tau-b between circuit values within (n_qubits, layers) strata, "
+            f"r = sin(pi tau / 2) corrected for regression dilution, oriented; Fieller "
+            f"intervals on atanh(r) ({var}, plus task instances) at level "
             f"1 - alpha/{m} (Bonferroni); mixed-model slope (per decade where log-scaled); "
             f"regimes by BIC segmented regression")
 

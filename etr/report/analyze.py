@@ -15,11 +15,12 @@ silently: the data-quality table and the coverage table say what was removed and
 from __future__ import annotations
 
 import math
+import os
 import platform
 import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -30,6 +31,7 @@ from etr import __version__
 from etr import analysis as A
 from etr._rng import spawn_seeds
 from etr._validation import check_choice, check_float, check_int
+from etr.analysis.claims import adjusted_table
 from etr.analysis.mixed import MixedEffectsResult
 from etr.analysis.quality import clean
 from etr.analysis.regimes import RegimeResult
@@ -83,6 +85,7 @@ class AnalysisOptions:
     configs: tuple[str, ...]
     x: str = PRIMARY_X
     cluster: str = "pqc_id"
+    claims: A.Registry = A.REGISTRY
 
     @property
     def alpha(self) -> float:
@@ -103,7 +106,9 @@ class AnalysisOptions:
         return {"n_boot": self.n_boot, "regime_boot": self.regime_boot, "seed": self.seed,
                 "confidence": self.confidence, "alpha": self.alpha, "margin": self.margin,
                 "definitions": list(self.definitions), "configs": list(self.configs),
-                "x": self.x, "paper_x": PAPER_X, "cluster": self.cluster}
+                "x": self.x, "paper_x": PAPER_X, "cluster": self.cluster,
+                "claims": {"name": self.claims.name, "version": self.claims.version,
+                           "source": self.claims.source, "sha256": self.claims.sha256}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +119,7 @@ class TheoryResults:
     explained: pd.DataFrame
     not_applicable: pd.DataFrame
     tolerance: float = T.TOLERANCE
+    convergence: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +132,10 @@ class AnalysisResults:
     design : `Design` (strata, tasks, shot levels).
     options : `AnalysisOptions`.
     claims : `etr.analysis.evaluate_claims` on the primary runs.
+    claims_adjusted : its primary verdicts re-estimated under the registered adjustment sets
+        (``claims.attrs["adjusted"]``).
     claims_secondary : the same per task and per shot level, with ``analysis`` (what subset)
-        and ``family`` (the Holm family it belongs to) columns in front.
+        and ``breakdown`` (the family of the breakdown it belongs to) columns in front.
     summary : `etr.analysis.tradeoff_summary` (conditional and marginal association, verdict).
     comparisons : `etr.analysis.compare_configurations` (Holm).
     association_kl : `etr.analysis.conditional_correlation` with the Sim KL as x, per
@@ -170,6 +178,7 @@ class AnalysisResults:
     nas_given: bool = False
     model_definition: str = ""
     noise: NoiseResults | None = None
+    claims_adjusted: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def definitions(self) -> tuple[str, ...]:
@@ -191,6 +200,7 @@ class AnalysisResults:
         """Every result table by name (the names used for CSV files and JSON keys)."""
         out: dict[str, pd.DataFrame] = {
             "claims": self.claims,
+            "claims_adjusted": self.claims_adjusted,
             "claims_secondary": self.claims_secondary,
             "tradeoff_summary": self.summary,
             "comparisons": self.comparisons,
@@ -200,6 +210,7 @@ class AnalysisResults:
             "theory_circuits": self.theory.circuits,
             "theory_explained": self.theory.explained,
             "theory_not_applicable": self.theory.not_applicable,
+            "theory_convergence": self.theory.convergence,
         }
         if self.mixed is not None:
             out.update(fixed_effects=self.mixed.fixed_effects,
@@ -223,8 +234,7 @@ class AnalysisResults:
             "design": self.design.to_dict(),
             "provenance": dict(self.provenance),
             "verdict_rule": self.verdict_rule,
-            "claims": {c.name: {"meaning": c.meaning, "test": c.test}
-                       for c in A.CLAIMS.values()},
+            "claims": self.options.claims.to_dict(),
             "nas_given": self.nas_given,
             "notes": list(self.notes),
             "tables": {k: records(v) for k, v in self.tables().items()},
@@ -397,15 +407,22 @@ def _runs(data: pd.DataFrame, configs: tuple[str, ...], x: str) -> _Runs:
 
 def _claims(runs: _Runs, opts: AnalysisOptions, nas: pd.DataFrame | None,
             noise: NoiseResults | None) -> pd.DataFrame:
-    """The primary claims. Not wrapped in a note: degenerate data give "inconclusive" rows,
-    so an error here is bad input (a malformed `nas` table, a missing column) and stops the
-    report with its one-line message. The noise claim is tested (and joins the Holm family)
-    only when the data hold noise levels; otherwise it reads "inconclusive, not tested"."""
+    """The registered claims on every registered definition present (``--definitions`` selects
+    what the descriptive sections show, never what decides a claim). Not wrapped in a note:
+    degenerate data give "inconclusive" rows, so an error here is bad input (a malformed `nas`
+    table, a missing column) and stops the report with its one-line message. The noise claim
+    is tested (in its own family) only when the data hold noise levels."""
     table = None if noise is None or noise.association.empty else noise.association
     return A.evaluate_claims(
-        runs.primary, x=opts.x, definitions=opts.claim_definitions, margin=opts.margin,
-        alpha=opts.alpha, nas=nas, strata=runs.design.strata, cluster=opts.cluster,
-        noise=table)
+        runs.primary, claims=opts.claims, x=opts.x, definitions=None,
+        margin=_override(opts.margin, opts.claims.margin),
+        alpha=_override(opts.alpha, opts.claims.alpha), nas=nas, noise=table,
+        strata=runs.design.strata, cluster=opts.cluster)
+
+
+def _override(value: float, registered: float) -> float | None:
+    """`value` when it differs from the registered one (recorded as an override), else None."""
+    return None if abs(value - registered) < 1e-12 else value
 
 
 def _secondary_claims(runs: _Runs, opts: AnalysisOptions, notes: _Notes) -> pd.DataFrame:
@@ -414,11 +431,13 @@ def _secondary_claims(runs: _Runs, opts: AnalysisOptions, notes: _Notes) -> pd.D
 
     def one(label: str, family: str, data: pd.DataFrame, strata: tuple[str, ...]) -> None:
         got = notes.attempt(f"secondary claims ({label})", lambda: A.evaluate_claims(
-            data, x=opts.x, definitions=opts.claim_definitions, margin=opts.margin,
-            alpha=opts.alpha, strata=strata, cluster=opts.cluster))
+            data, claims=opts.claims, x=opts.x, definitions=None,
+            margin=_override(opts.margin, opts.claims.margin),
+            alpha=_override(opts.alpha, opts.claims.alpha), strata=strata,
+            cluster=opts.cluster, adjust_sets=False))
         if got is not None:
-            got = got[~got["claim"].str.startswith("nas_")]
-            parts.append(got.assign(analysis=label, family=family))
+            got = got[got["kind"] == "association"]
+            parts.append(got.assign(analysis=label, breakdown=family))
 
     design = runs.design
     if len(design.tasks) > 1:
@@ -433,8 +452,8 @@ def _secondary_claims(runs: _Runs, opts: AnalysisOptions, notes: _Notes) -> pd.D
     if not parts:
         return pd.DataFrame()
     out = pd.concat(parts, ignore_index=True)
-    return out[["analysis", "family", *[c for c in out.columns
-                                        if c not in ("analysis", "family")]]]
+    return out[["analysis", "breakdown", *[c for c in out.columns
+                                           if c not in ("analysis", "breakdown")]]]
 
 
 def _association(runs: _Runs, opts: AnalysisOptions, seeds: list,
@@ -487,19 +506,21 @@ def _control(runs: _Runs, opts: AnalysisOptions, seeds: list,
         notes.add("what the PQC adds: not computed (no hybrid configuration selected)")
         return pd.DataFrame(), pd.DataFrame()
     gap = _frame(notes.attempt("what the PQC adds", lambda: A.control_gap(
-        data, configs=hybrids, confidence=opts.confidence, seed=seeds[0])))
+        data, configs=hybrids, confidence=opts.confidence, n_boot=opts.n_boot,
+        seed=seeds[0])))
     by = tuple(c for c in ("classical_pre", "n_qubits") if c in data.columns)
     detail = _frame(notes.attempt("what the PQC adds (by pre-network and width)",
                                   lambda: A.control_gap(data, configs=hybrids, by=by,
                                                         confidence=opts.confidence,
-                                                        seed=seeds[1])))
+                                                        n_boot=opts.n_boot, seed=seeds[1])))
     return gap, detail
 
 
 def _theory(runs: _Runs) -> TheoryResults:
     circuits = T.circuit_table(runs.primary)
     return TheoryResults(circuits=circuits, explained=T.explained_table(circuits),
-                         not_applicable=T.not_applicable_table(circuits))
+                         not_applicable=T.not_applicable_table(circuits),
+                         convergence=T.convergence_table(circuits))
 
 
 def _by(runs: _Runs) -> str | None:
@@ -549,13 +570,17 @@ def _models(runs: _Runs, opts: AnalysisOptions, d: str, seeds: list, notes: _Not
 # --- the entry point ------------------------------------------------------------------------
 
 
-def _options(data: pd.DataFrame, *, n_boot: int, seed: int | None, confidence: float,
-             margin: float, definitions: Sequence[str] | str | None,
-             configs: Sequence[str] | str | None,
-             regime_boot: int | None) -> AnalysisOptions:
+def _options(data: pd.DataFrame, *, n_boot: int, seed: int | None, confidence: float | None,
+             margin: float | None, definitions: Sequence[str] | str | None,
+             configs: Sequence[str] | str | None, regime_boot: int | None,
+             x: str | None = None, claims: A.Registry | str | os.PathLike | None = None
+             ) -> AnalysisOptions:
     n_boot = check_int("n_boot", n_boot, minimum=50)
-    confidence = check_float("confidence", confidence, low=0.5, high=0.999)
-    margin = check_float("margin", margin, low=0.01, high=0.5)
+    registry = claims if isinstance(claims, A.Registry) else A.load_claims(claims)
+    confidence = check_float("confidence", 1.0 - registry.alpha if confidence is None
+                             else confidence, low=0.5, high=0.999)
+    margin = check_float("margin", registry.margin if margin is None else margin, low=0.01,
+                         high=0.5)
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     seed = check_int("seed", seed, minimum=0)
@@ -571,9 +596,11 @@ def _options(data: pd.DataFrame, *, n_boot: int, seed: int | None, confidence: f
         raise InputError("none of the selected configurations "
                          f"({', '.join(sorted(chosen))}) is in column `training_config`; "
                          f"present: {', '.join(sorted(present))}")
+    x = registry.x if x is None else x
+    check_choice("x", x, EXPRESSIBILITY_MEASURES)
     return AnalysisOptions(n_boot=n_boot, regime_boot=regime_boot, seed=seed,
                            confidence=confidence, margin=margin, definitions=defs,
-                           configs=configs_present)
+                           configs=configs_present, x=x, claims=registry)
 
 
 def analyze_dataset(
@@ -581,8 +608,8 @@ def analyze_dataset(
     *,
     n_boot: int = 1000,
     seed: int | None = 0,
-    confidence: float = 0.95,
-    margin: float = 0.1,
+    confidence: float | None = None,
+    margin: float | None = None,
     definitions: Sequence[str] | str | None = None,
     configs: Sequence[str] | str | None = None,
     nas: pd.DataFrame | None = None,
@@ -590,6 +617,8 @@ def analyze_dataset(
     provenance: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
     workers: int | None = 1,
+    x: str | None = None,
+    claims: A.Registry | str | os.PathLike | None = None,
 ) -> AnalysisResults:
     """Run the trade-off analysis on a contract-shaped dataset.
 
@@ -604,11 +633,13 @@ def analyze_dataset(
     seed : int or None
         Root seed; each step gets its own seed spawned from it. ``None`` draws one and records
         it in ``options``.
-    confidence : float
-        ``1 - alpha``: the family-wise level of the claims (Holm) and of the verdict table
-        (Bonferroni); the other intervals are at this level.
-    margin : float
-        Equivalence margin of "eliminated" and of "no regime difference" (r scale).
+    confidence : float, optional
+        ``1 - alpha``: the family-wise level of the verdict table (Bonferroni); the other
+        intervals are at this level. Default ``1 -`` the claims file's alpha; another value
+        overrides the claims' alpha too (recorded with the claims file).
+    margin : float, optional
+        Equivalence margin of "eliminated" and of "no regime difference" (r scale); default
+        the claims file's (another value overrides it, recorded).
     definitions : sequence of str, optional
         Trainability definitions to include (default: every registered one present), in
         registry order whatever the order given; the first is the primary definition.
@@ -626,6 +657,11 @@ def analyze_dataset(
     workers : int or None
         Processes for the bootstrap refits of the breakpoint intervals (None: every usable
         core; 1: this process). Results do not depend on it.
+    x : str, optional
+        The expressibility measure of every association (default: the claims registry's,
+        `etr.contract.PRIMARY_X`).
+    claims : Registry, path or None
+        The claims file to decide (default the packaged `etr.analysis.REGISTRY`).
 
     Returns
     -------
@@ -642,7 +678,7 @@ def analyze_dataset(
     >>> from etr.analysis import planted_dataset
     >>> df = planted_dataset(n_pqcs=48, n_seeds=2, seed=1)
     >>> res = analyze_dataset(df, n_boot=50, definitions=["grad_var_train"], seed=1)
-    >>> res.claims["claim"].tolist()[:2]
+    >>> res.claims.drop_duplicates("claim")["claim"].tolist()[:2]
     ['pure_weak', 'pure_regime_dependent']
     >>> res.design.strata
     ('n_qubits', 'layers')
@@ -655,7 +691,8 @@ def analyze_dataset(
     data = data.copy(deep=False)
     data.attrs = {}
     opts = _options(data, n_boot=n_boot, seed=seed, confidence=confidence, margin=margin,
-                       definitions=definitions, configs=configs, regime_boot=regime_boot)
+                    definitions=definitions, configs=configs, regime_boot=regime_boot, x=x,
+                    claims=claims)
     workers = check_int("workers", default_workers() if workers is None else workers,
                         minimum=1)
     say = progress or (lambda _label: None)
@@ -693,6 +730,7 @@ def analyze_dataset(
     if _quality_note(quality):
         notes.add(_quality_note(quality))
     prov = {"etr_version": __version__, **dict(provenance or {}),
+            "claims_file": opts.claims.source, "claims_sha256": opts.claims.sha256,
             "report_created": datetime.now(UTC).isoformat(timespec="seconds"),
             "report_platform": platform.platform(),
             "report_python": sys.version.split()[0]}
@@ -703,5 +741,6 @@ def analyze_dataset(
         mixed=mixed, regimes=regimes, stratified=strat, quality=quality,
         coverage=coverage_table(runs.selected, runs.kept, runs.primary, x=opts.x),
         failed=failed_cells(runs.selected), notes=tuple(notes.items), provenance=prov,
-        nas_given=nas is not None, model_definition=modelled, noise=noise)
+        nas_given=nas is not None, model_definition=modelled, noise=noise,
+        claims_adjusted=adjusted_table(claims))
 

@@ -126,8 +126,8 @@ def analyze_to_report(
     figure_formats: Sequence[str] = FIGURE_FORMATS,
     n_boot: int = 1000,
     seed: int | None = 0,
-    confidence: float = 0.95,
-    margin: float = 0.1,
+    confidence: float | None = None,
+    margin: float | None = None,
     definitions: Sequence[str] | None = None,
     configs: Sequence[str] | None = None,
     nas_path: str | os.PathLike[str] | None = None,
@@ -135,6 +135,8 @@ def analyze_to_report(
     progress: Callable[[str], None] | None = None,
     announce: Callable[[str], None] | None = None,
     workers: int | None = 1,
+    x: str | None = None,
+    claims: str | os.PathLike[str] | None = None,
 ) -> ReportOutputs:
     """Read a dataset, analyse it and write the HTML report (plus JSON, CSV tables, figures).
 
@@ -147,7 +149,8 @@ def analyze_to_report(
         to the report).
     figures_dir : also export every chart as PNG and SVG into this folder.
     figure_formats : subset of ``("png", "svg")``.
-    n_boot, seed, confidence, margin, definitions, configs : see `analyze_dataset`.
+    n_boot, seed, confidence, margin, definitions, configs, x, claims : see
+        `analyze_dataset`.
     nas_path : the NAS comparison table (``<report>.claims.csv`` of ``etr nas --compare``);
         without it the NAS claims are "not evaluated".
     title : page title (default names the dataset file).
@@ -192,7 +195,8 @@ def analyze_to_report(
         provenance["nas_table_sha256"] = sha256_file(nas_path)
     res = analyze_dataset(df, n_boot=n_boot, seed=seed, confidence=confidence, margin=margin,
                           definitions=definitions, configs=configs, nas=nas,
-                          provenance=provenance, progress=say, workers=workers)
+                          provenance=provenance, progress=say, workers=workers, x=x,
+                          claims=claims)
     say("rendering report")
     sections = build_sections(res)
     html = report_html(res, sections=sections,

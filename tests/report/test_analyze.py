@@ -37,7 +37,7 @@ def test_primary_analysis_is_the_exact_runs_conditioned_on_task(results, study):
     assert results.data["shots"].isna().all()
     assert len(results.data) == int(study["shots"].isna().sum())
     # the claims are exactly evaluate_claims on the exact runs with the task as a stratum
-    direct = A.evaluate_claims(study[study["shots"].isna()], definitions=DEFS,
+    direct = A.evaluate_claims(study[study["shots"].isna()],
                                strata=("task", "n_qubits", "layers"))
     pd.testing.assert_frame_equal(results.claims.reset_index(drop=True), direct)
 
@@ -46,12 +46,12 @@ def test_secondary_analyses_are_labelled_and_use_their_own_subsets(results, stud
     s = results.claims_secondary
     assert set(s["analysis"]) == {"task = a", "task = b", "exact, circuits with 100-shot runs",
                                   "100 shots"}
-    assert not s["claim"].str.startswith("nas_").any()
+    assert (s["kind"] == "association").all()
     # per task: its own runs, given width and depth only
     a = A.evaluate_claims(study[study["shots"].isna() & (study["task"] == "a")],
-                          definitions=DEFS)
-    a = a[~a["claim"].str.startswith("nas_")].reset_index(drop=True)
-    got = s[s["analysis"] == "task = a"].drop(columns=["analysis", "family"])
+                          adjust_sets=False)
+    a = a[a["kind"] == "association"].reset_index(drop=True)
+    got = s[s["analysis"] == "task = a"].drop(columns=["analysis", "breakdown"])
     pd.testing.assert_frame_equal(got.reset_index(drop=True), a)
     # finite shots: the shot runs, and the exact runs of the same 24 circuits of task a
     finite, exact = shot_subsets(study, 100)
@@ -138,24 +138,35 @@ def test_tables_and_json(results):
     claims = pd.DataFrame(doc["tables"]["claims"])
     assert list(claims["verdict"]) == list(results.claims["verdict"])
     # NaN estimates (the NAS rows without a table) are null, not NaN
-    nas = claims[claims["claim"].str.startswith("nas_")]
+    nas = claims[claims["kind"] == "nas"]
     assert len(nas) == 2 and nas["estimate"].isna().all()
     assert doc["design"]["strata"] == ["task", "n_qubits", "layers"]
-    assert doc["claims"]["full_eliminated"]["test"] == A.CLAIMS["full_eliminated"].test
+    # the registered claims file, with its hash, in the JSON
+    assert doc["claims"]["sha256"] == A.REGISTRY.sha256
+    assert doc["provenance"]["claims_sha256"] == A.REGISTRY.sha256
+    full = next(c for c in doc["claims"]["claims"] if c["name"] == "full_eliminated")
+    assert full["test"] == A.CLAIMS["full_eliminated"].test and full["primary"]
+    assert "claims_adjusted" in doc["tables"]
+
+
+def _nas_rows(claim: str, settings: tuple[str, str], seeds: int) -> list[tuple]:
+    """Every pair of searches of different seeds: 0.9 apart across settings, 0.2 within."""
+    searches = [(s, k) for s in settings for k in range(seeds)]
+    return [(claim, "within" if a == b else "between", f"{a}/seed{i}", f"{b}/seed{j}",
+             0.2 if a == b else 0.9)
+            for n, (a, i) in enumerate(searches) for b, j in searches[n + 1:] if i != j]
 
 
 def test_nas_table_is_passed_to_the_claims(small):
-    rows = [("nas_fronts_differ_by_training", "between", "qo/s0", "full/s0", d)
-            for d in (0.8, 0.85, 0.9, 0.95)]
-    rows += [("nas_fronts_differ_by_training", "within", "qo/s0", "qo/s1", d)
-             for d in (0.1, 0.15, 0.2, 0.25)]
+    rows = _nas_rows("nas_fronts_differ_by_training", ("qo/grad_var", "full/grad_var"), 6)
     nas = pd.DataFrame(rows, columns=list(A.NAS_COLUMNS))
     res = analyze_dataset(small, n_boot=50, definitions=["grad_var_train"], nas=nas)
     row = res.claims.set_index("claim").loc["nas_fronts_differ_by_training"]
-    assert row["estimate"] == 1.0  # every between distance exceeds every within one
+    assert row["estimate"] == pytest.approx(0.7)  # mean between minus mean within
+    assert row["p_value"] == pytest.approx(1 / 32) and row["verdict"] == "supported"
     assert res.nas_given and "not evaluated" not in row["sentence"]
     html = report_html(res)
-    assert "not evaluated" not in html and "not tested" in html  # no definition rows
+    assert "not evaluated" not in html and "smallest attainable p" in html
 
 
 def test_html_leads_with_the_claims(results):
@@ -252,8 +263,10 @@ def test_to_report_writes_json_csv_figures(tmp_path, small):
     assert doc["provenance"]["dataset_sha256"] == digest
     csv = tmp_path / "r" / "rep.claims.csv"
     assert csv in out.tables
+    claims = out.results.claims.replace("", np.nan)
+    claims["robust"] = claims["robust"].astype(object).where(claims["robust"].notna(), np.nan)
     pd.testing.assert_frame_equal(pd.read_csv(csv, keep_default_na=False, na_values=[""]),
-                                  out.results.claims.replace("", np.nan), check_dtype=False)
+                                  claims, check_dtype=False)
     svgs = sorted(p.name for p in out.figures)
     assert "claims_association.svg" in svgs and "scatter_grad_var.svg" in svgs
     assert len(svgs) == len(set(svgs))
@@ -264,9 +277,10 @@ def test_primary_claims_table_counts_circuits_only_for_circuit_claims():
     from etr.analysis import planted_dataset
     from etr.report.sections import _primary_claims
 
+    reg = A.REGISTRY.with_primary("grad_var_train")
     res = analyze_dataset(planted_dataset(n_pqcs=48, n_seeds=2, seed=1), n_boot=50,
-                          definitions=["grad_var_train"], seed=1)
-    t = _primary_claims(res.claims, "grad_var_train", nas_given=False)
+                          definitions=["grad_var_train"], seed=1, claims=reg)
+    t = _primary_claims(res.claims, nas_given=False, registry=reg)
     nas = t["claim"].str.startswith("NAS")
     # the noise claim is not tested without noise levels: no circuits
     untested = t["claim"] == A.CLAIMS["noise_changes_tradeoff"].meaning

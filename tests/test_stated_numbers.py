@@ -1,0 +1,46 @@
+"""Numbers stated in docs and docstrings are the ones the code computes (recomputed here, so a
+change of the presets or the cost model that makes them stale fails a test)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+import etr.analysis.claims as claims_module
+import etr.plan.limits as limits_module
+from etr.experiment import preset_spec
+from etr.experiment.size import estimate, grid_bounds
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_paper_run_time_in_the_readme_and_the_preset():
+    est = estimate(preset_spec("paper"))
+    hours = f"{est.cpu_seconds / 3600:.1f}"
+    assert f"~{hours} CPU-hours" in _flat((ROOT / "README.md").read_text())
+    preset = (ROOT / "etr" / "experiment" / "presets" / "paper.toml").read_text()
+    assert f"~{hours} CPU-hours, ~{est.cpu_seconds / 7200:.1f} h on 2 cores" in preset
+
+
+def test_paper_size_in_the_limits_notes():
+    b = grid_bounds(preset_spec("paper"))
+    doc = _flat(limits_module.__doc__)
+    assert f"counts {b.runs:,} runs" in doc
+    assert f"up to {b.widest[0]} qubits x {b.widest[1]} layers and {b.seeds} replicates" in doc
+
+
+def test_paper_circuits_per_stratum_in_the_claims_notes():
+    d = pd.read_parquet(ROOT / "tests" / "analysis" / "data" / "paper_design.parquet")
+    per = d[d["pqc_id"].notna()].groupby(["n_qubits", "layers"])["pqc_id"].nunique()
+    g = int(d["pqc_id"].nunique())
+    f = (2 * per.median() + 5) / (2 * (per.median() - 1))
+    doc = _flat(claims_module.__doc__)
+    assert (f"has {g} distinct circuits in {len(per)} width-depth cells of {per.min()} to "
+            f"{per.max()} circuits (median {per.median():.0f}, f = {f:.2f}), so ``G / f ~ "
+            f"{round(g / f, -1):.0f}``") in doc
+    assert f"at least {590 / (g / f):.2f}" in doc and f"at least {930 / (g / f):.2f}" in doc
