@@ -2,7 +2,10 @@
 
 Pure pandas, no simulation imports, so `etr.analysis` and `etr.report` depend only on this module
 (and `etr.dataset`, its file format). ``ARCHITECTURE.md`` at the repository root describes the
-layers around it.
+layers around it. ``task_id`` identifies a task instance by its content and ``task_instance`` by
+its number (0 .. I - 1 with a spec's ``instances``; the replicate's number otherwise): with task
+instances crossed with replicates, a run is (architecture, training configuration, task
+instance, seed), and (architecture_id, seed) alone no longer identifies it.
 
 `METRICS` is the one registry of every expressibility measure, trainability definition and the
 other measured columns. Each `Metric` entry holds every fact about its column once: kind,
@@ -90,11 +93,16 @@ COMPANION_ROLES: tuple[str, ...] = ("ci_low", "ci_high", "corrected", "censor", 
 GROUPS: tuple[str, ...] = ("id", "design", "run", "measure", "bookkeeping")
 #: the terms of the cost model (`etr.plan.cost`) a metric may add. Circuit level: ``states``
 #: (states simulated through the PQC), ``pairs`` (overlaps of two states of 2**n amplitudes),
-#: ``lie`` (1 if it closes the dynamical Lie algebra). Run level: ``grad_rows`` (circuit rows
-#: through a gradient pass), ``forward_rows`` (rows through a forward pass), ``exact_rows``
-#: (rows through an exact forward-and-backward pass whatever the shots).
-COST_TERMS: tuple[str, ...] = ("states", "pairs", "lie", "grad_rows", "forward_rows",
-                               "exact_rows")
+#: ``lie`` (1 if it closes the dynamical Lie algebra). Run level: ``grad_rows`` (model rows
+#: through a gradient of the loss; with finite shots every angle the run trains is shifted),
+#: ``theta_grad_rows`` (circuit rows through a gradient w.r.t. the quantum parameters alone;
+#: with finite shots only they are shifted), ``forward_rows`` (rows through a forward pass),
+#: ``exact_rows`` (rows through an exact forward-and-backward pass whatever the shots),
+#: ``trajectory`` (> 0 if it reads the training-set loss after every step: one forward pass of
+#: the training set per step and initialisation with mini-batches, shared by every definition
+#: that reads it, free with full batches).
+COST_TERMS: tuple[str, ...] = ("states", "pairs", "lie", "grad_rows", "theta_grad_rows",
+                               "forward_rows", "exact_rows", "trajectory")
 #: level of the normal intervals the runner writes beside an estimate (``*_ci_low``,
 #: ``*_ci_high``): the default ``confidence`` of `etr.metrics.frame_potential`.
 CI_LEVEL = 0.95
@@ -250,7 +258,9 @@ class Metric:
     cost : ``fn(sizes) -> {term: amount}`` with terms of `COST_TERMS`: what the measure adds to
         the cost model beyond the training itself (circuit level: `sizes` holds the ``[metrics]``
         sizes and ``n_params``; run level: the `RunSettings` fields plus ``batch`` (rows of a
-        step) and ``mini`` (mini-batch training)). None: nothing beyond what it shares.
+        step), ``mini`` (mini-batch training) and ``budget`` (the resolved step budget of
+        ``loss_decrease``); `etr.plan.cost.run_sizes` builds it). None: nothing beyond what it
+        shares.
     companions : columns written beside it (`Column` with a role of `COMPANION_ROLES`).
     """
 
@@ -452,6 +462,18 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            "the barren-plateau statistic of the landscape the classical parts create",
            valid=_nonneg(_V), settings=("landscape_samples",),
            cost=lambda s: {"grad_rows": s["n_init"] * s["landscape_samples"] * s["n_train"]}),
+    # Why a readout definition: every loss gradient carries the post-network's Jacobian, and a
+    # post-network trained end to end grows it (see etr.metrics.trainability), so the loss
+    # definitions rank hybrid_full's circuits by their post-network as much as by themselves.
+    Metric("grad_var_readout", TRAINABILITY, _HT, 1, True,
+           "gradient variance (PQC readout)",
+           "Var[d⟨O⟩/dθ] of the PQC's readout at trained inputs; higher = more trainable",
+           "variance over random θ of d⟨O⟩/dθ_k, O = mean_q Z_q the PQC's own readout, at the "
+           "inputs the trained pre-network feeds it: the landscape of the circuit, free of the "
+           "post-network's scale (which every loss gradient carries)",
+           valid=_nonneg(_V), settings=("landscape_samples",),
+           cost=lambda s: {"theta_grad_rows": s["n_init"] * s["landscape_samples"]
+                           * s["n_train"]}),
     Metric("grad_var_train", TRAINABILITY, _HT, 1, True,
            "gradient variance (early training)",
            "Var[dL/dθ] over the early window; higher = more trainable",
@@ -462,18 +484,19 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            "trainable", "root-mean-square quantum gradient over a fixed early window of training",
            valid=_nonneg("an RMS gradient cannot be negative"), settings=("early_steps",)),
     Metric("loss_decrease", TRAINABILITY, _HT, 1, False,
-           "relative loss decrease", "(L0 − LT) / L0; higher = more trainable",
-           "relative decrease of the training loss after T optimiser steps",
-           needs_pqc=False,
-           valid=Range(None, 1.0, "(L0 - LT) / L0 cannot exceed 1 for a non-negative loss")),
+           "relative loss decrease", "(L0 − LB) / L0 after B steps; higher = more trainable",
+           "relative decrease of the training loss after a budget of B optimiser steps (the "
+           "task's registered budget: short enough that it is not at its ceiling of 1)",
+           needs_pqc=False, settings=("budget_steps",),
+           valid=Range(None, 1.0, "(L0 - LB) / L0 cannot exceed 1 for a non-negative loss"),
+           cost=lambda s: {"trajectory": 1.0 if s["budget"] < s["steps"] else 0.0}),
     Metric("steps_to_target", TRAINABILITY, "lower = more trainable", -1, False,
            "steps to target", "Optimiser steps to the target loss; lower = more trainable",
-           "steps until the training loss first reaches a fixed fraction of the available "
-           "reduction; right-censored at T when never reached",
+           "steps until the training loss first reaches a fraction f of the available "
+           "reduction (f: the task's registered target for the configuration); "
+           "right-censored at T when never reached",
            needs_pqc=False, valid=_nonneg("a step count cannot be negative"),
-           settings=("target_fraction",),
-           cost=lambda s: {"forward_rows": (s["n_init"] * s["steps"] * s["n_train"]
-                                            if s["mini"] else 0)},
+           settings=("target_fraction",), cost=lambda s: {"trajectory": 1.0},
            companions=(Column("steps_to_target_censored", "boolean", role="censor",
                               meaning="true when the target was never reached (censored at "
                                       "T)"),)),
@@ -552,6 +575,9 @@ DESIGN_COLUMNS: tuple[Column, ...] = (
     Column("training_config", "string", group="run"),
     Column("task", "string", group="run"),
     Column("task_id", "string", group="run"),
+    Column("task_instance", "Int64", Range(0, None, "task instances are numbered from 0"),
+           group="run", meaning="number of the task instance (0 .. I - 1 with a spec's "
+                                "``instances``; the replicate's number otherwise)"),
     Column("shots", "Int64", Range(1, None, "a finite-shot estimate takes at least one shot "
                                             "(missing = exact)"), group="run"),
 )

@@ -15,6 +15,7 @@ from etr.analysis import planted_dataset, synthetic_dataset
 from etr.experiment.circuit import CIRCUIT_MEASURES
 from etr.hybrid.run import DEFINITIONS, evaluate_run, record_columns
 from etr.plan import Architecture, MetricSpec, RunSettings
+from etr.plan.cost import run_sizes
 from etr.report.charts import metric_label
 
 NAMES = list(C.METRICS)
@@ -105,7 +106,8 @@ def test_sample_sizes_and_settings_are_the_spec_keys():
 
 def test_cost_terms_come_from_the_registry():
     sizes = {**MetricSpec().to_dict(), "n_params": 8}
-    run = {**RunSettings(batch_size=8).to_dict(), "batch": 8, "mini": True}
+    run = run_sizes(RunSettings(batch_size=8))  # what `etr.plan.cost.cell_seconds` passes
+    assert run["mini"] and run["batch"] == 8
     for m in C.METRICS.values():
         if m.cost is not None:
             terms = m.cost(sizes if m.level == C.CIRCUIT else run)

@@ -33,6 +33,7 @@ from etr.analysis.mixed import MixedEffectsResult, mixed_effects
 from etr.analysis.planted import plant_on_design, planted_study
 from etr.analysis.quality import VALID_RANGES, data_quality
 from etr.analysis.regimes import RegimeResult, davies_test, segment_regimes
+from etr.analysis.saturation import SATURATION_RULES, saturation
 from etr.analysis.summary import (
     THRESHOLDS,
     VERDICT_RULE,
@@ -45,6 +46,7 @@ __all__ = [
     "CLAIMS",
     "NAS_COLUMNS",
     "REGISTRY",
+    "SATURATION_RULES",
     "STRATA",
     "THRESHOLDS",
     "VALID_RANGES",
@@ -67,6 +69,7 @@ __all__ = [
     "planted_dataset",
     "planted_study",
     "rank_correlation",
+    "saturation",
     "segment_regimes",
     "stratified_correlation",
     "synthetic_dataset",

@@ -22,7 +22,15 @@ from etr.dataset import (
     write_dataset,
 )
 from etr.experiment.circuit import circuit_metrics
-from etr.experiment.grid import Cell, CircuitUnit, circuit_units, derive_seed, expand_grid
+from etr.experiment.grid import (
+    Cell,
+    CircuitUnit,
+    circuit_units,
+    derive_seed,
+    expand_grid,
+    run_seed,
+    task_seed,
+)
 from etr.experiment.journal import journal_dir
 from etr.experiment.runner import ExperimentResult, run_experiment
 from etr.experiment.size import Estimate, GridBounds, check_spec_limits, estimate, grid_bounds
@@ -70,5 +78,7 @@ __all__ = [
     "preset_text",
     "read_dataset",
     "run_experiment",
+    "run_seed",
+    "task_seed",
     "write_dataset",
 ]

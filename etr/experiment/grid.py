@@ -9,12 +9,22 @@ and `hybrid_full` cells of one architecture and replicate start from the same in
 properties of the distinct circuit: they are computed once per `pqc_id`, seeded from
 ``(root_seed, pqc_id)``, and shared by every architecture and replicate built on that circuit.
 
-Tasks
------
-Every architecture and configuration of a (task, replicate) trains on one task instance: the
-task's data are seeded from ``(root_seed, task, replicate)`` alone (``Cell.task_seed``), so the
-pure and hybrid versions of a PQC, and every width, see the same features, labels and split
-(the dataset's ``task_id`` makes this checkable).
+Tasks and task instances
+------------------------
+A task instance (features, labels, split) is seeded from ``(root_seed, task, instance)`` alone
+(`task_seed`, ``Cell.task_seed``), so every architecture and configuration trained on instance i
+of a task sees the same data (the dataset's ``task_id`` makes this checkable and
+``task_instance`` records i).
+
+* Without ``instances`` in the spec, instance r is the one of replicate r: every cell of a
+  (task, replicate) trains on it, and the run seed is that of (model, replicate).
+* With ``instances = I``, the instances 0 .. I - 1 are a factor crossed with the replicates:
+  a cell is (task, model, configuration, instance, replicate), its run seed is derived from
+  (root seed, model, instance, replicate) (`run_seed`: each instance gets its own
+  initialisations), and each distinct circuit is trained on the instances
+  `etr.plan.instances.InstanceDesign` assigns it (all of them, or an incomplete crossing in
+  which every two circuits of a (n_qubits, layers) stratum share one). The classical-only
+  control is trained on every instance.
 
 The classical-only control
 --------------------------
@@ -44,7 +54,7 @@ from etr.experiment.spec import Spec
 from etr.plan.architecture import NOT_APPLICABLE, Architecture
 
 __all__ = ["Cell", "CircuitUnit", "circuit_seed", "circuit_units", "derive_seed", "expand_grid",
-           "grid_architectures", "task_seed"]
+           "grid_architectures", "instance_plan", "run_seed", "task_seed"]
 
 _RUN, _CIRCUIT, _TASK = 0, 1, 2
 _CONTROL = "classical_only"
@@ -82,12 +92,13 @@ class CircuitUnit:
 
 @dataclass(frozen=True, slots=True)
 class Cell:
-    """One run: task x architecture x training configuration x replicate.
+    """One run: task x architecture x training configuration x task instance x replicate.
 
-    `cell_id` hashes the task, architecture, configuration, replicate, root seed and every
-    setting that affects the numbers (training settings, metric sample sizes); `seed` is the run
-    seed, `task_seed` the seed of the shared task instance, `circuit_key` the circuit-level unit
-    (None for the classical-only control).
+    `cell_id` hashes the task, architecture, configuration, replicate, task instance (when the
+    spec crosses instances), root seed and every setting that affects the numbers (training
+    settings, metric sample sizes); `seed` is the run seed, `instance` the task instance number
+    and `task_seed` its seed, `circuit_key` the circuit-level unit (None for the classical-only
+    control).
     """
 
     cell_id: str
@@ -99,6 +110,7 @@ class Cell:
     task: str = "synthetic"
     task_seed: int = 0
     shots: int | None = None
+    instance: int = 0
 
     @property
     def grid(self) -> dict[str, object]:
@@ -117,15 +129,40 @@ def circuit_seed(root_seed: int, pqc_id: str) -> int:
     return derive_seed(root_seed, pqc_id, 0, domain=_CIRCUIT)
 
 
-def task_seed(root_seed: int, task: str, replicate: int) -> int:
-    """The seed of the instance of `task` shared by every cell of one replicate.
+def task_seed(root_seed: int, task: str, instance: int) -> int:
+    """The seed of task instance number `instance` of `task` (the data draw and split).
+
+    Without ``instances`` in the spec, instance number r is the one of replicate r; with them,
+    the instances are numbered 0 .. instances - 1 and crossed with the replicates.
 
     Examples
     --------
     >>> task_seed(1, "teacher", 0) == task_seed(1, "teacher", 0) != task_seed(1, "teacher", 1)
     True
     """
-    return derive_seed(root_seed, short_hash({"task": task}), replicate, domain=_TASK)
+    return derive_seed(root_seed, short_hash({"task": task}), instance, domain=_TASK)
+
+
+def run_seed(root_seed: int, model_id: str, replicate: int, instance: int | None = None) -> int:
+    """The seed of a run (initialisations, batches, samples, shots) of a model and replicate.
+
+    Not a function of the training configuration (the hybrid configurations of one architecture
+    start from the same parameters) nor of the task. Without task instances as a factor
+    (`instance` None) it is the seed of (model, replicate); with them, each (instance,
+    replicate) of a model gets its own initialisations, so the initialisation noise of one
+    instance is independent of another's.
+
+    Examples
+    --------
+    >>> run_seed(1, "abc", 0) == derive_seed(1, "abc", 0)
+    True
+    >>> len({run_seed(1, "abc", 0, 0), run_seed(1, "abc", 0, 1), run_seed(1, "abc", 1, 0)})
+    3
+    """
+    if instance is None:
+        return derive_seed(root_seed, model_id, replicate)
+    key = short_hash({"model": model_id, "task_instance": instance})
+    return derive_seed(root_seed, key, replicate)
 
 
 def grid_architectures(spec: Spec) -> list[Architecture]:
@@ -163,12 +200,24 @@ def _circuit_key(root_seed: int, metrics: dict[str, Any], pqc_id: str) -> str:
     return short_hash({"pqc": pqc_id, "root_seed": root_seed, "metrics": metrics})
 
 
+def instance_plan(spec: Spec, archs: list[Architecture] | None = None
+                  ) -> dict[str, tuple[int, ...]] | None:
+    """pqc_id -> the task instances its cells use (`etr.plan.instances.InstanceDesign.assign`
+    over the grid's distinct circuits), or None without ``instances`` in the spec."""
+    design = spec.design
+    if design is None:
+        return None
+    archs = grid_architectures(spec) if archs is None else archs
+    return design.assign([(a.n_qubits, a.layers, a.pqc_id) for a in archs])
+
+
 def expand_grid(spec: Spec) -> list[Cell]:
     """All cells of `spec` in canonical order (task, shots, architecture, configuration,
-    replicate).
+    task instance, replicate).
 
     `pure_pqc` cells use ``arch.without_classical()`` and exist once per PQC/encoding, not once
-    per classical variant; `classical_only` cells once per `Architecture.control_id`.
+    per classical variant; `classical_only` cells once per `Architecture.control_id`. Task
+    instances: see the module notes.
 
     Examples
     --------
@@ -188,32 +237,47 @@ def expand_grid(spec: Spec) -> list[Cell]:
     cells: list[Cell] = []
     seen: set[str] = set()
     archs = grid_architectures(spec)
+    plan = instance_plan(spec, archs)
+    every = None if plan is None else tuple(range(spec.design.instances))
     for task, shots in itertools.product(spec.tasks, spec.levels("shots")):
         for arch in archs:
             for config in spec.configs:
                 used = arch.without_classical() if config == "pure_pqc" else arch
                 if config == _CONTROL:
-                    used_id, circuit = used.control_id, None
+                    used_id, circuit, instances = used.control_id, None, every
                 else:
                     used_id = used.architecture_id
                     circuit = _circuit_key(spec.root_seed, metrics, used.pqc_id)
-                for rep in spec.seeds:
-                    if shots is not None and (config == _CONTROL or not spec.grid.shots.covers(
-                            used.n_qubits, used.layers)):
-                        continue  # no circuit (the control), or beyond the finite-shot bounds
-                    cid = short_hash({"architecture_id": used_id, "config": config,
-                                      "replicate": rep, "task": task, "shots": shots,
-                                      **settings})
+                    instances = None if plan is None else plan[used.pqc_id]
+                if shots is not None and (config == _CONTROL or not spec.grid.shots.covers(
+                        used.n_qubits, used.layers)):
+                    continue  # no circuit (the control), or beyond the finite-shot bounds
+                for inst, rep in _units(instances, spec.seeds):
+                    key = {"architecture_id": used_id, "config": config, "replicate": rep,
+                           "task": task, "shots": shots, **settings}
+                    if instances is not None:
+                        key["task_instance"] = inst
+                    cid = short_hash(key)
                     if cid in seen:
                         continue
                     seen.add(cid)
                     cells.append(Cell(
                         cell_id=cid, arch=used, training_config=config, replicate=rep,
-                        seed=derive_seed(spec.root_seed, used_id, rep), circuit_key=circuit,
-                        task=task, task_seed=task_seed(spec.root_seed, task, rep),
-                        shots=shots,
+                        seed=run_seed(spec.root_seed, used_id, rep,
+                                      None if instances is None else inst),
+                        circuit_key=circuit, task=task,
+                        task_seed=task_seed(spec.root_seed, task, inst), shots=shots,
+                        instance=inst,
                     ))
     return cells
+
+
+def _units(instances: tuple[int, ...] | None, seeds: tuple[int, ...]):
+    """(task instance, replicate) pairs: the replicate's own instance without an instance
+    design, else every assigned instance crossed with every replicate."""
+    if instances is None:
+        return [(rep, rep) for rep in seeds]
+    return [(inst, rep) for inst in instances for rep in seeds]
 
 
 def circuit_units(spec: Spec, cells: list[Cell]) -> list[CircuitUnit]:

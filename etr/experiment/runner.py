@@ -342,7 +342,7 @@ def _row(cell: Cell, journal: Journal, settings: RunSettings) -> dict[str, Any]:
         errors.append(rec["error"])
     row.update(
         cell_id=cell.cell_id, seed=cell.replicate, training_config=cell.training_config,
-        task=cell.task, shots=cell.shots,
+        task=cell.task, task_instance=cell.instance, shots=cell.shots,
         status="failed" if errors else "ok", error="; ".join(errors) if errors else None,
         wall_time_s=rec["wall_time_s"],
     )

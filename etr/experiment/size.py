@@ -29,7 +29,8 @@ class GridBounds:
     Attributes
     ----------
     runs : an upper bound of the runs (factor combinations that build the same model, e.g. the
-        topologies at 2 qubits, are one run in the grid).
+        topologies at 2 qubits, are one run in the grid); with task instances, each model counts
+        once per instance it is trained on.
     seeds : replicates.
     widest : ``(n_qubits, layers)`` of the circuit with the most qubit-layers.
     """
@@ -64,10 +65,12 @@ def grid_bounds(spec: Spec) -> GridBounds:
     levels = spec.levels("shots")
     exact = sum(s is None for s in levels)
     finite = len(levels) - exact
+    per_pqc *= spec.instances_of(pqc=True)
     pqc_runs = sum(k for _, _, k in sizes) * per_pqc
     shot_runs = sum(k for n, layers, k in sizes if g.shots.covers(n, layers)) * per_pqc
     widths = {n for n, _, _ in sizes}
-    control = len(widths) * len(g.encoding) * classical if "classical_only" in spec.configs else 0
+    control = (len(widths) * len(g.encoding) * classical * spec.instances_of(pqc=False)
+               if "classical_only" in spec.configs else 0)
     runs = len(spec.tasks) * len(spec.seeds) * (exact * (pqc_runs + control)
                                                 + finite * shot_runs)
     widest = max(((n, layers) for n, layers, _ in sizes), key=lambda s: (s[0] * s[1], s))
@@ -124,6 +127,17 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _used(arch: Architecture, config: str) -> Architecture:
+    """The model a configuration builds on `arch`, as far as its factors tell: no classical
+    parts for ``pure_pqc``; for the control only what `Architecture.control_id` keys on."""
+    if config == "pure_pqc":
+        return arch.without_classical()
+    if config == "classical_only":
+        return Architecture(n_qubits=arch.n_qubits, layers=1, encoding=arch.encoding,
+                            classical_pre=arch.classical_pre, classical_post=arch.classical_post)
+    return arch
+
+
 def estimate(spec: Spec, cells: list[Cell] | None = None,
              units: list[CircuitUnit] | None = None) -> Estimate:
     """Runs, distinct circuits and estimated CPU-seconds of `spec`.
@@ -149,15 +163,18 @@ def estimate(spec: Spec, cells: list[Cell] | None = None,
                       for c in cells)
         seconds += sum(circuit_seconds(u.arch, spec.metrics) for u in units)
         return Estimate(runs=len(cells), circuits=len(units), cpu_seconds=seconds)
-    runs = {(arch.without_classical() if config == "pure_pqc" else arch, config)
+    runs = {(_used(arch, config), config)
             for arch in grid_architectures(spec) for config in spec.configs}
-    pqcs = {Architecture(**{k: getattr(arch, k) for k in _PQC_FACTORS}) for arch, _ in runs}
+    pqcs = {Architecture(**{k: getattr(arch, k) for k in _PQC_FACTORS})
+            for arch, config in runs if config != "classical_only"}
     variants = [spec.run_settings(task=t, shots=s)
                 for t in spec.tasks for s in spec.levels("shots")]
     pairs = [(a, c, v) for a, c in runs for v in variants
              if v.shots is None or (c != "classical_only"
                                     and spec.grid.shots.covers(a.n_qubits, a.layers))]
-    seconds = len(spec.seeds) * sum(cell_seconds(a, c, v) for a, c, v in pairs)
+    times = {c: len(spec.seeds) * spec.instances_of(pqc=c != "classical_only")
+             for c in spec.configs}  # runs of each model: replicates x its task instances
+    seconds = sum(times[c] * cell_seconds(a, c, v) for a, c, v in pairs)
     seconds += sum(circuit_seconds(a, spec.metrics) for a in pqcs)
-    return Estimate(runs=len(pairs) * len(spec.seeds), circuits=len(pqcs),
+    return Estimate(runs=sum(times[c] for _, c, _ in pairs), circuits=len(pqcs),
                     cpu_seconds=seconds, exact=False)

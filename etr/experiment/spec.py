@@ -4,6 +4,8 @@ Layout of a spec (every key optional; defaults below and in `FIELD_DOCS`)::
 
     root_seed = 2026                 # all randomness derives from it
     seeds = 3                        # replicate count (0, 1, 2) or a list of replicate numbers
+    instances = 10                   # task instances per task, crossed with the replicates
+    instances_per_circuit = 4        # ... of which each distinct circuit is trained on 4
     configs = ["pure_pqc", "hybrid_quantum_only", "hybrid_full"]
     definitions = ["grad_var", ...]  # trainability definitions to compute
 
@@ -41,6 +43,7 @@ imports no simulation code.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.resources
 import os
 from collections.abc import Mapping
@@ -53,6 +56,7 @@ from etr.circuits import ENCODINGS, ENTANGLERS, ROTATIONS, SIM_CIRCUITS, TOPOLOG
 from etr.contract import PQC_CONFIGS, TRAINING_CONFIGS
 from etr.errors import SpecError
 from etr.plan.architecture import parse_classical
+from etr.plan.instances import MAX_INSTANCES, InstanceDesign
 from etr.plan.settings import RUN_FIELD_DOCS, RunSpec, read_run_sections
 from etr.plan.tables import Table, commented_toml, read_toml
 
@@ -82,7 +86,8 @@ _BATCH = 256
 #: softer limit of `etr.plan.limits` applies first).
 MAX_SEEDS = 1_000_000
 
-_TOP_KEYS = ("root_seed", "seeds", "configs", "definitions", "grid", "metrics", "training")
+_TOP_KEYS = ("root_seed", "seeds", "instances", "instances_per_circuit", "configs", "definitions",
+             "grid", "metrics", "training")
 _GRID_KEYS = ("encoding", "reupload", "classical_pre", "classical_post", "hea", "sim", "shots")
 _SHOTS_KEYS = ("max_qubits", "max_layers")
 _HEA_KEYS = ("n_qubits", "layers", "topology", "rotations", "entangler")
@@ -91,6 +96,12 @@ _SIM_KEYS = ("circuits", "n_qubits", "layers")
 FIELD_DOCS: dict[str, str] = {
     "root_seed": RUN_FIELD_DOCS["root_seed"],
     "seeds": "replicates: a count n (replicates 0..n-1) or a list of replicate numbers; default 3",
+    "instances": "task instances (data draws and splits) per task, numbered 0..I-1 and crossed "
+    f"with the replicates (2..{MAX_INSTANCES}); 'none' (default) = one instance per replicate",
+    "instances_per_circuit": "task instances each distinct circuit is trained on (an incomplete "
+    "crossing: translates of a difference cover, so every two circuits of a (n_qubits, layers) "
+    "stratum share an instance and the instances are used equally; the classical-only control "
+    "runs on all); 'none' (default) = all of them",
     "configs": f"training configurations, subset of {list(TRAINING_CONFIGS)}; default all",
     "definitions": RUN_FIELD_DOCS["definitions"],
     "grid.encoding": f"data encodings, subset of {list(ENCODINGS)}; default ['ry']",
@@ -250,6 +261,12 @@ class Spec(RunSpec):
     training : overrides of `etr.plan.RunSettings` fields, as sorted ``(key, value)`` pairs;
         unspecified fields keep the `RunSettings` defaults.
     seeds : replicate numbers (default ``(0, 1, 2)``; a count ``n`` in TOML means ``0..n-1``).
+    instances : task instances per task, or None (default): one instance per replicate
+        (instance r is replicate r's). With I, instances 0..I-1 are crossed with the replicates
+        (`etr.plan.instances`).
+    instances_per_circuit : with `instances`, how many of them each distinct circuit is trained
+        on (None = all): an incomplete crossing in which every two circuits of a stratum share an
+        instance (`etr.plan.instances.InstanceDesign`).
     configs : training configurations (default the three with a PQC,
         `etr.contract.PQC_CONFIGS`).
     grid : `GridSpec` (families and shared factors).
@@ -267,6 +284,23 @@ class Spec(RunSpec):
     seeds: tuple[int, ...] = (0, 1, 2)
     configs: tuple[str, ...] = PQC_CONFIGS
     grid: GridSpec = field(default_factory=GridSpec)
+    instances: int | None = None
+    instances_per_circuit: int | None = None
+
+    @property
+    def design(self) -> InstanceDesign | None:
+        """The task-instance design, or None for one instance per replicate."""
+        if self.instances is None:
+            return None
+        return _instance_design(self.instances, self.instances_per_circuit)
+
+    def instances_of(self, pqc: bool) -> int:
+        """Task instances a model is trained on per replicate: 1 without `instances`; else
+        `instances_per_circuit` for a model with a PQC and every instance for the control."""
+        design = self.design
+        if design is None:
+            return 1
+        return design.per_circuit if pqc else design.instances
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Spec:
@@ -279,11 +313,18 @@ class Spec(RunSpec):
             seeds = t.ints("seeds", (0, 1, 2), low=0)
             if len(seeds) > MAX_SEEDS:
                 raise t.error("seeds", f"must hold at most {MAX_SEEDS} replicates")
+        instances = _optional_int(t, "instances", 2, MAX_INSTANCES)
+        per_circuit = _optional_int(t, "instances_per_circuit", 1, instances or MAX_INSTANCES)
+        if per_circuit is not None and instances is None:
+            raise t.error("instances_per_circuit", "needs `instances` (the instances to choose "
+                          "from)")
         spec = cls(**read_run_sections(t), seeds=seeds,
                    configs=t.choices("configs", PQC_CONFIGS, TRAINING_CONFIGS),
-                   grid=GridSpec.from_table(t.table("grid", _GRID_KEYS)))
+                   grid=GridSpec.from_table(t.table("grid", _GRID_KEYS)),
+                   instances=instances, instances_per_circuit=per_circuit)
         if spec.grid.hea is None and spec.grid.sim is None:
             raise t.error("grid", "needs at least one family table: [grid.hea] or [grid.sim]")
+        spec.design  # noqa: B018  (validates the design: a cover of that size exists)
         return spec
 
     def to_dict(self, *, full: bool = True) -> dict[str, Any]:
@@ -300,7 +341,11 @@ class Spec(RunSpec):
         if bounds:
             grid["shots"] = bounds
         run = self.run_sections(full=full)
-        return {"root_seed": run["root_seed"], "seeds": list(self.seeds),
+        design = {k: "none" if getattr(self, k) is None else getattr(self, k)
+                  for k in ("instances", "instances_per_circuit")}
+        if self.instances is None and not full:
+            design = {}
+        return {"root_seed": run["root_seed"], "seeds": list(self.seeds), **design,
                 "configs": list(self.configs), "definitions": run["definitions"], "grid": grid,
                 "metrics": run["metrics"], "training": run["training"]}
 
@@ -317,6 +362,19 @@ class Spec(RunSpec):
         head = ("# etr experiment spec (etr simulate SPEC.toml --out data/NAME.parquet)",
                 *header, "")
         return commented_toml(self.to_dict(), FIELD_DOCS, head)
+
+
+@functools.lru_cache(maxsize=64)
+def _instance_design(instances: int, per_circuit: int | None) -> InstanceDesign:
+    """The (immutable) design, built once: finding a difference cover is a search."""
+    return InstanceDesign(instances, per_circuit)
+
+
+def _optional_int(t: Table, key: str, low: int, high: int) -> int | None:
+    """An integer in [low, high], or None when absent or ``"none"``."""
+    if t.get(key, "none") == "none":
+        return None
+    return t.int(key, None, low=low, high=high)
 
 
 def load_spec(source: str | os.PathLike[str]) -> Spec:

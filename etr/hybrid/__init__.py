@@ -25,6 +25,7 @@ _EXPORTS: dict[str, str] = {
     "record_columns": "etr.hybrid.run",
     "RunContext": "etr.hybrid.run",
     "landscape_gradients": "etr.hybrid.run",
+    "readout_gradients": "etr.hybrid.run",
     "evaluate_run": "etr.hybrid.run",
     "model_effective_dimension": "etr.hybrid.run",
     "TASKS": "etr.plan.tasks",
@@ -55,6 +56,7 @@ __all__ = [
     "landscape_gradients",
     "load_task",
     "model_effective_dimension",
+    "readout_gradients",
     "record_columns",
     "train",
 ]

@@ -1,14 +1,15 @@
 """One run = (architecture, training configuration, seed): train K inits, measure trainability.
 
 `evaluate_run` returns a flat record whose keys are the dataset contract columns
-(`etr.contract.COLUMNS`) except the circuit-level metrics (``expressibility_*``,
-``entangling_capability``) and the bookkeeping columns (``cell_id``, ``status``, ``error``,
-``wall_time_s``), which the experiment runner adds.
+(`etr.contract.COLUMNS`) except the circuit-level metrics (`etr.contract.CIRCUIT_COLUMNS`), the
+bookkeeping columns (``cell_id``, ``status``, ``error``, ``wall_time_s``) and the task
+instance's number (``task_instance``), which the experiment runner adds.
 
-Randomness: ``numpy.random.SeedSequence(seed).spawn(6)`` gives independent streams for the task
+Randomness: ``numpy.random.SeedSequence(seed).spawn(7)`` gives independent streams for the task
 (data draw and split), the K initialisations, the mini-batch order, the effective-dimension
-weight samples, the landscape's theta samples and the measurement outcomes of finite shots (the
-first four are those of ``spawn(4)``, so adding streams changed no earlier number). None depends
+weight samples, the landscape's theta samples, the measurement outcomes of finite shots and the
+readout definition's theta samples (child i of ``spawn(k)`` does not depend on k, so adding
+streams changed no earlier number). None depends
 on the training configuration, so ``hybrid_quantum_only`` and ``hybrid_full`` runs with the same
 seed see the same data and start from the same parameters (with exact simulation their
 ``grad_var`` is identical by construction; see `etr.metrics.trainability`).
@@ -57,10 +58,13 @@ __all__ = [
     "landscape_gradients",
     "model_effective_dimension",
     "model_task",
+    "needs_train_loss",
+    "readout_gradients",
     "record_columns",
 ]
 
-_RUNNER_COLUMNS = ("cell_id", "status", "error", "wall_time_s")
+#: columns the experiment runner writes (its bookkeeping and the cell's instance number).
+_RUNNER_COLUMNS = ("cell_id", "status", "error", "wall_time_s", "task_instance")
 
 
 def record_columns() -> tuple[str, ...]:
@@ -106,20 +110,25 @@ def evaluate_run(
     -----
     Features: a task has a fixed feature count at every width. A classical pre-network maps the
     task's features to the encoding's angles; ``pure_pqc`` and a ``"none"`` pre-network see them
-    through `etr.hybrid.encoding_features` (PCA fitted on the training split to the encoding
-    width, or cyclic tiling), the same map for the control with a ``"none"`` pre-network.
+    through `etr.hybrid.encoding_features` (a data set's raw features reduced to the encoding
+    width by a map fitted on the training split; an angle task's features truncated or tiled),
+    the same map for the control with a ``"none"`` pre-network.
 
     See `etr.metrics.trainability` for the definitions. Here: ``grad_var`` uses the gradient on
     the whole training set at initialisation; ``grad_var_landscape`` the whole training set at
     `RunSettings.landscape_samples` random theta per trained classical set; ``grad_var_train``
-    and ``grad_norm`` the gradients of the batches the optimiser used at steps
-    0 .. min(early_steps, T) - 1; ``loss_decrease`` the whole-training-set loss before and after
-    training; ``steps_to_target`` the whole-training-set loss after every step (free with
-    full-batch training, one forward pass per step with mini-batches). The effective dimension
-    uses the Bernoulli output distribution p = sigmoid(logit) on the training inputs, quantum
-    parameters drawn uniformly, and the classical parts of the *trained* models (init
-    ``j mod K`` for weight sample j): frozen initial ones for ``hybrid_quantum_only``, trained
-    ones for ``hybrid_full``.
+    and ``grad_norm`` the gradients of the batches the optimiser used at steps 0 ..
+    min(early_steps, T) - 1; ``loss_decrease`` the whole-training-set loss before training and
+    after the budget of `RunSettings.budget` steps; ``steps_to_target`` (target
+    `RunSettings.target_for` the configuration) the whole-training-set loss after every step
+    (free with full-batch training, one forward pass per step with mini-batches; so is
+    ``loss_decrease`` with a budget shorter than the run); ``grad_var_readout`` the PQC's own
+    readout at the inputs the trained pre-network makes of the training set, at
+    `RunSettings.landscape_samples` random theta per classical set. The effective dimension uses
+    the Bernoulli output distribution p = sigmoid(logit) on the training inputs, quantum
+    parameters drawn uniformly, and the classical parts of the *trained* models (init ``j mod
+    K`` for weight sample j): frozen initial ones for ``hybrid_quantum_only``, trained ones for
+    ``hybrid_full``.
 
     Examples
     --------
@@ -155,7 +164,7 @@ def evaluate_run(
     result = train(model, params0, task.x_train, task.y_train, steps=settings.steps,
                    learning_rate=settings.learning_rate, batch_size=settings.batch_size,
                    seed=np.random.default_rng(streams["batch"]),
-                   record_train_loss="steps_to_target" in settings.definitions)
+                   record_train_loss=needs_train_loss(settings))
     columns = record_columns()
     record = {c: np.nan for c in columns}
     record.update(used.record(training_config))
@@ -175,6 +184,22 @@ def evaluate_run(
         test_accuracy=float(acc.mean()), test_accuracy_std=float(acc.std()),
     )
     return {c: record[c] for c in columns}
+
+
+def needs_train_loss(settings: RunSettings) -> bool:
+    """Whether a run must record the training-set loss after every step (`steps_to_target`, or
+    `loss_decrease` with a budget shorter than the run).
+
+    Examples
+    --------
+    >>> needs_train_loss(RunSettings(steps=30, budget_steps=10, definitions=("loss_decrease",)))
+    True
+    >>> needs_train_loss(RunSettings(steps=30, budget_steps=30, definitions=("loss_decrease",)))
+    False
+    """
+    defs = settings.definitions
+    return "steps_to_target" in defs or ("loss_decrease" in defs
+                                         and settings.budget < settings.steps)
 
 
 def model_task(task: Task, arch: Architecture) -> Task:
@@ -197,7 +222,7 @@ def model_task(task: Task, arch: Architecture) -> Task:
 
 
 #: names of the run's random streams, in `SeedSequence.spawn` order (never reorder: append).
-_STREAMS = ("task", "init", "batch", "effective_dimension", "landscape", "shots")
+_STREAMS = ("task", "init", "batch", "effective_dimension", "landscape", "shots", "readout")
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +296,13 @@ def _grad_var_landscape(ctx: RunContext) -> dict[str, float]:
     return {"grad_var_landscape": tm.grad_var_landscape(grads)}
 
 
+@definition("grad_var_readout")
+def _grad_var_readout(ctx: RunContext) -> dict[str, float]:
+    grads = readout_gradients(ctx.model, ctx.result.final_params, ctx.task.x_train,
+                              n_samples=ctx.settings.landscape_samples, seed=ctx.rng("readout"))
+    return {"grad_var_readout": tm.grad_var_readout(grads)}
+
+
 @definition("grad_var_train")
 def _grad_var_train(ctx: RunContext) -> dict[str, float]:
     return {"grad_var_train": tm.grad_var_train(ctx.result.quantum_grads,
@@ -284,12 +316,15 @@ def _grad_norm(ctx: RunContext) -> dict[str, float]:
 
 @definition("loss_decrease")
 def _loss_decrease(ctx: RunContext) -> dict[str, float]:
-    return {"loss_decrease": tm.loss_decrease(ctx.result.initial_loss, ctx.result.final_loss)}
+    r, budget = ctx.result, ctx.settings.budget
+    after = r.final_loss if budget >= r.steps else r.train_loss[budget]
+    return {"loss_decrease": tm.loss_decrease(r.initial_loss, after)}
 
 
 @definition("steps_to_target")
 def _steps_to_target(ctx: RunContext) -> dict[str, object]:
-    r = tm.steps_to_target(ctx.result.train_loss, fraction=ctx.settings.target_fraction)
+    fraction = ctx.settings.target_for(ctx.model.training_config)
+    r = tm.steps_to_target(ctx.result.train_loss, fraction=fraction)
     return {"steps_to_target": r.steps, "steps_to_target_censored": r.censored}
 
 
@@ -332,6 +367,46 @@ def landscape_gradients(
         _, g = model.loss_and_grad(samples, x, y)
         out[j] = g[:, q]
     return out
+
+
+def readout_gradients(
+    model: HybridModel, params: np.ndarray, x: np.ndarray, *, n_samples: int = 8,
+    seed: SeedLike = None,
+) -> np.ndarray:
+    """d<O>/dtheta of the PQC's own readout at uniform random theta: (K, S, N, P_q).
+
+    ``O = mean_q Z_q``, the readout of every qubit averaged (the ``pure_pqc`` observable).
+    Row j of `params` (K, P) supplies the pre-network that turns the inputs `x` (N, features)
+    into the circuit's angles; its theta is replaced by `n_samples` draws uniform in [0, 2 pi)
+    (drawn set by set, sample by sample). The post-network plays no part: these are gradients of
+    the circuit's output, not of the loss. One gradient evaluation of K x S x N circuit rows.
+
+    Examples
+    --------
+    >>> model = HybridModel(Architecture(n_qubits=2, layers=1), "pure_pqc", 2)
+    >>> g = readout_gradients(model, model.init_params(3, seed=0), np.zeros((4, 2)),
+    ...                       n_samples=5, seed=0)
+    >>> g.shape
+    (3, 5, 4, 4)
+    """
+    s = check_int("n_samples", n_samples, minimum=2)
+    rng = as_generator(seed)
+    p = np.atleast_2d(np.asarray(params, dtype=float))
+    x = np.asarray(x, dtype=float)
+    k, n, n_in, n_q = p.shape[0], x.shape[0], model.n_inputs, model.n_quantum_params
+    angles, _ = model.pre.forward(p[:, model.blocks["pre"]], np.broadcast_to(x, (k, *x.shape)))
+    rows = np.empty((k, s, n, n_in + n_q))
+    rows[..., :n_in] = angles[:, None]
+    rows[..., n_in:] = rng.uniform(0.0, 2.0 * np.pi, size=(k, s, 1, n_q))
+    m = len(model.observables)
+
+    def mean_readout(values: np.ndarray, _rows: slice) -> np.ndarray:
+        return np.full(values.shape, 1.0 / m)
+
+    _, g = model.backend.expectation_vjp(model.circuit, rows.reshape(k * s * n, -1),
+                                         model.observables, mean_readout,
+                                         wrt=np.arange(n_in, n_in + n_q))
+    return g.reshape(k, s, n, -1)[..., n_in:]
 
 
 def model_effective_dimension(

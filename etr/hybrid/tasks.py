@@ -3,9 +3,9 @@
 A *task instance* is the features, the labels and the train/test split. `load_task` makes it from
 the task name, its settings (``n_features``, ``n_train``, ``n_test``) and a seed, and from nothing
 else: the width of the circuit that will be trained on it plays no part. A study seeds it from
-(root seed, task, replicate), so every architecture and training configuration of a
-(task, replicate) trains and is tested on the same instance; `Task.task_id`, a short hash of the
-instance, makes that sharing checkable in a dataset.
+(root seed, task, instance number) (`etr.experiment.grid.task_seed`), so every architecture and
+training configuration trained on that instance sees the same data; `Task.task_id`, a short hash
+of the instance, makes that sharing checkable in a dataset.
 
 Every task has a fixed feature dimension (`TaskInfo.n_features`, e.g. 8 for ``synthetic``) and
 features that are angles in (-pi, pi). How a model of a given width sees them:
@@ -13,27 +13,47 @@ features that are angles in (-pi, pi). How a model of a given width sees them:
 * a classical pre-network takes the ``n_features`` task features and outputs the encoding's
   angles (`etr.hybrid.HybridModel`);
 * ``pure_pqc`` and a ``"none"`` pre-network feed the encoding directly, through the fixed map
-  `encoding_features` (PCA to the width fitted on the training split when there are more features
-  than angles, cyclic tiling when there are fewer, the identity otherwise).
+  `encoding_features` to the encoding's width (below).
 
 The registry `TASKS` (pure data, `etr.plan.tasks`) describes each task once (feature dimension,
-data-set size, how it is made, its measured difficulty).
+data-set size, how it is made, its measured difficulty and its measured convergence target and
+budget).
 
-Data-set tasks (``synthetic``, ``moons``, ``circles``, ``iris``, ``breast_cancer``, ``digits``)
---------------------------------------------------------------------------------------------------
+Data-set tasks (``synthetic``, ``moons``, ``circles``, ``iris``, ``breast_cancer``, ``digits``,
+``digits_1v8``, ``wine``)
+----------------------------------------------------------------------------------------------
 1. draw (or load) the raw data set and split it, stratified, into ``n_train`` training and
-   ``n_test`` test points (reproducible from `seed`);
-2. standardise every feature with the mean and standard deviation of the *training split only*;
-3. if the data set has more features than ``n_features``, project onto the first ``n_features``
-   principal components (PCA fitted on the training split) and standardise again; if it has fewer,
-   repeat the columns cyclically (feature ``j`` is raw column ``j mod d``);
+   ``n_test`` test points (reproducible from `seed`); a finite data set (`TaskInfo.pool`) that
+   holds fewer than ``n_train + n_test`` points keeps ``n_train`` and tests on the rest
+   (``meta["n_test"]``);
+2. standardise every raw feature with the mean and standard deviation of the *training split
+   only* (``Task.source``: the standardised raw features);
+3. reduce to ``d`` columns (`reduce_features`): if the data set has more raw features than ``d``,
+   project onto the first ``d`` principal components (PCA fitted on the training split) and
+   standardise them again with training statistics; if it has fewer, repeat the columns
+   cyclically (column ``j`` is raw feature ``j mod d_raw``);
 4. squash to angles: ``x = 2 arctan(z)``, so a standardised value of +-1 becomes +-pi/2.
+
+The task features are steps 3-4 with ``d = n_features``. `encoding_features` applies the same
+steps 3-4 to ``Task.source`` with ``d`` = the encoding width, so a circuit of any width sees the
+data reduced to its own input width *from the raw features* (a 10-qubit circuit gets 10 principal
+components of the 30 breast-cancer features, not 8 components tiled); at ``d = n_features`` both
+give the same array. Every statistic of steps 2-3 (means, deviations, principal axes) is fitted
+on the training split alone, so no test point influences a training feature or the map applied
+to the test points.
 
 ``synthetic`` is the controlled synthetic problem of the study's first stage (Kashif & Shafique
 2026): `sklearn.datasets.make_classification` with ``n_features`` features (half of them, rounded
 up, informative; the rest redundant linear combinations), one cluster per class, no label noise.
 It is nearly linearly separable (logistic regression 0.94 test accuracy): the easy baseline, on
-which the classical-only control reaches the hybrids.
+which the classical parts do the work.
+
+Real data (shipped with scikit-learn, no download): ``breast_cancer`` (Wisconsin diagnostic,
+569 points, 30 features), ``digits_1v8`` (8 x 8 images of the digits 1 and 8, 356 points, 64
+pixels; of ten digit pairs tried with logistic regression on 2-8 principal components the
+hardest, 0.94 on its 8 task features), ``wine``
+(cultivar 2 against the other two, 178 points, 13 features) and ``digits`` (0 vs 1, trivially
+separable), ``iris`` (versicolor vs virginica, 100 points).
 
 Angle tasks (``teacher``, ``parity``): tasks on which the PQC matters
 ---------------------------------------------------------------------
@@ -51,18 +71,25 @@ encoding). Labels are a deterministic function of the features (Bayes accuracy 1
     label = ``prod_{j < 3} cos(x_j) > 0``: the parity of the three bits ``|x_j| > pi/2``, with a
     fourth, irrelevant feature. ``<Z_0 Z_1 Z_2>`` of the ``ry`` encoding alone is this product.
 
+`encoding_features` keeps the angles on the circle: the first ``width`` features when the
+encoding takes fewer angles than there are features (a rotation of the torus, as PCA would make,
+has no meaning for angles), cyclic tiling when it takes more.
+
 What makes them hard for the classical parts is the circle: a classical network on the raw
 angles must learn periodic boundaries (logistic regression 0.60 / 0.51, an MLP with 8 tanh units
 0.71 / 0.52 on teacher / parity), while the same MLP on the periodic embedding (cos x, sin x)
-reaches 0.86 on both. A PQC's angle encoding supplies that embedding; on these tasks the hybrid
-with a ``"none"`` pre-network beats the classical-only control by 17 (teacher) and 33 (parity)
-points of test accuracy, and loses that edge behind a trained ``"8-tanh"`` pre-network (see
-``TASKS[name].difficulty`` and ``benchmarks/README.md``).
+reaches 0.86 on both. A PQC's angle encoding supplies that embedding; with a ``"none"``
+pre-network the hybrid beats the classical-only control on these tasks, and loses that edge
+behind a trained ``"8-tanh"`` pre-network: ``parity`` without a pre-network is the positive
+control of a study (measured gaps with their intervals in ``TASKS[name].difficulty`` and
+``benchmarks/README.md``).
 
 References
 ----------
 Kashif & Shafique 2026, arXiv 2605.25768 (the synthetic first stage).
 Pedregosa et al. 2011, JMLR 12, 2825 (scikit-learn data sets, PCA, splits).
+Street, Wolberg & Mangasarian 1993 (Wisconsin breast cancer); Alpaydin & Kaynak 1998 (optical
+digits); Aeberhard, Coomans & de Vel 1992 (wine): the UCI sets as scikit-learn ships them.
 """
 
 from __future__ import annotations
@@ -77,9 +104,10 @@ import pandas as pd
 from etr._rng import SeedLike, as_generator
 from etr._validation import check_choice, check_int
 from etr.errors import InputError
-from etr.plan.tasks import TASKS, TaskInfo
+from etr.plan.tasks import DEFAULT_TARGET, TASKS, TaskInfo
 
 __all__ = [
+    "DEFAULT_TARGET",
     "ENCODING_MAPS",
     "PARITY_ORDER",
     "TASKS",
@@ -90,6 +118,7 @@ __all__ = [
     "encoding_features",
     "instance_id",
     "load_task",
+    "reduce_features",
     "teacher_labels",
 ]
 
@@ -99,11 +128,15 @@ TEACHER_LAYERS = 3
 PARITY_ORDER = 3
 #: largest teacher width (its labels are simulated on ``2**n`` amplitudes per point).
 _MAX_TEACHER_QUBITS = 12
-#: the fixed maps of `encoding_features`.
-ENCODING_MAPS: tuple[str, ...] = ("identity", "pca", "tile")
-_ENCODING_RULE = ("identity when the width equals n_features; PCA to the width fitted on the "
-                  "training split (then training-standardised and 2*arctan-squashed) when it is "
-                  "smaller; cyclic tiling (column j = feature j mod n_features) when it is larger")
+#: the fixed maps of `encoding_features` (and of `reduce_features`).
+ENCODING_MAPS: tuple[str, ...] = ("identity", "pca", "tile", "truncate")
+_DATASET_RULE = ("from the training-standardised raw features: PCA to the width fitted on the "
+                 "training split (then training-standardised) when the width is smaller than the "
+                 "raw feature count, the identity when equal, cyclic tiling when larger; then "
+                 "2*arctan")
+_ANGLE_RULE = ("the first `width` angle features when the width is smaller than n_features, the "
+               "identity when equal, cyclic tiling (column j = feature j mod n_features) when "
+               "larger")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +152,10 @@ class Task:
         scaling, and ``encoding_map`` (how `encoding_features` maps it to a width).
     task_id : 12 hex digits hashing the instance (features, labels, split; rounded to 1e-9 so
         that rounding noise of a different BLAS does not change it); computed if not given.
+    source : ``(train, test)`` raw features standardised with training statistics (read-only),
+        what `encoding_features` reduces to a width; None for the angle tasks and for a Task
+        built from arrays alone. Derived from the same draw and split as the features, so it is
+        not part of the id.
     """
 
     x_train: np.ndarray
@@ -128,6 +165,8 @@ class Task:
     name: str
     meta: dict = field(default_factory=dict, compare=False)
     task_id: str = ""
+    source: tuple[np.ndarray, np.ndarray] | None = field(default=None, compare=False,
+                                                          repr=False)
 
     def __post_init__(self) -> None:
         if not self.task_id:
@@ -186,7 +225,9 @@ def load_task(
         Feature dimension; None = the task's default ``TASKS[name].n_features`` (the same for
         every circuit width: map it to a width with `encoding_features`). For ``teacher`` it is
         the teacher's width (at most 12), for ``parity`` at least 3.
-    n_train, n_test : sizes of the stratified training and test splits.
+    n_train, n_test : sizes of the stratified training and test splits. A finite data set
+        (`TaskInfo.pool`) with fewer than ``n_train + n_test`` points tests on the points the
+        training split leaves (``meta["n_test"]`` records how many).
     seed : int, Generator or None; the draw (data, teacher) and the split derive from it.
 
     Returns
@@ -197,14 +238,15 @@ def load_task(
     Raises
     ------
     etr.errors.InputError
-        Unknown task, non-positive sizes, more points than the data set holds, more PCA
-        components than training points, a too wide teacher or a too narrow parity task.
+        Unknown task, non-positive sizes, a training split that leaves fewer than 2 test points
+        of a finite data set, more PCA components than training points, a too wide teacher or a
+        too narrow parity task.
 
     Notes
     -----
-    Seeding a study: derive the seed from (root seed, task, replicate) only, e.g.
-    ``SeedSequence(root_seed, spawn_key=(domain, replicate, *task-name words))``; then every
-    architecture and configuration of the replicate shares the instance and its ``task_id``.
+    Seeding a study: derive the seed from (root seed, task, instance number) only, e.g.
+    ``SeedSequence(root_seed, spawn_key=(domain, instance, *task-name words))``; then every
+    architecture and configuration trained on that instance shares it and its ``task_id``.
 
     Examples
     --------
@@ -224,43 +266,51 @@ def load_task(
     n_train = check_int("n_train", n_train, minimum=4)
     n_test = check_int("n_test", n_test, minimum=2)
     rng = as_generator(seed)
+    source = None
     if info.kind == "angles":
         x_tr, y_tr, x_te, y_te, meta = _angle_task(name, n_features, n_train, n_test, rng)
+        rule = _ANGLE_RULE
     else:
-        x_tr, y_tr, x_te, y_te, meta = _dataset_task(name, n_features, n_train, n_test, rng)
-    arrays = [np.ascontiguousarray(a) for a in (x_tr, y_tr.astype(np.int64), x_te,
-                                                y_te.astype(np.int64))]
-    for a in arrays:
-        a.setflags(write=False)
-    meta.update(n_train=n_train, n_test=n_test, encoding_map=_ENCODING_RULE)
-    return Task(*arrays, name=name, meta=meta)
+        if info.pool is not None:
+            n_test = _test_size(name, info.pool, n_train, n_test)
+        x_tr, y_tr, x_te, y_te, meta, source = _dataset_task(name, n_features, n_train, n_test,
+                                                             rng)
+        source = tuple(_frozen(a) for a in source)
+        rule = _DATASET_RULE
+    arrays = [_frozen(a) for a in (x_tr, y_tr.astype(np.int64), x_te, y_te.astype(np.int64))]
+    meta.update(n_train=n_train, n_test=n_test, encoding_map=rule)
+    return Task(*arrays, name=name, meta=meta, source=source)
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    out = np.array(a, order="C")
+    out.setflags(write=False)
+    return out
+
+
+def _test_size(name: str, pool: int, n_train: int, n_test: int) -> int:
+    """The test-split size of a finite data set: `n_test`, or the points `n_train` leaves."""
+    if n_train + n_test <= pool:
+        return n_test
+    if pool - n_train < 2:
+        raise InputError(f"`n_train` = {n_train} leaves fewer than 2 test points of the {pool} "
+                         f"points of task {name!r}")
+    return pool - n_train
 
 
 # ---------------------------------------------------------------------- data-set tasks
 def _dataset_task(name: str, n_features: int, n_train: int, n_test: int,
                   rng: np.random.Generator):
     state = int(rng.integers(2**31 - 1))
-    n_total = n_train + n_test
     pool = TASKS[name].pool
-    if pool is not None and n_total > pool:
-        raise InputError(
-            f"`n_train` + `n_test` = {n_total} exceeds the {pool} points of task {name!r}"
-        )
-    x, y = _raw(name, n_total if pool is None else None, n_features, state)
+    x, y = _raw(name, n_train + n_test if pool is None else None, n_features, state)
     x_tr, x_te, y_tr, y_te = _split(x, y, n_train, n_test, state)
     d_raw = x.shape[1]
-    x_tr, x_te = _standardise(x_tr, x_te)
-    pca = d_raw > n_features
-    if pca:
-        x_tr, x_te = _pca(x_tr, x_te, n_features, "n_features")
-        x_tr, x_te = _standardise(x_tr, x_te)
-    tiled = d_raw < n_features
-    if tiled:
-        cols = np.arange(n_features) % d_raw
-        x_tr, x_te = x_tr[:, cols], x_te[:, cols]
-    meta = {"raw_features": int(d_raw), "pca": pca, "tiled": tiled, "seed_state": state,
-            "scaling": "2*arctan(standardised)"}
-    return 2.0 * np.arctan(x_tr), y_tr, 2.0 * np.arctan(x_te), y_te, meta
+    z_tr, z_te = _standardise(x_tr, x_te)
+    f_tr, f_te, method, _ = reduce_features(z_tr, z_te, n_features, arg="n_features")
+    meta = {"raw_features": int(d_raw), "pca": method == "pca", "tiled": method == "tile",
+            "seed_state": state, "scaling": "2*arctan(standardised)"}
+    return (2.0 * np.arctan(f_tr), y_tr, 2.0 * np.arctan(f_te), y_te, meta, (z_tr, z_te))
 
 
 def _raw(name: str, n: int | None, n_features: int, state: int) -> tuple[np.ndarray, np.ndarray]:
@@ -284,6 +334,13 @@ def _raw(name: str, n: int | None, n_features: int, state: int) -> tuple[np.ndar
         return x[keep], (y[keep] == 2).astype(np.int64)
     if name == "breast_cancer":
         return datasets.load_breast_cancer(return_X_y=True)
+    if name == "wine":
+        x, y = datasets.load_wine(return_X_y=True)
+        return x, (y == 2).astype(np.int64)
+    if name == "digits_1v8":
+        x, y = datasets.load_digits(return_X_y=True)
+        keep = (y == 1) | (y == 8)
+        return x[keep], (y[keep] == 8).astype(np.int64)
     x, y = datasets.load_digits(n_class=2, return_X_y=True)
     return x, y
 
@@ -305,16 +362,59 @@ def _standardise(x_tr: np.ndarray, x_te: np.ndarray) -> tuple[np.ndarray, np.nda
     return (x_tr - mean) / std, (x_te - mean) / std
 
 
-def _pca(x_tr: np.ndarray, x_te: np.ndarray, k: int, arg: str) -> tuple[np.ndarray, np.ndarray]:
-    if k > x_tr.shape[0]:
+def reduce_features(z_train: np.ndarray, z_test: np.ndarray, width: int, *,
+                    arg: str = "width") -> tuple[np.ndarray, np.ndarray, str, dict]:
+    """Map standardised features to `width` columns with a map fitted on the training split.
+
+    Step 3 of a data-set task (see the module notes): PCA to `width` components fitted on
+    `z_train` and standardised with the training components' statistics when there are more
+    columns than `width`; the identity when as many; cyclic tiling (column ``j`` is column
+    ``j mod d``) when fewer. Nothing of `z_test` enters the map, so changing a test point changes
+    only its own row.
+
+    Parameters
+    ----------
+    z_train, z_test : float arrays (n, d), standardised with training statistics.
+    width : int >= 1, the number of output columns.
+    arg : the argument name an error message names.
+
+    Returns
+    -------
+    (train, test, method, meta)
+        The reduced arrays (unsquashed), ``"pca"``, ``"identity"`` or ``"tile"``, and
+        ``explained_variance_ratio`` (PCA) or ``columns`` (identity, tiling).
+
+    Raises
+    ------
+    etr.errors.InputError
+        More PCA components than training points.
+
+    Examples
+    --------
+    >>> z = np.array([[1.0, 1.0], [-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0]])
+    >>> train, test, method, meta = reduce_features(z, z[:1], 3)
+    >>> method, meta["columns"], train.shape
+    ('tile', [0, 1, 0], (4, 3))
+    >>> reduce_features(z, z[:1], 1)[2]
+    'pca'
+    """
+    d = z_train.shape[1]
+    if width == d:
+        return z_train, z_test, "identity", {"columns": list(range(d))}
+    if width > d:
+        cols = np.arange(width) % d
+        return z_train[:, cols], z_test[:, cols], "tile", {"columns": cols.tolist()}
+    if width > z_train.shape[0]:
         raise InputError(
-            f"`{arg}` = {k} PCA components need at least as many training points "
-            f"(`n_train` = {x_tr.shape[0]})"
+            f"`{arg}` = {width} PCA components need at least as many training points "
+            f"(`n_train` = {z_train.shape[0]})"
         )
     from sklearn.decomposition import PCA
 
-    pca = PCA(n_components=k, svd_solver="full").fit(x_tr)
-    return pca.transform(x_tr), pca.transform(x_te)
+    pca = PCA(n_components=width, svd_solver="full").fit(z_train)
+    train, test = _standardise(pca.transform(z_train), pca.transform(z_test))
+    return train, test, "pca", {"explained_variance_ratio":
+                                pca.explained_variance_ratio_.tolist()}
 
 
 # ---------------------------------------------------------------------- angle tasks
@@ -388,10 +488,11 @@ class EncodingFeatures:
     ----------
     x_train, x_test : float arrays (n, width) in (-pi, pi) (read-only).
     width : the encoding width.
-    method : ``"identity"``, ``"pca"`` or ``"tile"``.
+    method : one of `ENCODING_MAPS`: ``"identity"``, ``"pca"``, ``"tile"`` or ``"truncate"``.
     task_id : the task instance they come from.
-    meta : ``columns`` (task feature of each column, for identity and tiling) or
-        ``explained_variance_ratio`` (PCA).
+    meta : ``columns`` (task or raw feature of each column, for identity, tiling and
+        truncation) or ``explained_variance_ratio`` (PCA), and ``from`` (``"raw"``: the
+        standardised raw features of a data-set task; ``"features"``: the task features).
     """
 
     x_train: np.ndarray
@@ -406,14 +507,17 @@ class EncodingFeatures:
 
 
 def encoding_features(task: Task, width: int) -> EncodingFeatures:
-    """Map a task's ``d`` features to ``width`` encoding angles with a fixed, data-fitted map.
+    """Map a task to ``width`` encoding angles with a fixed map fitted on the training split.
 
-    * ``width == d``: the identity.
-    * ``width < d``: PCA to ``width`` components fitted on the training split (on the angle
-      features), each component standardised with training statistics and squashed with
-      ``2 arctan`` back into (-pi, pi), as the data-set tasks are.
-    * ``width > d``: cyclic tiling, column ``j`` is feature ``j mod d`` (an encoding that takes
-      more angles than there are features re-reads them; the values are unchanged).
+    * A data-set task (``Task.source`` holds its standardised raw features): `reduce_features`
+      from the raw features to ``width`` columns (PCA fitted on the training split when there
+      are more raw features than ``width``, the identity when as many, cyclic tiling when
+      fewer), then ``2 arctan``, exactly as `load_task` makes the ``n_features`` task features:
+      at ``width == n_features`` the result equals the task features.
+    * An angle task (or a Task built from arrays alone), with ``d`` features: the identity at
+      ``width == d``; the first ``width`` features when ``width < d`` (angles stay angles);
+      cyclic tiling when ``width > d`` (column ``j`` is feature ``j mod d``: an encoding that
+      takes more angles than there are features re-reads them; the values are unchanged).
 
     Parameters
     ----------
@@ -436,35 +540,25 @@ def encoding_features(task: Task, width: int) -> EncodingFeatures:
     >>> enc = encoding_features(task, 4)
     >>> enc.method, enc.x_train.shape, enc.task_id == task.task_id
     ('pca', (40, 4), True)
+    >>> bool((encoding_features(task, 8).x_train == task.x_train).all())
+    True
     >>> x_train, x_test = encoding_features(task, 10)
     >>> x_train.shape, bool((x_train[:, 8] == task.x_train[:, 0]).all())
     ((40, 10), True)
+    >>> encoding_features(load_task("parity", n_train=40, n_test=20, seed=0), 3).method
+    'truncate'
     """
     if not isinstance(task, Task):
         raise InputError(f"`task` must be a Task, got {type(task).__name__}")
     width = check_int("width", width, minimum=1)
-    d = task.n_features
-    meta: dict = {}
-    if width == d:
-        method, x_tr, x_te = "identity", task.x_train, task.x_test
-        meta["columns"] = list(range(d))
-    elif width > d:
-        method = "tile"
-        cols = np.arange(width) % d
-        x_tr, x_te = task.x_train[:, cols], task.x_test[:, cols]
-        meta["columns"] = cols.tolist()
-    else:
-        method = "pca"
-        from sklearn.decomposition import PCA
-
-        if width > task.x_train.shape[0]:
-            raise InputError(f"`width` = {width} PCA components need at least as many "
-                             f"training points ({task.x_train.shape[0]})")
-        pca = PCA(n_components=width, svd_solver="full").fit(task.x_train)
-        z_tr, z_te = _standardise(pca.transform(task.x_train), pca.transform(task.x_test))
+    if task.source is not None:
+        z_tr, z_te, method, meta = reduce_features(*task.source, width)
         x_tr, x_te = 2.0 * np.arctan(z_tr), 2.0 * np.arctan(z_te)
-        meta["explained_variance_ratio"] = pca.explained_variance_ratio_.tolist()
-    x_tr, x_te = np.array(x_tr, dtype=float), np.array(x_te, dtype=float)
-    x_tr.setflags(write=False)
-    x_te.setflags(write=False)
-    return EncodingFeatures(x_tr, x_te, width, method, task.task_id, meta)
+        meta["from"] = "raw"
+    else:
+        d = task.n_features
+        cols = np.arange(width) % d
+        method = "identity" if width == d else "tile" if width > d else "truncate"
+        x_tr, x_te = task.x_train[:, cols], task.x_test[:, cols]
+        meta = {"columns": cols.tolist(), "from": "features"}
+    return EncodingFeatures(_frozen(x_tr), _frozen(x_te), width, method, task.task_id, meta)

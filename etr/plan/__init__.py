@@ -25,6 +25,7 @@ from etr.plan.architecture import (
     network_sizes,
     parse_classical,
 )
+from etr.plan.instances import InstanceDesign, difference_cover
 from etr.plan.settings import (
     DEFAULT_ROOT_SEED,
     PURE_PQC_READOUT_SCALE,
@@ -47,12 +48,14 @@ __all__ = [
     "RUN_KEYS",
     "TASKS",
     "Architecture",
+    "InstanceDesign",
     "MetricSpec",
     "RunSettings",
     "RunSpec",
     "Table",
     "TaskInfo",
     "commented_toml",
+    "difference_cover",
     "network_sizes",
     "parse_classical",
     "read_run_sections",

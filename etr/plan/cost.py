@@ -6,16 +6,18 @@ n qubits costs about ``R * G * 2**n`` amplitude updates, plus a per-row-per-gate
 gate matrices built for every row) and a per-step overhead (Python calls per optimiser step).
 A run (architecture x configuration x replicate; `etr.hybrid.evaluate_run`) pushes
 
-    R = 3 K T B + 2 K N + K N_test + 3 M N + 3 K S N [+ K T N] [+ 3 K N]
+    R = 3 K T B + 2 K N + K N_test + 3 M N + 3 K S N [+ 3 K S N] [+ K T N] [+ 3 K N]
 
 row-passes through the model circuit: forward and adjoint backward (3 passes) on B points for K
 initialisations and T steps; the loss on all N training points before and after training; the
 test accuracy; the effective dimension's forward and backward on M weight samples; the
-landscape's gradients at S random theta per initialisation; with mini-batches, the training-set
-loss after every step (``steps_to_target``) and the initial gradient on the training set
-(``grad_var``). With finite shots every gradient pass is a parameter-shift evaluation: the
+landscape's gradients at S random theta per initialisation; the readout definition's gradients
+at as many; with mini-batches, the training-set loss after every step (``steps_to_target``, or
+``loss_decrease`` with a budget shorter than the run) and the initial gradient on the training
+set (``grad_var``). With finite shots every gradient pass is a parameter-shift evaluation: the
 ``3`` of a gradient row becomes ``1 + 2 P'`` circuits (P' shifted angles: the quantum
-parameters, plus the input angles when the pre-network is trained). The classical-only control
+parameters, plus the input angles when the pre-network is trained; the readout definition
+shifts the quantum parameters only). The classical-only control
 simulates no circuit: ``c_run + c_iter T``. A circuit unit (everything of
 `etr.experiment.circuit.circuit_record`, once per distinct PQC) pushes
 
@@ -51,7 +53,8 @@ from etr.contract import CIRCUIT, COST_TERMS, METRICS, Metric
 from etr.plan.architecture import Architecture
 from etr.plan.settings import MetricSpec, RunSettings
 
-__all__ = ["COST", "CostConstants", "cell_seconds", "circuit_seconds", "model_gates"]
+__all__ = ["COST", "CostConstants", "cell_seconds", "circuit_seconds", "model_gates",
+           "run_sizes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,17 +152,36 @@ def cell_seconds(arch: Architecture, training_config: str, settings: RunSettings
     gates, _ = model_gates(arch)
     b = min(settings.batch_size or n, n)
     terms = _terms((METRICS[d] for d in settings.definitions if d in METRICS),
-                   {**settings.to_dict(), "batch": b, "mini": b < n})
+                   run_sizes(settings))
     grad_rows = k * t * b + terms["grad_rows"]
-    forward_rows = 2 * k * n + k * settings.n_test + terms["forward_rows"]
-    per_grad = 3.0
+    trajectory = k * t * n if b < n and terms["trajectory"] > 0 else 0
+    forward_rows = 2 * k * n + k * settings.n_test + terms["forward_rows"] + trajectory
+    per_grad = per_theta = 3.0
     if settings.shots is not None:
+        per_theta = 1.0 + 2.0 * _n_params(arch)
         shifted = _n_params(arch) + (
             _n_angles(arch) if training_config == "hybrid_full" else 0)
         per_grad = 1.0 + 2.0 * shifted
-    rows = per_grad * grad_rows + forward_rows + terms["exact_rows"]
+    rows = (per_grad * grad_rows + per_theta * terms["theta_grad_rows"] + forward_rows
+            + terms["exact_rows"])
     return (c.c_run + c.c_amp * rows * gates * 2.0**arch.n_qubits + c.c_row * rows * gates
             + c.c_step * t * gates + c.c_iter * t)
+
+
+def run_sizes(settings: RunSettings) -> dict[str, Any]:
+    """What a run-level cost function (`etr.contract.Metric.cost`) reads: the `RunSettings`
+    fields, ``batch`` (rows of a step), ``mini`` (mini-batch training) and ``budget`` (the
+    resolved step budget of ``loss_decrease``, `RunSettings.budget`).
+
+    Examples
+    --------
+    >>> s = run_sizes(RunSettings(n_train=64, batch_size=16, steps=30, budget_steps=10))
+    >>> s["batch"], s["mini"], s["budget"]
+    (16, True, 10)
+    """
+    n = settings.n_train
+    b = min(settings.batch_size or n, n)
+    return {**settings.to_dict(), "batch": b, "mini": b < n, "budget": settings.budget}
 
 
 def _terms(metrics: Iterable[Metric], sizes: Mapping[str, Any]) -> dict[str, float]:

@@ -82,8 +82,8 @@ class RunSettings:
         Task features; None = the task's own fixed feature count (`etr.plan.tasks.TASKS`),
         the same at every width. A classical pre-network maps them to the encoding's angles;
         ``pure_pqc`` and a ``"none"`` pre-network see them through the fixed map of
-        `etr.hybrid.encoding_features` (PCA to the encoding width fitted on the training split,
-        or cyclic tiling).
+        `etr.hybrid.encoding_features` (a data set's raw features reduced to the encoding width
+        by a map fitted on the training split; an angle task's features truncated or tiled).
     readout_scale : float, default 3.0
         The fixed s of the ``pure_pqc`` readout ``logit = s * mean_q <Z_q>``.
     shots : int or None, default None
@@ -93,18 +93,24 @@ class RunSettings:
         effective dimension (a capacity measure of the model function) stays exact. Costs about
         2 P shifted circuits per data row and gradient (P circuit parameters).
     landscape_samples : int, default 8
-        S of ``grad_var_landscape``: uniform theta samples per trained classical parameter set
-        (>= 2); costs K x S gradient evaluations on the training set (S optimiser steps' worth).
+        S of ``grad_var_landscape`` and ``grad_var_readout``: uniform theta samples per trained
+        classical parameter set (>= 2); each costs K x S gradient evaluations on the training set
+        (S optimiser steps' worth).
     early_steps : int, default 10
         The early window of ``grad_var_train`` and ``grad_norm``: steps 0 .. min(early_steps,
         T) - 1.
-    target_fraction : float, default 0.25
+    target_fraction : float or None, default None
         f of ``steps_to_target``: the target loss is L_0 - f (L_0 - 0) = (1 - f) L_0, in (0, 1].
-        0.25 because a frozen random classical post-network limits how far
-        ``hybrid_quantum_only`` models can lower the loss: in the quick dataset the mean loss
-        decrease exceeded 0.3 in 70% of its runs but 0.5 in only 8% (pure PQC 96% / 85%,
-        hybrid_full 100% / 99%), so with f = 0.5 the definition would be censored for almost
-        every quantum-only run.
+        None = the task's registered target for the run's training configuration
+        (`etr.plan.tasks.TaskInfo.targets`, chosen on a pilot so that the definition is
+        neither censored nor reached after the first step for most runs of that configuration;
+        `target_for` resolves it). A number applies to every configuration.
+    budget_steps : int or None, default None
+        B of ``loss_decrease``: the relative decrease of the training-set loss after B optimiser
+        steps (at most ``steps``; `budget` resolves it). None = the task's registered budget
+        (`etr.plan.tasks.TaskInfo.budget_steps`, chosen per task on a pilot so that the
+        decrease is not at its ceiling of 1 for most runs of any configuration: after the whole
+        run, end-to-end training fits an easy task almost exactly and the definition saturates).
 
     Raises
     ------
@@ -132,21 +138,23 @@ class RunSettings:
     shots: int | None = None
     landscape_samples: int = 8
     early_steps: int = 10
-    target_fraction: float = 0.25
+    target_fraction: float | None = None
+    budget_steps: int | None = None
 
     def __post_init__(self) -> None:
         check_choice("task", self.task, TASKS)
         ints = {"n_train": 4, "n_test": 2, "n_init": 2, "steps": 1, "ed_data_size": 20,
                 "ed_weight_samples": 1, "landscape_samples": 2, "early_steps": 1}
-        for name in ("batch_size", "n_features", "shots"):
+        for name in ("batch_size", "n_features", "shots", "budget_steps"):
             if getattr(self, name) is not None:
                 ints[name] = 1
         for name, minimum in ints.items():
             object.__setattr__(self, name, check_int(name, getattr(self, name), minimum=minimum))
         for name in ("learning_rate", "readout_scale"):
             object.__setattr__(self, name, check_float(name, getattr(self, name), positive=True))
-        object.__setattr__(self, "target_fraction", check_float(
-            "target_fraction", self.target_fraction, positive=True, high=1.0))
+        if self.target_fraction is not None:
+            object.__setattr__(self, "target_fraction", check_float(
+                "target_fraction", self.target_fraction, positive=True, high=1.0))
         defs = self.definitions
         if isinstance(defs, str):
             defs = (defs,)
@@ -156,6 +164,36 @@ class RunSettings:
         if not defs:
             raise InputError("`definitions` must name at least one trainability definition")
         object.__setattr__(self, "definitions", defs)
+
+    def target_for(self, training_config: str) -> float:
+        """f of ``steps_to_target`` for a run of `training_config`: `target_fraction`, or the
+        task's registered one for that configuration.
+
+        Examples
+        --------
+        >>> RunSettings(target_fraction=0.4).target_for("hybrid_full")
+        0.4
+        """
+        if self.target_fraction is not None:
+            return self.target_fraction
+        return TASKS[self.task].target(training_config)
+
+    @property
+    def budget(self) -> int:
+        """B of ``loss_decrease``: `budget_steps` (or the task's registered budget), at most
+        `steps`.
+
+        Examples
+        --------
+        >>> RunSettings(steps=30, budget_steps=10).budget
+        10
+        >>> RunSettings(steps=5, budget_steps=10).budget
+        5
+        """
+        budget = self.budget_steps
+        if budget is None:
+            budget = TASKS[self.task].budget_steps
+        return min(budget, self.steps)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -228,10 +266,14 @@ _TRAINING_DOCS: dict[str, str] = {
     "shots": "'none' = exact expectations; S = every expectation an S-shot estimate and every "
     "gradient a parameter-shift estimate (finite shots); etr simulate: a list such as "
     "['none', 1000] crosses the grid",
-    "landscape_samples": "theta samples per trained classical set for grad_var_landscape; "
-    "default 8",
+    "landscape_samples": "theta samples per trained classical set for grad_var_landscape and "
+    "grad_var_readout; default 8",
     "early_steps": "early window (steps) of grad_var_train and grad_norm; default 10",
-    "target_fraction": "f of steps_to_target: target loss (1 - f) L0; default 0.25",
+    "target_fraction": "f of steps_to_target: target loss (1 - f) L0; 'none' (default) = the "
+    "task's registered target for the run's configuration (etr.plan.tasks.TASKS, measured on "
+    "a pilot)",
+    "budget_steps": "B of loss_decrease: relative decrease of the training loss after B steps "
+    "(at most steps); 'none' (default) = the task's registered budget (etr.plan.tasks.TASKS)",
 }
 
 #: documentation of every key of the shared run sections (dotted names).

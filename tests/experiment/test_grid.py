@@ -199,3 +199,95 @@ shots = ["none", 64]""")
     with pytest.raises(SpecError, match="`task`"):
         load_spec('[grid.hea]\nn_qubits = [2]\n[training]\ntask = ["synthetic", "mnist"]\n'
                   'shots = ["none", 10]')
+
+
+# ---------------------------------------------------------------------- task instances
+DESIGN = """
+seeds = [0, 1]
+instances = 10
+instances_per_circuit = 4
+configs = ["pure_pqc", "hybrid_quantum_only", "hybrid_full", "classical_only"]
+[grid]
+classical_pre = ["none", "8-tanh"]
+[grid.hea]
+n_qubits = [3, 4]
+layers = [1, 2]
+topology = ["linear", "ring"]
+rotations = ["RY", "RY+RZ", "RX+RY+RZ"]
+[training]
+task = ["parity", "wine"]
+"""
+
+
+def test_instances_are_crossed_with_replicates_in_a_balanced_incomplete_design():
+    import itertools
+    from collections import Counter, defaultdict
+
+    from etr.experiment.grid import run_seed, task_seed
+
+    spec = load_spec(DESIGN)
+    cells = expand_grid(spec)
+    pqc = [c for c in cells if c.training_config != "classical_only"]
+    per_circuit = defaultdict(set)
+    for c in pqc:
+        per_circuit[(c.task, c.arch.n_qubits, c.arch.layers, c.arch.pqc_id)].add(c.instance)
+    assert {len(v) for v in per_circuit.values()} == {4}
+    # every configuration and classical variant of one circuit uses the same instances
+    by_pqc = defaultdict(set)
+    for c in pqc:
+        by_pqc[c.arch.pqc_id].add(tuple(sorted(per_circuit[(c.task, c.arch.n_qubits,
+                                                            c.arch.layers, c.arch.pqc_id)])))
+    assert {len(v) for v in by_pqc.values()} == {1}
+    strata = defaultdict(list)
+    for (task, n, layers, _), inst in per_circuit.items():
+        strata[(task, n, layers)].append(inst)
+    for blocks in strata.values():
+        assert all(a & b for a, b in itertools.combinations(blocks, 2))
+    for task in ("parity", "wine"):  # within k = 4 uses of each other
+        uses = Counter(i for key, v in per_circuit.items() if key[0] == task for i in v)
+        assert max(uses.values()) - min(uses.values()) <= 4 and len(uses) == 10
+    # each assigned instance crossed with each replicate: 4 x 2 cells per model and config
+    runs = Counter((c.arch.architecture_id, c.training_config, c.task) for c in pqc)
+    assert set(runs.values()) == {8}
+    # the control on every instance and replicate
+    control = Counter((c.arch.control_id, c.task) for c in cells
+                      if c.training_config == "classical_only")
+    assert set(control.values()) == {20}
+    # seeds: the instance's data from (root, task, instance); own initialisations per instance
+    for c in cells:
+        assert c.task_seed == task_seed(spec.root_seed, c.task, c.instance)
+        model = (c.arch.control_id if c.training_config == "classical_only"
+                 else c.arch.architecture_id)
+        assert c.seed == run_seed(spec.root_seed, model, c.replicate, c.instance)
+    full = {(c.arch.architecture_id, c.instance, c.replicate): c.seed for c in pqc
+            if c.training_config == "hybrid_full"}
+    for c in pqc:
+        if c.training_config == "hybrid_quantum_only":  # paired with hybrid_full
+            assert full[(c.arch.architecture_id, c.instance, c.replicate)] == c.seed
+    assert len({c.cell_id for c in cells}) == len(cells)
+
+
+def test_without_instances_the_replicate_is_the_instance():
+    cells = expand_grid(load_spec(SPEC))
+    for c in cells:
+        assert c.instance == c.replicate
+        assert c.seed == derive_seed(2026, c.arch.architecture_id, c.replicate)
+
+
+def test_a_complete_crossing_and_its_size():
+    from etr.experiment.size import estimate, grid_bounds
+
+    text = DESIGN.replace("instances_per_circuit = 4\n", "")
+    spec = load_spec(text)
+    cells = expand_grid(spec)
+    assert {c.instance for c in cells} == set(range(10))
+    incomplete = load_spec(DESIGN)
+    small = expand_grid(incomplete)
+    pqc = sum(c.training_config != "classical_only" for c in cells)
+    assert sum(c.training_config != "classical_only" for c in small) * 10 == pqc * 4
+    for s, cs in ((spec, cells), (incomplete, small)):
+        units = circuit_units(s, cs)
+        exact = estimate(s, cs, units)
+        assert exact.runs == len(cs)
+        assert grid_bounds(s).runs >= len(cs) and estimate(s).runs == grid_bounds(s).runs
+        assert estimate(s).cpu_seconds >= exact.cpu_seconds * (1 - 1e-12)

@@ -71,6 +71,22 @@ def test_rows_match_direct_evaluation(tmp_path):
     assert (per_pqc == 1).all() and len(per_pqc) == 4
 
 
+def test_task_instances_reach_the_dataset(tmp_path):
+    text = SPEC.replace("seeds = [0, 1]", "seeds = [0]\ninstances = 4\ninstances_per_circuit = 3")
+    spec = load_spec(text)
+    df = read_dataset(_run(tmp_path, spec=text).path)
+    cells = expand_grid(spec)
+    assert df["task_instance"].tolist() == [c.instance for c in cells]
+    assert str(df["task_instance"].dtype) == "Int64"
+    ok = df[df.status == "ok"]
+    # one task_id per instance number (the fake evaluator hashes the task seed), 4 of them
+    assert (ok.groupby("task_instance")["task_id"].nunique() == 1).all()
+    assert ok["task_instance"].nunique() == 4
+    assert (ok.groupby("pqc_id")["task_instance"].nunique() == 3).all()
+    legacy = read_dataset(_run(tmp_path, "legacy.parquet").path)
+    assert (legacy["task_instance"] == legacy["seed"]).all()
+
+
 def test_failures_are_recorded_and_listed(tmp_path):
     res = _run(tmp_path)
     df = read_dataset(res.path)

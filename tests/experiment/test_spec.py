@@ -46,6 +46,13 @@ def test_load_from_file(tmp_path):
         ("seeds = [1, 1]", r"`seeds` has duplicates"),
         ("[training]\nsteps = 0", r"steps"),
         ("grid = 3", r"`grid` must be a table"),
+        ("instances = 1", r"`instances` must be >= 2"),
+        ("instances = 'ten'", r"`instances` must be an integer"),
+        ("instances_per_circuit = 4", r"`instances_per_circuit` needs `instances`"),
+        ("instances = 10\ninstances_per_circuit = 3", r"`instances_per_circuit` = 3 .*is 4"),
+        ("instances = 10\ninstances_per_circuit = 12", r"`instances_per_circuit` must be <= 10"),
+        ("[training]\nbudget_steps = 0", r"`budget_steps` must be >= 1"),
+        ("[training]\ntarget_fraction = 2.0", r"`target_fraction`"),
     ],
 )
 def test_bad_specs_name_the_key(text, pattern):
@@ -121,6 +128,22 @@ def test_to_toml_roundtrip_keeps_hash_and_documents_every_key():
             assert lines[i - 1].startswith("# "), line
     assert spec.spec_hash() != load_spec("seeds = [1, 5]\n[grid.sim]\ncircuits = ['sim2']\n"
                                          "[training]\nsteps = 7\n").spec_hash()
+
+
+def test_instance_keys_roundtrip_and_are_printed():
+    spec = load_spec("seeds = 2\ninstances = 13\ninstances_per_circuit = 4\n"
+                     "[grid.hea]\nn_qubits = [2]\nlayers = [1]\n")
+    assert (spec.instances, spec.instances_per_circuit) == (13, 4)
+    assert spec.design.base == (0, 1, 3, 9)
+    text = spec.to_toml()
+    assert "instances = 13" in text and "instances_per_circuit = 4" in text
+    back = load_spec(text)
+    assert back.design == spec.design and back.spec_hash() == spec.spec_hash()
+    legacy = load_spec("[grid.hea]\nn_qubits = [2]\n")
+    assert legacy.design is None and 'instances = "none"' in legacy.to_toml()
+    assert load_spec(legacy.to_toml()).spec_hash() == legacy.spec_hash()
+    assert spec.spec_hash() != load_spec(text.replace("instances_per_circuit = 4",
+                                                      "instances_per_circuit = 5")).spec_hash()
 
 
 def test_malformed_toml_mid_document():

@@ -5,7 +5,13 @@ import math
 import numpy as np
 import pytest
 
-from etr.contract import CIRCUIT_COLUMNS, COLUMNS, PQC_CONFIGS, TRAINABILITY_DEFINITIONS
+from etr.contract import (
+    CIRCUIT_COLUMNS,
+    COLUMNS,
+    PQC_CONFIGS,
+    TRAINABILITY_DEFINITIONS,
+    TRAINING_CONFIGS,
+)
 from etr.errors import InputError
 from etr.hybrid import (
     DEFINITIONS,
@@ -15,7 +21,7 @@ from etr.hybrid import (
     load_task,
     train,
 )
-from etr.hybrid.run import model_task
+from etr.hybrid.run import model_task, readout_gradients
 from etr.plan import Architecture, RunSettings
 
 SMALL = RunSettings(n_train=30, n_test=20, n_init=3, steps=6, learning_rate=0.1,
@@ -29,7 +35,7 @@ def records():
 
 
 def test_record_has_contract_keys_in_order(records):
-    excluded = {"cell_id", "status", "error", "wall_time_s", *CIRCUIT_COLUMNS}
+    excluded = {"cell_id", "status", "error", "wall_time_s", "task_instance", *CIRCUIT_COLUMNS}
     expected = [c for c in COLUMNS if c not in excluded]
     for rec in records.values():
         assert list(rec) == expected
@@ -270,6 +276,7 @@ def test_minibatch_run_and_other_tasks():
         (lambda: RunSettings(early_steps=0), "`early_steps`"),
         (lambda: RunSettings(target_fraction=0.0), "`target_fraction`"),
         (lambda: RunSettings(target_fraction=1.2), "`target_fraction`"),
+        (lambda: RunSettings(budget_steps=0), "`budget_steps`"),
         (lambda: RunSettings(n_features=0), "`n_features`"),
         (lambda: evaluate_run(ARCH, "pure_pqc", 0, SMALL, task_seed=-2), "`task_seed`"),
         (lambda: evaluate_run(ARCH, "pure_pqc", -1, SMALL), "`seed`"),
@@ -349,8 +356,8 @@ def test_classical_only_control_record():
     assert rec["architecture_id"] == ARCH.control_id
     assert rec["n_quantum_params"] == 0 and rec["shots"] is None
     assert rec["n_classical_params"] == ClassicalControl(ARCH, 8).n_classical_params
-    for d in ("grad_var", "grad_var_landscape", "grad_var_train", "grad_norm",
-              "effective_dimension"):
+    for d in ("grad_var", "grad_var_landscape", "grad_var_readout", "grad_var_train",
+              "grad_norm", "effective_dimension"):
         assert math.isnan(rec[d]), d
     assert 0 <= rec["loss_decrease"] <= 1 and 0 <= rec["test_accuracy"] <= 1
     assert rec["steps_to_target_censored"] in (True, False)
@@ -360,3 +367,150 @@ def test_classical_only_control_record():
     deeper = Architecture(n_qubits=2, layers=5, classical_pre="4-tanh", classical_post="3-tanh")
     assert deeper.control_id == ARCH.control_id
     assert evaluate_run(deeper, "classical_only", 11, SMALL, task_seed=7) == rec
+
+
+# ---------------------------------------------------------------------- grad_var_readout
+def test_readout_variance_of_a_product_circuit_has_its_closed_form():
+    """RY(a_q) then RY(theta_q) on each of two qubits, O = (Z_0 + Z_1) / 2: <O> =
+    (cos(a_0 + theta_0) + cos(a_1 + theta_1)) / 2, so d<O>/dtheta_q = -sin(a_q + theta_q) / 2
+    and its variance over uniform theta is 1/8 at every input: checked draw by draw and in
+    mean."""
+    arch = Architecture(n_qubits=2, layers=1, rotations="RY", topology="none")
+    model = HybridModel(arch, "pure_pqc", 2)
+    x = np.array([[0.3, -1.0], [2.0, 0.5], [-2.5, 1.5]])
+    g = readout_gradients(model, model.init_params(2, seed=0), x, n_samples=4000, seed=3)
+    rng = np.random.default_rng(3)
+    theta = rng.uniform(0, 2 * np.pi, size=(2, 4000, 1, 2))
+    np.testing.assert_allclose(g, -np.sin(x[None, None] + theta) / 2, atol=1e-12)
+    from etr.metrics.trainability import grad_var_readout
+
+    # 2 x 4000 draws per (input, parameter): the relative SE of the mean variance is < 1%
+    assert grad_var_readout(g) == pytest.approx(1 / 8, rel=0.03)
+
+
+def test_readout_gradients_match_finite_differences_through_a_trained_pre_network():
+    """Independent path: central differences of the mean readout, computed with the model's
+    own expectations on rows built by hand from the pre-network's angles."""
+    arch = Architecture(n_qubits=3, layers=2, topology="ring", classical_pre="4-tanh",
+                        classical_post="3-tanh")
+    model = HybridModel(arch, "hybrid_full", 5)
+    params = model.init_params(2, seed=1)
+    x = np.random.default_rng(2).normal(size=(4, 5))
+    g = readout_gradients(model, params, x, n_samples=3, seed=4)
+    theta = np.random.default_rng(4).uniform(0, 2 * np.pi, size=(2, 3, 1, model.n_quantum_params))
+    from etr.quantum import expectations
+
+    h = 1e-6
+    for j in range(2):
+        angles, _ = model.pre.forward(params[j:j + 1, model.blocks["pre"]], x[None])
+        for s_ in range(3):
+            for k in range(model.n_quantum_params):
+                rows = []
+                for sign in (1, -1):
+                    t = theta[j, s_, 0].copy()
+                    t[k] += sign * h
+                    rows.append(np.hstack([angles[0], np.broadcast_to(t, (4, t.size))]))
+                z = [expectations(model.circuit, r, model.observables).mean(axis=1) for r in rows]
+                np.testing.assert_allclose(g[j, s_, :, k], (z[0] - z[1]) / (2 * h), atol=1e-7)
+
+
+def test_readout_definition_does_not_see_the_post_network():
+    """Scaling the post-network's weights scales every loss gradient (and the landscape
+    definition) but leaves the readout definition unchanged; without a pre-network every
+    configuration of one circuit and seed gives the same value."""
+    task = model_task(load_task("synthetic", n_train=20, n_test=10, seed=0),
+                      Architecture(n_qubits=2, layers=2))
+    arch = Architecture(n_qubits=2, layers=2, classical_post="3-tanh")
+    model = HybridModel(arch, "hybrid_full", task.n_features)
+    p = model.init_params(2, seed=0)
+    big = p.copy()
+    big[:, model.blocks["post"]] *= 10.0
+    from etr.metrics.trainability import grad_var_landscape, grad_var_readout
+
+    read = [grad_var_readout(readout_gradients(model, q, task.x_train, seed=1)) for q in (p, big)]
+    land = [grad_var_landscape(landscape_gradients(model, q, task.x_train, task.y_train, seed=1))
+            for q in (p, big)]
+    assert read[0] == read[1] and read[0] > 0
+    assert land[1] > 5 * land[0]
+    settings = RunSettings(n_train=20, n_test=10, n_init=2, steps=3, landscape_samples=3,
+                           definitions=("grad_var_readout",))
+    values = {c: evaluate_run(arch, c, 7, settings)["grad_var_readout"] for c in PQC_CONFIGS}
+    assert len(set(values.values())) == 1, values
+
+
+def test_readout_definition_follows_the_trained_pre_network():
+    settings = RunSettings(n_train=20, n_test=10, n_init=2, steps=5, landscape_samples=3,
+                           learning_rate=0.2, definitions=("grad_var_readout",))
+    q = evaluate_run(ARCH, "hybrid_quantum_only", 3, settings)["grad_var_readout"]
+    f = evaluate_run(ARCH, "hybrid_full", 3, settings)["grad_var_readout"]
+    assert q > 0 and f > 0 and q != f  # the trained pre-network moves the circuit's inputs
+
+
+# ---------------------------------------------------------------------- budget and target
+def test_loss_decrease_after_the_budget_and_steps_to_target_at_the_target():
+    arch = Architecture(n_qubits=2, layers=1, classical_post="3-tanh")
+    base = dict(n_train=24, n_test=10, n_init=3, steps=8, learning_rate=0.1,
+                definitions=("loss_decrease", "steps_to_target"))
+    ss = np.random.SeedSequence(5).spawn(7)
+    model = HybridModel(arch, "hybrid_full", 2)
+    task = model_task(load_task("synthetic", n_train=24, n_test=10,
+                                seed=np.random.default_rng(ss[0])), arch)
+    res = train(model, model.init_params(3, np.random.default_rng(ss[1])), task.x_train,
+                task.y_train, steps=8, learning_rate=0.1)
+    for budget in (1, 3, 8, 50):
+        rec = evaluate_run(arch, "hybrid_full", 5, RunSettings(**base, budget_steps=budget))
+        after = res.train_loss[min(budget, 8)]
+        assert rec["loss_decrease"] == pytest.approx(
+            np.mean((res.initial_loss - after) / res.initial_loss), rel=1e-12)
+    from etr.metrics.trainability import steps_to_target
+
+    for f in (0.05, 0.3):
+        rec = evaluate_run(arch, "hybrid_full", 5, RunSettings(**base, target_fraction=f))
+        want = steps_to_target(res.train_loss, fraction=f)
+        assert rec["steps_to_target"] == want.steps
+        assert rec["steps_to_target_censored"] == want.censored
+
+
+def test_budget_and_target_default_to_the_task_registry(monkeypatch):
+    import dataclasses
+
+    from etr.plan import tasks
+
+    info = tasks.TASKS["moons"]
+    monkeypatch.setitem(tasks.TASKS, "moons", dataclasses.replace(
+        info, targets={"hybrid_full": 0.4, "pure_pqc": 0.1}, budget_steps=7))
+    s = RunSettings(task="moons", steps=30)
+    assert s.target_for("hybrid_full") == 0.4 and s.target_for("pure_pqc") == 0.1
+    assert s.target_for("classical_only") == tasks.DEFAULT_TARGET
+    assert s.budget == 7 and s.target_fraction is None
+    assert RunSettings(task="moons", steps=5).budget == 5  # never beyond the run
+    explicit = RunSettings(task="moons", target_fraction=0.3, budget_steps=20)
+    assert explicit.target_for("hybrid_full") == explicit.target_for("pure_pqc") == 0.3
+    # evaluate_run reads the configuration's target
+    arch = Architecture(n_qubits=2, layers=1)
+    small = dict(task="moons", n_train=20, n_test=10, n_init=2, steps=8, learning_rate=0.1,
+                 definitions=("steps_to_target",))
+    for config, f in (("pure_pqc", 0.1), ("hybrid_full", 0.4)):
+        got = evaluate_run(arch, config, 2, RunSettings(**small))
+        want = evaluate_run(arch, config, 2, RunSettings(**small, target_fraction=f))
+        assert got["steps_to_target"] == want["steps_to_target"]
+    for name, t in tasks.TASKS.items():
+        assert t.budget_steps >= 1, name
+        assert all(0 < f <= 1 for f in t.targets.values()), name
+        assert set(t.targets) <= set(TRAINING_CONFIGS), name
+
+
+def test_minibatch_runs_record_the_training_loss_for_a_short_budget():
+    settings = RunSettings(n_train=24, n_test=10, n_init=2, steps=6, batch_size=8,
+                           budget_steps=2, definitions=("loss_decrease",))
+    rec = evaluate_run(Architecture(n_qubits=2, layers=1), "pure_pqc", 3, settings)
+    ss = np.random.SeedSequence(3).spawn(7)
+    arch = Architecture(n_qubits=2, layers=1)
+    model = HybridModel(arch, "pure_pqc", 2)
+    task = model_task(load_task("synthetic", n_train=24, n_test=10,
+                                seed=np.random.default_rng(ss[0])), arch)
+    res = train(model, model.init_params(2, np.random.default_rng(ss[1])), task.x_train,
+                task.y_train, steps=6, batch_size=8, seed=np.random.default_rng(ss[2]),
+                record_train_loss=True)
+    assert rec["loss_decrease"] == pytest.approx(
+        np.mean((res.initial_loss - res.train_loss[2]) / res.initial_loss), rel=1e-12)

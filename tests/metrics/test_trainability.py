@@ -10,6 +10,7 @@ from etr.metrics.trainability import (
     grad_norm,
     grad_var,
     grad_var_landscape,
+    grad_var_readout,
     grad_var_train,
     loss_decrease,
     steps_to_target,
@@ -113,6 +114,21 @@ def test_landscape_variance_is_the_mean_within_set_variance():
     assert grad_var_landscape(h) == pytest.approx(expected)
     with pytest.raises(InputError, match="`grads`"):
         grad_var_landscape(np.ones((3, 1, 2)))
+
+
+def test_readout_variance_is_the_mean_over_sets_inputs_and_parameters():
+    rng = np.random.default_rng(4)
+    g = rng.normal(size=(2, 6, 3, 2)) * np.array([1.0, 3.0])  # K, S, N, P
+    expected = np.mean([np.var(g[j, :, i, k], ddof=1)
+                        for j in range(2) for i in range(3) for k in range(2)])
+    assert grad_var_readout(g) == pytest.approx(expected)
+    h = g.copy()
+    h[:, :, 1] += 4.0  # an input's mean gradient does not enter a variance over theta
+    assert grad_var_readout(h) == pytest.approx(expected)
+    with pytest.raises(InputError, match="`grads`"):
+        grad_var_readout(np.ones((2, 1, 3, 2)))
+    with pytest.raises(InputError, match="`grads`"):
+        grad_var_readout(np.ones((2, 3, 2)))
 
 
 def test_steps_to_target_first_crossing_and_lower_median():

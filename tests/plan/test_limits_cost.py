@@ -54,22 +54,29 @@ def test_cell_cost_is_the_stated_formula():
     c = CostConstants(c_run=1.0, c_amp=2.0, c_row=3.0, c_step=5.0, c_iter=17.0, c_unit=7.0,
                       c_pair=11.0, c_lie=13.0, source="test")
     g = model_gates(arch)[0]
-    # full batch: training, initial/final loss, test, effective dimension, landscape
-    rows = 3 * 4 * 10 * 32 + 2 * 4 * 32 + 4 * 16 + 3 * 2 * 32 + 3 * 4 * 3 * 32
+    # full batch: training, initial/final loss, test, effective dimension, landscape, readout
+    rows = 3 * 4 * 10 * 32 + 2 * 4 * 32 + 4 * 16 + 3 * 2 * 32 + 2 * 3 * 4 * 3 * 32
     expected = 1.0 + 2.0 * rows * g * 16 + 3.0 * rows * g + 5.0 * 10 * g + 17.0 * 10
     assert cell_seconds(arch, "hybrid_full", s, constants=c) == pytest.approx(expected)
     no_ed = dataclasses.replace(s, definitions=("grad_var",))
     assert cell_seconds(arch, "hybrid_full", no_ed, constants=c) < expected
     # mini-batches: the training-set loss after every step and the initial gradient
     mb = dataclasses.replace(s, batch_size=8)
-    rows_mb = (3 * 4 * 10 * 8 + 2 * 4 * 32 + 4 * 16 + 3 * 2 * 32 + 3 * 4 * 3 * 32
+    rows_mb = (3 * 4 * 10 * 8 + 2 * 4 * 32 + 4 * 16 + 3 * 2 * 32 + 2 * 3 * 4 * 3 * 32
                + 4 * 10 * 32 + 3 * 4 * 32)
     assert cell_seconds(arch, "hybrid_full", mb, constants=c) == pytest.approx(
         1.0 + 2.0 * rows_mb * g * 16 + 3.0 * rows_mb * g + 5.0 * 10 * g + 17.0 * 10)
-    # finite shots: a gradient row is 1 + 2 P' circuits (P' = 16 parameters + 4 angles)
+    # ... and with loss_decrease alone only when its budget is shorter than the run
+    for budget, extra in ((10, 0), (4, 4 * 10 * 32)):
+        ld = dataclasses.replace(mb, definitions=("loss_decrease",), budget_steps=budget)
+        rows_ld = 3 * 4 * 10 * 8 + 2 * 4 * 32 + 4 * 16 + extra
+        assert cell_seconds(arch, "hybrid_full", ld, constants=c) == pytest.approx(
+            1.0 + 2.0 * rows_ld * g * 16 + 3.0 * rows_ld * g + 5.0 * 10 * g + 17.0 * 10)
+    # finite shots: a gradient row is 1 + 2 P' circuits (P' = 16 parameters + 4 angles; the
+    # readout definition shifts the 16 parameters only)
     shots = dataclasses.replace(s, shots=100)
     grad_rows = 4 * 10 * 32 + 4 * 3 * 32
-    rows_s = 41 * grad_rows + 2 * 4 * 32 + 4 * 16 + 3 * 2 * 32
+    rows_s = 41 * grad_rows + 33 * 4 * 3 * 32 + 2 * 4 * 32 + 4 * 16 + 3 * 2 * 32
     assert cell_seconds(arch, "hybrid_full", shots, constants=c) == pytest.approx(
         1.0 + 2.0 * rows_s * g * 16 + 3.0 * rows_s * g + 5.0 * 10 * g + 17.0 * 10)
     assert cell_seconds(arch, "classical_only", s, constants=c) == pytest.approx(1.0 + 17.0 * 10)
