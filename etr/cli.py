@@ -302,6 +302,75 @@ def simulate(spec_path: str | None, preset: str | None, out: str | None, workers
         raise click.exceptions.Exit(1)
 
 
+# --- plan -----------------------------------------------------------------------------------
+
+
+@main.group()
+def plan() -> None:
+    """Plan a study before running it (power of its design)."""
+
+
+def power_table(spec: Any, data_path: str) -> str:
+    """The power table of a spec's design, from the variance components of a dataset (the text
+    ``etr plan power`` prints and the presets' headers quote)."""
+    from etr.analysis.power import Design, circuits_needed, components, power
+    from etr.dataset import read_dataset
+    from etr.experiment.size import design_shape, estimate
+
+    shape = design_shape(spec)
+    design = Design(cells=shape.cells, tasks=shape.tasks, instances=shape.instances,
+                    instances_per_circuit=shape.instances_per_circuit, seeds=shape.seeds,
+                    pre_networks=shape.pre_networks)
+    comp = components(read_dataset(data_path))
+    res = power(design, comp).to_frame()
+    hours = estimate(spec).cpu_seconds / 3600
+    lines = [f"design: {design.circuits} distinct circuits in {len(design.cells)} width-depth "
+             f"cells, {design.tasks} task(s) x {design.instances} instances "
+             f"({design.instances_per_circuit} per circuit), {design.seeds} replicate(s); "
+             f"~{hours:.1f} CPU-hours",
+             f"variance components from {data_path} ({comp.source})",
+             f"{'claim':<24}{'definition':<20}{'truth':>7}  {'target':<13}{'se':>7}"
+             f"{'power':>7}{'bonf.':>7}"]
+    for row in res.itertuples():
+        lines.append(f"{row.claim:<24}{row.definition:<20}{row.truth:>7.3f}  {row.target:<13}"
+                     f"{row.se:>7.3f}{row.power:>7.2f}{row.power_bonferroni:>7.2f}")
+    for row in res.itertuples():
+        if row.power >= 0.8:
+            continue
+        need = circuits_needed(design, comp, row.claim)
+        lines.append(f"{row.claim}: 80% power needs " + (
+            f"~{need} circuits (~{hours * need / design.circuits:.1f} CPU-hours at this "
+            "design's cost per circuit)" if need is not None else
+            f"more than {64 * design.circuits} circuits: the spread between task instances "
+            "(or the noise) dominates, more circuits do not reach it"))
+    return "\n".join(lines) + "\n"
+
+
+@plan.command("power")
+@click.argument("spec_path", metavar="[SPEC.toml]", required=False,
+                type=click.Path(dir_okay=False))
+@preset_option("etr.experiment.spec:PRESETS", "Embedded spec [default: quick].")
+@click.option("--data", "data_path", default="data/quick.parquet", show_default=True,
+              type=click.Path(dir_okay=False),
+              help="Dataset whose variance components (noise ratio, instance spread, r) the "
+                   "power is computed from.")
+@handle_errors(lambda kw: "nothing was computed")
+def power_command(spec_path: str | None, preset: str | None, data_path: str) -> None:
+    """Power of a spec's design to reach each primary claim's verdict (etr.analysis.power).
+
+    Exit codes: 0 table printed, 2 bad input.
+    """
+    import warnings
+
+    from etr.errors import DegenerateDataWarning
+    from etr.experiment.command import build_spec
+
+    spec = build_spec(spec_path, preset)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        click.echo(power_table(spec, data_path), nl=False)
+
+
 # --- nas ------------------------------------------------------------------------------------
 
 

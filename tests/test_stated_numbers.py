@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 import etr.analysis.claims as claims_module
 import etr.plan.limits as limits_module
@@ -44,3 +45,36 @@ def test_paper_circuits_per_stratum_in_the_claims_notes():
             f"{per.max()} circuits (median {per.median():.0f}, f = {f:.2f}), so ``G / f ~ "
             f"{round(g / f, -1):.0f}``") in doc
     assert f"at least {590 / (g / f):.2f}" in doc and f"at least {930 / (g / f):.2f}" in doc
+
+
+@pytest.mark.parametrize("name", ["study", "paper"])
+def test_presets_state_their_cost_and_the_power_the_package_computes(name):
+    """The preset headers quote `etr plan power --preset NAME` and the cost model."""
+    import warnings
+
+    from etr.cli import power_table
+    from etr.errors import DegenerateDataWarning
+
+    spec = preset_spec(name)
+    preset = (ROOT / "etr" / "experiment" / "presets" / f"{name}.toml").read_text()
+    header = "\n".join(line[1:].strip() for line in preset.splitlines() if line.startswith("#"))
+    est = estimate(spec)
+    assert (f"~{est.cpu_seconds / 3600:.1f} CPU-hours, ~{est.cpu_seconds / 7200:.1f} h on 2 "
+            "cores") in _flat(header)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        table = power_table(spec, str(ROOT / "data" / "quick.parquet"))
+    lines = table.splitlines()
+    rows = [ln for ln in lines if ln.startswith(("claim ", "pure_", "quantum_", "full_"))
+            and "needs" not in ln]
+    assert len(rows) == 5
+    for ln in rows:
+        assert ln.strip() in header, ln
+    circuits = lines[0].split(" distinct circuits in ")[0]
+    assert f"{circuits.split(': ')[1]} distinct" in _flat(header)
+    for ln in lines:
+        if "needs ~" in ln:
+            _claim, rest = ln.split(": 80% power needs ~")
+            assert f"~{rest.split(' ')[0]} circuits would reach 80%" in _flat(header), ln
+        elif "needs more than" in ln:
+            assert f"more than {ln.split('more than ')[1].split(' ')[0]}" in _flat(header), ln

@@ -23,8 +23,8 @@ from etr.plan.cost import cell_bytes, cell_seconds, circuit_bytes, circuit_secon
 from etr.plan.limits import check_limits
 from etr.plan.settings import MetricSpec, RunSettings
 
-__all__ = ["EXACT_UP_TO", "Estimate", "GridBounds", "check_spec_limits", "estimate",
-           "grid_bounds"]
+__all__ = ["EXACT_UP_TO", "DesignShape", "Estimate", "GridBounds", "check_spec_limits",
+           "design_shape", "estimate", "grid_bounds"]
 
 #: grids of at most this many runs (by `grid_bounds`) are expanded for `estimate`: exact
 #: counts in well under a second (the ``quick`` preset: 3,336 bounded, 1,832 exact runs).
@@ -278,3 +278,56 @@ def _factor_estimate(spec: Spec) -> Estimate:
     for a in pqcs:
         pricer.circuit(a)
     return pricer.result(n_runs, len(pqcs), exact=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DesignShape:
+    """What a power calculation needs of a spec (`etr.analysis.power.Design` reads it).
+
+    Attributes
+    ----------
+    cells : distinct circuits (``pqc_id``) per ``(n_qubits, layers)`` cell.
+    tasks, instances, instances_per_circuit, seeds : the crossing of each circuit.
+    pre_networks : training configuration -> classical variants of one circuit.
+    """
+
+    cells: dict[tuple[int, int], int]
+    tasks: int
+    instances: int
+    instances_per_circuit: int
+    seeds: int
+    pre_networks: dict[str, int]
+
+
+def design_shape(spec: Spec) -> DesignShape:
+    """Distinct circuits per width x depth cell and the crossing of each, from the grid.
+
+    Examples
+    --------
+    >>> from etr.experiment import load_spec
+    >>> s = design_shape(load_spec("seeds = 1\\n[grid.hea]\\nn_qubits = [2, 3]\\nlayers = [1]"))
+    >>> s.cells, s.tasks, s.pre_networks["hybrid_full"]
+    ({(2, 1): 1, (3, 1): 1}, 1, 1)
+    """
+    cells: dict[tuple[int, int], set[str]] = {}
+    variants: set[str] = set()
+    seen: set[tuple] = set()
+    for arch in grid_architectures(spec):
+        key = tuple(getattr(arch, f) for f in _PQC_FACTORS)
+        if arch.family == "control":
+            continue
+        variants.add(str(arch.classical_pre))
+        if key in seen:  # the PQC's id is a content hash: compute it once per PQC
+            continue
+        seen.add(key)
+        if arch.pqc_id is not None:
+            cells.setdefault((arch.n_qubits, arch.layers), set()).add(arch.pqc_id)
+    # the pure PQC has no classical part: one variant; the hybrids one per pre-network
+    pre = {c: (1 if c == "pure_pqc" else max(len(variants), 1)) for c in spec.configs}
+    design = spec.design
+    return DesignShape(
+        cells={k: len(v) for k, v in sorted(cells.items())}, tasks=len(spec.tasks),
+        instances=design.instances if design is not None else len(spec.seeds),
+        instances_per_circuit=design.per_circuit if design is not None else len(spec.seeds),
+        seeds=len(spec.seeds) if design is not None else 1,
+        pre_networks=pre)
