@@ -22,7 +22,7 @@ from etr.circuits import hardware_efficient
 from etr.experiment.circuit import circuit_record
 from etr.hybrid.run import evaluate_run
 from etr.plan.architecture import Architecture
-from etr.plan.settings import RunSettings
+from etr.plan.settings import MetricSpec, RunSettings
 
 settings = RunSettings(n_train=24, n_test=8, n_init=3, steps=4, ed_data_size=50,
                        ed_weight_samples=2, landscape_samples=2, early_steps=3)
@@ -30,8 +30,8 @@ cell = (Architecture(n_qubits=2, layers=1, rotations="RY+RZ", classical_post="4-
         "{config}", 7, settings, 11)
 history = sys.argv[1]
 if history == "metrics-first":
-    circuit_record(hardware_efficient(2, 2, rotations="RY+RZ"), seed=1, n_states=60,
-                   n_pairs=40, ec_samples=10, loss_samples=20)
+    circuit_record(hardware_efficient(2, 2, rotations="RY+RZ"),
+                   MetricSpec(n_states=60, n_pairs=40, ec_samples=10, loss_samples=20), seed=1)
 elif history == "other-cell-first":
     evaluate_run(Architecture(n_qubits=3, layers=2, rotations="RX+RY+RZ",
                               classical_post="4-tanh"), "hybrid_full", 3, settings, 11)

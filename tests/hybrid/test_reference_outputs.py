@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from etr.hybrid import Architecture, HybridModel, RunSettings, evaluate_run, load_task, train
+from etr.hybrid import HybridModel, evaluate_run, load_task, train
+from etr.plan import Architecture, RunSettings
 
 REFERENCE = json.loads(
     (Path(__file__).parents[1] / "reference" / "training_reference.json").read_text())
@@ -44,7 +45,14 @@ def test_every_run_column(label):
     record = evaluate_run(Architecture(**case["arch"]), case["config"], 7,
                           RunSettings(**case["settings"]))
     ref = case["record"]
-    assert list(record) == list(ref)
+    # columns registered since the reference (noise levels, purity, the readout definition)
+    # are additions; the circuit-level ones (theory, QFIM rank, loss variance) are now the
+    # circuit record's (`etr.experiment.circuit.circuit_record`), not the run's
+    from etr.contract import CIRCUIT_COLUMNS
+
+    moved = set(ref) - set(record)
+    assert moved <= set(CIRCUIT_COLUMNS), moved
+    ref = {k: v for k, v in ref.items() if k in record}
     compared = 0
     for key, want in ref.items():
         got = record[key]

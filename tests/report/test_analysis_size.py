@@ -20,8 +20,11 @@ def test_counts_and_the_cost_model():
                                                                  "classical_only"])
     size = analysis_size(df)
     assert (size.runs, size.circuits, size.configs) == (len(df), 60, 2)  # control: no PQC
-    assert size.definitions == 7
-    want = BASE_SECONDS + PER_RUN_SECONDS * len(df) * 7 + PER_CIRCUIT_SECONDS * 60 * 2
+    from etr.contract import TRAINABILITY_DEFINITIONS
+
+    n_defs = sum(d in df.columns for d in TRAINABILITY_DEFINITIONS)  # every registered one
+    assert size.definitions == n_defs == len(TRAINABILITY_DEFINITIONS)
+    want = BASE_SECONDS + PER_RUN_SECONDS * len(df) * n_defs + PER_CIRCUIT_SECONDS * 60 * 2
     assert abs(size.cpu_seconds - want) < 0.06
     one = analysis_size(df, definitions=["grad_var_train"], configs=["pure_pqc"])
     assert (one.definitions, one.configs) == (1, 1) and one.cpu_seconds < size.cpu_seconds
