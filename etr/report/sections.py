@@ -136,7 +136,7 @@ def _robustness_table(res: AnalysisResults) -> pd.DataFrame:
     out = out.reset_index()
     out["claim"] = [_claim_label(n, res.options.claims) for n in out["claim"]]
     out["definition"] = out["definition"].map(C.metric_label)
-    return out.fillna("–")
+    return out.astype(object).fillna("–")
 
 
 def _adjusted_cell(r: pd.Series) -> str:
