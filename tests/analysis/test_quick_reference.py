@@ -55,7 +55,8 @@ UNCHANGED = ("control_gap", "control_gap_detail", "breakpoints", "regime_segment
 def result():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return analyze_dataset(read_dataset(ROOT / "tests" / "reference" / "quick_analysis_data.parquet"), seed=0)
+        data = read_dataset(ROOT / "tests" / "reference" / "quick_analysis_data.parquet")
+        return analyze_dataset(data, seed=0)
 
 
 def _assert_frames(new: pd.DataFrame, old: list[dict], name: str, skip=()) -> None:
