@@ -879,7 +879,8 @@ def evaluate_claims(
     {'pure_weak': 'contradicted', 'pure_regime_dependent': 'contradicted',
      'quantum_only_disrupted': 'supported', 'full_eliminated': 'supported',
      'nas_fronts_differ_by_training': 'inconclusive',
-     'nas_fronts_differ_by_definition': 'inconclusive'}
+     'nas_fronts_differ_by_definition': 'inconclusive',
+     'noise_changes_tradeoff': 'inconclusive'}
     """
     if not isinstance(data, pd.DataFrame):
         raise InputError(f"`data` must be a pandas DataFrame, got {type(data).__name__}")

@@ -212,10 +212,11 @@ def compare_noise_levels(
     ...                           grad_var_train=1.0 + rng.random(len(clean_runs)))
     >>> res = compare_noise_levels(pd.concat([clean_runs.assign(depolarizing=0.0), noisy]),
     ...                            definitions=["grad_var_train"])
-    >>> res[["noise", "estimate"]].round(1).values.tolist()
-    [['noiseless', 0.5], ['depolarizing=0.01', 0.0]]
-    >>> bool(res["p_adj"].iloc[1] < 0.05)
-    True
+    >>> (res["estimate"].round(1) + 0.0).tolist()  # r planted on runs: 0.6 at circuit level
+    [0.6, 0.0]
+
+    (With two task instances the difference's interval is a t on one degree of freedom: too
+    wide to call; `tests/analysis/test_noise_analysis.py` shows it detected with eight.)
     """
     strata = as_tuple(strata)
     check_frame(data, ("training_config", cluster, x, *strata), ())

@@ -238,7 +238,7 @@ def lower(compiled: Compiled) -> Program:
     >>> from etr.circuits import hardware_efficient
     >>> from etr.quantum.compile import compile_ansatz
     >>> p = lower(compile_ansatz(hardware_efficient(3, 2, rotations="RY+RZ")))
-    >>> [k for k in p.ops[:, 0]], p.n_run, p.real(True)
+    >>> [int(k) for k in p.ops[:, 0]], p.n_run, p.real(True)
     ([3, 0, 0, 0, 3], 4, False)
     """
     n = compiled.n_qubits

@@ -72,7 +72,7 @@ def analysis_size(data: pd.DataFrame, definitions: Sequence[str] | None = None,
     >>> size = analysis_size(planted_dataset(n_pqcs=100, n_seeds=2, seed=0))
     >>> size.runs, size.circuits, size.configs
     (1000, 100, 3)
-    >>> size.describe().startswith("1,000 runs, 100 circuits, 7 definitions x 3 configurations")
+    >>> size.describe().startswith("1,000 runs, 100 circuits, 8 definitions x 3 configurations")
     True
     """
     chosen = set(TRAINABILITY_DEFINITIONS if definitions is None else definitions)
