@@ -125,10 +125,12 @@ def test_a_warm_process_and_any_unit_order_write_the_same_bits(reference, tmp_pa
     order and journaled so; the runner then only assembles the dataset."""
     from etr.circuits import hardware_efficient
     from etr.experiment.circuit import circuit_record
+    from etr.plan import MetricSpec
 
     for n, layers in ((4, 3), (2, 5)):  # other work first, different circuits and widths
-        circuit_record(hardware_efficient(n, layers), seed=1, n_states=50, n_pairs=20,
-                       ec_samples=5, loss_samples=10)
+        circuit_record(hardware_efficient(n, layers),
+                       MetricSpec(n_states=50, n_pairs=20, ec_samples=5, loss_samples=10),
+                       seed=1)
     spec = load_spec(SPEC)
     cells = expand_grid(spec)
     units = circuit_units(spec, cells)
