@@ -153,14 +153,14 @@ evaluate_run(Architecture(n_qubits=2, layers=1, classical_pre="4-tanh", classica
              "hybrid_full", 0, RunSettings(n_train=8, n_test=4, n_init=2, steps=2,
                                            ed_weight_samples=2, landscape_samples=2,
                                            ed_data_size=20))
-circuit_record(Architecture(n_qubits=2, layers=1).ansatz(), seed=0, n_states=20, n_pairs=10,
-               ec_samples=4, loss_samples=4)
+circuit_record(Architecture(n_qubits=2, layers=1).ansatz(),
+               MetricSpec(n_states=20, n_pairs=10, ec_samples=4, loss_samples=4), seed=0)
 base = rss()
 if kind == "cell":
     config = kw.pop("config")
     evaluate_run(Architecture(**arch), config, 0, RunSettings(**kw))
 else:
-    circuit_record(Architecture(**arch).ansatz(), seed=0, **kw)
+    circuit_record(Architecture(**arch).ansatz(), MetricSpec(**kw), seed=0)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base)
 """
 
