@@ -275,6 +275,8 @@ def circuit_seconds(arch: Architecture, metrics: MetricSpec, *,
 
 #: amplitudes of one chunk of states (`etr.quantum.statevector.default_chunk_size`)
 _CHUNK_AMPLITUDES = 2**16
+#: shifted rows evaluated at once with finite shots (`etr.quantum.shots.ShotBackend`)
+_SHIFT_ROWS = 2**14
 #: bytes per element of the Lie closure (key, hash slot, union-find entry, generator index)
 _LIE_BYTES = 48
 #: most elements the Lie closure holds (`etr.theory.lie_algebra.MAX_DIM`)
@@ -287,12 +289,12 @@ def cell_bytes(arch: Architecture, training_config: str, settings: RunSettings) 
     The arrays that grow with the settings: the task (features of ``n_train + n_test`` points,
     a few copies), the circuit rows of the largest batched pass (``K n_train`` rows for the
     training-set loss and gradient, ``K n_test`` for the test accuracy, ``S n_train`` for the
-    landscape, ``M n_train`` for the effective dimension) with their parameters, gradients and
-    expectation values (x ``1 + 2 P'`` shifted rows with finite shots), the effective
-    dimension's Jacobians and Fisher matrices, the training history (``T K P`` gradients) and
+    landscape, ``K S n_train`` for the readout gradients, ``M n_train`` for the effective
+    dimension) with their parameters, gradients and expectation values (and, with finite shots,
+    one block of 2**14 shifted rows), the effective dimension's Jacobians and Fisher matrices, the training history (``T K P`` gradients) and
     the chunk of states the simulator holds (``max(2**16, 2**n)`` amplitudes in four float64
     arrays). Measured peaks (resident memory above the interpreter's) stay below it, within
-    a factor of 1.1 to 5 (`tests/plan/test_limits_cost.py`).
+    a factor of 1.05 to 4 (`tests/plan/test_limits_cost.py`).
 
     Examples
     --------
@@ -313,14 +315,15 @@ def cell_bytes(arch: Architecture, training_config: str, settings: RunSettings) 
     slots = p_q + _n_angles(arch) * (arch.layers if arch.reupload else 1)
     m_w = settings.ed_weight_samples if "effective_dimension" in settings.definitions else 0
     s_l = settings.landscape_samples if "grad_var_landscape" in settings.definitions else 0
-    rows = max(k * n, k * n_test, s_l * n, m_w * n)
+    s_r = settings.landscape_samples if "grad_var_readout" in settings.definitions else 0
+    rows = max(k * n, k * n_test, s_l * n, m_w * n, k * s_r * n)
     per_row = 2 * slots + 3 * arch.n_qubits + 8  # parameters, gradient, values, network caches
-    if settings.shots is not None:
-        per_row *= 1 + 2 * (p_q + _n_angles(arch))
+    # finite shots: one block of shifted rows with their exact and estimated values
+    shifted = 0 if settings.shots is None else _SHIFT_ROWS * (slots + 3 * arch.n_qubits)
     ed = m_w * n * 5 * p_q + m_w * p_q * p_q
     history = settings.steps * k * (p_q + 2)
     states = 4 * max(_CHUNK_AMPLITUDES, 2**arch.n_qubits)
-    return 8 * (data + rows * per_row + ed + history + states)
+    return 8 * (data + rows * per_row + shifted + ed + history + states)
 
 
 def circuit_bytes(arch: Architecture, metrics: MetricSpec) -> int:
