@@ -267,7 +267,7 @@ def test_a_second_simulate_on_a_locked_output_fails_naming_the_first(tmp_path, f
      + "\nclassical_post = " + str([f"{w}-relu" for w in range(1, 101)])
      + "\n[grid.hea]\nn_qubits = " + str(list(range(1, 21))) + "\nlayers = "
      + str(list(range(1, 26))) + "\n",
-     ("the spec has 2,000,050,000 runs", "above the limit of 50,000", "--force")),
+     ("the spec has 2,000,050,000 runs", "above the limit of 500,000", "--force")),
     ("seeds = 100000000000\n", ("`seeds` must be <= 1000000",)),
     ("[grid.hea]\nn_qubits = 1\nlayers = [100000]\n", ("qubit-layers", "--force")),
     ("seeds = 500\n", ("500 replicates", "--force")),
