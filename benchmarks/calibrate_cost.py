@@ -171,19 +171,23 @@ def held_out_paper(constants: CostConstants) -> None:
               f"{p:7.1f} s (ratio {p / t:.2f})", flush=True)
 
 
-def held_out(constants: CostConstants) -> None:
-    spec = preset_spec("quick")
-    cells = random.Random(7).sample(expand_grid(spec), N_HELD_OUT)
+def held_out(constants: CostConstants, preset: str = "quick", *, noisy: bool = False) -> None:
+    """Measured against predicted CPU time on cells of `preset` the fit did not see (its noisy
+    cells alone with `noisy`)."""
+    spec = preset_spec(preset)
+    cells = [c for c in expand_grid(spec) if not (noisy and c.noise.noiseless)]
+    cells = random.Random(7).sample(cells, min(N_HELD_OUT, len(cells)))
     measured = predicted = 0.0
     for c in cells:
         settings = spec.run_settings(**c.grid)
         t = _cpu(evaluate_run, c.arch, c.training_config, c.seed, settings, c.task_seed)
         p = cell_seconds(c.arch, c.training_config, settings, constants=constants)
         measured, predicted = measured + t, predicted + p
+        tag = c.noise.label if noisy else f"G={model_gates(c.arch)[0]:4d}"
         print(f"  {c.training_config:20s} n={c.arch.n_qubits} L={c.arch.layers} "
-              f"G={model_gates(c.arch)[0]:4d}: measured {t:6.2f} s, predicted {p:6.2f} s")
-    print(f"held-out quick cells: measured {measured:.1f} s, predicted {predicted:.1f} s "
-          f"(ratio {predicted / measured:.2f})")
+              f"{tag}: measured {t:6.2f} s, predicted {p:6.2f} s")
+    print(f"held-out {'noisy ' if noisy else ''}{preset} cells: measured {measured:.1f} s, "
+          f"predicted {predicted:.1f} s (ratio {predicted / measured:.2f})")
 
 
 DENSITY_QUBITS, DENSITY_LAYERS = (2, 3, 4, 5, 6), (1, 3, 6)
@@ -226,22 +230,6 @@ def measure_density() -> tuple[np.ndarray, np.ndarray, list[str]]:
     return np.array(rows), np.array(residual), labels
 
 
-def held_out_density(constants: CostConstants) -> None:
-    spec = preset_spec("quick-noise")
-    cells = [c for c in expand_grid(spec) if not c.noise.noiseless]
-    cells = random.Random(7).sample(cells, min(N_HELD_OUT, len(cells)))
-    measured = predicted = 0.0
-    for c in cells:
-        settings = spec.run_settings(**c.grid)
-        t = _cpu(evaluate_run, c.arch, c.training_config, c.seed, settings, c.task_seed)
-        p = cell_seconds(c.arch, c.training_config, settings, constants=constants)
-        measured, predicted = measured + t, predicted + p
-        print(f"  {c.training_config:20s} n={c.arch.n_qubits} L={c.arch.layers} "
-              f"{c.noise.label}: measured {t:6.2f} s, predicted {p:6.2f} s")
-    print(f"held-out noisy quick-noise cells: measured {measured:.1f} s, predicted "
-          f"{predicted:.1f} s (ratio {predicted / measured:.2f})")
-
-
 def main_density() -> None:
     x, y, labels = measure_density()
     coef = fit(x, y)
@@ -255,7 +243,7 @@ def main_density() -> None:
     for name in DENSITY_FIELDS:
         print(f"    {name}={getattr(constants, name):.4g},")
     print("\nheld-out check on the quick-noise preset:")
-    held_out_density(constants)
+    held_out(constants, "quick-noise", noisy=True)
 
 
 def main() -> None:

@@ -75,6 +75,7 @@ __all__ = [
     "TrainingConfig",
     "coerce_dtypes",
     "metric",
+    "registry_view",
     "validate_dataset",
 ]
 
@@ -687,6 +688,21 @@ class _ColumnMap(_View, Mapping[str, Any]):
     """A mapping derived from the registry."""
 
     __slots__ = ()
+
+
+def registry_view(name: str, build: Callable[[], Mapping[str, Any]]) -> Mapping[str, Any]:
+    """A read-only mapping ``build()`` that follows the registry: rebuilt when an entry of
+    `METRICS` is added, removed or replaced, so that a table derived from the metrics elsewhere
+    (e.g. the NAS objectives) sees an entry registered after import.
+
+    Examples
+    --------
+    >>> directed = registry_view("directed", lambda: {
+    ...     n: m.higher_is_more for n, m in METRICS.items() if m.higher_is_more})
+    >>> directed["grad_var"]
+    1
+    """
+    return _ColumnMap(f"view:{name}", build)
 
 
 def _names(*kinds: str) -> tuple[str, ...]:

@@ -291,10 +291,11 @@ def cell_bytes(arch: Architecture, training_config: str, settings: RunSettings) 
     training-set loss and gradient, ``K n_test`` for the test accuracy, ``S n_train`` for the
     landscape, ``K S n_train`` for the readout gradients, ``M n_train`` for the effective
     dimension) with their parameters, gradients and expectation values (and, with finite shots,
-    one block of 2**14 shifted rows), the effective dimension's Jacobians and Fisher matrices, the training history (``T K P`` gradients) and
-    the chunk of states the simulator holds (``max(2**16, 2**n)`` amplitudes in four float64
-    arrays). Measured peaks (resident memory above the interpreter's) stay below it, within
-    a factor of 1.05 to 4 (`tests/plan/test_limits_cost.py`).
+    one block of 2**14 shifted rows), the effective dimension's Jacobians and Fisher matrices,
+    the training history (``T K P`` gradients) and the chunk of states the simulator holds
+    (``max(2**16, 2**n)`` amplitudes in four float64 arrays). Measured peaks (resident memory
+    above the interpreter's) stay below it, within a factor of 1.05 to 4
+    (`tests/plan/test_limits_cost.py`).
 
     Examples
     --------
