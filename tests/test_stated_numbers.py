@@ -33,6 +33,7 @@ def test_paper_size_in_the_limits_notes():
     doc = _flat(limits_module.__doc__)
     assert f"counts {b.runs:,} runs" in doc
     assert f"up to {b.widest[0]} qubits x {b.widest[1]} layers and {b.seeds} replicates" in doc
+    assert f"``study`` preset {grid_bounds(preset_spec('study')).runs:,} short runs" in doc
 
 
 def test_paper_circuits_per_stratum_in_the_claims_notes():

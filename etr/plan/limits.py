@@ -12,9 +12,9 @@ memory of its largest unit (a run or a circuit's metrics: ``n_train``, ``n_state
 2^n; `etr.plan.cost.cell_bytes`). A spec of ``n_states = 10**8`` or ``n_train = 10**9`` is
 refused in milliseconds instead of running for days or failing every cell with a MemoryError.
 
-The limits are generous for the studies etr is built for: the ``study`` preset counts 144,400
-short runs against them and the ``paper`` preset 48,704 (`etr.experiment.size.grid_bounds`, before
-equal models are merged), circuits up to 10 qubits x 10 layers and 2 replicates. A run is a row of
+The limits are generous for the studies etr is built for: the ``paper`` preset counts 48,704 runs
+against them (`etr.experiment.size.grid_bounds`, before equal models are merged), circuits up to
+10 qubits x 10 layers and 2 replicates; the ``study`` preset 144,400 short runs. A run is a row of
 the dataset (about a kilobyte); the time and memory limits bound what the runs cost.
 """
 

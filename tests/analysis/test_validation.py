@@ -58,26 +58,20 @@ def _coverage(make, reps: int, seed: int, configs: tuple[str, ...], strata) -> d
 
 
 @pytest.mark.slow
-def test_coverage_at_the_quick_design_under_run_noise_1_7_times_the_circuit_spread():
-    design = _quick_design()
+@pytest.mark.parametrize(("name", "reps", "seed", "uncorrected_below"), [
+    ("quick", 400, 101, 0.8),
+    ("paper", 300, 104, 0.2),
+])
+def test_coverage_under_run_noise_1_7_times_the_circuit_spread(name, reps, seed,
+                                                               uncorrected_below):
+    design = {"quick": _quick_design, "paper": _paper_design}[name]()
     got = _coverage(lambda s: plant_on_design(design, circuit_r=TRUTH, run_noise=1.7, seed=s),
-                    400, 101, tuple(TRUTH), WITH_TASK)
-    print("quick design (coverage, uncorrected coverage):", got)
+                    reps, seed, tuple(TRUTH), WITH_TASK)
+    print(f"{name} design (coverage, uncorrected coverage):", got)
     for config, (cover, _) in got.items():
         assert cover >= 0.93, (config, cover)
     # uncorrected, the circuit means are diluted: the truth of 0.6 is missed far more often
-    assert got["pure_pqc"][1] < 0.8, got["pure_pqc"]
-
-
-@pytest.mark.slow
-def test_coverage_at_the_paper_design():
-    design = _paper_design()
-    got = _coverage(lambda s: plant_on_design(design, circuit_r=TRUTH, run_noise=1.7, seed=s),
-                    300, 104, tuple(TRUTH), WITH_TASK)
-    print("paper design (coverage, uncorrected coverage):", got)
-    for config, (cover, _) in got.items():
-        assert cover >= 0.93, (config, cover)
-    assert got["pure_pqc"][1] < 0.2
+    assert got["pure_pqc"][1] < uncorrected_below, got["pure_pqc"]
 
 
 @pytest.mark.slow
