@@ -702,12 +702,8 @@ def _noise_row(claim: Claim, definition: str, table: pd.DataFrame | None) -> _Ro
     """Does r of the claim's configuration at some noise level differ from the noiseless r on
     the same circuits? (The differences of `etr.analysis.compare_noise_levels`; intervals at
     the family's level, t with each difference's own degrees of freedom.)"""
-    row = _Row(claim=claim, definition=definition)
-    meaning = _meaning(claim)
     if table is None:
-        row.sentence = (f"{meaning} ({definition}): inconclusive, not tested: the data hold no "
-                        "noise levels.")
-        return row
+        return _unavailable(claim, definition, "the data hold no noise levels")
     missing = [c for c in _NOISE_TABLE if c not in table.columns]
     if missing:
         raise InputError(f"`noise` is missing column(s): {', '.join(missing)}; pass the table "
@@ -716,9 +712,9 @@ def _noise_row(claim: Claim, definition: str, table: pd.DataFrame | None) -> _Ro
               & np.isfinite(pd.to_numeric(table["p_value"], errors="coerce"))
               & (pd.to_numeric(table["difference_se"], errors="coerce") > 0)]
     if t.empty:
-        row.sentence = (f"{meaning} ({definition}): inconclusive, not tested: no noise level "
-                        f"of {claim.config} has an estimable difference from the noiseless runs.")
-        return row
+        return _unavailable(claim, definition, f"no noise level of {claim.config} has an "
+                            "estimable difference from the noiseless runs")
+    row = _Row(claim=claim, definition=definition)
     t = t.reset_index(drop=True)
     k = len(t)
     est, se = t["difference"].to_numpy(float), t["difference_se"].to_numpy(float)
