@@ -1,4 +1,5 @@
-"""Shared helpers of `etr.analysis`: column checks, cleaning, transforms, p-value adjustment."""
+"""Shared helpers of `etr.analysis`: column and option checks, cleaning, transforms, p-value
+adjustment."""
 
 from __future__ import annotations
 
@@ -9,13 +10,18 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
-from etr._validation import check_choice
+from etr._validation import check_choice, check_float
 from etr.contract import CONFIGS, METRICS
 from etr.errors import DegenerateDataWarning, InputError
 
 P_ADJUST: tuple[str, ...] = ("holm", "bh", "none")
 TRANSFORMS: tuple[str, ...] = ("log10", "none")
 MIN_CLUSTERS = 3
+#: confidence levels every analysis function accepts (below 0.5 a two-sided interval would
+#: cover less than its complement).
+CONFIDENCE_RANGE: tuple[float, float] = (0.5, 0.999999)
+#: allowed family-wise error rates (a claim's, a registry's, a table's Holm adjustment).
+ALPHA_RANGE: tuple[float, float] = (1e-6, 0.5)
 
 
 def as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -39,6 +45,38 @@ def check_frame(data: object, columns: Iterable[str | None], numeric: Iterable[s
         series = data[col]
         if not (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)):
             raise InputError(f"column `{col}` must be numeric, got dtype {series.dtype}")
+
+
+def check_confidence(value: object) -> float:
+    """`value` as a float within `CONFIDENCE_RANGE`; `InputError` naming `confidence` otherwise.
+
+    One bound for every analysis function: a level one of them accepts, all of them accept.
+
+    Examples
+    --------
+    >>> check_confidence(0.95)
+    0.95
+    >>> check_confidence(2)
+    Traceback (most recent call last):
+    ...
+    etr.errors.InputError: `confidence` must be <= 0.999999, got 2.0
+    """
+    low, high = CONFIDENCE_RANGE
+    return check_float("confidence", value, low=low, high=high)
+
+
+def check_alpha(value: object, name: str = "alpha",
+                error: type[InputError] = InputError) -> float:
+    """`value` as a float within `ALPHA_RANGE`; `error` naming `name` otherwise (`SpecError`
+    for a claims registry).
+
+    Examples
+    --------
+    >>> check_alpha(0.05)
+    0.05
+    """
+    low, high = ALPHA_RANGE
+    return check_float(name, value, low=low, high=high, error=error)
 
 
 def registry_transform(name: str, value: str | None, column: str) -> str:

@@ -38,11 +38,11 @@ from patsy import PatsyError
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
-from etr._validation import check_float
 from etr.analysis import _lmm
 from etr.analysis._common import (
     MIN_CLUSTERS,
     as_tuple,
+    check_confidence,
     check_frame,
     degenerate,
     registry_transform,
@@ -338,7 +338,7 @@ class _Options:
         for name, flag in (("random_slope", random_slope), ("lrt", lrt)):
             if not isinstance(flag, bool):
                 raise InputError(f"`{name}` must be true or false, got {flag!r}")
-        confidence = check_float("confidence", confidence, low=0.5, high=0.999999)
+        confidence = check_confidence(confidence)
         if x in covariates or any(y in covariates for y in ys):
             raise InputError("`covariates` must not contain `x` or `y`")
         return cls(x=x, groups=groups, nested=nested, by=by, covariates=covariates,

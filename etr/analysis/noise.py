@@ -42,9 +42,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from etr._validation import check_float
 from etr.analysis import conditional as cond
-from etr.analysis._common import as_tuple, check_frame
+from etr.analysis._common import as_tuple, check_alpha, check_confidence, check_frame
 from etr.analysis.quality import clean
 from etr.contract import CONFIGS, NOISE_COLUMNS, PRIMARY_X, TRAINABILITY_ONLY
 
@@ -221,8 +220,8 @@ def compare_noise_levels(
     strata = as_tuple(strata)
     check_frame(data, ("training_config", cluster, x, *strata), ())
     cond.orientation(x, "grad_var")
-    confidence = check_float("confidence", confidence, low=0.5, high=0.999999)
-    alpha = check_float("alpha", alpha, low=1e-6, high=0.5)
+    confidence = check_confidence(confidence)
+    alpha = check_alpha(alpha)
     exact = _exact(data)
     if definitions is None:
         definitions = [d for d in TRAINABILITY_ONLY if d in exact.columns
@@ -365,7 +364,7 @@ def noise_decay(
     3.0
     """
     check_frame(data, ("training_config", cluster, depth, y), ())
-    confidence = check_float("confidence", confidence, low=0.5, high=0.999999)
+    confidence = check_confidence(confidence)
     exact = _exact(data)
     ok = exact if "status" not in exact.columns else exact[exact["status"].astype(str) == "ok"]
     keys = [c for c in ("training_config", "task", "seed", "architecture_id", cluster)
