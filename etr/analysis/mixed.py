@@ -47,6 +47,7 @@ from etr.analysis._common import (
     degenerate,
     registry_transform,
     shared_levels,
+    transform,
 )
 from etr.analysis.quality import clean
 from etr.errors import ConvergenceWarning, InputError
@@ -464,11 +465,8 @@ def _model_frame(data: pd.DataFrame, *, y: str, x: str, groups: str, nested: str
 
 
 def _scaled(values: pd.Series, how: str) -> np.ndarray:
-    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    if how == "log10":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(v > 0, np.log10(np.where(v > 0, v, 1.0)), np.nan)
-    return v
+    """`transform` of a column that may hold non-numeric entries (they become NaN)."""
+    return transform(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float), how)
 
 
 def _per_group_mean(frame: pd.DataFrame, xv: np.ndarray) -> tuple[float, float]:
