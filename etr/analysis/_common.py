@@ -79,6 +79,22 @@ def check_alpha(value: object, name: str = "alpha",
     return check_float(name, value, low=low, high=high, error=error)
 
 
+def pqc_rows(data: pd.DataFrame) -> np.ndarray:
+    """Boolean mask of the rows of `data` whose ``training_config`` trains a PQC.
+
+    Only a registered configuration without one (`etr.contract.CONFIGS`: the classical-only
+    control) is left out; an unregistered or missing configuration counts as one with a PQC,
+    so that no quantum run is dropped for a name the registry does not know.
+
+    Examples
+    --------
+    >>> pqc_rows(pd.DataFrame({"training_config": ["pure_pqc", "classical_only", "new"]}))
+    array([ True, False,  True])
+    """
+    return data["training_config"].astype(str).map(
+        lambda c: CONFIGS[c].has_pqc if c in CONFIGS else True).to_numpy(dtype=bool)
+
+
 def registry_transform(name: str, value: str | None, column: str) -> str:
     """`value` checked against `TRANSFORMS`; None reads ``log_scale`` of `column` from
     `etr.contract.METRICS` ("none" for an unregistered column)."""

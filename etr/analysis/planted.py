@@ -47,6 +47,7 @@ import pandas as pd
 from etr._hashing import short_hash
 from etr._rng import SeedLike, as_generator
 from etr._validation import check_float, check_int
+from etr.analysis._common import pqc_rows
 from etr.analysis._generate import check_configs, config_map, latent_trainability
 from etr.contract import COLUMNS, CONFIGS, PQC_CONFIGS, coerce_dtypes
 from etr.errors import InputError
@@ -143,7 +144,7 @@ def plant_on_design(
     rng = as_generator(seed)
     runs = design.reset_index(drop=True).copy()
     cfg = runs["training_config"].astype(str).to_numpy()
-    has_pqc = np.array([CONFIGS[c].has_pqc if c in CONFIGS else True for c in cfg])
+    has_pqc = pqc_rows(runs)
     pqc = runs["pqc_id"].astype(object).where(runs["pqc_id"].notna(), None)
     keys = pd.Series(pqc).fillna("<none>").astype(str).to_numpy()
     circuits = pd.unique(keys[has_pqc])

@@ -28,6 +28,7 @@ import pandas as pd
 from etr._hashing import short_hash
 from etr._rng import SeedLike, as_generator
 from etr._validation import check_float, check_int
+from etr.analysis._common import pqc_rows
 from etr.analysis._generate import censor_steps, check_configs, config_map, latent_trainability
 from etr.contract import (
     CAPACITY,
@@ -260,7 +261,7 @@ def _registered(runs: pd.DataFrame, rng: np.random.Generator) -> None:
     circuit); a capacity measure is an independent draw (no association). NaN for the
     classical-only control where the metric needs a PQC. Drawn after every other column, so a
     new entry moves no existing value."""
-    has_pqc = runs["training_config"].map(lambda c: CONFIGS[c].has_pqc).to_numpy(dtype=bool)
+    has_pqc = pqc_rows(runs)
     for name, m in METRICS.items():
         if name not in runs.columns:
             if m.kind == CAPACITY:
@@ -536,7 +537,7 @@ def _planted_trainability(runs: pd.DataFrame, rho: dict[str, object], deep: tupl
                                runs.loc[hyb, "seed"]]).transform("first")
     init_noise[hyb.to_numpy()] = shared.to_numpy()
     t_init = latent(r_init, init_noise)
-    has_pqc = runs["training_config"].map(lambda c: CONFIGS[c].has_pqc).to_numpy(dtype=bool)
+    has_pqc = pqc_rows(runs)
     t_train = np.where(has_pqc, t_train, rng.normal(size=n))
     t_init = np.where(has_pqc, t_init, np.nan)
     # centred on the median run so that about a quarter of the runs never reach the target
