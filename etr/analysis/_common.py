@@ -95,6 +95,21 @@ def pqc_rows(data: pd.DataFrame) -> np.ndarray:
         lambda c: CONFIGS[c].has_pqc if c in CONFIGS else True).to_numpy(dtype=bool)
 
 
+def pqc_configs(data: pd.DataFrame, configs: Sequence[str] | str | None) -> list[str]:
+    """The configurations of `configs` (default: the registry's, in its order) that train a PQC
+    and hold runs in `data`; an unregistered one present counts as one with a PQC.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"training_config": ["hybrid_full", "pure_pqc", "classical_only"]})
+    >>> pqc_configs(d, None)
+    ['pure_pqc', 'hybrid_full']
+    """
+    present = set(data["training_config"].dropna().astype(str))
+    order = as_tuple(configs) if configs is not None else tuple(CONFIGS)
+    return [c for c in order if c in present and (c not in CONFIGS or CONFIGS[c].has_pqc)]
+
+
 def registry_transform(name: str, value: str | None, column: str) -> str:
     """`value` checked against `TRANSFORMS`; None reads ``log_scale`` of `column` from
     `etr.contract.METRICS` ("none" for an unregistered column)."""

@@ -124,6 +124,7 @@ from etr.analysis._common import (
     check_alpha,
     check_confidence,
     check_frame,
+    pqc_configs,
 )
 from etr.analysis.quality import CleanedData, clean
 from etr.contract import CONFIGS, METRICS, PRIMARY_X, TRAINABILITY_ONLY
@@ -1146,9 +1147,7 @@ def compare_configurations(
                        and np.isfinite(pd.to_numeric(data[d], errors="coerce")).any()]
     definitions = as_tuple(definitions)
     check_frame(data, definitions, ())
-    present = set(data["training_config"].dropna().astype(str))
-    order = [c for c in (as_tuple(configs) if configs is not None else CONFIGS)
-             if c in present and (c not in CONFIGS or CONFIGS[c].has_pqc)]
+    order = pqc_configs(data, configs)
     cleaned = clean(data)
     records, diffs = [], []
     for d in definitions:

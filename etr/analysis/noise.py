@@ -43,9 +43,15 @@ import pandas as pd
 from scipy import stats
 
 from etr.analysis import conditional as cond
-from etr.analysis._common import as_tuple, check_alpha, check_confidence, check_frame
+from etr.analysis._common import (
+    as_tuple,
+    check_alpha,
+    check_confidence,
+    check_frame,
+    pqc_configs,
+)
 from etr.analysis.quality import clean
-from etr.contract import CONFIGS, NOISE_COLUMNS, PRIMARY_X, TRAINABILITY_ONLY
+from etr.contract import NOISE_COLUMNS, PRIMARY_X, TRAINABILITY_ONLY
 
 __all__ = ["NOISELESS_LABEL", "compare_noise_levels", "noise_decay", "noise_label",
            "noise_levels", "noiseless_runs"]
@@ -140,12 +146,6 @@ def _exact(data: pd.DataFrame) -> pd.DataFrame:
     return data[pd.to_numeric(data["shots"], errors="coerce").isna().to_numpy()]
 
 
-def _pqc_configs(data: pd.DataFrame, configs: Sequence[str] | None) -> list[str]:
-    present = set(data["training_config"].dropna().astype(str))
-    order = as_tuple(configs) if configs is not None else tuple(CONFIGS)
-    return [c for c in order if c in present and (c not in CONFIGS or CONFIGS[c].has_pqc)]
-
-
 def compare_noise_levels(
     data: pd.DataFrame,
     *,
@@ -230,7 +230,7 @@ def compare_noise_levels(
     check_frame(exact, definitions, ())
     labelled = exact.assign(**{_LEVEL: noise_label(exact)})
     levels = noise_levels(exact)
-    order = _pqc_configs(exact, configs)
+    order = pqc_configs(exact, configs)
     cleaned = clean(labelled)
     records, diffs = [], []
     for d in definitions:
@@ -375,7 +375,7 @@ def noise_decay(
         columns={"_y": "_y0"}).drop_duplicates(keys)
     levels = noise_levels(frame)
     out = []
-    for config in _pqc_configs(frame, configs):
+    for config in pqc_configs(frame, configs):
         for level in levels.itertuples(index=False):
             if level.noise == NOISELESS_LABEL:
                 continue
