@@ -43,13 +43,7 @@ import pandas as pd
 from scipy import stats
 
 from etr.analysis import conditional as cond
-from etr.analysis._common import (
-    as_tuple,
-    check_alpha,
-    check_confidence,
-    check_frame,
-    pqc_configs,
-)
+from etr.analysis._common import as_tuple, check_alpha, check_confidence, check_frame, pqc_configs
 from etr.analysis.quality import clean
 from etr.contract import NOISE_COLUMNS, PRIMARY_X, TRAINABILITY_ONLY
 
