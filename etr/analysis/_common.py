@@ -79,6 +79,19 @@ def check_alpha(value: object, name: str = "alpha",
     return check_float(name, value, low=low, high=high, error=error)
 
 
+def finite_columns(data: pd.DataFrame, names: Iterable[str]) -> list[str]:
+    """The `names` that are columns of `data` with at least one finite value, in order: the
+    definitions an analysis can estimate when none are named.
+
+    Examples
+    --------
+    >>> finite_columns(pd.DataFrame({"a": [np.nan, 1.0], "b": [np.nan, np.inf]}), ["b", "a", "c"])
+    ['a']
+    """
+    return [c for c in names if c in data.columns
+            and np.isfinite(pd.to_numeric(data[c], errors="coerce")).any()]
+
+
 def pqc_rows(data: pd.DataFrame) -> np.ndarray:
     """Boolean mask of the rows of `data` whose ``training_config`` trains a PQC.
 

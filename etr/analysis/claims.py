@@ -114,7 +114,7 @@ from etr._hashing import short_hash
 from etr._rng import SeedLike, as_generator
 from etr._validation import check_choice, check_float, check_int
 from etr.analysis import conditional as cond
-from etr.analysis._common import adjust, as_tuple, check_alpha, shared_levels
+from etr.analysis._common import adjust, as_tuple, check_alpha, finite_columns, shared_levels
 from etr.analysis.quality import CleanedData, clean
 from etr.contract import CONFIGS, EXPRESSIBILITY_MEASURES, TRAINABILITY_ONLY
 from etr.errors import InputError, SpecError
@@ -1009,8 +1009,7 @@ def _definitions(data: pd.DataFrame, definitions: Sequence[str] | None,
             raise InputError(f"`definitions` column(s) not in `data`: {', '.join(missing)}")
     else:
         defs = list(TRAINABILITY_ONLY)
-    return [d for d in defs if d in data.columns
-            and np.isfinite(pd.to_numeric(data[d], errors="coerce")).any()]
+    return finite_columns(data, defs)
 
 
 # --- multiplicity, gatekeeping and sentences ----------------------------------------------------

@@ -124,6 +124,7 @@ from etr.analysis._common import (
     check_alpha,
     check_confidence,
     check_frame,
+    finite_columns,
     pqc_configs,
 )
 from etr.analysis.quality import CleanedData, clean
@@ -1142,10 +1143,8 @@ def compare_configurations(
     check_frame(data, ("training_config", cluster, x, *strata), ())
     orientation(x, "grad_var")
     alpha = check_alpha(alpha)
-    if definitions is None:
-        definitions = [d for d in TRAINABILITY_ONLY if d in data.columns
-                       and np.isfinite(pd.to_numeric(data[d], errors="coerce")).any()]
-    definitions = as_tuple(definitions)
+    definitions = as_tuple(finite_columns(data, TRAINABILITY_ONLY) if definitions is None
+                           else definitions)
     check_frame(data, definitions, ())
     order = pqc_configs(data, configs)
     cleaned = clean(data)

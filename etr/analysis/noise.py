@@ -43,7 +43,14 @@ import pandas as pd
 from scipy import stats
 
 from etr.analysis import conditional as cond
-from etr.analysis._common import as_tuple, check_alpha, check_confidence, check_frame, pqc_configs
+from etr.analysis._common import (
+    as_tuple,
+    check_alpha,
+    check_confidence,
+    check_frame,
+    finite_columns,
+    pqc_configs,
+)
 from etr.analysis.quality import clean
 from etr.contract import NOISE_COLUMNS, PRIMARY_X, TRAINABILITY_ONLY
 
@@ -217,10 +224,8 @@ def compare_noise_levels(
     confidence = check_confidence(confidence)
     alpha = check_alpha(alpha)
     exact = _exact(data)
-    if definitions is None:
-        definitions = [d for d in TRAINABILITY_ONLY if d in exact.columns
-                       and np.isfinite(pd.to_numeric(exact[d], errors="coerce")).any()]
-    definitions = as_tuple(definitions)
+    definitions = as_tuple(finite_columns(exact, TRAINABILITY_ONLY) if definitions is None
+                           else definitions)
     check_frame(exact, definitions, ())
     labelled = exact.assign(**{_LEVEL: noise_label(exact)})
     levels = noise_levels(exact)
