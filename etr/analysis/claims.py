@@ -114,7 +114,7 @@ from etr._hashing import short_hash
 from etr._rng import SeedLike, as_generator
 from etr._validation import check_choice, check_float, check_int
 from etr.analysis import conditional as cond
-from etr.analysis._common import adjust, as_tuple, shared_levels
+from etr.analysis._common import adjust, as_tuple, check_alpha, finite_columns, shared_levels
 from etr.analysis.quality import CleanedData, clean
 from etr.contract import CONFIGS, EXPRESSIBILITY_MEASURES, TRAINABILITY_ONLY
 from etr.errors import InputError, SpecError
@@ -314,8 +314,7 @@ def _registry(doc: dict, where: str, sha: str) -> Registry:
     if x not in EXPRESSIBILITY_MEASURES:
         raise SpecError(f"`registry.x` = {x!r} is not a registered expressibility measure; "
                         "allowed: " + ", ".join(EXPRESSIBILITY_MEASURES))
-    alpha = check_float("registry.alpha", head.get("alpha", 0.05), low=1e-6, high=0.5,
-                        error=SpecError)
+    alpha = check_alpha(head.get("alpha", 0.05), "registry.alpha", SpecError)
     margin = check_float("registry.margin", head.get("margin", 0.1), low=1e-6, high=0.999,
                          error=SpecError)
     default_adj = _adjustments(head.get("adjustments", []), "registry.adjustments")
@@ -404,8 +403,7 @@ def _claim(item: object, i: int, *, alpha: float, margin: float,
         secondary=tuple(secondary),
         margin=check_float(f"{where}.margin", item.get("margin", margin), low=1e-6, high=0.999,
                            error=SpecError),
-        alpha=check_float(f"{where}.alpha", item.get("alpha", alpha), low=1e-6, high=0.5,
-                          error=SpecError),
+        alpha=check_alpha(item.get("alpha", alpha), f"{where}.alpha", SpecError),
         adjustments=(_adjustments(item["adjustments"], f"{where}.adjustments")
                      if "adjustments" in item else adjustments),
         family=str(item.get("family", kind)), config=config, configs=tuple(configs),
@@ -702,12 +700,8 @@ def _noise_row(claim: Claim, definition: str, table: pd.DataFrame | None) -> _Ro
     """Does r of the claim's configuration at some noise level differ from the noiseless r on
     the same circuits? (The differences of `etr.analysis.compare_noise_levels`; intervals at
     the family's level, t with each difference's own degrees of freedom.)"""
-    row = _Row(claim=claim, definition=definition)
-    meaning = _meaning(claim)
     if table is None:
-        row.sentence = (f"{meaning} ({definition}): inconclusive, not tested: the data hold no "
-                        "noise levels.")
-        return row
+        return _unavailable(claim, definition, "the data hold no noise levels")
     missing = [c for c in _NOISE_TABLE if c not in table.columns]
     if missing:
         raise InputError(f"`noise` is missing column(s): {', '.join(missing)}; pass the table "
@@ -716,9 +710,9 @@ def _noise_row(claim: Claim, definition: str, table: pd.DataFrame | None) -> _Ro
               & np.isfinite(pd.to_numeric(table["p_value"], errors="coerce"))
               & (pd.to_numeric(table["difference_se"], errors="coerce") > 0)]
     if t.empty:
-        row.sentence = (f"{meaning} ({definition}): inconclusive, not tested: no noise level "
-                        f"of {claim.config} has an estimable difference from the noiseless runs.")
-        return row
+        return _unavailable(claim, definition, f"no noise level of {claim.config} has an "
+                            "estimable difference from the noiseless runs")
+    row = _Row(claim=claim, definition=definition)
     t = t.reset_index(drop=True)
     k = len(t)
     est, se = t["difference"].to_numpy(float), t["difference_se"].to_numpy(float)
@@ -889,7 +883,7 @@ def evaluate_claims(
     strata = as_tuple(strata)
     _check_columns(data, x, strata, cluster)
     margin_o = None if margin is None else check_float("margin", margin, low=1e-6, high=0.999)
-    alpha_o = None if alpha is None else check_float("alpha", alpha, low=1e-6, high=0.5)
+    alpha_o = None if alpha is None else check_alpha(alpha)
     check_choice("ci_method", ci_method, cond.CI_METHODS)
     n_boot = check_int("n_boot", n_boot, minimum=10)
     registry = _overridden(registry, margin_o, alpha_o)
@@ -1015,8 +1009,7 @@ def _definitions(data: pd.DataFrame, definitions: Sequence[str] | None,
             raise InputError(f"`definitions` column(s) not in `data`: {', '.join(missing)}")
     else:
         defs = list(TRAINABILITY_ONLY)
-    return [d for d in defs if d in data.columns
-            and np.isfinite(pd.to_numeric(data[d], errors="coerce")).any()]
+    return finite_columns(data, defs)
 
 
 # --- multiplicity, gatekeeping and sentences ----------------------------------------------------

@@ -114,10 +114,19 @@ import pandas as pd
 from scipy import optimize, stats
 
 from etr._rng import SeedLike, as_generator
-from etr._validation import check_choice, check_float, check_int
+from etr._validation import check_choice, check_int
 from etr.analysis import _pairs as kp
 from etr.analysis._circuits import Z95, StratumCells, circuit_cells, normal_scores
-from etr.analysis._common import MIN_CLUSTERS, adjust, as_tuple, check_frame
+from etr.analysis._common import (
+    MIN_CLUSTERS,
+    adjust,
+    as_tuple,
+    check_alpha,
+    check_confidence,
+    check_frame,
+    finite_columns,
+    pqc_configs,
+)
 from etr.analysis.quality import CleanedData, clean
 from etr.contract import CONFIGS, METRICS, PRIMARY_X, TRAINABILITY_ONLY
 from etr.errors import DegenerateDataWarning, InputError
@@ -962,7 +971,7 @@ def conditional_correlation(
     check_frame(data, (*by, *strata, x, y, cluster), ())
     sign = orientation(x, y)
     check_choice("ci_method", ci_method, CI_METHODS)
-    confidence = check_float("confidence", confidence, low=0.5, high=0.999999)
+    confidence = check_confidence(confidence)
     n_boot = check_int("n_boot", n_boot, minimum=10)
     rows = prepare_rows(data, x=x, y=y, by=by, strata=strata, cluster=cluster)
     counts = None
@@ -1133,15 +1142,11 @@ def compare_configurations(
     strata = as_tuple(strata)
     check_frame(data, ("training_config", cluster, x, *strata), ())
     orientation(x, "grad_var")
-    alpha = check_float("alpha", alpha, low=1e-6, high=0.5)
-    if definitions is None:
-        definitions = [d for d in TRAINABILITY_ONLY if d in data.columns
-                       and np.isfinite(pd.to_numeric(data[d], errors="coerce")).any()]
-    definitions = as_tuple(definitions)
+    alpha = check_alpha(alpha)
+    definitions = as_tuple(finite_columns(data, TRAINABILITY_ONLY) if definitions is None
+                           else definitions)
     check_frame(data, definitions, ())
-    present = set(data["training_config"].dropna().astype(str))
-    order = [c for c in (as_tuple(configs) if configs is not None else CONFIGS)
-             if c in present and (c not in CONFIGS or CONFIGS[c].has_pqc)]
+    order = pqc_configs(data, configs)
     cleaned = clean(data)
     records, diffs = [], []
     for d in definitions:

@@ -11,12 +11,14 @@ import pandas as pd
 from scipy import stats
 
 from etr._rng import SeedLike, as_generator
-from etr._validation import check_choice, check_float, check_int
+from etr._validation import check_choice, check_int
 from etr.analysis import _bootstrap as bs
 from etr.analysis._common import (
     MIN_CLUSTERS,
+    P_ADJUST,
     adjust,
     as_tuple,
+    check_confidence,
     check_frame,
     degenerate,
     group_label,
@@ -34,7 +36,7 @@ _CI_NAMES = {"bca": "BCa", "percentile": "percentile"}
 def _check_common(method: str, n_boot: int, confidence: float) -> tuple[int, float]:
     check_choice("method", method, bs.CORR_METHODS)
     n_boot = check_int("n_boot", n_boot, minimum=1)
-    confidence = check_float("confidence", confidence, low=0.5, high=0.999999)
+    confidence = check_confidence(confidence)
     return n_boot, confidence
 
 
@@ -149,7 +151,7 @@ def rank_correlation(
     check_frame(data, (*by, x, y, cluster), (x, y))
     n_boot, confidence = _check_common(method, n_boot, confidence)
     check_choice("ci_method", ci_method, bs.CI_METHODS)
-    check_choice("p_adjust", p_adjust, ("holm", "bh", "none"))
+    check_choice("p_adjust", p_adjust, P_ADJUST)
     rng = as_generator(seed)
     cleaned = clean(data)
     frame = prepare(cleaned.data, (x, y), (*by, cluster))

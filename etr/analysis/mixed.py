@@ -38,15 +38,16 @@ from patsy import PatsyError
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
-from etr._validation import check_float
 from etr.analysis import _lmm
 from etr.analysis._common import (
     MIN_CLUSTERS,
     as_tuple,
+    check_confidence,
     check_frame,
     degenerate,
     registry_transform,
     shared_levels,
+    transform,
 )
 from etr.analysis.quality import clean
 from etr.errors import ConvergenceWarning, InputError
@@ -338,7 +339,7 @@ class _Options:
         for name, flag in (("random_slope", random_slope), ("lrt", lrt)):
             if not isinstance(flag, bool):
                 raise InputError(f"`{name}` must be true or false, got {flag!r}")
-        confidence = check_float("confidence", confidence, low=0.5, high=0.999999)
+        confidence = check_confidence(confidence)
         if x in covariates or any(y in covariates for y in ys):
             raise InputError("`covariates` must not contain `x` or `y`")
         return cls(x=x, groups=groups, nested=nested, by=by, covariates=covariates,
@@ -464,11 +465,8 @@ def _model_frame(data: pd.DataFrame, *, y: str, x: str, groups: str, nested: str
 
 
 def _scaled(values: pd.Series, how: str) -> np.ndarray:
-    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    if how == "log10":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(v > 0, np.log10(np.where(v > 0, v, 1.0)), np.nan)
-    return v
+    """`transform` of a column that may hold non-numeric entries (they become NaN)."""
+    return transform(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float), how)
 
 
 def _per_group_mean(frame: pd.DataFrame, xv: np.ndarray) -> tuple[float, float]:

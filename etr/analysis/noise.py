@@ -42,11 +42,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from etr._validation import check_float
 from etr.analysis import conditional as cond
-from etr.analysis._common import as_tuple, check_frame
+from etr.analysis._common import (
+    as_tuple,
+    check_alpha,
+    check_confidence,
+    check_frame,
+    finite_columns,
+    pqc_configs,
+)
 from etr.analysis.quality import clean
-from etr.contract import CONFIGS, NOISE_COLUMNS, PRIMARY_X, TRAINABILITY_ONLY
+from etr.contract import NOISE_COLUMNS, PRIMARY_X, TRAINABILITY_ONLY
 
 __all__ = ["NOISELESS_LABEL", "compare_noise_levels", "noise_decay", "noise_label",
            "noise_levels", "noiseless_runs"]
@@ -141,12 +147,6 @@ def _exact(data: pd.DataFrame) -> pd.DataFrame:
     return data[pd.to_numeric(data["shots"], errors="coerce").isna().to_numpy()]
 
 
-def _pqc_configs(data: pd.DataFrame, configs: Sequence[str] | None) -> list[str]:
-    present = set(data["training_config"].dropna().astype(str))
-    order = as_tuple(configs) if configs is not None else tuple(CONFIGS)
-    return [c for c in order if c in present and (c not in CONFIGS or CONFIGS[c].has_pqc)]
-
-
 def compare_noise_levels(
     data: pd.DataFrame,
     *,
@@ -221,17 +221,15 @@ def compare_noise_levels(
     strata = as_tuple(strata)
     check_frame(data, ("training_config", cluster, x, *strata), ())
     cond.orientation(x, "grad_var")
-    confidence = check_float("confidence", confidence, low=0.5, high=0.999999)
-    alpha = check_float("alpha", alpha, low=1e-6, high=0.5)
+    confidence = check_confidence(confidence)
+    alpha = check_alpha(alpha)
     exact = _exact(data)
-    if definitions is None:
-        definitions = [d for d in TRAINABILITY_ONLY if d in exact.columns
-                       and np.isfinite(pd.to_numeric(exact[d], errors="coerce")).any()]
-    definitions = as_tuple(definitions)
+    definitions = as_tuple(finite_columns(exact, TRAINABILITY_ONLY) if definitions is None
+                           else definitions)
     check_frame(exact, definitions, ())
     labelled = exact.assign(**{_LEVEL: noise_label(exact)})
     levels = noise_levels(exact)
-    order = _pqc_configs(exact, configs)
+    order = pqc_configs(exact, configs)
     cleaned = clean(labelled)
     records, diffs = [], []
     for d in definitions:
@@ -365,7 +363,7 @@ def noise_decay(
     3.0
     """
     check_frame(data, ("training_config", cluster, depth, y), ())
-    confidence = check_float("confidence", confidence, low=0.5, high=0.999999)
+    confidence = check_confidence(confidence)
     exact = _exact(data)
     ok = exact if "status" not in exact.columns else exact[exact["status"].astype(str) == "ok"]
     keys = [c for c in ("training_config", "task", "seed", "architecture_id", cluster)
@@ -376,7 +374,7 @@ def noise_decay(
         columns={"_y": "_y0"}).drop_duplicates(keys)
     levels = noise_levels(frame)
     out = []
-    for config in _pqc_configs(frame, configs):
+    for config in pqc_configs(frame, configs):
         for level in levels.itertuples(index=False):
             if level.noise == NOISELESS_LABEL:
                 continue

@@ -47,24 +47,21 @@ import pandas as pd
 from etr._hashing import short_hash
 from etr._rng import SeedLike, as_generator
 from etr._validation import check_float, check_int
-from etr.contract import COLUMNS, CONFIGS, PQC_CONFIGS, TRAINING_CONFIGS, coerce_dtypes
+from etr.analysis._common import pqc_rows
+from etr.analysis._generate import check_configs, config_map, latent_trainability
+from etr.contract import COLUMNS, CONFIGS, PQC_CONFIGS, coerce_dtypes
 from etr.errors import InputError
 
 __all__ = ["plant_on_design", "planted_study"]
 
 #: run columns `plant_on_design` needs from a design.
 DESIGN_COLUMNS: tuple[str, ...] = ("pqc_id", "n_qubits", "layers", "training_config")
-_STEPS = 100
 _ROTATIONS = ("RY+RZ", "RX+RY+RZ")
 
 
 def _check_r(name: str, mapping: Mapping[str, float] | None) -> dict[str, float]:
-    given = {"pure_pqc": 0.6, "hybrid_quantum_only": 0.3, "hybrid_full": 0.0} \
-        if mapping is None else dict(mapping)
-    bad = [c for c in given if c not in TRAINING_CONFIGS]
-    if bad:
-        raise InputError(f"`{name}` has unknown configuration(s) {bad}; allowed: "
-                         f"{', '.join(TRAINING_CONFIGS)}")
+    given = config_map(name, mapping, {"pure_pqc": 0.6, "hybrid_quantum_only": 0.3,
+                                       "hybrid_full": 0.0})
     return {c: check_float(f"{name}[{c!r}]", v, low=-0.99, high=0.99) for c, v in given.items()}
 
 
@@ -147,7 +144,7 @@ def plant_on_design(
     rng = as_generator(seed)
     runs = design.reset_index(drop=True).copy()
     cfg = runs["training_config"].astype(str).to_numpy()
-    has_pqc = np.array([CONFIGS[c].has_pqc if c in CONFIGS else True for c in cfg])
+    has_pqc = pqc_rows(runs)
     pqc = runs["pqc_id"].astype(object).where(runs["pqc_id"].notna(), None)
     keys = pd.Series(pqc).fillna("<none>").astype(str).to_numpy()
     circuits = pd.unique(keys[has_pqc])
@@ -202,7 +199,9 @@ def plant_on_design(
     init_noise = _shared_init_noise(runs, keys, inst, variant, rng)
     t_init = latent(init_cfg, init_noise)
     t_train = np.where(has_pqc, t_train, rng.normal(size=len(runs)))
-    _trainability(runs, t_train, np.where(has_pqc, t_init, np.nan), has_pqc, rng)
+    latent_trainability(runs, t_train, np.where(has_pqc, t_init, np.nan), runs["layers"],
+                        has_pqc, rng, var_slope=0.3, norm_slope=0.15, loss_slope=0.5,
+                        steps_slope=0.4)
     out = _finish(runs, has_pqc, rng)
     out.attrs["truth"] = {
         "circuit_r": dict(rho), "run_noise": run_noise, "instance_sd": instance_sd,
@@ -259,24 +258,6 @@ def _plant_x(runs: pd.DataFrame, z: np.ndarray, k_of: np.ndarray, has_pqc: np.nd
     runs["expressibility_fp_ci_high"] = np.where(has_pqc, fp + half[kk], np.nan)
     runs["expressibility_kl"] = np.where(has_pqc, 10.0 ** (0.9 * np.log10(observed[kk]) - 0.4),
                                          np.nan)
-
-
-def _trainability(runs: pd.DataFrame, t_train: np.ndarray, t_init: np.ndarray,
-                  has_pqc: np.ndarray, rng: np.random.Generator) -> None:
-    n = len(runs)
-    runs["grad_var"] = 10.0 ** (-2.0 + 0.3 * t_init)
-    runs["grad_var_train"] = 10.0 ** (-2.5 + 0.3 * t_train)
-    runs["grad_var_landscape"] = 10.0 ** (-2.2 + 0.3 * t_train)
-    runs["grad_norm"] = 10.0 ** (-1.2 + 0.15 * t_train)
-    runs["loss_decrease"] = 1.0 - np.exp(-np.exp(0.5 * t_train))
-    steps = np.ceil(30.0 * np.exp(-0.4 * (t_train - np.nanmedian(t_train))))
-    runs["steps_to_target_censored"] = steps > _STEPS
-    runs["steps_to_target"] = np.minimum(steps, _STEPS)
-    runs["effective_dimension"] = np.clip(0.5 + 0.1 * rng.normal(size=n), 0.0, 1.0)
-    runs["final_loss"] = 0.7 * (1.0 - runs["loss_decrease"]) + 0.01
-    runs["test_accuracy"] = np.clip(0.5 + 0.45 * runs["loss_decrease"], 0.0, 1.0)
-    runs["entangling_capability"] = np.where(has_pqc, 1.0 - np.exp(-0.3 * runs["layers"]),
-                                             np.nan)
 
 
 def _finish(runs: pd.DataFrame, has_pqc: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
@@ -370,10 +351,7 @@ def planted_study(
         raise InputError(f"`instances_per_circuit` ({per}) must be at most `n_instances` "
                          f"({n_instances})")
     n_pre = check_int("n_pre", n_pre, minimum=1)
-    bad = [c for c in configs if c not in TRAINING_CONFIGS]
-    if bad:
-        raise InputError(f"`configs` has unknown value(s) {bad}; allowed: "
-                         f"{', '.join(TRAINING_CONFIGS)}")
+    configs = check_configs(configs)
     cells = [(w, d) for w in widths for d in depths]
     rows = []
     for k in range(n_pqcs):

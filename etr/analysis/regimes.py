@@ -12,10 +12,11 @@ from scipy import optimize, stats
 from threadpoolctl import threadpool_limits
 
 from etr._rng import SeedLike, as_generator
-from etr._validation import check_choice, check_float, check_int
+from etr._validation import check_choice, check_int
 from etr.analysis._common import (
     MIN_CLUSTERS,
     as_tuple,
+    check_confidence,
     check_frame,
     degenerate,
     group_label,
@@ -171,7 +172,7 @@ def segment_regimes(
     n_boot = check_int("n_boot", n_boot, minimum=0)
     transform_y = registry_transform("transform_y", transform_y, y)
     transform_x = registry_transform("transform_x", transform_x, x)
-    confidence = check_float("confidence", confidence, low=0.5, high=0.999999)
+    confidence = check_confidence(confidence)
     if cluster is not None and cluster in (x, y):
         raise InputError("`cluster` must differ from `x` and `y`")
     rng = as_generator(seed)

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from etr._rng import SeedLike, as_generator
-from etr._validation import check_choice, check_float, check_int
+from etr._validation import check_choice, check_int
 from etr.analysis import conditional as cond
-from etr.analysis._common import TRANSFORMS, as_tuple, check_frame
+from etr.analysis._common import TRANSFORMS, as_tuple, check_confidence, check_frame
 from etr.analysis.mixed import mixed_effects_by_definition
 from etr.analysis.quality import CleanedData, clean
 from etr.analysis.regimes import segment_regimes
@@ -191,7 +191,7 @@ def tradeoff_summary(
         check_choice("transform_x", transform_x, TRANSFORMS)
     check_choice("ci_method", ci_method, cond.CI_METHODS)
     n_boot = check_int("n_boot", n_boot, minimum=10)
-    confidence = check_float("confidence", confidence, low=0.5, high=0.999999)
+    confidence = check_confidence(confidence)
     present = _present(data, definitions)
     order = _config_order(data, configs)
     cleaned = clean(data[data["training_config"].astype(str).isin(order)])

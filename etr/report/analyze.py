@@ -31,6 +31,7 @@ from etr import __version__
 from etr import analysis as A
 from etr._rng import spawn_seeds
 from etr._validation import check_choice, check_float, check_int
+from etr.analysis._common import pqc_rows
 from etr.analysis.claims import adjusted_table
 from etr.analysis.mixed import MixedEffectsResult
 from etr.analysis.quality import clean
@@ -344,11 +345,6 @@ def _select(name: str, chosen: Sequence[str] | str | None,
     return tuple(dict.fromkeys(chosen))
 
 
-def _has_pqc(data: pd.DataFrame) -> np.ndarray:
-    return data["training_config"].astype(str).map(
-        lambda c: CONFIGS[c].has_pqc if c in CONFIGS else True).to_numpy(dtype=bool)
-
-
 def _finite_count(data: pd.DataFrame, col: str) -> int:
     if col not in data.columns:
         return 0
@@ -390,7 +386,7 @@ def _runs(data: pd.DataFrame, configs: tuple[str, ...], x: str) -> _Runs:
     kept = clean(selected).data
     design = design_for(kept)
     primary = exact_runs(kept, design)
-    pqc = primary[_has_pqc(primary)]
+    pqc = primary[pqc_rows(primary)]
     if pqc.empty:
         raise InputError("no run with a PQC in the selected configurations "
                          f"{', '.join(configs)}: nothing to analyse")
@@ -459,7 +455,7 @@ def _secondary_claims(runs: _Runs, opts: AnalysisOptions, notes: _Notes) -> pd.D
 def _association(runs: _Runs, opts: AnalysisOptions, seeds: list,
                  notes: _Notes) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Verdict table, comparisons and the paper-comparable association (Sim KL as x)."""
-    pqc = runs.primary[_has_pqc(runs.primary)]
+    pqc = runs.primary[pqc_rows(runs.primary)]
     configs = tuple(c for c in opts.configs if CONFIGS[c].has_pqc
                     and c in set(pqc["training_config"].astype(str)))
     strata = runs.design.strata
@@ -524,7 +520,7 @@ def _theory(runs: _Runs) -> TheoryResults:
 
 
 def _by(runs: _Runs) -> str | None:
-    configs = runs.primary.loc[_has_pqc(runs.primary), "training_config"].astype(str)
+    configs = runs.primary.loc[pqc_rows(runs.primary), "training_config"].astype(str)
     return "training_config" if configs.nunique() > 1 else None
 
 
@@ -551,7 +547,7 @@ def _models(runs: _Runs, opts: AnalysisOptions, d: str, seeds: list, notes: _Not
             ) -> tuple[MixedEffectsResult | None, RegimeResult | None, pd.DataFrame]:
     """Mixed model, regimes and cell correlations of definition `d`."""
     by = _by(runs)
-    pqc = runs.primary[_has_pqc(runs.primary)]
+    pqc = runs.primary[pqc_rows(runs.primary)]
     covariates = runs.design.strata
     mixed = notes.attempt(f"mixed model ({d})", lambda: A.mixed_effects(
         pqc, y=d, x=opts.x, by=by, covariates=covariates, confidence=opts.confidence))
@@ -698,7 +694,7 @@ def analyze_dataset(
     say = progress or (lambda _label: None)
     notes = _Notes()
     runs = _runs(data, opts.configs, opts.x)
-    pqc = runs.primary[_has_pqc(runs.primary)]
+    pqc = runs.primary[pqc_rows(runs.primary)]
     defs = _usable_definitions(pqc, opts.definitions, notes)
     if not defs:
         raise InputError("no selected trainability definition has at least "

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from etr import analysis as A
+from etr.analysis._common import pqc_rows
 from etr.analysis.noise import NOISELESS_LABEL, noise_label
 from etr.contract import CONFIGS, NOISE_COLUMNS
 from etr.report import charts as C
@@ -182,8 +183,7 @@ def analyze_noise(exact: pd.DataFrame, *, definitions: tuple[str, ...], x: str,
     `attempt` runs a step and turns an `etr.errors.EtrError` into a note (``_Notes.attempt`` of
     `etr.report.analyze`); a step that cannot be computed leaves its table empty.
     """
-    pqc = exact[exact["training_config"].astype(str).map(
-        lambda c: CONFIGS[c].has_pqc if c in CONFIGS else True).to_numpy(dtype=bool)]
+    pqc = exact[pqc_rows(exact)]
 
     def frame(got: object) -> pd.DataFrame:
         return got if isinstance(got, pd.DataFrame) else pd.DataFrame()

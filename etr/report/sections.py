@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from etr import analysis as A
+from etr.analysis._common import pqc_rows
 from etr.analysis.claims import WEAK_BOUND
 from etr.contract import CONFIGS, EXPRESSIBILITY_MEASURES, METRICS
 from etr.report import charts as C
@@ -473,8 +474,7 @@ def association_section(res: AnalysisResults) -> Section:
 
 def scatter_section(res: AnalysisResults) -> Section:
     charts = []
-    pqc = res.data[res.data["training_config"].astype(str).map(
-        lambda c: CONFIGS[c].has_pqc if c in CONFIGS else True)]
+    pqc = res.data[pqc_rows(res.data)]
     for d in res.definitions:
         m = METRICS[d]
         cap = f"One point per run; colour: layers. y: {m.meaning} ({m.direction})."
