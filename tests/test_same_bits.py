@@ -268,3 +268,30 @@ def test_a_killed_nas_search_continues_to_the_same_bits(tmp_path):
                      want_data.drop(columns=[c for c in ("cached",) if c in want_data]))
     assert json.dumps(got_data.attrs["provenance"].get("nas_claims"), sort_keys=True) == \
         json.dumps(want_data.attrs["provenance"].get("nas_claims"), sort_keys=True)
+
+
+_CLAIMS_JSON = """
+import sys
+import pandas as pd
+sys.path.insert(0, "tests/report")
+from planted_study import make_study
+from etr.report.analyze import analyze_dataset
+df = make_study(n_pqcs=48)
+noisy = df[df["training_config"] != "classical_only"].head(200).copy()
+noisy["depolarizing"] = 0.01
+noisy["cell_id"] = noisy["cell_id"].astype(str) + "-n"
+data = pd.concat([df.assign(depolarizing=0.0), noisy], ignore_index=True)
+tables = analyze_dataset(data, n_boot=60, seed=0).tables()
+for name in ("claims", "comparisons", "noise_association"):
+    print(tables[name].to_json(double_precision=15))
+"""
+
+
+def test_the_claims_do_not_depend_on_the_hash_seed():
+    """Sets of strings iterate in an order that depends on PYTHONHASHSEED; no sum may follow it
+    (the paired differences of the claims combine task-instance views)."""
+    root = Path(__file__).parents[1]
+    out = {subprocess.run([sys.executable, "-c", _CLAIMS_JSON], cwd=root, check=True,
+                          capture_output=True, text=True,
+                          env={**os.environ, "PYTHONHASHSEED": h}).stdout for h in "0123"}
+    assert len(out) == 1 and len(out.pop()) > 1000

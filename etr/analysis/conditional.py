@@ -485,7 +485,9 @@ class Estimate:
         """``self + sign * other``, paired through shared circuits and instances."""
         terms = (*self.terms, *((c, sign * h) for c, h in other.terms))
         views = {}
-        for inst in self.views.keys() & other.views.keys():
+        # in self's order, not a set's: a set of strings iterates in an order that depends on
+        # the process's hash seed, and the sums below would move in the last bits with it
+        for inst in [k for k in self.views if k in other.views]:
             ba, va, ta = self.views[inst]
             _, vb, tb = other.views[inst]
             views[inst] = (ba, va + sign * vb, (*ta, *((c, sign * h) for c, h in tb)))
