@@ -322,9 +322,32 @@ def _finite_xy(df: pd.DataFrame, x: str, y: str, *,
     """
     xs, ys = metric_scale(x, df[x]), metric_scale(y, df[y])
     logs = [c for c, s in ((x, xs), (y, ys)) if _is_log(s)]
-    note = "; ".join(n for n in (log_note(df[c], what=what) for c in logs) if n)
-    df = _finite(df, (x, y), logs)
+    notes = [n for n in (log_note(df[c], what=what) for c in logs) if n]
+    df, thinned = _thin(_finite(df, (x, y), logs), what=what)
+    note = "; ".join([*notes, thinned] if thinned else notes)
     return df, metric_scale(x, df[x]), metric_scale(y, df[y]), note
+
+
+#: the most points a scatter draws per panel (task x configuration): a study of 10^5 runs would
+#: otherwise embed every run in every chart (tens of MB of page) and draw an unreadable blot
+MAX_POINTS_PER_PANEL = 600
+
+
+def _thin(df: pd.DataFrame, *, what: str) -> tuple[pd.DataFrame, str]:
+    """At most `MAX_POINTS_PER_PANEL` rows per (task, training configuration), a seeded random
+    sample (the same rows every time), with a note saying so ("" when nothing was left out)."""
+    panels = [c for c in ("task", "training_config") if c in df.columns]
+    sizes = df.groupby(panels, dropna=False, sort=False).size() if panels else pd.Series(
+        [len(df)])
+    if sizes.empty or sizes.max() <= MAX_POINTS_PER_PANEL:
+        return df, ""
+    rng = np.random.default_rng(0)
+    order = pd.Series(rng.permutation(len(df)), index=df.index)
+    rank = (order.groupby([df[c] for c in panels], dropna=False).rank(method="first")
+            if panels else order.rank(method="first"))
+    kept = df[rank.to_numpy() <= MAX_POINTS_PER_PANEL]
+    return kept, (f"a random {MAX_POINTS_PER_PANEL:,} {what} per panel drawn where a panel "
+                  f"has more ({len(kept):,} of {len(df):,} shown)")
 
 
 def _xy_encodings(df: pd.DataFrame, x: str, y: str, xs: alt.Scale,
