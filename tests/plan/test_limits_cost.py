@@ -185,7 +185,7 @@ print(hwm() - base)
      {"config": "pure_pqc", "n_train": 2000, "n_test": 2000, "n_init": 16, "steps": 3,
       "ed_weight_samples": 16}),
     ("cell", {"n_qubits": 3, "layers": 2, "classical_post": "8-tanh"},
-     {"config": "hybrid_quantum_only", "n_train": 400, "n_test": 100, "n_init": 4, "steps": 3,
+     {"config": "hybrid_quantum_only", "n_train": 2000, "n_test": 100, "n_init": 4, "steps": 3,
       "shots": 100}),
     ("cell", {"n_qubits": 4, "layers": 2, "classical_pre": "8-tanh", "classical_post": "8-tanh"},
      {"config": "classical_only", "n_train": 50000, "n_test": 200, "n_init": 8, "steps": 5}),
