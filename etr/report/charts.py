@@ -796,7 +796,8 @@ def regime_plot(points: pd.DataFrame, fits: pd.DataFrame, breakpoints: pd.DataFr
         What the log10 left out (e.g. from `log_note`), added to the subtitle.
     """
     p = _points_frame(points, [x, y]).rename(columns={x: "x", y: "y"})
-    p = _finite(p, ("x", "y")).assign(layer="point")
+    p, thinned = _thin(_finite(p, ("x", "y")).assign(layer="point"), what="runs")
+    note = "; ".join(n for n in (note, thinned) if n)
     f = fits.rename(columns={"y_hat": "y"})[["training_config", "x", "y"]]
     f = _finite(f, ("x", "y")).assign(layer="fit")
     b = breakpoints.reindex(columns=["training_config", "estimate", "ci_low", "ci_high"])
