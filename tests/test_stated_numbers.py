@@ -79,3 +79,18 @@ def test_presets_state_their_cost_and_the_power_the_package_computes(name):
             assert f"~{rest.split(' ')[0]} circuits would reach 80%" in _flat(header), ln
         elif "needs more than" in ln:
             assert f"more than {ln.split('more than ')[1].split(' ')[0]}" in _flat(header), ln
+
+
+def test_the_readme_answer_is_the_committed_study_report():
+    import json
+
+    readme = _flat((ROOT / "README.md").read_text())
+    report = json.loads((ROOT / "reports" / "study.json").read_text())
+    claims = pd.DataFrame(report["tables"]["claims"])
+    rows = claims[(claims["role"] == "primary") & (claims["kind"] == "association")]
+    assert len(rows) == 4
+    for _, r in rows.iterrows():
+        stated = f"{r['estimate']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]"
+        assert f"{stated}" in readme and f"**{r['verdict']}**" in readme, (r["claim"], stated)
+    runs = len(pd.read_parquet(ROOT / "data" / "study.parquet", columns=["cell_id"]))
+    assert f"{runs:,} runs; 1,500 distinct" in readme
