@@ -16,7 +16,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMB
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
-import numba as nb  # noqa: E402
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
@@ -31,25 +30,29 @@ STEP_ARCH = Architecture(n_qubits=10, layers=10, classical_pre="8-tanh", classic
 STEP_K, STEP_N = 16, 200
 
 
-def cpu_time(fn: Callable[[], object], repeats: int = 3) -> float:
-    """Best CPU time of `repeats` calls of fn() after one warm-up call."""
+def cpu_time(fn: Callable[[], object], repeats: int = 3, *,
+             clock: Callable[[], float] = time.process_time) -> float:
+    """Best time of `repeats` calls of fn() after one warm-up call (numba compilation, caches),
+    CPU time unless another `clock` is given (``time.perf_counter`` for wall time)."""
     fn()
     best = np.inf
     for _ in range(repeats):
-        t0 = time.process_time()
+        t0 = clock()
         fn()
-        best = min(best, time.process_time() - t0)
+        best = min(best, clock() - t0)
     return float(best)
 
 
-def per_row(fn: Callable[[np.ndarray], object], rows: np.ndarray) -> float:
-    """CPU seconds per call of fn(row) over `rows`, after two warm-up calls."""
+def per_row(fn: Callable[[np.ndarray], object], rows: np.ndarray, *,
+            clock: Callable[[], float] = time.process_time) -> float:
+    """Seconds (CPU unless another `clock`) per call of fn(row) over `rows`, after two warm-up
+    calls."""
     fn(rows[0])
     fn(rows[-1])
-    t0 = time.process_time()
+    t0 = clock()
     for row in rows:
         fn(row)
-    return (time.process_time() - t0) / len(rows)
+    return (clock() - t0) / len(rows)
 
 
 def mcclean_ansatz(n_qubits: int, layers: int = 10) -> Ansatz:
@@ -70,40 +73,3 @@ def step_model(config: str = "hybrid_full", arch: Architecture = STEP_ARCH, k: i
     model = HybridModel(arch, config, n_features, backend=backend)
     task = load_task("synthetic", n_features=n_features, n_train=n, n_test=10, seed=0)
     return model, model.init_params(k, seed=0), task.x_train, task.y_train
-
-
-@nb.njit(cache=True, fastmath=True)
-def _stream(re, im, c):  # pragma: no cover - compiled
-    n_b, dim = re.shape
-    for b in range(n_b):
-        for i in range(dim):
-            re[b, i] *= c
-            im[b, i] *= c
-
-
-@nb.njit(cache=True, fastmath=True)
-def _fma(x, a, b, reps):  # pragma: no cover - compiled
-    for _ in range(reps):
-        for i in range(x.shape[0]):
-            x[i] = a * x[i] + b
-            x[i] = a * x[i] + b
-            x[i] = a * x[i] + b
-            x[i] = a * x[i] + b
-
-
-def core_limits(n_qubits: int = 10) -> dict[str, float]:
-    """What one core can do at most, measured here.
-
-    ``stream``: complex amplitudes per second that one in-cache pass can read and write (a
-    scale-in-place kernel on one chunk of split real/imaginary parts, 2**16 amplitudes) -- the
-    ceiling of any gate pass, which must touch every amplitude once. ``flops``: floating-point
-    operations per second of a vectorised multiply-add loop on an L1-resident array.
-    """
-    rows = max(1, 2**16 >> n_qubits)
-    re = np.ones((rows, 2**n_qubits))
-    im = np.ones_like(re)
-    t = cpu_time(lambda: [_stream(re, im, 1.0000001) for _ in range(20)], repeats=5) / 20
-    x = np.ones(512)
-    reps = 20000
-    t_fma = cpu_time(lambda: _fma(x, 0.999999, 1e-7, reps), repeats=5)
-    return {"stream": re.size / t, "flops": 8 * x.size * reps / t_fma}

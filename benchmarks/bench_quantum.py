@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+from _common import cpu_time, mcclean_ansatz, per_row
 from threadpoolctl import threadpool_limits
 
 from etr.circuits import Ansatz, hardware_efficient, sim_circuit
@@ -38,33 +39,14 @@ N_SAMPLES_GV = 200
 FP_STATES = (3000, DEFAULT_N_STATES)
 
 
-def mcclean_ansatz(n_qubits: int, layers: int = 10) -> Ansatz:
-    """RY(pi/4) on every qubit, then `layers` of (RY on every qubit, CZ chain)."""
-    gates: list[tuple] = [("RY", q, np.pi / 4) for q in range(n_qubits)]
-    for _ in range(layers):
-        gates += [("RY", q) for q in range(n_qubits)]
-        gates += [("CZ", q, q + 1) for q in range(n_qubits - 1)]
-    return Ansatz.from_gates(n_qubits, gates, name=f"mcclean{n_qubits}")
-
-
 def best_time(fn: Callable[[], object], repeats: int = 3) -> float:
-    fn()  # warm-up (numba compilation, caches)
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return float(best)
+    """Best wall time of `repeats` calls after a warm-up (the peers are timed the same way)."""
+    return cpu_time(fn, repeats, clock=time.perf_counter)
 
 
 def per_call(fn: Callable[[np.ndarray], object], params: np.ndarray) -> float:
-    """Seconds per call of fn(row), measured on the rows of `params` after two warm-up calls."""
-    fn(params[0])
-    fn(params[-1])
-    t0 = time.perf_counter()
-    for row in params:
-        fn(row)
-    return (time.perf_counter() - t0) / len(params)
+    """Wall seconds per call of fn(row) over the rows of `params`, after two warm-up calls."""
+    return per_row(fn, params, clock=time.perf_counter)
 
 
 def memory_bandwidth() -> float:

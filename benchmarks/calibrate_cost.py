@@ -18,6 +18,13 @@ preset's run sizes (its initialisations, training points and batch size) with 2 
 that the fit sees the batches of the paper preset; finite-shot cells (2-6 qubits, 1 and 3
 layers); classical-only control cells; circuit units (every circuit-level column) at two frame-
 potential sizes. Takes 10-20 minutes on one core.
+
+``python benchmarks/calibrate_cost.py --density`` calibrates only the density-matrix constants
+(``c_dgrad``, ``c_dfwd``, ``c_drow``: noisy runs) with every other constant held at `COST`:
+noisy cells (depolarizing noise; 2-6 qubits x 1/3/6 layers; pure_pqc and hybrid_full; 5 and 20
+steps; finite shots on the small circuits) are timed, the part the fixed constants predict is
+subtracted, and the rest is fitted by non-negative least squares on the relative error; held
+out: cells of the ``quick-noise`` preset. Takes about 10 minutes on one core.
 """
 
 from __future__ import annotations
@@ -41,7 +48,14 @@ from etr.experiment import expand_grid, preset_spec  # noqa: E402
 from etr.experiment.circuit import circuit_metrics  # noqa: E402
 from etr.hybrid.run import evaluate_run  # noqa: E402
 from etr.plan import Architecture, MetricSpec  # noqa: E402
-from etr.plan.cost import CostConstants, cell_seconds, circuit_seconds, model_gates  # noqa: E402
+from etr.plan.cost import (  # noqa: E402
+    COST,
+    CostConstants,
+    cell_seconds,
+    circuit_seconds,
+    model_gates,
+)
+from etr.plan.noise import NoiseModel  # noqa: E402
 
 QUBITS, LAYERS, STEPS = (2, 4, 6, 8, 10), (1, 3, 6), (5, 20)
 #: cells at the paper preset's run sizes (16 initialisations, 200 points) with few steps
@@ -157,22 +171,85 @@ def held_out_paper(constants: CostConstants) -> None:
               f"{p:7.1f} s (ratio {p / t:.2f})", flush=True)
 
 
-def held_out(constants: CostConstants) -> None:
-    spec = preset_spec("quick")
-    cells = random.Random(7).sample(expand_grid(spec), N_HELD_OUT)
+def held_out(constants: CostConstants, preset: str = "quick", *, noisy: bool = False) -> None:
+    """Measured against predicted CPU time on cells of `preset` the fit did not see (its noisy
+    cells alone with `noisy`)."""
+    spec = preset_spec(preset)
+    cells = [c for c in expand_grid(spec) if not (noisy and c.noise.noiseless)]
+    cells = random.Random(7).sample(cells, min(N_HELD_OUT, len(cells)))
     measured = predicted = 0.0
     for c in cells:
         settings = spec.run_settings(**c.grid)
         t = _cpu(evaluate_run, c.arch, c.training_config, c.seed, settings, c.task_seed)
         p = cell_seconds(c.arch, c.training_config, settings, constants=constants)
         measured, predicted = measured + t, predicted + p
+        tag = c.noise.label if noisy else f"G={model_gates(c.arch)[0]:4d}"
         print(f"  {c.training_config:20s} n={c.arch.n_qubits} L={c.arch.layers} "
-              f"G={model_gates(c.arch)[0]:4d}: measured {t:6.2f} s, predicted {p:6.2f} s")
-    print(f"held-out quick cells: measured {measured:.1f} s, predicted {predicted:.1f} s "
-          f"(ratio {predicted / measured:.2f})")
+              f"{tag}: measured {t:6.2f} s, predicted {p:6.2f} s")
+    print(f"held-out {'noisy ' if noisy else ''}{preset} cells: measured {measured:.1f} s, "
+          f"predicted {predicted:.1f} s (ratio {predicted / measured:.2f})")
+
+
+DENSITY_QUBITS, DENSITY_LAYERS = (2, 3, 4, 5, 6), (1, 3, 6)
+#: the density-matrix constants (`etr.plan.cost`), fitted by ``--density``.
+DENSITY_FIELDS = ("c_dgrad", "c_dfwd", "c_drow")
+
+
+def _density_features(arch: Architecture, settings, config: str) -> tuple[list[float], float]:
+    """(columns of the density constants, seconds the other constants of COST predict)."""
+    zero = dataclasses.replace(COST, **dict.fromkeys(DENSITY_FIELDS, 0.0))
+    cols = [cell_seconds(arch, config, settings, constants=dataclasses.replace(
+        _unit_vector(0), c_run=0.0, **{f: float(f == name) for f in DENSITY_FIELDS}))
+        for name in DENSITY_FIELDS]
+    return cols, cell_seconds(arch, config, settings, constants=zero)
+
+
+def measure_density() -> tuple[np.ndarray, np.ndarray, list[str]]:
+    noise = NoiseModel(depolarizing=0.01)
+    base = dataclasses.replace(preset_spec("quick").run_settings(), noise=noise)
+    evaluate_run(Architecture(n_qubits=2, layers=1), "hybrid_full", 0,
+                 dataclasses.replace(base, steps=2))  # compile the kernels
+    rows, residual, labels = [], [], []
+    for n in DENSITY_QUBITS:
+        for layers in DENSITY_LAYERS:
+            arch = Architecture(n_qubits=n, layers=layers, topology="ring", rotations="RY+RZ",
+                                classical_post="8-tanh")
+            for config in ("pure_pqc", "hybrid_full"):
+                used = arch.without_classical() if config == "pure_pqc" else arch
+                for steps in STEPS if n <= 5 else STEPS[:1]:
+                    cases = [("", dataclasses.replace(base, steps=steps))]
+                    if n <= 4 and layers <= 3 and steps == STEPS[0]:
+                        cases.append((" shots", dataclasses.replace(base, steps=3, shots=500)))
+                    for tag, settings in cases:
+                        t = _cpu(evaluate_run, used, config, 1, settings)
+                        cols, fixed = _density_features(used, settings, config)
+                        rows.append(cols)
+                        residual.append(max(t - fixed, 1e-3))
+                        labels.append(f"noisy n={n} L={layers} {config} T={settings.steps}{tag}")
+                        print(f"{labels[-1]:45s} {t:7.2f} s", flush=True)
+    return np.array(rows), np.array(residual), labels
+
+
+def main_density() -> None:
+    x, y, labels = measure_density()
+    coef = fit(x, y)
+    rel = np.abs(x @ coef - y) / y
+    worst = int(np.argmax(rel))
+    constants = dataclasses.replace(COST, **dict(zip(DENSITY_FIELDS, map(float, coef))))
+    print(f"\ndensity constants ({date.today().isoformat()}, "
+          f"{platform.processor() or platform.machine()}, Python {sys.version.split()[0]}; "
+          f"median relative error of the density part {np.median(rel):.0%}, worst "
+          f"{rel.max():.0%} ({labels[worst]})):")
+    for name in DENSITY_FIELDS:
+        print(f"    {name}={getattr(constants, name):.4g},")
+    print("\nheld-out check on the quick-noise preset:")
+    held_out(constants, "quick-noise", noisy=True)
 
 
 def main() -> None:
+    if "--density" in sys.argv[1:]:
+        main_density()
+        return
     x, y, labels = measure()
     coef = fit(x, y)
     pred = x @ coef

@@ -9,11 +9,20 @@ mixed-effects regressions, bootstrapped rank correlations and regime segmentatio
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("etr")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
-
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> str:
+    """`__version__`, looked up on first use: `importlib.metadata` takes a fifth of a second to
+    import, and the ``etr`` command installs its signal handlers right after ``import etr``
+    (`etr._start`)."""
+    if name != "__version__":
+        raise AttributeError(f"module 'etr' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        value = version("etr")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        value = "0.0.0+unknown"
+    globals()["__version__"] = value
+    return value

@@ -1,6 +1,6 @@
-"""`python -m etr` runs the command-line interface."""
+"""`python -m etr` runs the command-line interface (`etr._start.main`)."""
 
-from etr.cli import main
+from etr._start import main
 
 if __name__ == "__main__":
     main()

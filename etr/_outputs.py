@@ -139,10 +139,28 @@ def check_outputs(outputs: Sequence[Output], inputs: Iterable[tuple[str, Path]] 
                 raise error(f"`{out.option}` and `{other.option}` name the same file "
                             f"`{_show(out.path)}`")
     for out in outputs:
+        if out.folder:
+            _check_own_folder(out, [*inputs, *((o.option, o.path) for o in outputs
+                                               if o is not out)], error)
         if out.suffixes and out.path.suffix.lower() not in out.suffixes:
             raise error(f"{out.describe()} must end in {' or '.join(out.suffixes)}")
         _check_one(out, force, hint, error)
     _check_space(outputs, error)
+
+
+def _check_own_folder(out: Output, others: Sequence[tuple[str, Path]],
+                      error: type[InputError]) -> None:
+    """A folder output must be a folder of its own: not ``.``, ``..`` or a root (files would be
+    spread among unrelated ones, and it has no name to lock), and not one that holds an input
+    or another output of the command (``--force`` would write among them)."""
+    real = Path(os.path.realpath(out.path))
+    if out.path.name in ("", ".", "..") or real == Path(real.anchor):
+        raise error(f"{out.describe()} must name a folder of its own, e.g. `{out.option} "
+                    "figures` (a new or empty folder), not the current, parent or root folder")
+    for name, other in others:
+        if Path(os.path.realpath(other)).parent == real:
+            raise error(f"{out.describe()} holds {name} `{_show(other)}`; name a folder of "
+                        "its own (a new or empty folder)")
 
 
 def _check_one(out: Output, force: bool, hint: str, error: type[InputError]) -> None:

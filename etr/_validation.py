@@ -8,6 +8,7 @@ which cuts long inputs, so a 200,000-character label never becomes a 200 KB erro
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from numbers import Integral, Real
 
@@ -16,7 +17,7 @@ import numpy as np
 from etr.errors import InputError
 
 __all__ = ["ECHO_LIMIT", "LABEL_RE", "check_choice", "check_float", "check_int", "check_label",
-           "cut", "echo"]
+           "cut", "echo", "neutralise"]
 
 #: characters of a value shown in an error message before it is cut.
 ECHO_LIMIT = 60
@@ -39,6 +40,32 @@ def cut(text: str, limit: int = ECHO_LIMIT) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
+def neutralise(text: str) -> str:
+    r"""`text` with every invisible format or control character written as a visible escape.
+
+    Labels come from datasets and specs. A right-to-left override (U+202E) or another
+    bidirectional control (Unicode category Cf: U+200E/F, U+202A-E, U+2066-9, zero-width
+    characters, ...) would reorder the sentence it is shown in, and a terminal control
+    character (category Cc, e.g. ESC) would drive the terminal; shown as ``\u202e`` or ``\x1b``
+    they are visible and inert. Tabs and newlines stay.
+
+    Examples
+    --------
+    >>> print(neutralise("task\u202eevil"))
+    task\u202eevil
+    >>> neutralise("8-tanh"), neutralise("a\tb")
+    ('8-tanh', 'a\tb')
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch in "\t\n" or unicodedata.category(ch) not in _HIDDEN
+                   else ascii(ch)[1:-1] for ch in text)
+
+
+#: Unicode categories shown as escapes by `neutralise`: format and control characters
+_HIDDEN = frozenset({"Cf", "Cc"})
+
+
 def echo(value: object, limit: int = ECHO_LIMIT) -> str:
     """``repr(value)``, cut to about `limit` characters with the full length stated.
 
@@ -52,6 +79,21 @@ def echo(value: object, limit: int = ECHO_LIMIT) -> str:
     if isinstance(value, str) and len(value) > limit:
         return f"{value[:limit]!r}"[:-1] + f"... ({len(value)} characters)"
     return cut(repr(value), limit)
+
+
+def duration(seconds: float) -> str:
+    """A time in the unit a person reads best: seconds, minutes or hours.
+
+    Examples
+    --------
+    >>> duration(42.4), duration(300), duration(4 * 3600)
+    ('42 s', '5.0 min', '4.0 h')
+    """
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def check_choice(name: str, value: object, allowed: Iterable[object], *,

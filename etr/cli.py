@@ -7,7 +7,10 @@ finished work is kept. Set ``ETR_DEBUG=1`` to see the traceback of an internal e
 Options shared by several commands are one decorator each and mean the same everywhere:
 ``-o/--out`` (the main output), ``-j/--workers`` (local worker processes, default all usable
 cores), ``--seed`` (the root seed of all randomness), ``--preset`` (a choice of embedded specs),
-``--force`` (replace existing outputs, run specs beyond the limits), ``-q/--quiet``.
+``--force`` (replace existing outputs; simulate and nas: also run specs beyond the size limits),
+``-q/--quiet``; each command's help says what its ``--force`` replaces and what ``--quiet``
+leaves out. The ``etr`` executable enters through `etr._start` (signals handled from the first
+moment).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import click
 
 from etr import __version__
 from etr._signals import Terminated, sigterm_as_interrupt
-from etr._validation import cut
+from etr._validation import cut, neutralise
 from etr.errors import EtrError
 
 __all__ = ["main"]
@@ -40,7 +43,9 @@ class BadInput(click.ClickException):
 
 
 def _one_line(text: str) -> str:
-    return cut(text.splitlines()[0] if text else "", _MESSAGE_LIMIT)
+    """The first line of a message, cut, with format and control characters from data (a
+    right-to-left override in a label) shown as escapes."""
+    return cut(neutralise(text.splitlines()[0] if text else ""), _MESSAGE_LIMIT)
 
 
 #: exit code of a command whose output pipe was closed (128 + SIGPIPE, as a shell reports it)
@@ -67,7 +72,7 @@ def handle_errors(interrupted: Callable[[dict[str, Any]], str]) -> Callable:
                 sys.exit(_SIGPIPE_EXIT)
             except KeyboardInterrupt as exc:
                 what = "terminated" if isinstance(exc, Terminated) else "interrupted"
-                click.echo(f"{what}; {interrupted(kwargs)}", err=True)
+                click.echo(f"{what}; {neutralise(interrupted(kwargs))}", err=True)
                 sys.exit(Terminated.exit_code if isinstance(exc, Terminated) else 130)
             except Exception as exc:  # a bug: one line, exit 1
                 if os.environ.get("ETR_DEBUG"):
@@ -117,11 +122,15 @@ def out_option(help: str) -> Callable:
 workers_option = click.option(
     "-j", "--workers", type=int, default=None, metavar="N",
     help="Local worker processes [default: all usable cores]; 1 runs in this process.")
-quiet_option = click.option(
-    "-q", "--quiet", is_flag=True, help="No progress or size lines (errors are still printed).")
-force_option = click.option(
-    "--force", is_flag=True,
-    help="Replace existing outputs and run specs beyond the size limits.")
+def quiet_option(help: str) -> Callable:
+    """``-q/--quiet``: no progress lines; `help` says what else the command leaves out."""
+    return click.option("-q", "--quiet", is_flag=True, help=help)
+
+
+def force_option(help: str) -> Callable:
+    """``--force``: replace existing outputs; `help` names them (and the size limits, for the
+    commands that have them)."""
+    return click.option("--force", is_flag=True, help=help)
 scheduler_option = click.option(
     "--scheduler", metavar="ADDRESS",
     help="Run on a dask.distributed cluster, e.g. tcp://10.0.0.5:8786 (then -j is ignored).")
@@ -251,14 +260,16 @@ def _simulate_interrupted(kw: dict[str, Any]) -> str:
 @workers_option
 @scheduler_option
 @click.option("--resume", is_flag=True, help="Continue from the journal next to --out.")
-@force_option
+@force_option("Start over: replace an existing dataset and its journal; also run a spec beyond "
+              "the size limits (runs, replicates, circuit size, CPU time, memory per unit).")
 @click.option("--format", "fmt", type=RegistryChoice("etr.dataset:FORMATS"),
               help="Dataset format; must agree with the suffix of --out [default: from it].")
 @seed_option("Root seed (replaces the spec's root_seed).")
 @click.option("--print-spec", is_flag=True,
               help="Print the full spec as commented TOML, with its size and estimated run "
                    "time, and exit.")
-@quiet_option
+@quiet_option("No size, estimate or progress lines (errors and failed cells are still "
+              "printed).")
 @handle_errors(_simulate_interrupted)
 def simulate(spec_path: str | None, preset: str | None, out: str | None, workers: int | None,
              scheduler: str | None, resume: bool, force: bool, fmt: str | None,
@@ -287,8 +298,77 @@ def simulate(spec_path: str | None, preset: str | None, out: str | None, workers
     if result.failures:
         click.echo(f"{result.n_failed} cell(s) failed (rerun with --resume to retry):", err=True)
         for cell_id, error in result.failures:
-            click.echo(f"  {cell_id}: {error}", err=True)
+            click.echo(f"  {cell_id}: {_one_line(str(error))}", err=True)
         raise click.exceptions.Exit(1)
+
+
+# --- plan -----------------------------------------------------------------------------------
+
+
+@main.group()
+def plan() -> None:
+    """Plan a study before running it (power of its design)."""
+
+
+def power_table(spec: Any, data_path: str) -> str:
+    """The power table of a spec's design, from the variance components of a dataset (the text
+    ``etr plan power`` prints and the presets' headers quote)."""
+    from etr.analysis.power import Design, circuits_needed, components, power
+    from etr.dataset import read_dataset
+    from etr.experiment.size import design_shape, estimate
+
+    shape = design_shape(spec)
+    design = Design(cells=shape.cells, tasks=shape.tasks, instances=shape.instances,
+                    instances_per_circuit=shape.instances_per_circuit, seeds=shape.seeds,
+                    pre_networks=shape.pre_networks)
+    comp = components(read_dataset(data_path))
+    res = power(design, comp).to_frame()
+    hours = estimate(spec).cpu_seconds / 3600
+    lines = [f"design: {design.circuits} distinct circuits in {len(design.cells)} width-depth "
+             f"cells, {design.tasks} task(s) x {design.instances} instances "
+             f"({design.instances_per_circuit} per circuit), {design.seeds} replicate(s); "
+             f"~{hours:.1f} CPU-hours",
+             f"variance components from {data_path} ({comp.source})",
+             f"{'claim':<24}{'definition':<20}{'truth':>7}  {'target':<13}{'se':>7}"
+             f"{'power':>7}{'bonf.':>7}"]
+    for row in res.itertuples():
+        lines.append(f"{row.claim:<24}{row.definition:<20}{row.truth:>7.3f}  {row.target:<13}"
+                     f"{row.se:>7.3f}{row.power:>7.2f}{row.power_bonferroni:>7.2f}")
+    for row in res.itertuples():
+        if row.power >= 0.8:
+            continue
+        need = circuits_needed(design, comp, row.claim)
+        lines.append(f"{row.claim}: 80% power needs " + (
+            f"~{need} circuits (~{hours * need / design.circuits:.1f} CPU-hours at this "
+            "design's cost per circuit)" if need is not None else
+            f"more than {64 * design.circuits} circuits: the spread between task instances "
+            "(or the noise) dominates, more circuits do not reach it"))
+    return "\n".join(lines) + "\n"
+
+
+@plan.command("power")
+@click.argument("spec_path", metavar="[SPEC.toml]", required=False,
+                type=click.Path(dir_okay=False))
+@preset_option("etr.experiment.spec:PRESETS", "Embedded spec [default: quick].")
+@click.option("--data", "data_path", default="data/quick.parquet", show_default=True,
+              type=click.Path(dir_okay=False),
+              help="Dataset whose variance components (noise ratio, instance spread, r) the "
+                   "power is computed from.")
+@handle_errors(lambda kw: "nothing was computed")
+def power_command(spec_path: str | None, preset: str | None, data_path: str) -> None:
+    """Power of a spec's design to reach each primary claim's verdict (etr.analysis.power).
+
+    Exit codes: 0 table printed, 2 bad input.
+    """
+    import warnings
+
+    from etr.errors import DegenerateDataWarning
+    from etr.experiment.command import build_spec
+
+    spec = build_spec(spec_path, preset)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        click.echo(power_table(spec, data_path), nl=False)
 
 
 # --- nas ------------------------------------------------------------------------------------
@@ -330,8 +410,9 @@ def _nas_interrupted(kw: dict[str, Any]) -> str:
               help="Optuna sampler [default: the spec's, nsga2].")
 @workers_option
 @scheduler_option
-@force_option
-@quiet_option
+@force_option("Replace an existing report, trials dataset and claims table; also run a spec "
+              "beyond the size limits (trials per setting, circuit size).")
+@quiet_option("No estimate, progress or summary lines (errors are still printed).")
 @handle_errors(_nas_interrupted)
 def nas(spec_path: str | None, preset: str | None, out: str | None, data: str | None,
         trials: int | None, storage: str | None, training_config: str | None,
@@ -414,28 +495,42 @@ def _csv_list(ctx: click.Context, param: click.Parameter, value: str | None) -> 
               help="Bootstrap resamples (control gap over task instances; breakpoint "
                    "intervals use at most 200).")
 @seed_option("Root seed of the analysis.", default=0)
-@click.option("--confidence", type=float, default=0.95, show_default=True,
-              help="1 - alpha: family-wise level of the claims (Holm) and of the verdict "
-                   "table (Bonferroni); level of the other intervals.")
-@click.option("--margin", type=float, default=0.1, show_default=True,
+@click.option("--confidence", type=float, default=None,
+              help="1 - alpha: family-wise level of the verdict table (Bonferroni) and of the "
+                   "other intervals [default: 1 - the claims file's alpha, 0.95]; a value "
+                   "other than the claims file's overrides its alpha (said in the report).")
+@click.option("--margin", type=float, default=None,
               help="Equivalence margin (r scale) of 'end-to-end training removes the "
-                   "trade-off' and of 'no regime difference'.")
+                   "trade-off' and of 'no regime difference' [default: the claims file's, "
+                   "0.1]; another value overrides it (said in the report).")
 @click.option("--nas", "nas_path", type=click.Path(dir_okay=False), metavar="PATH.csv",
               help="NAS comparison table (<report>.claims.csv written by `etr nas --compare`) "
                    "for the NAS claims; without it they are 'not evaluated'.")
+@click.option("--claims", "claims_path", type=click.Path(dir_okay=False),
+              metavar="CLAIMS.toml",
+              help="A claims file to decide instead of the registered one (the form of "
+                   "etr/analysis/claims.toml); its SHA-256 is printed in the report and JSON.")
+@click.option("--x", "x", metavar="COLUMN", default=None,
+              help="Expressibility measure of every association, e.g. expressibility_kl "
+                   "[default: the claims file's, expressibility_fp].")
 @click.option("--definitions", callback=_csv_list, metavar="LIST",
               help="Comma-separated trainability definitions [default: all present].")
 @click.option("--configs", callback=_csv_list, metavar="LIST",
               help="Comma-separated training configurations [default: all present].")
-@force_option
-@quiet_option
+@workers_option
+@force_option("Replace an existing report, JSON, CSV tables and figures.")
+@quiet_option("No progress, note or summary lines (errors are still printed).")
 @handle_errors(lambda kw: "no report was written")
 def analyze(data: str, out: str | None, json_path: str | None, formats: tuple[str, ...],
-            figures_dir: str | None, n_boot: int, seed: int, confidence: float, margin: float,
-            nas_path: str | None, definitions: list[str] | None, configs: list[str] | None,
-            force: bool, quiet: bool) -> None:
+            figures_dir: str | None, n_boot: int, seed: int, confidence: float | None,
+            margin: float | None, nas_path: str | None, claims_path: str | None, x: str | None,
+            definitions: list[str] | None, configs: list[str] | None,
+            workers: int | None, force: bool, quiet: bool) -> None:
     """Analyse a dataset and write a self-contained HTML report (works offline) that leads
     with the paper's claims as pre-registered tests.
+
+    Prints the dataset's size and the estimated time of the analysis first (not with
+    --quiet). -j sets the processes of the bootstrap refits; the results do not depend on it.
 
     Exit codes: 0 report written (degenerate parts are noted in it), 2 unusable input (not a
     dataset, missing columns, empty, nothing analysable, a bad --nas table) or an output that
@@ -451,22 +546,26 @@ def analyze(data: str, out: str | None, json_path: str | None, formats: tuple[st
     if figures_dir is not None:
         outputs.append(Output("--figures", Path(figures_dir), folder=True, size=32 << 20))
     inputs = [("DATA", Path(data))] + ([("--nas", Path(nas_path))] if nas_path else [])
+    inputs += [("--claims", Path(claims_path))] if claims_path else []
     check_outputs(outputs, inputs, force=force)
     if "csv" in formats and not force:
         existing = sorted(out_path.parent.glob(f"{out_path.stem}.*.csv"))
         if existing:
             raise BadInput(f"`--format csv`: output `{existing[0]}` already exists; pass "
                            "--force to overwrite it")
-    progress = None if quiet else (lambda label: click.echo(f"  {label}...", err=True))
+    progress = None if quiet else (lambda label: click.echo(f"  {neutralise(label)}...",
+                                                            err=True))
+    announce = None if quiet else (lambda line: click.echo(neutralise(line), err=True))
     with lock_outputs(outputs):
         result = analyze_to_report(data, out_path, json_path=json_path, formats=formats,
                                    figures_dir=figures_dir, n_boot=n_boot, seed=seed,
                                    confidence=confidence, margin=margin, nas_path=nas_path,
                                    definitions=definitions, configs=configs,
-                                   progress=progress)
+                                   progress=progress, announce=announce, workers=workers,
+                                   x=x, claims=claims_path)
     if not quiet:
         for note in result.results.notes:
-            click.echo(f"note: {note}", err=True)
+            click.echo(f"note: {neutralise(note)}", err=True)
         extra = [str(p) for p in (result.json,) if p is not None]
         extra += [f"{len(result.tables)} CSV tables"] if result.tables else []
         extra += [f"{len(result.figures)} figure files"] if result.figures else []

@@ -59,6 +59,7 @@ __all__ = [
     "EXPRESSIBILITY_MEASURES",
     "METRICS",
     "METRIC_COLUMNS",
+    "NOISE_COLUMNS",
     "PQC_CONFIGS",
     "PRIMARY_X",
     "QUANTUM_DEFINITIONS",
@@ -75,18 +76,21 @@ __all__ = [
     "TrainingConfig",
     "coerce_dtypes",
     "metric",
+    "registry_view",
     "validate_dataset",
 ]
 
 #: kinds of registered metrics
 EXPRESSIBILITY, TRAINABILITY, CAPACITY = "expressibility", "trainability", "capacity"
 ENTANGLEMENT, PERFORMANCE, THEORY = "entanglement", "performance", "theory"
+#: a property of the states a run simulates (their purity under the run's noise)
+STATE = "state"
 #: a run-level column that describes how a run was measured rather than the model (the
 #: finite-shot gradient's signal-to-noise ratio): computed on every run it applies to, not
 #: selected by ``definitions``, never a variable of the claims.
 DIAGNOSTIC = "diagnostic"
 KINDS: tuple[str, ...] = (EXPRESSIBILITY, TRAINABILITY, CAPACITY, ENTANGLEMENT, PERFORMANCE,
-                          THEORY, DIAGNOSTIC)
+                          THEORY, STATE, DIAGNOSTIC)
 #: where a metric is computed: once per run, or once per distinct circuit (``pqc_id``).
 RUN, CIRCUIT = "run", "circuit"
 LEVELS: tuple[str, ...] = (RUN, CIRCUIT)
@@ -323,7 +327,7 @@ class Metric:
             return "etr.hybrid.run.DEFINITIONS"
         if self.kind == DIAGNOSTIC:
             return "etr.hybrid.run.DIAGNOSTICS"
-        return "etr.hybrid.run.evaluate_run (the training result)"
+        return "etr.hybrid.run.evaluate_run (the training result and its states)"
 
     def from_latent(self, z: np.ndarray) -> np.ndarray:
         """Values in `valid` that increase with "more" of the kind as `z` grows: what the
@@ -519,6 +523,13 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            valid=_nonneg("an effective dimension cannot be negative"),
            settings=("ed_data_size", "ed_weight_samples"),
            cost=lambda s: {"exact_rows": 3 * s["ed_weight_samples"] * s["n_train"]}),
+    Metric("purity", STATE, "higher = purer (less mixed by noise)", 1, False,
+           "output-state purity", "Purity tr ρ² of the circuit's output states (1 = pure)",
+           "mean purity tr(rho^2) of the model circuit's output states (encoding and PQC) over "
+           "the training inputs and initialisations, under the run's noise: 1 without gate "
+           "noise, down to 2^-n for the maximally mixed state",
+           valid=Range(0.0, 1.0, "tr(rho^2) of a density matrix lies in [2^-n, 1]"),
+           cost=lambda s: {"forward_rows": s["n_init"] * s["n_train"]}),
     # Why this definition: a finite-shot grad_var exceeds the exact one by the mean shot-noise
     # variance, i.e. by 1 + 1 / grad_snr^2 (etr.metrics.trainability); the ratio says at once
     # whether shot noise can change a run's trainability values (SNR >> 1: no; ~1: it doubles
@@ -603,7 +614,18 @@ DESIGN_COLUMNS: tuple[Column, ...] = (
                                 "``instances``; the replicate's number otherwise)"),
     Column("shots", "Int64", Range(1, None, "a finite-shot estimate takes at least one shot "
                                             "(missing = exact)"), group="run"),
+    # the noise level of the run (`etr.plan.noise.NOISE_CHANNELS`; 0 = that channel is off)
+    *(Column(name, "float64", Range(0.0, 1.0, "a noise parameter is a probability"),
+             group="run", meaning=meaning) for name, meaning in (
+        ("depolarizing", "p of the depolarizing channel after every gate (0 = noiseless)"),
+        ("amplitude_damping", "gamma of amplitude damping after every gate (0 = none)"),
+        ("phase_damping", "lambda of phase damping after every gate (0 = none)"),
+        ("readout", "q, probability that a measured bit flips (0 = none)"))),
 )
+#: the noise columns of a run, in `etr.plan.noise.NOISE_CHANNELS` order (absent in datasets
+#: written before noise existed: read as 0).
+NOISE_COLUMNS: tuple[str, ...] = ("depolarizing", "amplitude_damping", "phase_damping",
+                                  "readout")
 #: the bookkeeping columns written last.
 BOOKKEEPING_COLUMNS: tuple[Column, ...] = (
     Column("status", "string", group="bookkeeping"),
@@ -689,6 +711,21 @@ class _ColumnMap(_View, Mapping[str, Any]):
     """A mapping derived from the registry."""
 
     __slots__ = ()
+
+
+def registry_view(name: str, build: Callable[[], Mapping[str, Any]]) -> Mapping[str, Any]:
+    """A read-only mapping ``build()`` that follows the registry: rebuilt when an entry of
+    `METRICS` is added, removed or replaced, so that a table derived from the metrics elsewhere
+    (e.g. the NAS objectives) sees an entry registered after import.
+
+    Examples
+    --------
+    >>> directed = registry_view("directed", lambda: {
+    ...     n: m.higher_is_more for n, m in METRICS.items() if m.higher_is_more})
+    >>> directed["grad_var"]
+    1
+    """
+    return _ColumnMap(f"view:{name}", build)
 
 
 def _names(*kinds: str) -> tuple[str, ...]:

@@ -30,11 +30,12 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as wait_connections
 from typing import Any
 
-from etr._signals import check_terminated
+from etr._signals import check_terminated, deferred_signals
 from etr._validation import check_int, echo
 from etr.errors import InputError
 
@@ -197,42 +198,145 @@ class Pool:
         self.close(abort=exc_type is not None)
 
 
+def _worker_main(conn: Connection, parent_pid: int) -> None:
+    """A local worker: run ``(fn, args)`` jobs from `conn` one at a time, send back `Outcome`s;
+    end on None or when the pipe closes."""
+    _worker_init(parent_pid)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        except Exception as exc:  # a job that cannot be unpickled here
+            conn.send(Outcome(None, f"{type(exc).__name__}: {_first_line(exc)}", 0.0))
+            continue
+        if job is None:
+            return
+        fn, args = job
+        outcome = call(fn, args)
+        try:
+            conn.send(outcome)
+        except Exception as exc:  # a value that cannot be pickled
+            conn.send(Outcome(None, f"{type(exc).__name__}: the unit's value cannot be sent "
+                                    f"back: {_first_line(exc)}", outcome.wall_time_s))
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else ""
+
+
+@dataclass(slots=True)
+class _Worker:
+    process: multiprocessing.process.BaseProcess
+    conn: Connection
+
+
+#: seconds `close` waits for a worker to end before it is killed
+_JOIN_TIMEOUT_S = 5.0
+
+
 class _LocalPool(Pool):
-    """Spawn processes, one thread each, tied to this process's lifetime."""
+    """Spawn processes, one thread each, one unit at a time each, tied to this process's lifetime.
+
+    Written on multiprocessing's processes and pipes rather than on
+    `concurrent.futures.ProcessPoolExecutor`: stopped at an arbitrary moment (Ctrl-C, SIGTERM),
+    that executor printed tracebacks from its helper threads (an ``InvalidStateError`` when it
+    failed a future that had been cancelled, a ``BrokenPipeError`` of its queue feeder) and
+    could leave workers running while its management thread was joined. Here the main thread
+    does all the work (no helper thread), start-up and shutdown are not cut by a signal
+    (`deferred_signals`), and `close` kills and reaps every worker it started. A worker that
+    dies while running a unit (killed, out of memory) fails that unit (`Outcome.error`) and is
+    replaced; the other units go on.
+    """
 
     def __init__(self, workers: int) -> None:
         self._env = {v: os.environ.get(v) for v in THREAD_VARS}
         os.environ.update({v: "1" for v in THREAD_VARS})  # inherited by every spawned worker
-        self._executor = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_worker_init, initargs=(os.getpid(),),
-        )
+        self._size = workers
+        self._context = multiprocessing.get_context("spawn")
+        self._workers: list[_Worker] = []
+
+    def _spawn(self) -> _Worker:
+        ours, theirs = self._context.Pipe()
+        process = self._context.Process(target=_worker_main, args=(theirs, os.getpid()),
+                                        name="etr-worker", daemon=True)
+        process.start()
+        theirs.close()
+        return _Worker(process, ours)
+
+    def _stop(self, worker: _Worker, *, kill: bool) -> None:
+        """End `worker` (kill it at once, or ask it to stop and kill it after a while)."""
+        if kill:
+            with contextlib.suppress(Exception):
+                worker.process.kill()
+        else:
+            with contextlib.suppress(OSError):
+                worker.conn.send(None)
+        worker.process.join(0 if kill else _JOIN_TIMEOUT_S)
+        if worker.process.is_alive():
+            with contextlib.suppress(Exception):
+                worker.process.kill()
+        worker.process.join(_JOIN_TIMEOUT_S)
+        worker.conn.close()
+        if worker in self._workers:
+            self._workers.remove(worker)
 
     def imap(self, fn: Callable[..., Any], jobs: Iterable[Job]) -> Iterator[tuple[Hashable,
                                                                                    Outcome]]:
-        futures = {self._executor.submit(call, fn, args): key for key, args in jobs}
-        pending = set(futures)
+        todo = list(jobs)[::-1]  # popped from the end: dispatched in job order
+        with deferred_signals():  # a half-started worker would be an orphan
+            while len(self._workers) < min(self._size, len(todo)):
+                self._workers.append(self._spawn())
+        idle = list(self._workers)
+        busy: dict[Connection, tuple[Hashable, _Worker, float]] = {}
         try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            while todo or busy:
+                while idle and todo:
+                    key, args = todo.pop()
+                    worker = idle.pop()
+                    with deferred_signals():  # a message cut in two would corrupt the pipe
+                        worker.conn.send((fn, args))
+                    busy[worker.conn] = (key, worker, time.perf_counter())
+                ready = wait_connections(list(busy))
                 check_terminated()
-                for fut in done:
-                    yield futures[fut], fut.result()
-        finally:
-            for fut in pending:
-                fut.cancel()
+                for conn in ready:
+                    key, worker, t0 = busy.pop(conn)
+                    try:
+                        outcome = conn.recv()
+                    except (EOFError, OSError):  # the worker died during the unit
+                        outcome = self._died(worker, time.perf_counter() - t0)
+                        with deferred_signals():
+                            worker = self._spawn()
+                            self._workers.append(worker)
+                    idle.append(worker)
+                    yield key, outcome
+        finally:  # abandoned units (their results would be read by the next imap): stop them
+            with deferred_signals(raise_after=False):
+                for _key, worker, _t0 in list(busy.values()):
+                    self._stop(worker, kill=True)
+
+    def _died(self, worker: _Worker, seconds: float) -> Outcome:
+        with deferred_signals(raise_after=False):  # raised at the next checkpoint
+            self._stop(worker, kill=False)
+        code = worker.process.exitcode
+        how = (f"was killed by signal {-code}" if code is not None and code < 0
+               else f"ended with exit code {code}")
+        hint = " (out of memory?)" if code == -signal.SIGKILL else ""
+        return Outcome(None, f"WorkerDied: the worker process {how} while running this "
+                             f"unit{hint}", seconds)
 
     def close(self, *, abort: bool = False) -> None:
-        if abort:
-            for proc in list(getattr(self._executor, "_processes", {}).values()):
-                with contextlib.suppress(Exception):
-                    proc.terminate()
-        self._executor.shutdown(wait=not abort, cancel_futures=True)
-        for var, value in self._env.items():
-            if value is None:
-                os.environ.pop(var, None)
-            else:
-                os.environ[var] = value
+        """End the workers (with `abort` they are killed at once, unfinished units dropped) and
+        reap them; not cut by a signal (one that arrives meanwhile is raised after a normal
+        close, and left to the exception being handled after an abort)."""
+        with deferred_signals(raise_after=not abort):
+            for worker in list(self._workers):
+                self._stop(worker, kill=abort)
+            for var, value in self._env.items():
+                if value is None:
+                    os.environ.pop(var, None)
+                else:
+                    os.environ[var] = value
 
 
 class _DaskPool(Pool):

@@ -1,6 +1,10 @@
-"""Checks several test modules share: central-difference gradients of a model's loss."""
+"""Checks several test modules share: central-difference gradients of a model's loss, the
+trials an Optuna storage has finished."""
 
 from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
 
 import numpy as np
 
@@ -14,3 +18,17 @@ def loss_fd_gradient(model, params: np.ndarray, x: np.ndarray, y: np.ndarray,
         e[i] = h
         fd[:, i] = (model.loss(params + e, x, y) - model.loss(params - e, x, y)) / (2 * h)
     return fd
+
+
+def finished_trials(db: Path) -> int:
+    """Trials an Optuna SQLite storage holds as finished (complete or failed); 0 while it is
+    missing or locked."""
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=1) as con:
+            (n,) = con.execute("select count(*) from trials where state in "
+                               "('COMPLETE', 'FAIL')").fetchone()
+        return n
+    except sqlite3.Error:
+        return 0

@@ -45,7 +45,8 @@ def test_help():
     r = run("--help")
     assert r.exit_code == 0
     for opt in ("--out", "--json", "--format", "--figures", "--n-boot", "--seed",
-                "--confidence", "--margin", "--nas", "--definitions", "--configs", "--quiet"):
+                "--confidence", "--margin", "--nas", "--definitions", "--configs", "--quiet",
+                "--workers", "--claims", "--x"):
         assert opt in r.output
 
 
@@ -58,23 +59,38 @@ def test_writes_report_and_json_with_the_claims(tmp_path, dataset):
     doc = json.loads(js.read_text())
     assert doc["options"]["n_boot"] == 50 and doc["options"]["margin"] == 0.1
     claims = pd.DataFrame(doc["tables"]["claims"])
-    assert set(claims["claim"]) == set(doc["claims"])
-    assert set(claims["definition"]) == {"grad_var_train", "steps_to_target", "pareto_front"}
+    assert set(claims["claim"]) == {c["name"] for c in doc["claims"]["claims"]}
+    # the claims are decided on their registered definitions whatever --definitions shows
+    registered = {d for c in doc["claims"]["claims"] if c["kind"] == "association"
+                  for d in [c["primary"], *c["secondary"]]}
+    assert set(claims["definition"]) - {"pareto_front"} <= registered
+    assert {"grad_var", "grad_var_landscape"} <= set(claims["definition"])
+    assert doc["claims"]["sha256"] == doc["options"]["claims"]["sha256"]
     assert (tmp_path / "r.claims.csv").exists() and (tmp_path / "r.coverage.csv").exists()
     assert r.output == ""
 
 
-def test_progress_and_wrote_message(tmp_path, dataset):
+def test_progress_and_wrote_message(tmp_path, dataset, small):
     r = run(dataset, "--out", tmp_path / "r.html", "--n-boot", 50, "--definitions", "grad_var")
     assert r.exit_code == 0
     assert "wrote" in r.output and "r.html" in r.output
+    # the size and the estimate come first, as in `etr simulate`
+    first = r.output.splitlines()[0]
+    assert first.startswith(f"{len(small):,} runs, {small['pqc_id'].nunique()} circuits, "
+                            "1 definition x 3 configurations; estimated ")
+    assert first.endswith(" s of CPU")
+
+
+def test_bad_workers_is_exit_2(tmp_path, dataset):
+    r = run(dataset, "--out", tmp_path / "r.html", "-j", 0, "--quiet")
+    assert r.exit_code == 2 and "`workers`" in r.output
 
 
 def test_nas_table_evaluates_the_nas_claims(tmp_path, dataset):
-    rows = [("nas_fronts_differ_by_definition", "between", "grad_var/s0", "loss/s0", d)
-            for d in (0.7, 0.8, 0.9)]
-    rows += [("nas_fronts_differ_by_definition", "within", "grad_var/s0", "grad_var/s1", d)
-             for d in (0.1, 0.2, 0.3)]
+    searches = [(s, k) for s in ("full/grad_var", "full/loss") for k in range(6)]
+    rows = [("nas_fronts_differ_by_definition", "within" if a == b else "between",
+             f"{a}/seed{i}", f"{b}/seed{j}", 0.2 if a == b else 0.8)
+            for n, (a, i) in enumerate(searches) for b, j in searches[n + 1:] if i != j]
     nas = tmp_path / "nas.claims.csv"
     pd.DataFrame(rows, columns=list(NAS_COLUMNS)).to_csv(nas, index=False)
     js = tmp_path / "r.json"
@@ -83,7 +99,7 @@ def test_nas_table_evaluates_the_nas_claims(tmp_path, dataset):
     assert r.exit_code == 0, r.output
     doc = json.loads(js.read_text())
     claims = pd.DataFrame(doc["tables"]["claims"]).set_index("claim")
-    assert claims.loc["nas_fronts_differ_by_definition", "estimate"] == 1.0
+    assert claims.loc["nas_fronts_differ_by_definition", "estimate"] == pytest.approx(0.6)
     assert "not evaluated" not in claims.loc["nas_fronts_differ_by_definition", "sentence"]
     assert doc["nas_given"] and doc["provenance"]["nas_table"] == "nas.claims.csv"
 
@@ -197,14 +213,16 @@ def test_all_zero_trainability_is_a_note(tmp_path, small):
     assert s.loc[s["definition"] == "grad_var", "estimate"].isna().all()
     assert s.loc[s["definition"] == "grad_var_train", "estimate"].notna().all()
     claims = pd.DataFrame(doc["tables"]["claims"])
-    assert set(claims.loc[claims["definition"] == "grad_var", "verdict"]) == {"inconclusive"}
+    assert set(claims.loc[claims["definition"] == "grad_var", "verdict"]) <= {"inconclusive",
+                                                                              "not tested"}
 
 
 def test_constant_trainability_everywhere_still_renders(tmp_path, small):
     r, doc = _analyse(tmp_path, small.assign(**dict.fromkeys(TRAINABILITY, 0.5)))
     assert r.exit_code == 0, r.output
     assert "rows NaN (y is constant" in r.output
-    assert (pd.DataFrame(doc["tables"]["claims"])["verdict"] == "inconclusive").all()
+    assert pd.DataFrame(doc["tables"]["claims"])["verdict"].isin(["inconclusive",
+                                                                  "not tested"]).all()
 
 
 def test_some_infinite_expressibility_is_counted(tmp_path, small):
@@ -238,4 +256,35 @@ def test_one_circuit_is_notes_not_a_crash(tmp_path, small):
     r, doc = _analyse(tmp_path, df, "--definitions", "grad_var_train")
     assert r.exit_code == 0, r.output
     assert "fewer than 3" in r.output
-    assert (pd.DataFrame(doc["tables"]["claims"])["verdict"] == "inconclusive").all()
+    assert pd.DataFrame(doc["tables"]["claims"])["verdict"].isin(["inconclusive",
+                                                                  "not tested"]).all()
+
+
+def test_claims_file_and_x(tmp_path, dataset):
+    from importlib import resources
+
+    text = resources.files("etr.analysis").joinpath("claims.toml").read_text()
+    mine = tmp_path / "mine.toml"
+    mine.write_text(text.replace('primary = "grad_var"', 'primary = "grad_var_train"')
+                    .replace('"grad_var_landscape", "grad_var_train", "grad_norm"',
+                             '"grad_var_landscape", "grad_norm"'))
+    js = tmp_path / "r.json"
+    r = run(dataset, "--out", tmp_path / "r.html", "--json", js, "--claims", mine, "--x",
+            "expressibility_kl", "--n-boot", 50, "--quiet")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(js.read_text())
+    assert doc["options"]["x"] == "expressibility_kl"
+    assert doc["claims"]["source"] == str(mine) and doc["claims"]["sha256"] != ""
+    claims = pd.DataFrame(doc["tables"]["claims"])
+    assert (claims.loc[claims["kind"] == "association", "x"] == "expressibility_kl").all()
+    weak = claims[(claims["claim"] == "pure_weak") & (claims["role"] == "primary")]
+    assert weak["definition"].tolist() == ["grad_var_train"]
+    html = (tmp_path / "r.html").read_text()
+    assert doc["claims"]["sha256"][:16] in html
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('rule = "regime"', 'rule = "segmented"'))
+    r = run(dataset, "--out", tmp_path / "s.html", "--claims", bad)
+    assert r.exit_code == 2 and "`claims[1].rule`" in r.output
+    assert not (tmp_path / "s.html").exists()
+    r = run(dataset, "--out", tmp_path / "s.html", "--x", "grad_var")
+    assert r.exit_code == 2 and "`x`" in r.output

@@ -40,7 +40,8 @@ def test_small_run_writes_report_and_dataset(tmp_path, cheap) -> None:
     assert set(data["training_config"]) == {"hybrid_quantum_only", "hybrid_full",
                                             "classical_only"}
     claims = pd.read_csv(tmp_path / "nas.claims.csv")
-    assert list(claims.columns) == ["claim", "kind", "setting_a", "setting_b", "distance"]
+    assert list(claims.columns) == ["claim", "kind", "setting_a", "setting_b", "distance",
+                                    "seed_a", "seed_b"]
     assert set(claims["kind"]) == {"between", "within"}
     assert claims["distance"].between(0, 1).all()
     stored = pd.DataFrame(data.attrs["provenance"]["nas_claims"])[list(claims.columns)]

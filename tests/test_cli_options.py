@@ -62,6 +62,25 @@ def test_help_lists_every_shared_option_and_exit_codes(command):
     assert "Exit codes" in r.output
 
 
+def _option_help(command: str, option: str) -> str:
+    """The help text of one option of `command`, joined onto one line."""
+    out = run(command, "--help").output
+    out = out[out.index("Options:"):]
+    block = out[out.index(f" {option} "):].split("\n  -")[0]
+    return " ".join(block.split()[1:])
+
+
+def test_force_and_quiet_help_say_what_each_command_does():
+    """`analyze --help` said --force also ran "specs beyond the size limits": it has none."""
+    analyze = _option_help("analyze", "--force")
+    assert "limit" not in analyze and "report" in analyze and "figures" in analyze
+    for command in ("simulate", "nas"):
+        assert "size limits" in _option_help(command, "--force"), command
+    assert "journal" in _option_help("simulate", "--force")
+    assert "size" not in _option_help("analyze", "--quiet")
+    assert "size" in _option_help("simulate", "--quiet")
+
+
 def test_circuits_options_have_help():
     out = run("circuits", "--help").output
     assert "Qubits of the circuit --show prints" in out

@@ -105,3 +105,34 @@ def test_run_ok_csv(tmp_path, fakes):
     assert result.exit_code == 0, result.output
     assert "wrote" in result.output and "6 runs (6 computed, 0 failed)" in result.output
     assert len(read_dataset(out)) == 6
+
+
+def _evaluate_rlo(arch, training_config, seed, settings, task_seed):
+    raise RuntimeError("diverged on task \u202ereversed\x1b[31m red")
+
+
+def test_messages_show_format_and_control_characters_as_escapes(tmp_path, monkeypatch):
+    """An error text with a right-to-left override or a terminal escape is printed inert."""
+    monkeypatch.setattr("etr.experiment.runner._evaluate_run", _evaluate_rlo)
+    monkeypatch.setattr("etr.experiment.runner.circuit_metrics", fake_metrics)
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC.replace("[2, 3]", "[2]"))
+    result = _invoke(spec, "--out", tmp_path / "d.parquet", "--workers", 1, "--quiet")
+    assert result.exit_code == 1
+    assert "\u202e" not in result.output and "\x1b" not in result.output
+    assert "diverged on task \\u202ereversed\\x1b[31m red" in result.output
+
+
+def test_print_spec_states_the_sizes_the_run_states():
+    """--print-spec said "up to 3,336 runs, 102 circuits" for the quick preset, whose run says
+    1,832 and 78: both now expand a grid this small."""
+    from etr.experiment import circuit_units, expand_grid
+    from etr.experiment.size import estimate
+
+    spec = preset_spec("quick")
+    cells = expand_grid(spec)
+    want = estimate(spec, cells, circuit_units(spec, cells)).describe(2)
+    result = _invoke("--preset", "quick", "--print-spec", "-j", 2)
+    assert result.exit_code == 0
+    assert f"# {want}" in result.output.splitlines()
+    assert want.startswith("1,832 runs, 78 circuits; estimated ")

@@ -114,6 +114,23 @@ def test_existing_figures_and_tables_need_force(dataset, tmp_path, no_compute):
             "r.coverage.csv` already exists; pass --force")
 
 
+@pytest.mark.parametrize("folder", [".", "..", "./", "sub/..", "/", "data", "reports"])
+def test_figures_must_be_a_folder_of_its_own(dataset, tmp_path, monkeypatch, no_compute, folder):
+    """The current, parent or root folder, or one that holds the dataset or the report, is a bad
+    --figures (exit 2, one line), with --force too; it was an internal error for `.`."""
+    data, reports = tmp_path / "data", tmp_path / "reports"
+    data.mkdir()
+    reports.mkdir()
+    (tmp_path / "sub").mkdir()
+    (data / "d.parquet").write_bytes(dataset.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    for force in ((), ("--force",)):
+        line = refused(run("analyze", "data/d.parquet", "-o", "reports/r.html", "--figures",
+                           folder, *force), "`--figures`")
+        assert ("folder of its own" in line) or ("already exists" in line and not force), line
+    assert sorted(p.name for p in reports.iterdir()) == []
+
+
 # --- 2. outputs checked before any computation; atomic writes ---------------------------------
 
 
@@ -250,10 +267,17 @@ def test_a_second_simulate_on_a_locked_output_fails_naming_the_first(tmp_path, f
      + "\nclassical_post = " + str([f"{w}-relu" for w in range(1, 101)])
      + "\n[grid.hea]\nn_qubits = " + str(list(range(1, 21))) + "\nlayers = "
      + str(list(range(1, 26))) + "\n",
-     ("the spec has 2,000,050,000 runs", "above the limit of 50,000", "--force")),
+     ("the spec has 2,000,050,000 runs", "above the limit of 500,000", "--force")),
     ("seeds = 100000000000\n", ("`seeds` must be <= 1000000",)),
     ("[grid.hea]\nn_qubits = 1\nlayers = [100000]\n", ("qubit-layers", "--force")),
     ("seeds = 500\n", ("500 replicates", "--force")),
+    ("[metrics]\nn_states = 100000000\n",
+     ("`metrics.n_states` = 100,000,000", "GB of memory", "per unit", "--force")),
+    ("[training]\nn_train = 1000000000\n",
+     ("`training.n_train` = 1,000,000,000", "TB of memory", "per unit", "--force")),
+    ("[grid.hea]\nn_qubits = [2]\nlayers = [1]\n[metrics]\nn_states = 15000000\n",
+     ("`metrics.n_states` = 15,000,000", "CPU-hours, above the limit of 4 per unit", "--force")),
+    ("[training]\nlearning_rate = 1e308\n", ("`learning_rate` must be <= 10",)),
 ])
 def test_oversized_specs_are_refused_before_any_work(tmp_path, text, needles, no_compute):
     spec = tmp_path / "s.toml"
@@ -265,13 +289,12 @@ def test_oversized_specs_are_refused_before_any_work(tmp_path, text, needles, no
 def test_size_and_estimate_are_printed_first_and_by_print_spec(tmp_path, fakes):
     spec = tmp_path / "s.toml"
     spec.write_text(SPEC)
-    r = run("simulate", spec, "--print-spec", "-j", 2)
-    first = r.output.splitlines()[1]
-    assert first.startswith("# 1 runs") is False and "runs" in first
-    assert "estimated" in first and "on 2 workers" in first
+    r = run("simulate", spec, "--print-spec", "-j", 1)
+    printed = r.output.splitlines()[1]
+    assert printed.startswith("# 1 runs, 1 circuits; estimated ") and "on 1 worker" in printed
     r = run("simulate", spec, "-o", tmp_path / "d.parquet", "-j", 1)
     assert r.exit_code == 0
-    assert r.output.splitlines()[0].startswith("1 runs, 1 circuits; estimated ")
+    assert r.output.splitlines()[0] == printed[2:]  # the same sizes, word for word
 
 
 @pytest.mark.parametrize(("text", "needle"), [

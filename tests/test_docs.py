@@ -23,7 +23,7 @@ _PATH = re.compile(r"(?<![\w/.-])(?:etr|tests|benchmarks|examples|data|reports)/
                    r"\.(?:py|md|toml|parquet|html|json|csv)\b")
 _DOC = re.compile(r"(?<![\w/.-])[A-Z][A-Z_]+\.md\b")
 #: example and generated outputs named in usage text, not files of the repository
-_PLACEHOLDER = re.compile(r"NAME|/my\.|/demo\.|/x\.|quick\.csv|quick_\d+")
+_PLACEHOLDER = re.compile(r"NAME|/my\.|/demo\.|/x\.|/d\.|/r\.|quick\.csv|quick_\d+")
 _DOTTED = re.compile(r"(?<![\w\"'])etr(?:\.[A-Za-z_]\w*)+")
 _WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
           "nine": 9, "ten": 10}
@@ -102,8 +102,8 @@ def test_readme_limits_and_counts_are_the_code_s():
 
     text = _text(ROOT / "README.md")
     assert _number(r"beyond\s+(\d[\d,]*) runs", text) == LIMITS.runs
-    assert _number(r"(\d+) qubit-layers per circuit", text) == LIMITS.qubit_layers
-    assert _number(r"or\s+(\d+) replicates", text) == LIMITS.seeds
+    assert _number(r"(\d+)\s+qubit-layers per circuit", text) == LIMITS.qubit_layers
+    assert _number(r"(\d+)\s+replicates,", text) == LIMITS.seeds
     defs = re.search(r"- (\w+) trainability definitions", text).group(1)
     assert _WORDS[defs] == len(TRAINABILITY_DEFINITIONS)
     tasks = re.search(r"on (\w+) tasks \(an easy one", text).group(1)

@@ -31,11 +31,12 @@ ALLOWED: dict[str, set[str]] = {
     "hybrid": {"circuits", "plan", "quantum", "metrics", "theory"},
     "parallel": set(),
     "experiment": _SIM | {"parallel"},
-    "analysis": set(),
-    "report": {"analysis"},
+    "analysis": {"parallel"},  # the worker pool of the bootstraps (no simulation code)
+    "report": {"analysis", "parallel"},
     "nas": _SIM | {"parallel", "experiment", "analysis", "report"},
     "cli": _SIM | {"parallel", "experiment", "analysis", "report", "nas"},
-    "__main__": {"cli"},
+    "_start": {"cli"},  # the console entry: signal handling from the first line, then the CLI
+    "__main__": {"cli", "_start"},
 }
 
 

@@ -77,11 +77,12 @@ from etr.parallel import open_pool
 pool = open_pool(2)
 
 def report():
-    while len(pool._executor._processes) < 2:
+    while len(pool._workers) < 2:
         time.sleep(0.05)
     time.sleep(2)  # the workers are up and inside time.sleep(600)
     tracker = resource_tracker._resource_tracker._pid
-    print(" ".join(str(p) for p in [*pool._executor._processes, tracker or 0]), flush=True)
+    pids = [w.process.pid for w in pool._workers]
+    print(" ".join(str(p) for p in [*pids, tracker or 0]), flush=True)
 
 threading.Thread(target=report, daemon=True).start()
 next(pool.imap(time.sleep, [(i, (600,)) for i in range(2)]))  # spawns from the main thread
@@ -110,3 +111,45 @@ def test_workers_end_with_their_parent_on_sigkill():
         time.sleep(0.1)
     assert not any(_alive(p) for p in workers), "workers outlived their parent"
     assert not (tracker and _alive(tracker)), "the resource tracker outlived its parent"
+
+
+def _die_on(x: int) -> int:
+    if x == 1:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer would
+    return x * 10
+
+
+def _unpicklable(x: int):
+    return lambda: x
+
+
+def test_a_worker_that_dies_fails_its_unit_and_is_replaced():
+    with open_pool(2) as pool:
+        outs = pool.map(_die_on, [(0,), (1,), (2,), (3,)])
+        again = pool.map(_die_on, [(4,), (5,)])
+    assert [o.value for o in outs] == [0, None, 20, 30]
+    assert outs[1].error == ("WorkerDied: the worker process was killed by signal 9 while "
+                             "running this unit (out of memory?)")
+    assert [o.value for o in again] == [40, 50]
+
+
+def test_a_value_that_cannot_be_sent_back_is_a_failed_unit():
+    with open_pool(2) as pool:
+        outs = pool.map(_unpicklable, [(1,), (2,)])
+        assert all(o.value is None and "cannot be sent back" in o.error for o in outs)
+        assert [o.value for o in pool.map(_die_on, [(2,), (3,)])] == [20, 30]
+
+
+def test_abort_kills_and_reaps_every_worker_at_once():
+    before = os.environ.get("OMP_NUM_THREADS")
+    pool = open_pool(2)
+    units = pool.imap(time.sleep, [(0, (0,)), (1, (600,)), (2, (600,))])
+    assert next(units)[0] == 0  # one worker is now inside time.sleep(600)
+    procs = [w.process for w in pool._workers]
+    assert len(procs) == 2 and all(p.is_alive() for p in procs)
+    t0 = time.monotonic()
+    pool.close(abort=True)
+    assert time.monotonic() - t0 < 5
+    assert not any(p.is_alive() for p in procs) and all(p.exitcode == -9 for p in procs)
+    assert os.environ.get("OMP_NUM_THREADS") == before
+    units.close()  # the abandoned generator ends quietly

@@ -1,4 +1,5 @@
-"""Shared helpers of `etr.analysis`: column checks, cleaning, transforms, p-value adjustment."""
+"""Shared helpers of `etr.analysis`: column and option checks, cleaning, transforms, p-value
+adjustment."""
 
 from __future__ import annotations
 
@@ -9,13 +10,18 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
-from etr._validation import check_choice
+from etr._validation import check_choice, check_float
 from etr.contract import CONFIGS, METRICS
 from etr.errors import DegenerateDataWarning, InputError
 
 P_ADJUST: tuple[str, ...] = ("holm", "bh", "none")
 TRANSFORMS: tuple[str, ...] = ("log10", "none")
 MIN_CLUSTERS = 3
+#: confidence levels every analysis function accepts (below 0.5 a two-sided interval would
+#: cover less than its complement).
+CONFIDENCE_RANGE: tuple[float, float] = (0.5, 0.999999)
+#: allowed family-wise error rates (a claim's, a registry's, a table's Holm adjustment).
+ALPHA_RANGE: tuple[float, float] = (1e-6, 0.5)
 
 
 def as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -39,6 +45,82 @@ def check_frame(data: object, columns: Iterable[str | None], numeric: Iterable[s
         series = data[col]
         if not (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)):
             raise InputError(f"column `{col}` must be numeric, got dtype {series.dtype}")
+
+
+def check_confidence(value: object) -> float:
+    """`value` as a float within `CONFIDENCE_RANGE`; `InputError` naming `confidence` otherwise.
+
+    One bound for every analysis function: a level one of them accepts, all of them accept.
+
+    Examples
+    --------
+    >>> check_confidence(0.95)
+    0.95
+    >>> check_confidence(2)
+    Traceback (most recent call last):
+    ...
+    etr.errors.InputError: `confidence` must be <= 0.999999, got 2.0
+    """
+    low, high = CONFIDENCE_RANGE
+    return check_float("confidence", value, low=low, high=high)
+
+
+def check_alpha(value: object, name: str = "alpha",
+                error: type[InputError] = InputError) -> float:
+    """`value` as a float within `ALPHA_RANGE`; `error` naming `name` otherwise (`SpecError`
+    for a claims registry).
+
+    Examples
+    --------
+    >>> check_alpha(0.05)
+    0.05
+    """
+    low, high = ALPHA_RANGE
+    return check_float(name, value, low=low, high=high, error=error)
+
+
+def finite_columns(data: pd.DataFrame, names: Iterable[str]) -> list[str]:
+    """The `names` that are columns of `data` with at least one finite value, in order: the
+    definitions an analysis can estimate when none are named.
+
+    Examples
+    --------
+    >>> finite_columns(pd.DataFrame({"a": [np.nan, 1.0], "b": [np.nan, np.inf]}), ["b", "a", "c"])
+    ['a']
+    """
+    return [c for c in names if c in data.columns
+            and np.isfinite(pd.to_numeric(data[c], errors="coerce")).any()]
+
+
+def pqc_rows(data: pd.DataFrame) -> np.ndarray:
+    """Boolean mask of the rows of `data` whose ``training_config`` trains a PQC.
+
+    Only a registered configuration without one (`etr.contract.CONFIGS`: the classical-only
+    control) is left out; an unregistered or missing configuration counts as one with a PQC,
+    so that no quantum run is dropped for a name the registry does not know.
+
+    Examples
+    --------
+    >>> pqc_rows(pd.DataFrame({"training_config": ["pure_pqc", "classical_only", "new"]}))
+    array([ True, False,  True])
+    """
+    return data["training_config"].astype(str).map(
+        lambda c: CONFIGS[c].has_pqc if c in CONFIGS else True).to_numpy(dtype=bool)
+
+
+def pqc_configs(data: pd.DataFrame, configs: Sequence[str] | str | None) -> list[str]:
+    """The configurations of `configs` (default: the registry's, in its order) that train a PQC
+    and hold runs in `data`; an unregistered one present counts as one with a PQC.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"training_config": ["hybrid_full", "pure_pqc", "classical_only"]})
+    >>> pqc_configs(d, None)
+    ['pure_pqc', 'hybrid_full']
+    """
+    present = set(data["training_config"].dropna().astype(str))
+    order = as_tuple(configs) if configs is not None else tuple(CONFIGS)
+    return [c for c in order if c in present and (c not in CONFIGS or CONFIGS[c].has_pqc)]
 
 
 def registry_transform(name: str, value: str | None, column: str) -> str:
@@ -119,16 +201,34 @@ def iter_groups(data: pd.DataFrame, by: Sequence[str]):
         yield (key if isinstance(key, tuple) else (key,)), sub
 
 
+#: columns that identify "the same run" across training configurations: the architecture and
+#: the replicate, on one task instance at one shot level (a (architecture_id, seed) pair repeats
+#: across tasks and shot levels).
+RUN_KEYS: tuple[str, ...] = ("architecture_id", "seed", "task", "task_id", "shots")
+
+
 def shared_levels(data: pd.DataFrame, y: str, by: str = "training_config") -> dict[str, str]:
     """Levels of `by` whose `y` repeats another level's `y` on every matched run.
 
-    Runs are matched on (architecture_id, seed); a level whose every run equals the run of an
-    earlier level (contract order for configurations) is one measurement taken twice, e.g.
-    ``grad_var`` at initialisation under the two hybrid configurations. Returns level -> the
-    level it repeats (empty without those key columns or when nothing repeats).
+    Runs are matched on the `RUN_KEYS` present (at least ``architecture_id`` and ``seed``); a
+    level whose every run equals the run of an earlier level (contract order for
+    configurations) is one measurement taken twice, e.g. ``grad_var`` at initialisation under
+    the two hybrid configurations. Returns level -> the level it repeats (empty without those
+    key columns or when nothing repeats).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"architecture_id": ["a", "b", "c"] * 4, "seed": 0,
+    ...                   "task": ["s"] * 6 + ["t"] * 6,
+    ...                   "training_config": (["hybrid_quantum_only"] * 3
+    ...                                       + ["hybrid_full"] * 3) * 2,
+    ...                   "grad_var": [1.0, 2.0, 3.0] * 2 + [4.0, 5.0, 6.0] * 2})
+    >>> shared_levels(d, "grad_var")
+    {'hybrid_full': 'hybrid_quantum_only'}
     """
-    keys = [c for c in ("architecture_id", "seed") if c in data.columns]
-    if len(keys) < 2 or by not in data.columns or y not in data.columns:
+    keys = [c for c in RUN_KEYS if c in data.columns]
+    if not {"architecture_id", "seed"} <= set(keys) or by not in data.columns \
+            or y not in data.columns:
         return {}
     table = pd.DataFrame({"_by": data[by].astype(str).to_numpy(),
                           "_y": pd.to_numeric(data[y], errors="coerce").to_numpy(dtype=float),

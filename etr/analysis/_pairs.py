@@ -30,8 +30,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
-_CHUNK = 256
+#: elements of one block of running counts (rows x cells) in `_sign_sums`.
+_CHUNK_ELEMENTS = 1 << 22
+#: rows x cells from which `_sign_sums` sums with a sparse product (measured crossover).
+_SPARSE_MIN_WORK = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,21 +56,57 @@ class Stratum:
 
 
 def _sign_sums(y: np.ndarray, cell: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray]:
-    """(D, E): D[k, l] = sum sign(y_i - y_j), E[k, l] = number of tied pairs, i in k, j in l."""
+    """(D, E): D[k, l] = sum sign(y_i - y_j), E[k, l] = number of tied pairs, i in k, j in l.
+
+    Rows sorted by y; for a block of cells l, the running count of rows of l up to each
+    position (a cumulative sum over the sorted rows) gives, for row i, the rows of l below y_i
+    and up to y_i, and the sums over the rows i of each cell k give D and E. Small strata sum
+    them per cell with ``np.add.reduceat`` (rows sorted by cell); large ones (the marginal
+    association of thousands of circuits) as a product with a sparse matrix counting, per cell
+    k, its rows at each position, which is 2-4x faster there and slower on small strata (its
+    set-up costs a millisecond). Every number is an integer count: both ways are exact and
+    equal to scattering each row (``np.add.at``, 5x slower on 2,000 circuits).
+    """
+    n = len(y)
     order = np.argsort(y, kind="stable")
     ys, cs = y[order], cell[order]
     uniq, start = np.unique(ys, return_index=True)
-    end = np.append(start[1:], len(ys))
+    end = np.append(start[1:], n)
     group = np.searchsorted(uniq, ys)
+    below_at, upto_at = start[group], end[group]   # rows before y_i, rows up to y_i (sorted)
+    by_cell = np.argsort(cs, kind="stable")
+    rows_of = np.bincount(cs, minlength=g)
+    chunk = max(1, min(g, _CHUNK_ELEMENTS // max(n, 1)))
     d, e = np.zeros((g, g)), np.zeros((g, g))
-    for lo in range(0, g, _CHUNK):
-        hi = min(g, lo + _CHUNK)
-        onehot = (cs[:, None] == np.arange(lo, hi)[None, :]).astype(float)
-        cum = np.vstack([np.zeros((1, hi - lo)), np.cumsum(onehot, axis=0)])
-        below = cum[start[group]]          # rows of cell l with y < y_i
-        upto = cum[end[group]]             # rows of cell l with y <= y_i
-        np.add.at(d[:, lo:hi], cs, below + upto - cum[-1][None, :])
-        np.add.at(e[:, lo:hi], cs, upto - below)
+    if n * g >= _SPARSE_MIN_WORK:
+        indptr = np.zeros(g + 1, dtype=np.int64)
+        np.cumsum(rows_of, out=indptr[1:])
+        ones = np.ones(n)
+        h_below = sparse.csr_matrix((ones, below_at[by_cell], indptr), shape=(g, n + 1))
+        h_upto = sparse.csr_matrix((ones, upto_at[by_cell], indptr), shape=(g, n + 1))
+        positions = np.arange(1, n + 1)
+        for lo in range(0, g, chunk):
+            hi = min(g, lo + chunk)
+            cum = np.zeros((n + 1, hi - lo))
+            inside = (cs >= lo) & (cs < hi)
+            cum[positions[inside], cs[inside] - lo] = 1.0
+            np.cumsum(cum, axis=0, out=cum)
+            below, upto = h_below @ cum, h_upto @ cum
+            d[:, lo:hi] = below + upto - np.outer(rows_of, cum[-1])
+            e[:, lo:hi] = upto - below
+        return d, e
+    sorted_cells = cs[by_cell]
+    cuts = np.flatnonzero(np.r_[True, sorted_cells[1:] != sorted_cells[:-1]])
+    present = sorted_cells[cuts]
+    below_at, upto_at = below_at[by_cell], upto_at[by_cell]
+    for lo in range(0, g, chunk):
+        hi = min(g, lo + chunk)
+        cum = np.zeros((n + 1, hi - lo), dtype=np.int64)
+        np.cumsum(cs[:, None] == np.arange(lo, hi)[None, :], axis=0, out=cum[1:])
+        below, upto = cum[below_at], cum[upto_at]
+        d[present, lo:hi] = (np.add.reduceat(below + upto, cuts, axis=0)
+                             - rows_of[present, None] * cum[-1])
+        e[present, lo:hi] = np.add.reduceat(upto - below, cuts, axis=0)
     return d, e
 
 
@@ -186,6 +226,53 @@ def guarded_variance(kernels: list[np.ndarray]) -> float:
     unbiased = float(sum(ustat_variance(h) for h in kernels))
     jack = float(sum(jackknife_variance(h) for h in kernels))
     return unbiased if unbiased >= JACKKNIFE_GUARD * jack else jack
+
+
+def block_df(size: float) -> float:
+    """Degrees of freedom of the variance of one block of `size` circuits: ``(size - 1) / 2``,
+    at least 1.
+
+    The projections a U-statistic's variance is built from are estimated from the block's own
+    pairs, so with a handful of circuits they carry the kernel's degenerate part and the
+    variance has fewer degrees of freedom than a sample variance of ``size`` values. Measured on
+    null simulations of the quick design (the regime test, 300 datasets, nominal 0.05): with
+    ``size - 1`` per block it rejected 0.067, with one per block 0.027, with this rule 0.050
+    (and 0.030 at r = 0.6 with less run noise).
+
+    Examples
+    --------
+    >>> block_df(2), block_df(9)
+    (1.0, 4.0)
+    """
+    return max((float(size) - 1.0) / 2.0, 1.0)
+
+
+def satterthwaite_df(parts: list[float], sizes: list[float]) -> float:
+    """Welch-Satterthwaite degrees of freedom of a sum of independent variance estimates, the
+    one of block b with `block_df` ``(sizes[b])`` degrees of freedom.
+
+    A sum dominated by a few small blocks has few degrees of freedom even when the design has
+    many circuits. Negative (unbiased) block estimates count as 0.
+
+    Examples
+    --------
+    >>> satterthwaite_df([1.0, 1.0], [9, 9]), round(satterthwaite_df([1.0, 0.0], [9, 99]), 6)
+    (8.0, 4.0)
+    """
+    v = np.maximum(np.asarray(parts, dtype=float), 0.0)
+    dfs = np.array([block_df(n) for n in sizes], dtype=float)
+    denom = float((v**2 / dfs).sum())
+    if not v.sum() > 0 or denom <= 0:
+        return float(max(dfs.sum(), 1.0))
+    return float(max(v.sum() ** 2 / denom, 1.0))
+
+
+def guarded_variance_df(kernels: list[np.ndarray]) -> tuple[float, float]:
+    """`guarded_variance` and its `satterthwaite_df` over the blocks."""
+    unbiased = [ustat_variance(h) for h in kernels]
+    jack = [jackknife_variance(h) for h in kernels]
+    use = unbiased if sum(unbiased) >= JACKKNIFE_GUARD * sum(jack) else jack
+    return float(sum(use)), satterthwaite_df(use, [h.shape[0] for h in kernels])
 
 
 def null_variance(st: Stratum) -> float:

@@ -61,10 +61,12 @@ import pandas as pd
 from scipy import stats
 
 from etr._rng import SeedLike, as_generator
-from etr._validation import check_choice, check_float, check_int
+from etr._validation import check_choice, check_int
 from etr.analysis._common import (
+    P_ADJUST,
     adjust,
     as_tuple,
+    check_confidence,
     check_frame,
     degenerate,
     group_label,
@@ -178,9 +180,9 @@ def control_gap(
         check_choice("configs", c, PQC_CONFIGS)
     check_frame(data, ("training_config", "task", value, cluster, *pair_on, *by), (value,))
     n_boot = check_int("n_boot", n_boot, minimum=10)
-    confidence = check_float("confidence", confidence, low=0.5, high=0.999999)
+    confidence = check_confidence(confidence)
     check_choice("ci_method", ci_method, GAP_CI_METHODS)
-    check_choice("p_adjust", p_adjust, ("holm", "bh", "none"))
+    check_choice("p_adjust", p_adjust, P_ADJUST)
     rng = as_generator(seed)
     paired, unpaired = _pair(data, value, configs, ("task", *pair_on), cluster, by)
     group = ("task", "training_config", *by)

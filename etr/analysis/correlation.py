@@ -11,12 +11,14 @@ import pandas as pd
 from scipy import stats
 
 from etr._rng import SeedLike, as_generator
-from etr._validation import check_choice, check_float, check_int
+from etr._validation import check_choice, check_int
 from etr.analysis import _bootstrap as bs
 from etr.analysis._common import (
     MIN_CLUSTERS,
+    P_ADJUST,
     adjust,
     as_tuple,
+    check_confidence,
     check_frame,
     degenerate,
     group_label,
@@ -34,7 +36,7 @@ _CI_NAMES = {"bca": "BCa", "percentile": "percentile"}
 def _check_common(method: str, n_boot: int, confidence: float) -> tuple[int, float]:
     check_choice("method", method, bs.CORR_METHODS)
     n_boot = check_int("n_boot", n_boot, minimum=1)
-    confidence = check_float("confidence", confidence, low=0.5, high=0.999999)
+    confidence = check_confidence(confidence)
     return n_boot, confidence
 
 
@@ -149,7 +151,7 @@ def rank_correlation(
     check_frame(data, (*by, x, y, cluster), (x, y))
     n_boot, confidence = _check_common(method, n_boot, confidence)
     check_choice("ci_method", ci_method, bs.CI_METHODS)
-    check_choice("p_adjust", p_adjust, ("holm", "bh", "none"))
+    check_choice("p_adjust", p_adjust, P_ADJUST)
     rng = as_generator(seed)
     cleaned = clean(data)
     frame = prepare(cleaned.data, (x, y), (*by, cluster))
@@ -433,5 +435,21 @@ def exact_permutation_p(x: np.ndarray, y: np.ndarray, method: str = "spearman") 
         rx, ry = rx - rx.mean(), ry - ry.mean(axis=1, keepdims=True)
         vals = (ry @ rx) / np.sqrt((rx @ rx) * (ry * ry).sum(axis=1))
     else:
-        vals = np.array([stats.kendalltau(x, row).statistic for row in ys])
+        # tau-b's denominator depends on the ties of x and of y only, which no permutation
+        # changes: every permutation's tau is its concordance sum over that one denominator
+        # (vectorised; 8! permutations in milliseconds instead of a scipy call each)
+        sx = np.sign(x[:, None] - x[None, :])
+        conc = np.einsum("pij,ij->p", np.sign(ys[:, :, None] - ys[:, None, :]), sx) / 2.0
+        vals = _tau_b(conc, x, y)
+        observed = abs(float(vals[0]))  # the first permutation is the identity
     return float(np.mean(np.abs(vals) >= observed - 1e-12))
+
+
+def _tau_b(conc: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Kendall's tau-b from concordance sums, with the tie terms of `x` and `y` (scipy's)."""
+    n = len(x)
+    n0 = n * (n - 1) / 2.0
+    n1 = sum(c * (c - 1) / 2.0 for c in np.unique(x, return_counts=True)[1])
+    n2 = sum(c * (c - 1) / 2.0 for c in np.unique(y, return_counts=True)[1])
+    denom = np.sqrt((n0 - n1) * (n0 - n2))
+    return conc / denom if denom > 0 else np.full(len(conc), np.nan)

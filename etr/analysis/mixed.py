@@ -1,7 +1,12 @@
-"""Linear mixed-effects models of trainability on expressibility (statsmodels MixedLM).
+"""Linear mixed-effects models of trainability on expressibility.
 
-Every MixedLM call of etr lives in this module. Reported estimates come from REML fits;
-likelihood-ratio tests, AIC and BIC from ML fits (``reml=False``), as statsmodels advises.
+Every mixed model of etr lives in this module; the likelihood is `etr.analysis._lmm` (a profiled
+REML/ML over per-circuit sums, lme4's criterion, checked against lme4 and statsmodels; why it
+is not statsmodels' MixedLM is said there). Reported estimates come from REML fits;
+likelihood-ratio tests, AIC and BIC from ML fits, as is usual (lme4, statsmodels). Each model
+is fitted once: definitions with the same usable runs share the design and its sums
+(`mixed_effects_by_definition`), the ML fits of the likelihood-ratio test start from the REML
+optimum, and a model already fitted to the same data is not fitted again.
 
 The model follows the design of the study:
 
@@ -19,8 +24,10 @@ The model follows the design of the study:
 
 from __future__ import annotations
 
+import hashlib
 import re
 import warnings
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -29,22 +36,23 @@ import pandas as pd
 import patsy
 from patsy import PatsyError
 from scipy import stats
-from statsmodels.regression.mixed_linear_model import MixedLM, VCSpec
-from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
+from threadpoolctl import threadpool_limits
 
-from etr._validation import check_float
+from etr.analysis import _lmm
 from etr.analysis._common import (
     MIN_CLUSTERS,
     as_tuple,
+    check_confidence,
     check_frame,
     degenerate,
     registry_transform,
     shared_levels,
+    transform,
 )
 from etr.analysis.quality import clean
 from etr.errors import ConvergenceWarning, InputError
 
-__all__ = ["MixedEffectsResult", "mixed_effects"]
+__all__ = ["MixedEffectsResult", "mixed_effects", "mixed_effects_by_definition"]
 
 _FE_COLS = ["term", "estimate", "se", "ci_low", "ci_high", "p_value"]
 _VC_COLS = ["component", "variance", "sd"]
@@ -97,6 +105,8 @@ class MixedEffectsResult:
         slope on the circuit-mean x (1 when x is measured without error).
     shared_levels : dict
         Level -> level it shares its measurements with (fitted once).
+    log_likelihood : float
+        Log-likelihood of the REML fit (lme4's ``logLik``, REML criterion); NaN when degenerate.
     """
 
     fixed_effects: pd.DataFrame
@@ -116,6 +126,7 @@ class MixedEffectsResult:
     x_measurement_sd: float = float("nan")
     x_reliability: float = float("nan")
     shared_levels: dict[str, str] = field(default_factory=dict)
+    log_likelihood: float = float("nan")
 
     def to_frame(self) -> pd.DataFrame:
         """The fixed effects table with ``n`` and ``method`` columns appended."""
@@ -236,56 +247,171 @@ def mixed_effects(
     >>> bool(s["ci_low"] < 0.8 < s["ci_high"])
     True
     """
-    covariates = as_tuple(covariates)
-    check_frame(data, (y, x, groups, nested, by, *covariates), (x, y))
-    transform_y = registry_transform("transform_y", transform_y, y)
-    transform_x = registry_transform("transform_x", transform_x, x)
-    for name, flag in (("random_slope", random_slope), ("lrt", lrt)):
-        if not isinstance(flag, bool):
-            raise InputError(f"`{name}` must be true or false, got {flag!r}")
-    confidence = check_float("confidence", confidence, low=0.5, high=0.999999)
-    if x in covariates or y in covariates:
-        raise InputError("`covariates` must not contain `x` or `y`")
+    opts = _Options.check(data, ys=(y,), x=x, groups=groups, nested=nested, by=by,
+                          covariates=covariates, transform_x=transform_x,
+                          random_slope=random_slope, confidence=confidence, lrt=lrt)
+    return _one(data, y, registry_transform("transform_y", transform_y, y), opts, {})
 
-    model = _model_frame(data, y=y, x=x, groups=groups, nested=nested, by=by,
-                         covariates=covariates, transform_y=transform_y, transform_x=transform_x)
-    formula, method = _describe(y, x, groups, nested, model, by, transform_y, transform_x,
-                                random_slope)
-    problem = _problem(model.frame, groups, x, y)
+
+def mixed_effects_by_definition(
+    data: pd.DataFrame,
+    *,
+    ys: Sequence[str],
+    x: str,
+    groups: str = "pqc_id",
+    nested: str | None = "architecture_id",
+    by: str | None = "training_config",
+    covariates: Sequence[str] = ("n_qubits", "layers"),
+    transform_ys: Sequence[str | None] | None = None,
+    transform_x: str | None = None,
+    random_slope: bool = False,
+    confidence: float = 0.95,
+    lrt: bool = True,
+) -> dict[str, MixedEffectsResult]:
+    """`mixed_effects` of several trainability columns on the same data, sharing the work.
+
+    Columns whose usable rows are the same share the model frame's design: the fixed-effect
+    matrices, the grouping and the per-circuit sums of the design (only the response's own
+    sums are computed per column). Results equal those of `mixed_effects` called per column.
+
+    Parameters
+    ----------
+    ys : sequence of str
+        Response columns.
+    transform_ys : sequence of {"log10", "none", None}, optional
+        Scale of each response (None: the registry's).
+    data, x, groups, nested, by, covariates, transform_x, random_slope, confidence, lrt
+        As in `mixed_effects`.
+
+    Returns
+    -------
+    dict
+        Column -> `MixedEffectsResult`, in the order of `ys`.
+
+    Examples
+    --------
+    >>> from etr.analysis import mixed_effects, synthetic_dataset
+    >>> from etr.analysis.mixed import mixed_effects_by_definition
+    >>> df = synthetic_dataset(n_architectures=30, seed=0)
+    >>> res = mixed_effects_by_definition(df, ys=["grad_var", "grad_norm"],
+    ...                                   x="expressibility_kl", lrt=False)
+    >>> one = mixed_effects(df, y="grad_norm", x="expressibility_kl", lrt=False)
+    >>> bool((res["grad_norm"].slopes == one.slopes).all().all())
+    True
+    """
+    ys = as_tuple(ys)
+    if not ys:
+        raise InputError("`ys` must name at least one column")
+    ty = [None] * len(ys) if transform_ys is None else list(transform_ys)
+    if len(ty) != len(ys):
+        raise InputError(f"`transform_ys` must have one entry per column of `ys` ({len(ys)}), "
+                         f"got {len(ty)}")
+    opts = _Options.check(data, ys=ys, x=x, groups=groups, nested=nested, by=by,
+                          covariates=covariates, transform_x=transform_x,
+                          random_slope=random_slope, confidence=confidence, lrt=lrt)
+    shared: dict = {}
+    return {y: _one(data, y, registry_transform("transform_y", t, y), opts, shared)
+            for y, t in zip(ys, ty, strict=True)}
+
+
+@dataclass(frozen=True, slots=True)
+class _Options:
+    """The checked options of a mixed model (shared by every response)."""
+
+    x: str
+    groups: str
+    nested: str | None
+    by: str | None
+    covariates: tuple[str, ...]
+    transform_x: str
+    random_slope: bool
+    confidence: float
+    lrt: bool
+
+    @classmethod
+    def check(cls, data: pd.DataFrame, *, ys: tuple[str, ...], x: str, groups: str,
+              nested: str | None, by: str | None, covariates: Sequence[str],
+              transform_x: str | None, random_slope: bool, confidence: float,
+              lrt: bool) -> _Options:
+        covariates = as_tuple(covariates)
+        check_frame(data, (*ys, x, groups, nested, by, *covariates), (x, *ys))
+        transform_x = registry_transform("transform_x", transform_x, x)
+        for name, flag in (("random_slope", random_slope), ("lrt", lrt)):
+            if not isinstance(flag, bool):
+                raise InputError(f"`{name}` must be true or false, got {flag!r}")
+        confidence = check_confidence(confidence)
+        if x in covariates or any(y in covariates for y in ys):
+            raise InputError("`covariates` must not contain `x` or `y`")
+        return cls(x=x, groups=groups, nested=nested, by=by, covariates=covariates,
+                   transform_x=transform_x, random_slope=random_slope, confidence=confidence,
+                   lrt=lrt)
+
+
+def _one(data: pd.DataFrame, y: str, transform_y: str, o: _Options,
+         shared: dict) -> MixedEffectsResult:
+    """One response; `shared` maps a design key to the `_Designs` built for it."""
+    # small dense matrices: one BLAS thread is fastest, and threads oversubscribe shared
+    # machines (and the process pool's workers)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _one_model(data, y, transform_y, o, shared)
+
+
+def _one_model(data: pd.DataFrame, y: str, transform_y: str, o: _Options,
+               shared: dict) -> MixedEffectsResult:
+    x, by = o.x, o.by
+    model = _model_frame(data, y=y, x=x, groups=o.groups, nested=o.nested, by=by,
+                         covariates=o.covariates, transform_y=transform_y,
+                         transform_x=o.transform_x)
+    formula, method = _describe(y, x, o.groups, o.nested, model, by, transform_y,
+                                o.transform_x, o.random_slope)
+    problem = _problem(model.frame, o.groups, x, y)
     if problem:
         degenerate(f"mixed model of {y}", problem)
-        return _empty(by, model, formula, method, confidence, problem)
+        return _empty(by, model, formula, method, o.confidence, problem)
     multi = by is not None and model.frame["_by"].nunique() > 1
     rhs_cov = "".join(f" + {t}" for t in model.cov_terms)
     if multi:
         full, null = "_y ~ C(_by) + _x:C(_by)" + rhs_cov, "_y ~ C(_by) + _x" + rhs_cov
     else:
         full, null = "_y ~ _x" + rhs_cov, "_y ~ 1" + rhs_cov
-    re_formula = "~_x" if random_slope else "~1"
-    fits = _fit_all(full, null, model, re_formula, lrt)
-    if isinstance(fits, str):
-        degenerate(f"mixed model of {y}", fits)
-        return _empty(by, model, formula, method, confidence, fits)
-    fit, fit_full_ml, fit_null_ml, converged = fits
+    try:
+        key = (full, null if o.lrt else None, model.nested, _frame_digest(model.frame))
+        if key not in shared:
+            shared[key] = _designs(full, null if o.lrt else None, model, o.random_slope)
+        elif shared[key].note and shared[key].note not in model.notes:
+            model.notes.append(shared[key].note)
+        fit, fit_full_ml, fit_null_ml, converged = _fit_all(shared[key], model, o.lrt)
+    except _FitError as exc:
+        model.notes.append(str(exc))
+        degenerate(f"mixed model of {y}", str(exc))
+        return _empty(by, model, formula, method, o.confidence, str(exc))
     if not converged:
         warnings.warn(f"mixed model of {y}: a fit did not converge; see result.warnings",
-                      ConvergenceWarning, stacklevel=2)
+                      ConvergenceWarning, stacklevel=4)
     dist = stats.t(_between_df(fit, model, multi))
-    slopes = _slopes(fit, dist, confidence, by, model, multi, y)
+    slopes = _slopes(fit, dist, o.confidence, by, model, multi, y)
     lrt_table = (_lrt(fit_full_ml, fit_null_ml, x, by, multi, model.frame["_by"].nunique()
-                      if multi else 1) if lrt else pd.DataFrame(columns=_LRT_COLS))
-    r2m, r2c = _r2(fit, random_slope)
+                      if multi else 1) if o.lrt else pd.DataFrame(columns=_LRT_COLS))
+    r2m, r2c = _r2(fit, model, o.random_slope)
     return MixedEffectsResult(
-        fixed_effects=_fixed_effects(fit, dist, confidence, _label(x, transform_x), by,
+        fixed_effects=_fixed_effects(fit, dist, o.confidence, _label(x, o.transform_x), by,
                                      model.cov_names),
-        variance_components=_variance_components(fit, groups, nested if model.nested else None,
-                                                 x, random_slope),
+        variance_components=_variance_components(
+            fit, o.groups, o.nested if model.nested else None, x, o.random_slope),
         slopes=slopes, lrt=lrt_table, r2_marginal=r2m, r2_conditional=r2c, converged=converged,
         warnings=tuple(dict.fromkeys(model.notes)), n=len(model.frame),
         n_groups=int(model.frame["_g"].nunique()), n_dropped=model.n_dropped, formula=formula,
-        method=method, confidence=confidence, x_measurement_sd=model.x_sd,
+        method=method, confidence=o.confidence, x_measurement_sd=model.x_sd,
         x_reliability=model.reliability, shared_levels=dict(model.shared),
+        log_likelihood=float(fit.fit.llf),
     )
+
+
+def _frame_digest(frame: pd.DataFrame) -> bytes:
+    """Digest of everything in the model frame but the response (what the design is made of)."""
+    cols = sorted(c for c in frame.columns if c != "_y")
+    hashed = pd.util.hash_pandas_object(frame[cols], index=False).to_numpy()
+    return hashlib.blake2b(hashed.tobytes() + "|".join(cols).encode(), digest_size=20).digest()
 
 
 def _label(column: str, how: str) -> str:
@@ -339,11 +465,8 @@ def _model_frame(data: pd.DataFrame, *, y: str, x: str, groups: str, nested: str
 
 
 def _scaled(values: pd.Series, how: str) -> np.ndarray:
-    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    if how == "log10":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(v > 0, np.log10(np.where(v > 0, v, 1.0)), np.nan)
-    return v
+    """`transform` of a column that may hold non-numeric entries (they become NaN)."""
+    return transform(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float), how)
 
 
 def _per_group_mean(frame: pd.DataFrame, xv: np.ndarray) -> tuple[float, float]:
@@ -396,7 +519,8 @@ def _describe(y: str, x: str, groups: str, nested: str | None, model: _Model,
     else:
         rhs = xl + "".join(f" + factor({c})" for c in used)
     formula = f"{yl} ~ {rhs} + {re_part}"
-    method = (f"MixedLM (REML estimates, ML likelihood-ratio test), random intercept per "
+    method = (f"linear mixed model (REML estimates, ML likelihood-ratio test; profiled "
+              f"likelihood as lme4), random intercept per "
               f"{groups}" + (f" with {nested} nested" if model.nested else "")
               + (" and random slope" if random_slope else "")
               + f"; x = per-{groups} mean of {xl}")
@@ -420,96 +544,135 @@ def _problem(frame: pd.DataFrame, groups: str, x: str, y: str) -> str | None:
 
 # --- fitting --------------------------------------------------------------------------------
 
-_OPTIMIZERS: tuple[str, ...] = ("lbfgs", "bfgs", "powell")
+#: fits kept for reuse, keyed by a digest of everything a fit depends on (see `_fit`).
+_FIT_CACHE: OrderedDict[bytes, _lmm.Fit] = OrderedDict()
+_FIT_CACHE_SIZE = 64
 
 
-def _fit_all(full: str, null: str, model: _Model, re_formula: str, lrt: bool):
-    """REML fit of `full` and, with `lrt`, ML fits of both; a reason string when impossible."""
-    notes = model.notes
+@dataclass(frozen=True, slots=True)
+class _Fitted:
+    """One fit with the names of its fixed effects and its design (for R-squared)."""
+
+    names: list[str]
+    exog: np.ndarray
+    fit: _lmm.Fit
+
+    @property
+    def n_params(self) -> int:
+        """Fixed effects, variance parameters and the residual variance (AIC/BIC)."""
+        return len(self.names) + len(self.fit.theta) + 1
+
+    @property
+    def aic(self) -> float:
+        return float(-2.0 * self.fit.llf + 2.0 * self.n_params)
+
+    @property
+    def bic(self) -> float:
+        return float(-2.0 * self.fit.llf + np.log(len(self.exog)) * self.n_params)
+
+
+@dataclass(frozen=True, slots=True)
+class _Designs:
+    """What every response on the same rows shares: fixed-effect designs and grouping."""
+
+    names: list[str]
+    exog: _lmm.Exog
+    exog_null: _lmm.Exog | None
+    grouping: _lmm.Design
+    note: str = ""
+
+
+def _designs(full: str, null: str | None, model: _Model, random_slope: bool) -> _Designs:
+    """The fixed-effect designs (aliased columns left out, with a note) and the grouping."""
     try:
-        fit, ok = _fit(full, model, re_formula, reml=True, notes=notes)
-        fit_full_ml = fit_null_ml = None
-        ok_f = ok_n = True
-        if lrt:
-            fit_full_ml, ok_f = _fit(full, model, re_formula, reml=False, notes=notes)
-            fit_null_ml, ok_n = _fit(null, model, re_formula, reml=False, notes=notes)
-    except _FitError as exc:
-        notes.append(str(exc))
-        return str(exc)
-    return fit, fit_full_ml, fit_null_ml, ok and ok_f and ok_n
-
-
-def _fit(formula: str, model: _Model, re_formula: str, *, reml: bool, notes: list[str]):
-    """Fit one MixedLM, trying optimisers in turn and recording warnings; (fit, converged).
-
-    An optimiser that raises (e.g. a singular matrix), does not converge or returns a
-    non-finite or all-zero solution (a known L-BFGS failure mode) is replaced by the next.
-    """
-    try:
-        mm = _build(formula, model, re_formula)
+        names, exog, n_out = _matrix(full, model)
+        exog_null = _matrix(null, model)[1] if null is not None else None
     except (ValueError, np.linalg.LinAlgError, PatsyError) as exc:
         raise _FitError(f"model could not be built ({str(exc).splitlines()[0]})") from None
-    label = "REML" if reml else "ML"
-    best, best_msgs = None, []
-    failed: list[str] = []
-    for method in _OPTIMIZERS:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                fit = mm.fit(reml=reml, method=method)
-            except (np.linalg.LinAlgError, ValueError) as exc:
-                failed.append(f"{method} ({str(exc).splitlines()[0]})")
-                continue
-        msgs = [str(w.message).splitlines()[0] for w in caught]
-        bad = any(issubclass(w.category, SMConvergenceWarning) and "converge" in str(w.message)
-                  for w in caught)
-        params = np.asarray(fit.params, dtype=float)
-        sane = np.isfinite(fit.llf) and np.all(np.isfinite(params)) and np.any(params != 0)
-        if sane and bool(fit.converged) and not bad:
-            if failed:
-                notes.append(f"{label} fit: optimiser {', '.join(failed)} failed; {method} "
-                             "converged")
-            notes.extend(f"{label} fit: {m}" for m in msgs)
-            return fit, True
-        failed.append(f"{method} (did not converge)")
-        if best is None and sane:
-            best, best_msgs = fit, msgs
-    if best is None:
-        raise _FitError(f"{label} fit failed with every optimiser ({', '.join(_OPTIMIZERS)})")
-    notes.extend(f"{label} fit: {m}" for m in best_msgs)
-    notes.append(f"{label} fit did not converge")
-    return best, False
-
-
-def _build(formula: str, model: _Model, re_formula: str) -> MixedLM:
-    """The MixedLM with the nested variance component built directly (fast for many groups).
-
-    statsmodels' ``vc_formula`` evaluates a patsy formula once per group; with hundreds of
-    circuits that dominates the fit, so the nested indicator matrices are built here.
-    """
+    note = (f"{n_out} aliased fixed-effect column(s) left out (no data to separate them)"
+            if n_out else "")
+    if note:
+        model.notes.append(note)
     data = model.frame
-    endog, exog = patsy.dmatrices(formula, data, return_type="dataframe")
+    grouping = _lmm.Design.build(data["_g"].to_numpy(),
+                                 data["_a"].to_numpy() if model.nested else None,
+                                 data["_x"].to_numpy() if random_slope else None)
+    return _Designs(names=names, exog=grouping.exog(exog),
+                    exog_null=grouping.exog(exog_null) if exog_null is not None else None,
+                    grouping=grouping, note=note)
+
+
+def _matrix(formula: str, model: _Model) -> tuple[list[str], np.ndarray, int]:
+    """The fixed-effect matrix of `formula`, its column names and how many were aliased."""
+    exog = patsy.dmatrix(formula.split("~", 1)[1], model.frame, return_type="dataframe")
     keep = _independent_columns(exog.to_numpy())
-    if len(keep) < exog.shape[1]:
-        dropped = [c for i, c in enumerate(exog.columns) if i not in set(keep)]
-        note = f"{len(dropped)} aliased fixed-effect column(s) left out (no data to separate them)"
-        if note not in model.notes:
-            model.notes.append(note)
+    n_out = exog.shape[1] - len(keep)
+    if n_out:
         exog = exog.iloc[:, keep]
-    groups = data["_g"].to_numpy()
-    exog_re = (np.column_stack([np.ones(len(data)), data["_x"].to_numpy()])
-               if re_formula == "~_x" else np.ones((len(data), 1)))
-    exog_vc = None
-    if model.nested:
-        mats, names = [], []
-        for g in np.unique(groups):  # sorted, as VCSpec requires
-            a = data["_a"].to_numpy()[groups == g]
-            levels = np.unique(a)
-            mats.append((a[:, None] == levels[None, :]).astype(float))
-            names.append([f"C(_a)[{lv}]" for lv in levels])
-        exog_vc = VCSpec(["nested"], [names], [mats])
-    mm = MixedLM(endog.iloc[:, 0], exog, groups, exog_re=exog_re, exog_vc=exog_vc)
-    return mm
+    return list(exog.columns), exog.to_numpy(dtype=float), n_out
+
+
+def _fit_all(designs: _Designs, model: _Model, lrt: bool
+             ) -> tuple[_Fitted, _Fitted | None, _Fitted | None, bool]:
+    """REML fit and, with `lrt`, ML fits of the full and null models; (.., converged).
+
+    The three fits share the grouping and the response; the ML fits start from the REML
+    optimum (and the null from the full ML one), so they take a few evaluations each.
+    """
+    y = model.frame["_y"].to_numpy(dtype=float)
+    g = designs.grouping
+    stats = g.stats(designs.exog, y)
+    fit = _fit(g, stats, reml=True, notes=model.notes)
+    full_ml = null_ml = None
+    ok = fit.converged
+    if lrt:
+        ml = _fit(g, stats, reml=False, notes=model.notes, start=fit.phi)
+        null = _fit(g, g.stats(designs.exog_null, y), reml=False, notes=model.notes,
+                    start=ml.phi)
+        full_ml = _Fitted(designs.names, designs.exog.matrix, ml)
+        null_ml = _Fitted([""] * designs.exog_null.matrix.shape[1], designs.exog_null.matrix,
+                          null)
+        ok = ok and ml.converged and null.converged
+    return _Fitted(designs.names, designs.exog.matrix, fit), full_ml, null_ml, ok
+
+
+def _fit(design: _lmm.Design, stats: _lmm.Stats, *, reml: bool, notes: list[str],
+         start: np.ndarray | None = None) -> _lmm.Fit:
+    """One (RE)ML fit, reused when the same model was fitted to the same data before.
+
+    The key is a digest of everything the fit depends on (the sufficient statistics, the
+    grouping, the criterion), so a cached fit is the fit these data would give: the report's
+    model and the summary's slopes, when they are the same model, are fitted once.
+    """
+    key = _digest(design, stats, reml)
+    cached = _FIT_CACHE.get(key)
+    if cached is None:
+        if not np.all(np.isfinite(stats.zz)):
+            raise _FitError("non-finite values in the model")
+        cached = _lmm.fit(design, stats, reml=reml, start=start)
+        _FIT_CACHE[key] = cached
+        while len(_FIT_CACHE) > _FIT_CACHE_SIZE:
+            _FIT_CACHE.popitem(last=False)
+    else:
+        _FIT_CACHE.move_to_end(key)
+    label = "REML" if reml else "ML"
+    if cached.boundary:
+        notes.append(f"{label} fit: a variance component is estimated at 0 (the boundary of "
+                     "the parameter space)")
+    if not cached.converged:
+        notes.append(f"{label} fit did not converge ({cached.message})")
+    return cached
+
+
+def _digest(design: _lmm.Design, stats: _lmm.Stats, reml: bool) -> bytes:
+    h = hashlib.blake2b(digest_size=20)
+    for arr in (design.m, design.group_of_level, stats.zz, stats.sums,
+                design.x_group if design.x_group is not None else np.zeros(0)):
+        a = np.ascontiguousarray(arr)
+        h.update(str(a.shape).encode())
+        h.update(a.tobytes())
+    h.update(bytes([reml, design.nested, stats.p % 256]))
+    return h.digest()
 
 
 def _independent_columns(x: np.ndarray, tol: float = 1e-9) -> list[int]:
@@ -536,7 +699,7 @@ def _independent_columns(x: np.ndarray, tol: float = 1e-9) -> list[int]:
 
 
 class _FitError(RuntimeError):
-    """No optimiser produced a usable fit."""
+    """The model cannot be fitted (it cannot be built, or its data are not finite)."""
 
 
 # --- reporting ------------------------------------------------------------------------------
@@ -559,22 +722,22 @@ def _term_name(term: str, x: str, by: str | None, cov_names: dict[str, str]) -> 
     return ":".join(parts)
 
 
-def _between_df(fit, model: _Model, multi: bool) -> int:
+def _between_df(fit: _Fitted, model: _Model, multi: bool) -> int:
     """Between-circuit degrees of freedom: circuits minus fixed effects per configuration.
 
     x varies between circuits only, so its slope is estimated from circuit means; Wald z
     intervals ignore that only tens of circuits carry it (and under-cover, by simulation).
     """
     n_levels = len(model.levels) if multi else 1
-    per_level = int(np.ceil(len(fit.fe_params) / max(n_levels, 1)))
+    per_level = int(np.ceil(len(fit.names) / max(n_levels, 1)))
     return max(int(model.frame["_g"].nunique()) - per_level, 1)
 
 
-def _fixed_effects(fit, dist, confidence: float, x: str, by: str | None,
+def _fixed_effects(fit: _Fitted, dist, confidence: float, x: str, by: str | None,
                    cov_names: dict[str, str]) -> pd.DataFrame:
-    names = list(fit.fe_params.index)
-    est = fit.fe_params.to_numpy()
-    se = fit.bse_fe.to_numpy()
+    names = fit.names
+    est = fit.fit.beta
+    se = np.sqrt(np.diag(fit.fit.cov_beta))
     z = dist.ppf(0.5 + confidence / 2)
     p = 2 * dist.sf(np.abs(est / se))
     return pd.DataFrame({
@@ -583,11 +746,11 @@ def _fixed_effects(fit, dist, confidence: float, x: str, by: str | None,
     }, columns=_FE_COLS)
 
 
-def _slopes(fit, dist, confidence: float, by: str | None, model: _Model, multi: bool,
-            y: str) -> pd.DataFrame:
-    names = list(fit.fe_params.index)
-    cov = fit.cov_params().loc[names, names].to_numpy()
-    beta = fit.fe_params.to_numpy()
+def _slopes(fit: _Fitted, dist, confidence: float, by: str | None, model: _Model,
+            multi: bool, y: str) -> pd.DataFrame:
+    names = fit.names
+    cov = fit.fit.cov_beta
+    beta = fit.fit.beta
     z = dist.ppf(0.5 + confidence / 2)
 
     def one(term: str) -> dict:
@@ -616,15 +779,16 @@ def _slopes(fit, dist, confidence: float, by: str | None, model: _Model, multi: 
     return out
 
 
-def _variance_components(fit, groups: str, nested: str | None, x: str,
+def _variance_components(fitted: _Fitted, groups: str, nested: str | None, x: str,
                          random_slope: bool) -> pd.DataFrame:
-    cov_re = np.asarray(fit.cov_re)
+    fit = fitted.fit
+    cov_re = fit.cov_re
     rows = [(f"{groups} intercept", cov_re[0, 0])]
     if random_slope:
         rows += [(f"{groups} slope of {x}", cov_re[1, 1]),
                  (f"{groups} intercept-slope covariance", cov_re[0, 1])]
     if nested is not None:
-        rows.append((f"{nested} within {groups}", float(np.asarray(fit.vcomp)[0])))
+        rows.append((f"{nested} within {groups}", float(fit.vcomp[0])))
     rows.append(("residual", float(fit.scale)))
     out = pd.DataFrame(rows, columns=["component", "variance"])
     out["sd"] = np.where(out["component"].str.contains("covariance"), np.nan,
@@ -632,8 +796,9 @@ def _variance_components(fit, groups: str, nested: str | None, x: str,
     return out[_VC_COLS]
 
 
-def _lrt(full, null, x: str, by: str | None, multi: bool, n_levels: int) -> pd.DataFrame:
-    stat = max(0.0, 2.0 * (full.llf - null.llf))
+def _lrt(full: _Fitted, null: _Fitted, x: str, by: str | None, multi: bool,
+         n_levels: int) -> pd.DataFrame:
+    stat = max(0.0, 2.0 * (full.fit.llf - null.fit.llf))
     df = n_levels - 1 if multi else 1
     test = f"slope of {x} differs between {by} levels" if multi else f"slope of {x} is zero"
     return pd.DataFrame([{
@@ -643,16 +808,16 @@ def _lrt(full, null, x: str, by: str | None, multi: bool, n_levels: int) -> pd.D
     }], columns=_LRT_COLS)
 
 
-def _r2(fit, random_slope: bool) -> tuple[float, float]:
-    exog = fit.model.exog
-    var_f = float(np.var(exog @ fit.fe_params.to_numpy()))
-    cov_re = np.asarray(fit.cov_re)
+def _r2(fitted: _Fitted, model: _Model, random_slope: bool) -> tuple[float, float]:
+    fit = fitted.fit
+    var_f = float(np.var(fitted.exog @ fit.beta))
+    cov_re = fit.cov_re
     if random_slope:
-        zmat = fit.model.exog_re
+        zmat = np.column_stack([np.ones(len(model.frame)), model.frame["_x"].to_numpy()])
         var_r = float(np.mean(np.sum((zmat @ cov_re) * zmat, axis=1)))
     else:
         var_r = float(cov_re[0, 0])
-    var_r += float(np.sum(np.asarray(fit.vcomp))) if len(np.asarray(fit.vcomp)) else 0.0
+    var_r += float(np.sum(fit.vcomp))
     var_e = float(fit.scale)
     total = var_f + var_r + var_e
     return var_f / total, (var_f + var_r) / total

@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from etr.contract import ALL_COLUMNS, CONFIGS, METRICS, Column, Range, interval_se
+from etr.analysis._common import pqc_rows
+from etr.contract import ALL_COLUMNS, METRICS, Column, Range, interval_se
 from etr.errors import InputError
 
 __all__ = ["VALID_RANGES", "CleanedData", "clean", "data_quality", "removal"]
@@ -158,8 +159,7 @@ def _impossible(data: pd.DataFrame, col: str, values: np.ndarray) -> np.ndarray:
         return np.zeros(len(values), dtype=bool)
     bad = rng.bad(values, interval_se(data, col) if rng.se_slack else None)
     if rng.control is not None and "training_config" in data.columns:
-        control = data["training_config"].astype(object).map(
-            lambda c: c in CONFIGS and not CONFIGS[c].has_pqc).to_numpy(dtype=bool)
+        control = ~pqc_rows(data)
         bad = np.where(control, rng.control.bad(values), bad)
     return bad
 

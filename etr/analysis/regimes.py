@@ -9,12 +9,14 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
+from threadpoolctl import threadpool_limits
 
 from etr._rng import SeedLike, as_generator
-from etr._validation import check_choice, check_float, check_int
+from etr._validation import check_choice, check_int
 from etr.analysis._common import (
     MIN_CLUSTERS,
     as_tuple,
+    check_confidence,
     check_frame,
     degenerate,
     group_label,
@@ -24,6 +26,7 @@ from etr.analysis._common import (
 )
 from etr.analysis.quality import clean
 from etr.errors import InputError
+from etr.parallel import default_workers, open_pool
 
 __all__ = ["RegimeResult", "davies_test", "segment_regimes"]
 
@@ -85,6 +88,7 @@ def segment_regimes(
     confidence: float = 0.95,
     cluster: str | None = "pqc_id",
     seed: SeedLike = None,
+    workers: int | None = 1,
 ) -> RegimeResult:
     """Find regimes of the `x`-`y` relationship with segmented (piecewise-linear) regression.
 
@@ -122,6 +126,10 @@ def segment_regimes(
         Averaging and resampling unit; ``None``: rows.
     seed : int, numpy.random.Generator or None
         Randomness of the bootstrap.
+    workers : int or None
+        Processes for the bootstrap refits (`etr.parallel.open_pool`; None: every usable
+        core, 1: this process). The resamples are drawn here and refitted in fixed chunks,
+        so the intervals are the same whatever the number of workers.
 
     Returns
     -------
@@ -164,7 +172,7 @@ def segment_regimes(
     n_boot = check_int("n_boot", n_boot, minimum=0)
     transform_y = registry_transform("transform_y", transform_y, y)
     transform_x = registry_transform("transform_x", transform_x, x)
-    confidence = check_float("confidence", confidence, low=0.5, high=0.999999)
+    confidence = check_confidence(confidence)
     if cluster is not None and cluster in (x, y):
         raise InputError("`cluster` must differ from `x` and `y`")
     rng = as_generator(seed)
@@ -175,8 +183,10 @@ def segment_regimes(
     frame = frame[frame["_ok"]]
     out: dict[str, list[dict]] = {"breakpoints": [], "segments": [], "selection": [],
                                   "fits": []}
+    workers = check_int("workers", default_workers() if workers is None else workers,
+                        minimum=1)
     cfg = _Settings(x=x, y=y, cluster=cluster, max_k=max_breakpoints, n_boot=n_boot,
-                    confidence=confidence, rng=rng)
+                    confidence=confidence, rng=rng, workers=workers)
     for key, sub in iter_groups(frame, by):
         _segment_group(sub, cfg, dict(zip(by, key, strict=True)), out, group_label(by, key))
     cols = {
@@ -345,6 +355,7 @@ class _Settings:
     n_boot: int
     confidence: float
     rng: np.random.Generator
+    workers: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,22 +431,57 @@ def _intervals(xv: np.ndarray, yv: np.ndarray, sel: _Selected,
     if cfg.n_boot == 0:
         return (_conditional_slope_ci(xv, yv, sel.bps, sel.beta, cfg.confidence),
                 np.full((2, sel.k), np.nan))
-    boot_bps = np.full((cfg.n_boot, sel.k), np.nan)
-    boot_slopes = np.full((cfg.n_boot, sel.k + 1), np.nan)
     draws = cfg.rng.multinomial(g, np.full(g, 1.0 / g), size=cfg.n_boot).astype(float)
-    for b in range(cfg.n_boot):
-        if np.unique(xv[draws[b] > 0]).size < (sel.k + 1) * 2:
-            continue
-        fit = _fit_k(xv, yv, draws[b], sel.k, sel.cands)
-        if fit is not None:
-            boot_bps[b] = fit[1]
-            boot_slopes[b] = _slopes(fit[2])
+    boot_bps, boot_slopes = _bootstrap(xv, yv, draws, sel, cfg.workers)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns stay NaN
         slope_ci = np.nanquantile(boot_slopes, [alpha, 1 - alpha], axis=0)
         bp_ci = (np.nanquantile(boot_bps, [alpha, 1 - alpha], axis=0) if sel.k
                  else np.full((2, 0), np.nan))
     return slope_ci, bp_ci
+
+
+#: bootstrap refits per unit of work (fixed, so that the chunks do not depend on the workers).
+_BOOT_CHUNK = 25
+#: below this many cluster-refits (clusters x replicates, breakpoint models only) the
+#: bootstrap stays in this process: starting workers would cost more than it saves.
+_POOL_MIN_WORK = 100_000
+
+
+def _bootstrap(xv: np.ndarray, yv: np.ndarray, draws: np.ndarray, sel: _Selected,
+               workers: int) -> tuple[np.ndarray, np.ndarray]:
+    """Breakpoints and slopes refitted on every row of `draws`, on the pool when worth it."""
+    chunks = [draws[i:i + _BOOT_CHUNK] for i in range(0, len(draws), _BOOT_CHUNK)]
+    args = [(xv, yv, c, sel.k, sel.cands) for c in chunks]
+    if workers > 1 and len(chunks) > 1 and sel.k > 0 and draws.size >= _POOL_MIN_WORK:
+        with open_pool(workers, n_jobs=len(chunks)) as pool:
+            outcomes = pool.map(_refit, args)
+        failed = [o.error for o in outcomes if not o.ok]
+        if failed:
+            raise RuntimeError(f"bootstrap refit failed: {failed[0]}")
+        parts = [o.value for o in outcomes]
+    else:
+        parts = [_refit(*a) for a in args]
+    return (np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, sel.k)),
+            np.concatenate([p[1] for p in parts]) if parts else np.zeros((0, sel.k + 1)))
+
+
+def _refit(xv: np.ndarray, yv: np.ndarray, draws: np.ndarray, k: int,
+           cands: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(breakpoints (R, k), slopes (R, k + 1)) refitted with the weights of each row of
+    `draws`; NaN where a resample cannot hold k breakpoints. One BLAS thread, in this process
+    as in a worker, so that a replicate gives the same numbers wherever it runs."""
+    bps = np.full((len(draws), k), np.nan)
+    slopes = np.full((len(draws), k + 1), np.nan)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for b, w in enumerate(draws):
+            if np.unique(xv[w > 0]).size < (k + 1) * 2:
+                continue
+            fit = _fit_k(xv, yv, w, k, cands)
+            if fit is not None:
+                bps[b] = fit[1]
+                slopes[b] = _slopes(fit[2])
+    return bps, slopes
 
 
 def _emit_segments(sub: pd.DataFrame, xv: np.ndarray, yv: np.ndarray, sel: _Selected,

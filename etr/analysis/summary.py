@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from etr._rng import SeedLike, as_generator
-from etr._validation import check_choice, check_float, check_int
+from etr._validation import check_choice, check_int
 from etr.analysis import conditional as cond
-from etr.analysis._common import TRANSFORMS, as_tuple, check_frame
-from etr.analysis.mixed import mixed_effects
+from etr.analysis._common import TRANSFORMS, as_tuple, check_confidence, check_frame
+from etr.analysis.mixed import mixed_effects_by_definition
 from etr.analysis.quality import CleanedData, clean
 from etr.analysis.regimes import segment_regimes
 from etr.contract import CONFIGS, METRICS, PRIMARY_X, TRAINABILITY_DEFINITIONS, TRAINING_CONFIGS
@@ -32,16 +32,19 @@ THRESHOLDS: tuple[float, float, float] = (0.1, 0.3, 0.5)
 
 _W, _M, _S = THRESHOLDS
 VERDICT_RULE: str = (
-    "For each training configuration and trainability definition, r is the association of the "
-    "expressibility measure with the trainability column given width and depth, i.e. among "
-    "circuits of the same width and depth: Kendall's tau-b over pairs of runs of different "
-    "circuits (pqc_id) within each (n_qubits, layers) stratum, pooled over strata and reported "
-    "as r = sin(pi tau / 2) on the scale of a Pearson correlation. It is oriented with the "
+    "For each training configuration and trainability definition, r is the association of a "
+    "circuit's expressibility with the circuit's expected trainability given width and depth, "
+    "i.e. among circuits of the same width and depth: each circuit's value is its mean normal "
+    "score over its runs (task instances' main effects removed), Kendall's tau-b between the "
+    "circuits (pqc_id) of each (n_qubits, layers) stratum is pooled over strata, reported as "
+    "r = sin(pi tau / 2) on the scale of a Pearson correlation and corrected for the dilution "
+    "by run noise (divided by the square root of the reliabilities). It is oriented with the "
     "registry's directions so that r > 0 always reads 'more expressive -> less trainable' (the "
     "classic trade-off) and r < 0 'more expressive -> more trainable'. The marginal r (one "
     "stratum, not conditioned on width and depth) is shown beside it and never enters the "
-    "verdict. Every interval is a t interval on atanh(r) with the unbiased U-statistic variance"
-    " over distinct circuits, at the level 1 - alpha/m, where m is the number of rows with an "
+    "verdict. Every interval is Fieller's for the corrected ratio on Fisher's z scale, with the "
+    "variance over distinct circuits (unbiased U-statistic) and task instances, at the level "
+    "1 - alpha/m, where m is the number of rows with an "
     "estimate (Bonferroni), so that reading a verdict off an interval controls the chance of "
     "any false verdict in the table at alpha (= 1 - confidence). Verdict: "
     f"'absent' (shown absent) if the interval lies inside (-{_W:g}, {_W:g}), two one-sided "
@@ -188,15 +191,17 @@ def tradeoff_summary(
         check_choice("transform_x", transform_x, TRANSFORMS)
     check_choice("ci_method", ci_method, cond.CI_METHODS)
     n_boot = check_int("n_boot", n_boot, minimum=10)
-    confidence = check_float("confidence", confidence, low=0.5, high=0.999999)
+    confidence = check_confidence(confidence)
     present = _present(data, definitions)
     order = _config_order(data, configs)
     cleaned = clean(data[data["training_config"].astype(str).isin(order)])
     rng = as_generator(seed)
+    slopes = _mixed_slopes(cleaned.data, x, present, cluster, transform_x)
     parts = []
     for definition, child in zip(present, rng.spawn(len(present)), strict=True):
         parts.append(_one_definition(cleaned, x, definition, order, cluster, strata,
-                                     ci_method, n_boot, child, transform_x))
+                                     ci_method, n_boot, child, transform_x,
+                                     slopes[definition]))
     rows = [r for part in parts for r in part]
     out = pd.DataFrame(rows)
     return _finalise(out, order, present, 1.0 - confidence, ci_method, n_boot)
@@ -233,13 +238,14 @@ def _config_order(data: pd.DataFrame, configs: Sequence[str] | None) -> list[str
 
 def _one_definition(cleaned: CleanedData, x: str, definition: str, order: list[str],
                     cluster: str, strata: tuple[str, ...], ci_method: str, n_boot: int,
-                    rng: np.random.Generator, transform_x: str | None) -> list[dict]:
+                    rng: np.random.Generator, transform_x: str | None,
+                    slopes: dict[str, dict]) -> list[dict]:
     rows = cond.prepare_rows(cleaned.data, x=x, y=definition, by=("training_config",),
                              strata=strata, cluster=cluster, cleaned=cleaned)
     counts = _counts(rows, ci_method, n_boot, rng)
     robust_rows = _robust_rows(cleaned, x, definition, strata, cluster)
     sign = cond.orientation(x, definition)
-    slopes, regimes = _models(cleaned.data, x, definition, cluster, n_boot, rng, transform_x)
+    regimes = _regimes(cleaned.data, x, definition, cluster, transform_x)
     out = []
     for config in order:
         sub = rows.frame[rows.frame["_g"] == config]
@@ -247,7 +253,7 @@ def _one_definition(cleaned: CleanedData, x: str, definition: str, order: list[s
                "n_clusters": int(sub["_c"].nunique()),
                "n_dropped": rows.n_dropped.get(config, 0),
                "data_note": rows.note, "_sign": sign}
-        rec.update(_fits(sub, counts, f"{config}, {definition}"))
+        rec.update(_fits(sub, counts, f"{config}, {definition}", strata))
         rec["_robust"] = _robust_fit(robust_rows, config)
         rec.update(slopes.get(config, {}))
         rec["n_regimes"] = regimes.get(config, np.nan)
@@ -263,23 +269,19 @@ def _counts(rows: cond.Rows, ci_method: str, n_boot: int,
     return rng.multinomial(g, np.full(g, 1.0 / g), size=n_boot)
 
 
-def _fits(sub: pd.DataFrame, counts: np.ndarray | None, label: str) -> dict:
+def _fits(sub: pd.DataFrame, counts: np.ndarray | None, label: str,
+          strata: tuple[str, ...]) -> dict:
     """Conditional and marginal fits of one cell (None when degenerate, with a warning)."""
     out: dict = {"_fit": None, "_marginal": None, "n_strata": 0}
-    if not len(sub):
-        warnings.warn(f"{label}: no usable runs; its row is NaN", DegenerateDataWarning,
-                      stacklevel=4)
-        return out
-    ker = cond.kernels(sub)
-    why = cond.problem(sub, ker)
-    if why is not None:
-        warnings.warn(f"{label}: {why}; its row is NaN", DegenerateDataWarning, stacklevel=4)
+    f = cond.group_fit(sub, strata, counts=counts)
+    if isinstance(f, str):
+        warnings.warn(f"{label}: {f}; its row is NaN", DegenerateDataWarning, stacklevel=4)
     else:
-        out["_fit"] = cond.fit(list(ker.values()), counts=counts)
-        out["n_strata"] = len(out["_fit"].strata)
-    marg = cond.kernels(sub, stratified=False)
-    if cond.problem(sub, marg) is None:
-        out["_marginal"] = cond.fit(list(marg.values()), counts=counts)
+        out["_fit"] = f
+        out["n_strata"] = len(f.strata)
+    m = cond.group_fit(sub, strata, stratified=False, counts=counts)
+    if not isinstance(m, str):
+        out["_marginal"] = m
     return out
 
 
@@ -305,41 +307,59 @@ def _robust_rows(cleaned: CleanedData, x: str, definition: str, strata: tuple[st
 def _robust_fit(rows: cond.Rows | None, config: str) -> cond.Fit | None:
     if rows is None:
         return None
-    sub = rows.frame[rows.frame["_g"] == config]
-    ker = cond.kernels(sub) if len(sub) else {}
-    if not len(sub) or cond.problem(sub, ker) is not None:
-        return None
-    return cond.fit(list(ker.values()))
+    f = cond.group_fit(rows.frame[rows.frame["_g"] == config], rows.strata)
+    return None if isinstance(f, str) else f
 
 
-def _models(data: pd.DataFrame, x: str, definition: str, cluster: str, n_boot: int,
-            rng: np.random.Generator, transform_x: str | None
-            ) -> tuple[dict[str, dict], dict[str, float]]:
-    """Mixed-model slopes and the number of regimes per configuration (quietly)."""
-    slopes: dict[str, dict] = {}
-    regimes: dict[str, float] = {}
+def _scales(x: str, definition: str, transform_x: str | None) -> tuple[str, str]:
     tx = transform_x or ("log10" if METRICS[x].log_scale else "none")
-    ty = "log10" if METRICS[definition].log_scale else "none"
+    return tx, "log10" if METRICS[definition].log_scale else "none"
+
+
+def _mixed_slopes(data: pd.DataFrame, x: str, definitions: list[str], cluster: str,
+                  transform_x: str | None) -> dict[str, dict[str, dict]]:
+    """Mixed-model slope per definition and configuration (quietly).
+
+    All definitions are fitted in one call, so that those with the same usable runs share the
+    model's design (see `etr.analysis.mixed.mixed_effects_by_definition`).
+    """
+    tx = _scales(x, definitions[0], transform_x)[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateDataWarning)  # reported by the association
-        me = mixed_effects(data, y=definition, x=x, groups=cluster, transform_x=tx,
-                           transform_y=ty, lrt=False)
+        fits = mixed_effects_by_definition(
+            data, ys=definitions, x=x, groups=cluster, transform_x=tx,
+            transform_ys=[_scales(x, d, transform_x)[1] for d in definitions], lrt=False)
+    out: dict[str, dict[str, dict]] = {}
+    for definition, me in fits.items():
+        slopes: dict[str, dict] = {}
+        if "training_config" in me.slopes.columns:
+            for r in me.slopes.itertuples(index=False):
+                slopes[str(r.training_config)] = {
+                    "slope": r.estimate, "slope_ci_low": r.ci_low, "slope_ci_high": r.ci_high}
+        elif len(me.slopes) == 1 and data["training_config"].nunique() == 1:
+            r = me.slopes.iloc[0]
+            slopes[str(data["training_config"].iloc[0])] = {
+                "slope": r["estimate"], "slope_ci_low": r["ci_low"],
+                "slope_ci_high": r["ci_high"]}
+        out[definition] = slopes
+    return out
+
+
+def _regimes(data: pd.DataFrame, x: str, definition: str, cluster: str,
+             transform_x: str | None) -> dict[str, float]:
+    """The number of regimes per configuration (quietly)."""
+    regimes: dict[str, float] = {}
+    tx, ty = _scales(x, definition, transform_x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)  # reported by the association
         seg = segment_regimes(data, x=x, y=definition, by="training_config", n_boot=0,
                               transform_x=tx, transform_y=ty, cluster=cluster)
-    if "training_config" in me.slopes.columns:
-        for r in me.slopes.itertuples(index=False):
-            slopes[str(r.training_config)] = {"slope": r.estimate, "slope_ci_low": r.ci_low,
-                                              "slope_ci_high": r.ci_high}
-    elif len(me.slopes) == 1 and data["training_config"].nunique() == 1:
-        r = me.slopes.iloc[0]
-        slopes[str(data["training_config"].iloc[0])] = {
-            "slope": r["estimate"], "slope_ci_low": r["ci_low"], "slope_ci_high": r["ci_high"]}
     sel = seg.selection
     if len(sel) and "training_config" in sel.columns:
         for r in sel[sel["selected"]].itertuples(index=False):
             if np.isfinite(r.bic):
                 regimes[str(r.training_config)] = r.n_breakpoints + 1
-    return slopes, regimes
+    return regimes
 
 
 # --- the table ------------------------------------------------------------------------------
@@ -401,9 +421,10 @@ def _fill(out: pd.DataFrame, i: int, r: pd.Series, level: float) -> None:
 def _method(ci_method: str, n_boot: int, m: int) -> str:
     var = ("unbiased U-statistic variance" if ci_method == "ustat"
            else f"cluster bootstrap ({n_boot})")
-    return (f"Kendall tau-b between different circuits within (n_qubits, layers) strata, "
-            f"r = sin(pi tau / 2), oriented; t intervals on atanh(r) ({var}) at level "
-            f"1 - alpha/{m} (Bonferroni); MixedLM slope (per decade where log-scaled); "
+    return (f"Kendall tau-b between circuit values within (n_qubits, layers) strata, "
+            f"r = sin(pi tau / 2) corrected for regression dilution, oriented; Fieller "
+            f"intervals on atanh(r) ({var}, plus task instances) at level "
+            f"1 - alpha/{m} (Bonferroni); mixed-model slope (per decade where log-scaled); "
             f"regimes by BIC segmented regression")
 
 

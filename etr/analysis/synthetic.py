@@ -28,6 +28,8 @@ import pandas as pd
 from etr._hashing import short_hash
 from etr._rng import SeedLike, as_generator
 from etr._validation import check_float, check_int
+from etr.analysis._common import pqc_rows
+from etr.analysis._generate import censor_steps, check_configs, config_map, latent_trainability
 from etr.contract import (
     CAPACITY,
     CIRCUIT,
@@ -36,7 +38,6 @@ from etr.contract import (
     METRICS,
     PQC_CONFIGS,
     TRAINABILITY_DEFINITIONS,
-    TRAINING_CONFIGS,
     coerce_dtypes,
 )
 from etr.errors import InputError
@@ -56,30 +57,6 @@ _DEFAULT_SLOPES: dict[str, float] = {
 _TOPOLOGIES: tuple[str, ...] = ("linear", "ring", "full")
 _WIDTHS: tuple[int, ...] = (2, 4, 6)
 _DEPTHS: tuple[int, ...] = (1, 2, 4, 6)
-#: optimiser steps of the synthetic training runs (steps_to_target is censored at this budget).
-_STEPS: int = 100
-
-
-def _check_configs(configs: Sequence[str] | str) -> tuple[str, ...]:
-    configs = (configs,) if isinstance(configs, str) else tuple(configs)
-    if not configs:
-        raise InputError("`configs` must name at least one training configuration")
-    bad = [c for c in configs if c not in TRAINING_CONFIGS]
-    if bad:
-        raise InputError(
-            f"`configs` has unknown value(s) {bad}; allowed: {', '.join(TRAINING_CONFIGS)}"
-        )
-    return configs
-
-
-def _config_map(name: str, mapping: Mapping[str, object] | None,
-                default: Mapping[str, object]) -> dict[str, object]:
-    out = dict(default if mapping is None else mapping)
-    bad = [c for c in out if c not in TRAINING_CONFIGS]
-    if bad:
-        raise InputError(f"`{name}` has unknown configuration(s) {bad}; allowed: "
-                         f"{', '.join(TRAINING_CONFIGS)}")
-    return out
 
 
 # --- synthetic_dataset ----------------------------------------------------------------------
@@ -175,8 +152,8 @@ def synthetic_dataset(
     n_seeds = check_int("n_seeds", n_seeds, minimum=1)
     intercept_sd = check_float("intercept_sd", intercept_sd, low=0.0)
     noise_sd = check_float("noise_sd", noise_sd, low=0.0)
-    configs = _check_configs(configs)
-    slope_map = _config_map("slopes", slopes, _DEFAULT_SLOPES)
+    configs = check_configs(configs)
+    slope_map = config_map("slopes", slopes, _DEFAULT_SLOPES)
     slope_map = {c: check_float(f"slopes[{c!r}]", slope_map.get(c, 0.0)) for c in configs}
     if breakpoint is not None:
         breakpoint = check_float("breakpoint", breakpoint, positive=True)
@@ -252,9 +229,7 @@ def _trainability(runs: pd.DataFrame, log_gv: np.ndarray, rng: np.random.Generat
     runs["grad_var_train"] = 10.0 ** (log_gv + rng.normal(0.0, 0.1, n))
     runs["grad_norm"] = np.sqrt(runs["grad_var"]) * 10.0 ** rng.normal(0.0, 0.05, n)
     runs["loss_decrease"] = 1.0 - np.exp(-(10.0 ** (log_gv - _LOG10_BASE)))
-    steps = np.ceil(30.0 * 10.0 ** (-(log_gv - _LOG10_BASE)))
-    runs["steps_to_target_censored"] = steps > _STEPS
-    runs["steps_to_target"] = np.minimum(steps, _STEPS)
+    censor_steps(runs, np.ceil(30.0 * 10.0 ** (-(log_gv - _LOG10_BASE))))
     runs["effective_dimension"] = np.clip(rng.normal(0.5, 0.1, n), 0.0, 1.0)
     runs["final_loss"] = np.clip(0.7 - 0.3 * runs["loss_decrease"] + rng.normal(0, 0.05, n),
                                  0.0, None)
@@ -286,7 +261,7 @@ def _registered(runs: pd.DataFrame, rng: np.random.Generator) -> None:
     circuit); a capacity measure is an independent draw (no association). NaN for the
     classical-only control where the metric needs a PQC. Drawn after every other column, so a
     new entry moves no existing value."""
-    has_pqc = runs["training_config"].map(lambda c: CONFIGS[c].has_pqc).to_numpy(dtype=bool)
+    has_pqc = pqc_rows(runs)
     for name, m in METRICS.items():
         if name not in runs.columns:
             if m.kind == CAPACITY:
@@ -433,7 +408,7 @@ def planted_dataset(
     n_pre = check_int("n_pre", n_pre, minimum=1)
     confounding = check_float("confounding", confounding, low=0.0)
     icc = check_float("icc", icc, low=0.0, high=0.8)
-    configs = _check_configs(configs)
+    configs = check_configs(configs)
     widths = tuple(check_int("widths", w, minimum=1) for w in widths)
     depths = tuple(sorted(check_int("depths", d, minimum=1) for d in depths))
     if not widths or not depths:
@@ -459,7 +434,7 @@ def planted_dataset(
 
 def _planted_rho(conditional: Mapping[str, object] | None,
                  configs: tuple[str, ...]) -> dict[str, float | tuple[float, float]]:
-    given = _config_map("conditional", conditional, _DEFAULT_CONDITIONAL)
+    given = config_map("conditional", conditional, _DEFAULT_CONDITIONAL)
     out: dict[str, float | tuple[float, float]] = {}
     for c in configs:
         if not CONFIGS[c].has_pqc:
@@ -562,22 +537,13 @@ def _planted_trainability(runs: pd.DataFrame, rho: dict[str, object], deep: tupl
                                runs.loc[hyb, "seed"]]).transform("first")
     init_noise[hyb.to_numpy()] = shared.to_numpy()
     t_init = latent(r_init, init_noise)
-    has_pqc = runs["training_config"].map(lambda c: CONFIGS[c].has_pqc).to_numpy(dtype=bool)
+    has_pqc = pqc_rows(runs)
     t_train = np.where(has_pqc, t_train, rng.normal(size=n))
     t_init = np.where(has_pqc, t_init, np.nan)
-    runs["grad_var"] = 10.0 ** (-2.0 + 0.5 * t_init)
-    runs["grad_var_train"] = 10.0 ** (-2.5 + 0.5 * t_train)
-    runs["grad_var_landscape"] = 10.0 ** (-2.2 + 0.5 * t_train)
-    runs["grad_norm"] = 10.0 ** (-1.2 + 0.25 * t_train)
-    runs["loss_decrease"] = 1.0 - np.exp(-np.exp(0.8 * t_train))
-    # centred on the median run so that about a quarter of the runs never reach the target
-    steps = np.ceil(30.0 * np.exp(-0.7 * (t_train - np.nanmedian(t_train))))
-    runs["steps_to_target_censored"] = steps > _STEPS
-    runs["steps_to_target"] = np.minimum(steps, _STEPS)
-    runs["effective_dimension"] = np.clip(0.5 + 0.1 * rng.normal(size=n), 0.0, 1.0)
-    runs["final_loss"] = 0.7 * (1.0 - runs["loss_decrease"]) + 0.01
-    runs["test_accuracy"] = np.clip(0.5 + 0.45 * runs["loss_decrease"], 0.0, 1.0)
-    runs["entangling_capability"] = np.where(has_pqc, 1.0 - np.exp(-0.3 * layers), np.nan)
+    # steps_slope 0.7: about a fifth of the runs never reach the target (censored; 19-22% per
+    # configuration at the defaults)
+    latent_trainability(runs, t_train, t_init, layers, has_pqc, rng, var_slope=0.5,
+                        norm_slope=0.25, loss_slope=0.8, steps_slope=0.7)
     # latents of the registered metrics generated from the registry alone (`_registered`)
     runs["_t"] = t_train - np.nanmedian(t_train)
     with np.errstate(invalid="ignore", divide="ignore"):

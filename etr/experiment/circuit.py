@@ -24,9 +24,16 @@ deep-circuit Var_theta <O>, NaN where the formula does not apply, with the reaso
 ``theory_note``), ``loss_var`` (the measured Var_theta <O> over uniform random theta) and
 ``qfim_rank`` (rank of the quantum Fisher information at random theta).
 
-Backends: `circuit_record` takes the backend of the run (default the exact statevector) and hands
-it to every measure. Expressibility stays the circuit's noise-free property (the frame potential
-and the KLs are defined on pure states); the entangling capability passes it on.
+Backends: `circuit_record` takes a backend (default the exact statevector one, or the QuTiP
+reference: `etr.quantum.backend_for`) and hands it to every measure that simulates (frame
+potential, KLs, entangling capability, measured loss variance, QFIM rank). It must be exact and
+noise-free: every circuit-level column is a property of the noise-free PQC. Expressibility is
+the x of the study, a property of the circuit that noise does not change (a noisy ensemble's
+frame potential falls below the Haar value as the states mix, which reads as "more expressive
+than Haar": mixedness, not expressibility; `etr.metrics.density_frame_potential`); the
+entanglement and theory columns (Meyer-Wallach Q and the QFIM are pure-state quantities, the
+Ragone et al. prediction that ``loss_var`` tests is the noise-free circuit's) are circuit
+properties too. A run's noise enters the run-level columns: trainability is measured under it.
 """
 
 from __future__ import annotations
@@ -97,7 +104,8 @@ class CircuitContext:
         from etr.metrics import frame_potential
 
         return self.shared("frame_potential", lambda: frame_potential(
-            self.ansatz, n_states=self.sizes.n_states, seed=self.rng("expressibility_fp")))
+            self.ansatz, n_states=self.sizes.n_states, seed=self.rng("expressibility_fp"),
+            backend=self.backend))
 
     def kl(self) -> Any:
         """The fidelity-histogram KLs of `ansatz` (`etr.metrics.expressibility`)."""
@@ -105,7 +113,7 @@ class CircuitContext:
 
         return self.shared("kl", lambda: expressibility(
             self.ansatz, n_pairs=self.sizes.n_pairs, bins=self.sizes.bins,
-            seed=self.rng("expressibility_kl")))
+            seed=self.rng("expressibility_kl"), backend=self.backend))
 
     def observable(self) -> list[tuple[float, str]]:
         """The pure-PQC readout observable mean_q Z_q."""
@@ -192,7 +200,8 @@ def _loss_var(ctx: CircuitContext) -> dict[str, object]:
     from etr.theory import measured_loss_variance
 
     measured = measured_loss_variance(ctx.ansatz, ctx.observable(),
-                                      n_samples=ctx.sizes.loss_samples, seed=ctx.rng("loss_var"))
+                                      n_samples=ctx.sizes.loss_samples, seed=ctx.rng("loss_var"),
+                                      backend=ctx.backend)
     return {"loss_var": float(measured.value)}
 
 
@@ -202,7 +211,8 @@ def _qfim_rank(ctx: CircuitContext) -> dict[str, object]:
 
     if not ctx.ansatz.n_params:
         return {"qfim_rank": float("nan")}
-    rank = qfim_rank(ctx.ansatz, n_samples=ctx.sizes.qfim_samples, seed=ctx.rng("qfim_rank"))
+    rank = qfim_rank(ctx.ansatz, n_samples=ctx.sizes.qfim_samples, seed=ctx.rng("qfim_rank"),
+                     backend=ctx.backend)
     return {"qfim_rank": float(rank.rank)}
 
 
@@ -215,7 +225,8 @@ def circuit_record(ansatz: Ansatz, metrics: MetricSpec | None = None, seed: int 
     ansatz : the trainable PQC (``Architecture.ansatz()``).
     metrics : the ``[metrics]`` sample sizes (default `etr.plan.MetricSpec()`).
     seed : the unit's seed; each measure draws from its own child stream of it.
-    backend : the `etr.quantum.Backend` handed to every measure (None = exact statevector).
+    backend : the exact, noise-free `etr.quantum.Backend` handed to every measure (None = the
+        exact statevector backend; `etr.quantum.backend_for(reference=True)` = QuTiP).
 
     Returns
     -------
@@ -225,7 +236,8 @@ def circuit_record(ansatz: Ansatz, metrics: MetricSpec | None = None, seed: int 
     Raises
     ------
     etr.errors.InputError
-        A registered circuit-level measure without a function in `CIRCUIT_MEASURES`.
+        A registered circuit-level measure without a function in `CIRCUIT_MEASURES`; a noisy or
+        finite-shot backend (module notes: the columns are the noise-free circuit's).
 
     Examples
     --------
@@ -235,10 +247,15 @@ def circuit_record(ansatz: Ansatz, metrics: MetricSpec | None = None, seed: int 
     >>> rec["dla_dim"], rec["qfim_rank"]
     (6.0, 4.0)
     """
-    from etr.quantum import as_backend
+    from etr.quantum import as_backend, noise_of
 
+    backend = as_backend(backend)
+    if not backend.exact or not noise_of(backend).noiseless:
+        raise InputError("`backend` of circuit_record must be exact and noise-free (the "
+                         "circuit-level columns are properties of the noise-free circuit; a "
+                         f"run's noise enters its run-level columns), got {backend!r}")
     ctx = CircuitContext(ansatz, MetricSpec() if metrics is None else metrics, int(seed),
-                         as_backend(backend))
+                         backend)
     values: dict[str, object] = {}
     for name, m in METRICS.items():
         if m.level != CIRCUIT:

@@ -31,7 +31,7 @@ def build_spec(spec_path: str | None, preset: str | None, *, seed: int | None = 
     >>> build_spec(None, None)
     Traceback (most recent call last):
     ...
-    etr.errors.SpecError: give either a SPEC.toml file or --preset NAME (quick, paper)
+    etr.errors.SpecError: give either a SPEC.toml file or --preset NAME (quick, ...)
     """
     if (spec_path is None) == (preset is None):
         raise SpecError("give either a SPEC.toml file or --preset NAME "

@@ -26,11 +26,20 @@ of a task sees the same data (the dataset's ``task_id`` makes this checkable and
   which every two circuits of a (n_qubits, layers) stratum share one). The classical-only
   control is trained on every instance.
 
+Noise levels
+------------
+A ``[noise]`` level is part of a run's identity (its cell id) but not of its seeds: the runs of
+one architecture and replicate at every noise level start from the same initialisations on the
+same task instance, so a noise level is compared with the noiseless one circuit by circuit (a
+paired design, like the shot levels). A noiseless level adds nothing to the cell id, so a
+noiseless spec keeps the ids it had before noise existed. The circuit-level metrics are the
+noise-free circuit's and are shared by every noise level.
+
 The classical-only control
 --------------------------
 ``classical_only`` does not depend on the PQC: its cells exist once per (task, replicate,
 classical parts, width, encoding), keyed by `Architecture.control_id`, with no circuit-level
-unit.
+unit, exact and noiseless only (it simulates no circuit).
 
 Distinct circuits
 -----------------
@@ -52,6 +61,7 @@ import numpy as np
 from etr._hashing import short_hash
 from etr.experiment.spec import Spec
 from etr.plan.architecture import NOT_APPLICABLE, Architecture
+from etr.plan.noise import NOISELESS, NoiseModel
 
 __all__ = ["Cell", "CircuitUnit", "circuit_seed", "circuit_units", "derive_seed", "expand_grid",
            "grid_architectures", "instance_plan", "run_seed", "task_seed"]
@@ -95,10 +105,10 @@ class Cell:
     """One run: task x architecture x training configuration x task instance x replicate.
 
     `cell_id` hashes the task, architecture, configuration, replicate, task instance (when the
-    spec crosses instances), root seed and every setting that affects the numbers (training
-    settings, metric sample sizes); `seed` is the run seed, `instance` the task instance number
-    and `task_seed` its seed, `circuit_key` the circuit-level unit (None for the classical-only
-    control).
+    spec crosses instances), root seed, noise level (when not noiseless) and every setting that
+    affects the numbers (training settings, metric sample sizes); `seed` is the run seed,
+    `instance` the task instance number and `task_seed` its seed, `circuit_key` the
+    circuit-level unit (None for the classical-only control).
     """
 
     cell_id: str
@@ -111,11 +121,13 @@ class Cell:
     task_seed: int = 0
     shots: int | None = None
     instance: int = 0
+    noise: NoiseModel = NOISELESS
 
     @property
     def grid(self) -> dict[str, object]:
-        """The values of the ``[training]`` grid keys (`etr.plan.settings.GRID_KEYS`)."""
-        return {"task": self.task, "shots": self.shots}
+        """The values of the grid keys (`etr.plan.settings.GRID_KEYS` and the noise level): the
+        keyword arguments of `etr.plan.RunSpec.run_settings`."""
+        return {"task": self.task, "shots": self.shots, "noise": self.noise}
 
 
 def circuit_seed(root_seed: int, pqc_id: str) -> int:
@@ -212,8 +224,8 @@ def instance_plan(spec: Spec, archs: list[Architecture] | None = None
 
 
 def expand_grid(spec: Spec) -> list[Cell]:
-    """All cells of `spec` in canonical order (task, shots, architecture, configuration,
-    task instance, replicate).
+    """All cells of `spec` in canonical order (task, shots, noise level, architecture,
+    configuration, task instance, replicate).
 
     `pure_pqc` cells use ``arch.without_classical()`` and exist once per PQC/encoding, not once
     per classical variant; `classical_only` cells once per `Architecture.control_id`. Task
@@ -239,7 +251,10 @@ def expand_grid(spec: Spec) -> list[Cell]:
     archs = grid_architectures(spec)
     plan = instance_plan(spec, archs)
     every = None if plan is None else tuple(range(spec.design.instances))
-    for task, shots in itertools.product(spec.tasks, spec.levels("shots")):
+    for task, shots, noise in itertools.product(spec.tasks, spec.levels("shots"),
+                                                spec.noise_levels):
+        # a noisy level enters the id; the noiseless one adds nothing (ids of noiseless specs)
+        level = {} if noise.noiseless else {"noise": noise.as_dict()}
         for arch in archs:
             for config in spec.configs:
                 used = arch.without_classical() if config == "pure_pqc" else arch
@@ -249,12 +264,11 @@ def expand_grid(spec: Spec) -> list[Cell]:
                     used_id = used.architecture_id
                     circuit = _circuit_key(spec.root_seed, metrics, used.pqc_id)
                     instances = None if plan is None else plan[used.pqc_id]
-                if shots is not None and (config == _CONTROL or not spec.grid.shots.covers(
-                        used.n_qubits, used.layers)):
-                    continue  # no circuit (the control), or beyond the finite-shot bounds
+                if not _covered(spec, config, used, shots, noise):
+                    continue  # no circuit (the control), or beyond the shot/noise bounds
                 for inst, rep in _units(instances, spec.seeds):
                     key = {"architecture_id": used_id, "config": config, "replicate": rep,
-                           "task": task, "shots": shots, **settings}
+                           "task": task, "shots": shots, **level, **settings}
                     if instances is not None:
                         key["task_instance"] = inst
                     cid = short_hash(key)
@@ -267,7 +281,7 @@ def expand_grid(spec: Spec) -> list[Cell]:
                                       None if instances is None else inst),
                         circuit_key=circuit, task=task,
                         task_seed=task_seed(spec.root_seed, task, inst), shots=shots,
-                        instance=inst,
+                        instance=inst, noise=noise,
                     ))
     return cells
 
@@ -278,6 +292,19 @@ def _units(instances: tuple[int, ...] | None, seeds: tuple[int, ...]):
     if instances is None:
         return [(rep, rep) for rep in seeds]
     return [(inst, rep) for inst in instances for rep in seeds]
+
+
+def _covered(spec: Spec, config: str, used: Architecture, shots: int | None,
+             noise: NoiseModel) -> bool:
+    """Whether the grid holds this run: finite shots and noise need a circuit (not the control)
+    within the bounds of ``[grid.shots]`` and ``[grid.noise]``."""
+    if shots is None and noise.noiseless:
+        return True
+    if config == _CONTROL:
+        return False
+    size = (used.n_qubits, used.layers)
+    return ((shots is None or spec.grid.shots.covers(*size))
+            and (noise.noiseless or spec.grid.noise.covers(*size)))
 
 
 def circuit_units(spec: Spec, cells: list[Cell]) -> list[CircuitUnit]:

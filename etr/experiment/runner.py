@@ -237,8 +237,9 @@ def _run(spec: Spec, out: Path, fmt: str, t0: float, *, workers: int, scheduler:
     jdir = journal_dir(out)
     if resume and out.exists() and not jdir.exists():
         return _finished(out, spec_hash, t0)
-    settings = {(task, shots): spec.run_settings(task=task, shots=shots)
-                for task in spec.tasks for shots in spec.levels("shots")}
+    settings = {(task, shots, noise): spec.run_settings(task=task, shots=shots, noise=noise)
+                for task in spec.tasks for shots in spec.levels("shots")
+                for noise in spec.noise_levels}
     cells = expand_grid(spec)
     units = circuit_units(spec, cells)
     prior = Journal.read(jdir, spec_hash) if resume else {}
@@ -257,8 +258,9 @@ def _run(spec: Spec, out: Path, fmt: str, t0: float, *, workers: int, scheduler:
                    [(u.key, (u.arch, spec.metrics, u.seed)) for u in todo_units])
             _phase(pool, evaluate, "cell", journal, quiet, "cells",
                    [(c.cell_id, (c.arch, c.training_config, c.seed,
-                                 settings[c.task, c.shots], c.task_seed)) for c in todo_cells])
-            rows = [_row(c, journal, settings[c.task, c.shots]) for c in cells]
+                                 settings[c.task, c.shots, c.noise], c.task_seed))
+                    for c in todo_cells])
+            rows = [_row(c, journal, settings[c.task, c.shots, c.noise]) for c in cells]
     df = pd.DataFrame(rows, columns=list(COLUMNS))
     provenance = {"spec": spec.to_dict(), "spec_hash": spec_hash, "root_seed": spec.root_seed}
     write_dataset(df, out, provenance=provenance, fmt=fmt)
@@ -340,13 +342,22 @@ def _row(cell: Cell, journal: Journal, settings: RunSettings) -> dict[str, Any]:
         errors.append(f"circuit metrics: {circ['error']}")
     if rec["status"] != "ok":
         errors.append(rec["error"])
+    elif not _finite(row.get("final_loss")):  # a diverged run is never "ok"
+        errors.append(f"training diverged: final_loss is {row.get('final_loss')}")
     row.update(
         cell_id=cell.cell_id, seed=cell.replicate, training_config=cell.training_config,
-        task=cell.task, task_instance=cell.instance, shots=cell.shots,
+        task=cell.task, task_instance=cell.instance, shots=cell.shots, **cell.noise.as_dict(),
         status="failed" if errors else "ok", error="; ".join(errors) if errors else None,
         wall_time_s=rec["wall_time_s"],
     )
     return row
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return bool(np.isfinite(float(value)))
+    except (TypeError, ValueError):
+        return False
 
 
 def _remove_journal(directory: Path) -> None:

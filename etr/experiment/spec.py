@@ -35,9 +35,15 @@ Layout of a spec (every key optional; defaults below and in `FIELD_DOCS`)::
     [training]                       # fields of etr.plan.RunSettings (task, steps, ...)
     steps = 30
 
-``root_seed``, ``definitions``, ``[metrics]`` and ``[training]`` are the run sections every etr
-spec shares (`etr.plan.settings`; ``etr nas`` reads the same keys). This module is pure data: it
-imports no simulation code.
+    [noise]                          # gate and readout noise; a list crosses the grid
+    depolarizing = [0, 0.001, 0.01]
+
+    [grid.noise]                     # noisy levels only on circuits within these bounds
+    max_qubits = 4
+
+``root_seed``, ``definitions``, ``[metrics]``, ``[training]`` and ``[noise]`` are the run
+sections every etr spec shares (`etr.plan.settings`; ``etr nas`` reads the same keys). This
+module is pure data: it imports no simulation code.
 """
 
 from __future__ import annotations
@@ -57,6 +63,7 @@ from etr.contract import PQC_CONFIGS, TRAINING_CONFIGS
 from etr.errors import SpecError
 from etr.plan.architecture import parse_classical
 from etr.plan.instances import MAX_INSTANCES, InstanceDesign
+from etr.plan.noise import MAX_DENSITY_QUBITS
 from etr.plan.settings import RUN_FIELD_DOCS, RunSpec, read_run_sections
 from etr.plan.tables import Table, commented_toml, read_toml
 
@@ -67,6 +74,7 @@ __all__ = [
     "PRESETS",
     "GridSpec",
     "HeaGrid",
+    "NoiseGrid",
     "ShotsGrid",
     "SimGrid",
     "Spec",
@@ -76,7 +84,7 @@ __all__ = [
     "preset_text",
 ]
 
-PRESETS: tuple[str, ...] = ("quick", "paper")
+PRESETS: tuple[str, ...] = ("quick", "quick-noise", "study", "paper")
 
 #: Largest qubit count accepted. A statevector takes 16 * 2**n bytes (16 MiB at n = 20) and the
 #: circuit metrics evaluate batches of a few hundred states (256 states at n = 20: 4 GiB).
@@ -87,8 +95,9 @@ _BATCH = 256
 MAX_SEEDS = 1_000_000
 
 _TOP_KEYS = ("root_seed", "seeds", "instances", "instances_per_circuit", "configs", "definitions",
-             "grid", "metrics", "training")
-_GRID_KEYS = ("encoding", "reupload", "classical_pre", "classical_post", "hea", "sim", "shots")
+             "grid", "metrics", "training", "noise")
+_GRID_KEYS = ("encoding", "reupload", "classical_pre", "classical_post", "hea", "sim", "shots",
+              "noise")
 _SHOTS_KEYS = ("min_qubits", "max_qubits", "min_layers", "max_layers")
 _HEA_KEYS = ("n_qubits", "layers", "topology", "rotations", "entangler")
 _SIM_KEYS = ("circuits", "n_qubits", "layers")
@@ -125,6 +134,12 @@ FIELD_DOCS: dict[str, str] = {
     "2P+1 circuits per data point); default: every circuit",
     "grid.shots.min_layers": "... and at least this many layers; default: every circuit",
     "grid.shots.max_layers": "... and at most this many layers; default: every circuit",
+    "grid.noise.max_qubits": "noisy runs (levels of [noise] other than all-zero) only on "
+    f"circuits with at most this many qubits (density matrices, at most {MAX_DENSITY_QUBITS}); "
+    "default: every circuit",
+    "grid.noise.max_layers": "... and at most this many layers; default: every circuit",
+    "grid.noise.min_qubits": "... and at least this many qubits; default: every circuit",
+    "grid.noise.min_layers": "... and at least this many layers; default: every circuit",
     **{k: v for k, v in RUN_FIELD_DOCS.items() if "." in k},
 }
 
@@ -247,6 +262,14 @@ class ShotsGrid:
 
 
 @dataclass(frozen=True, slots=True)
+class NoiseGrid(ShotsGrid):
+    """Where the noisy levels of ``[noise]`` run (keys ``grid.noise.*``): noiseless runs cover the
+    whole grid, noisy runs the circuits within these bounds (None: all; a noisy run is a
+    density-matrix simulation, 4**n entries per state, so the widest circuits are usually left
+    out)."""
+
+
+@dataclass(frozen=True, slots=True)
 class GridSpec:
     """The architecture grid: families and the factors they share (keys ``grid.*``)."""
 
@@ -257,6 +280,7 @@ class GridSpec:
     classical_pre: tuple[str, ...] = ("none",)
     classical_post: tuple[str, ...] = ("8-tanh",)
     shots: ShotsGrid = field(default_factory=ShotsGrid)
+    noise: NoiseGrid = field(default_factory=NoiseGrid)
 
     @classmethod
     def from_table(cls, t: Table) -> GridSpec:
@@ -266,6 +290,8 @@ class GridSpec:
             kw["sim"] = SimGrid.from_table(t.table("sim", _SIM_KEYS)) if "sim" in t else None
         if "shots" in t:
             kw["shots"] = ShotsGrid.from_table(t.table("shots", _SHOTS_KEYS))
+        if "noise" in t:
+            kw["noise"] = NoiseGrid.from_table(t.table("noise", _SHOTS_KEYS))
         return cls(
             **kw,
             encoding=t.choices("encoding", ("ry",), ENCODINGS),
@@ -354,6 +380,7 @@ class Spec(RunSpec):
             raise t.error("grid", "needs at least one family table: [grid.hea] or [grid.sim]")
         spec.design  # noqa: B018  (validates the design: a cover of that size exists)
         _check_shot_bounds(spec)
+        _check_noise_width(spec)
         return spec
 
     def to_dict(self, *, full: bool = True) -> dict[str, Any]:
@@ -366,17 +393,22 @@ class Spec(RunSpec):
             grid["hea"] = {k: list(v) for k, v in dataclasses.asdict(self.grid.hea).items()}
         if self.grid.sim is not None:
             grid["sim"] = {k: list(v) for k, v in dataclasses.asdict(self.grid.sim).items()}
-        bounds = {k: v for k, v in dataclasses.asdict(self.grid.shots).items() if v is not None}
-        if bounds:
-            grid["shots"] = bounds
+        for key in ("shots", "noise"):
+            bounds = {k: v for k, v in dataclasses.asdict(getattr(self.grid, key)).items()
+                      if v is not None}
+            if bounds:
+                grid[key] = bounds
         run = self.run_sections(full=full)
         design = {k: "none" if getattr(self, k) is None else getattr(self, k)
                   for k in ("instances", "instances_per_circuit")}
         if self.instances is None and not full:
             design = {}
-        return {"root_seed": run["root_seed"], "seeds": list(self.seeds), **design,
-                "configs": list(self.configs), "definitions": run["definitions"], "grid": grid,
-                "metrics": run["metrics"], "training": run["training"]}
+        out = {"root_seed": run["root_seed"], "seeds": list(self.seeds), **design,
+               "configs": list(self.configs), "definitions": run["definitions"], "grid": grid,
+               "metrics": run["metrics"], "training": run["training"]}
+        if "noise" in run:  # only a noisy spec has the table: a noiseless spec keeps its hash
+            out["noise"] = run["noise"]
+        return out
 
     def spec_hash(self) -> str:
         """16-hex-digit hash of the canonical full spec (recorded in journals and datasets)."""
@@ -421,6 +453,26 @@ def _optional_int(t: Table, key: str, low: int, high: int) -> int | None:
     if t.get(key, "none") == "none":
         return None
     return t.int(key, None, low=low, high=high)
+def _widths(grid: GridSpec) -> set[int]:
+    widths: set[int] = set()
+    for family in (grid.hea, grid.sim):
+        if family is not None:
+            widths |= set(family.n_qubits)
+    return widths
+
+
+def _check_noise_width(spec: Spec) -> None:
+    """Refuse noisy levels on circuits wider than `MAX_DENSITY_QUBITS` (one line)."""
+    if all(level.noiseless for level in spec.noise_levels):
+        return
+    bound = spec.grid.noise.max_qubits
+    widest = max((n for n in _widths(spec.grid) if bound is None or n <= bound), default=0)
+    if widest > MAX_DENSITY_QUBITS:
+        raise SpecError(
+            f"`noise` needs density matrices (16*4^n bytes each) on at most "
+            f"{MAX_DENSITY_QUBITS} qubits, but noisy runs would reach {widest} qubits; set "
+            f"[grid.noise] max_qubits = {MAX_DENSITY_QUBITS} (or fewer) to run the noise levels "
+            "on the narrower circuits only")
 
 
 def load_spec(source: str | os.PathLike[str]) -> Spec:

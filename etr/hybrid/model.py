@@ -239,6 +239,13 @@ class HybridModel(BinaryClassifier):
         rows[:, :, self.n_inputs:] = theta[:, None, :]
         return rows.reshape(k * n, -1), pre_cache
 
+    def circuit_rows(self, params: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """The circuit's parameter rows ``(K*N, n_inputs + n_quantum)`` for K parameter vectors
+        and N inputs (row ``k*N + i``: input i through model k's pre-network, then model k's
+        theta): what the backend simulates."""
+        p, _ = self._as_batch(params)
+        return self._rows(p, self._check_x(x))[0]
+
     def _post_forward(self, p: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, list | None]:
         """Logits (K, N) from expectations z (K, N, M)."""
         if self.post is None:

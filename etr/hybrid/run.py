@@ -53,18 +53,21 @@ from etr.hybrid.model import HybridModel
 from etr.hybrid.tasks import Task, encoding_features, load_task
 from etr.hybrid.training import TrainingResult, train
 from etr.metrics import trainability as tm
+from etr.metrics.purity import state_purity
 from etr.plan.architecture import Architecture
 from etr.plan.settings import RunSettings
-from etr.quantum import STATEVECTOR, ShotBackend
+from etr.quantum import STATEVECTOR, backend_for
 
 __all__ = [
     "DEFINITIONS",
     "DIAGNOSTICS",
     "QUANTUM_DEFINITIONS",
+    "DivergedError",
     "RunContext",
     "evaluate_run",
     "landscape_gradients",
     "model_effective_dimension",
+    "model_purity",
     "model_task",
     "needs_train_loss",
     "readout_gradients",
@@ -164,8 +167,7 @@ def evaluate_run(
     if control:
         model = ClassicalControl(used, task.n_features)
     else:
-        backend = (STATEVECTOR if settings.shots is None
-                   else ShotBackend(settings.shots, np.random.default_rng(streams["shots"])))
+        backend = backend_for(settings, seed=np.random.default_rng(streams["shots"]))
         model = HybridModel(used, training_config, task.n_features,
                             readout_scale=settings.readout_scale, backend=backend)
     params0 = model.init_params(settings.n_init, np.random.default_rng(streams["init"]))
@@ -173,19 +175,22 @@ def evaluate_run(
                    learning_rate=settings.learning_rate, batch_size=settings.batch_size,
                    seed=np.random.default_rng(streams["batch"]),
                    record_train_loss=needs_train_loss(settings))
+    _check_finite(result, settings)
     columns = record_columns()
     record = {c: np.nan for c in columns}
     record.update(used.record(training_config))
     record.update(
         n_quantum_params=model.n_quantum_params, n_classical_params=model.n_classical_params,
         seed=seed, training_config=training_config, task=settings.task, task_id=task.task_id,
-        shots=None if control else settings.shots,
+        shots=None if control else settings.shots, **settings.noise.as_dict(),
     )
     context = RunContext(model, result, task, settings, streams)
     for name in settings.definitions:
         if control and METRICS[name].needs_pqc:
             continue  # needs quantum parameters: NaN for the control
         record.update(_producer(name)(context))
+    if not control:
+        record["purity"] = model_purity(model, params0, task.x_train, settings)
     for name in RUN_DIAGNOSTICS:
         m = METRICS[name]
         if (control and m.needs_pqc) or (m.needs_shots and settings.shots is None):
@@ -213,6 +218,38 @@ def needs_train_loss(settings: RunSettings) -> bool:
     defs = settings.definitions
     return "steps_to_target" in defs or ("loss_decrease" in defs
                                          and settings.budget < settings.steps)
+
+
+class DivergedError(ArithmeticError):
+    """Training ended with a loss that is not finite (the cell fails with this message)."""
+
+
+def _check_finite(result: TrainingResult, settings: RunSettings) -> None:
+    """Raise `DivergedError` when the final training loss of any initialisation is not finite:
+    a run whose loss is NaN is a failure, not a row of numbers."""
+    bad = ~np.isfinite(np.asarray(result.final_loss, dtype=float))
+    if bad.any():
+        raise DivergedError(
+            f"training diverged: the final loss is not finite for {int(bad.sum())} of "
+            f"{bad.size} initialisations (`training.learning_rate` = "
+            f"{settings.learning_rate:g}, `training.steps` = {settings.steps})")
+def model_purity(model: HybridModel, params: np.ndarray, x: np.ndarray,
+                 settings: RunSettings) -> float:
+    """Mean purity tr(rho^2) of the model circuit's output states over the K parameter vectors
+    `params` and the inputs `x`, under the run's noise (its exact backend: finite shots give
+    outcomes, not states); the dataset's ``purity`` (`etr.metrics.purity`).
+
+    Examples
+    --------
+    >>> from etr.plan.noise import NoiseModel
+    >>> model = HybridModel(Architecture(n_qubits=1, layers=1, rotations="RY"), "pure_pqc", 1)
+    >>> s = RunSettings(noise=NoiseModel(depolarizing=0.5))
+    >>> round(model_purity(model, model.init_params(2, seed=0), np.zeros((3, 1)), s), 12)
+    0.53125
+    """
+    rows = model.circuit_rows(params, x)
+    return float(state_purity(model.circuit, rows, backend=backend_for(settings, exact=True))
+                 .mean())
 
 
 def model_task(task: Task, arch: Architecture) -> Task:
@@ -379,7 +416,8 @@ def _steps_to_target(ctx: RunContext) -> dict[str, object]:
 def _effective_dimension(ctx: RunContext) -> dict[str, float]:
     s = ctx.settings
     value = model_effective_dimension(
-        ctx.model.with_backend(STATEVECTOR), ctx.result.final_params, ctx.task.x_train,
+        ctx.model.with_backend(backend_for(s, exact=True)), ctx.result.final_params,
+        ctx.task.x_train,
         n_data=s.ed_data_size, n_samples=s.ed_weight_samples, seed=ctx.rng("effective_dimension"),
     )
     return {"effective_dimension": value}

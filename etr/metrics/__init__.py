@@ -1,5 +1,7 @@
 """Circuit metrics: expressibility (frame potentials; Sim et al. KL and its width-scaled variant),
-entangling capability, gradient variance and trainability."""
+entangling capability, gradient variance, trainability and the purity of noisy states. Every
+metric that simulates takes a ``backend`` (`etr.quantum.Backend`; default the exact statevector
+one)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from etr.metrics.frame_potential import (
     haar_frame_potential,
 )
 from etr.metrics.gradient_variance import GradientVarianceResult, gradient_variance
+from etr.metrics.purity import state_purity
 
 __all__ = [
     "ExpressibilityResult",
@@ -38,4 +41,5 @@ __all__ = [
     "haar_bin_masses",
     "haar_frame_potential",
     "meyer_wallach",
+    "state_purity",
 ]

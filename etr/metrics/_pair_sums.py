@@ -7,6 +7,10 @@ h = |G|^(2t), adding them to the row sums and to the sum of squares in one pass.
 block triangle is computed (h is symmetric). Memory: the real and imaginary parts of the
 ``(M, 2**n)`` states plus a few blocks.
 
+Density matrices (noisy states) enter through their Hilbert-Schmidt inner products
+tr(rho sigma) = v_rho . v_sigma, v the stacked real and imaginary parts of the flattened matrix
+(both are Hermitian), so h = (v_i . v_j)^t with blocks of the same size (`hs_pair_sums`).
+
 Product states have a cheaper Gram matrix: <a|b> = prod_q <a_q|b_q> over the qubits, n complex
 products per pair instead of 2**n multiply-adds (`product_pair_sums`).
 """
@@ -16,7 +20,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["GRAM_BLOCK", "PairSums", "pair_sums", "product_pair_sums", "split_states"]
+__all__ = ["GRAM_BLOCK", "PairSums", "hs_pair_sums", "pair_sums", "product_pair_sums",
+           "split_states"]
 
 #: rows per Gram block (fixed, so that results do not depend on any chunking option).
 GRAM_BLOCK = 512
@@ -105,7 +110,13 @@ def pair_sums(re: np.ndarray, im: np.ndarray | None, t: int) -> PairSums:
     return PairSums(rows, 2.0 * s2)
 
 
-@nb.njit(cache=True, nogil=True, fastmath=True)
+_F1 = nb.float64[::1]
+
+
+# fast-math (the sums vectorise) with one pinned signature, called only from Python: one compiled
+# copy per process, so the result does not depend on what ran before (etr.quantum._kernels)
+@nb.njit(nb.float64(nb.float64[:, :, ::1], nb.int64, nb.int64, nb.int64, nb.int64, nb.int64, _F1,
+                    nb.boolean, _F1, _F1), cache=True, nogil=True, fastmath=True)
 def _product_block(f, a0, a1, b0, b1, t, r, diagonal, x, y):  # pragma: no cover - compiled
     """Like `_accumulate` for product states; f[q, c, j] holds component c (real parts 0, 1,
     imaginary parts 2, 3) of qubit q of state j, so the inner loop runs over contiguous j."""
@@ -155,4 +166,23 @@ def product_pair_sums(factors: np.ndarray, t: int) -> PairSums:
         for b in range(a, m, GRAM_BLOCK):
             s2 += _product_block(f, a, min(a + GRAM_BLOCK, m), b, min(b + GRAM_BLOCK, m), t, rows,
                                  a == b, x, y)
+    return PairSums(rows, 2.0 * s2)
+
+
+def hs_pair_sums(vecs: np.ndarray, t: int) -> PairSums:
+    """Row sums and sum of squares of h_ij = (v_i . v_j)^t over i != j: the pair sums of
+    tr(rho_i rho_j)^t for density matrices given as real vectors (module notes)."""
+    m = vecs.shape[0]
+    rows = np.zeros(m)
+    s2 = 0.0
+    for a in range(0, m, GRAM_BLOCK):
+        sa = slice(a, min(a + GRAM_BLOCK, m))
+        for b in range(a, m, GRAM_BLOCK):
+            sb = slice(b, min(b + GRAM_BLOCK, m))
+            h = (vecs[sa] @ vecs[sb].T) ** t
+            if a == b:
+                h = np.triu(h, 1)
+            rows[sa] += h.sum(axis=1)
+            rows[sb] += h.sum(axis=0)
+            s2 += float(np.sum(h * h))
     return PairSums(rows, 2.0 * s2)

@@ -32,38 +32,22 @@ import dataclasses
 
 import numpy as np
 
-from etr._rng import SeedLike, as_generator, seed_label
-from etr._validation import check_int
+from etr._rng import SeedLike
 from etr.circuits.ansatz import Ansatz
 from etr.errors import InputError
-from etr.metrics._pair_sums import GRAM_BLOCK, PairSums
-from etr.metrics.frame_potential import FramePotentialResult, _check_common, _result
+from etr.metrics._pair_sums import hs_pair_sums
+from etr.metrics.frame_potential import (
+    DENSITY_METHOD,
+    FramePotentialResult,
+    _check_common,
+    _result,
+    density_vectors,
+    frame_potential,
+)
+from etr.plan.noise import NoiseModel
 from etr.quantum.density import DensityMatrixBackend
-from etr.quantum.noise import NoiseModel
 
 __all__ = ["density_frame_potential", "density_frame_potential_from_states"]
-
-_METHOD = ("F_t = E tr(rho sigma)^t (Hilbert-Schmidt norm of the t-th moment operator); "
-           "all-pairs U-statistic; Hoeffding variance (zeta_1 >= 0); normal interval")
-
-
-def _pair_sums(vecs: np.ndarray, t: int) -> PairSums:
-    """Row sums and ordered-pair sum of squares of h_ij = (v_i . v_j)^t over i != j."""
-    m = vecs.shape[0]
-    rows = np.zeros(m)
-    s2 = 0.0
-    for a in range(0, m, GRAM_BLOCK):
-        sa = slice(a, min(a + GRAM_BLOCK, m))
-        for b in range(a, m, GRAM_BLOCK):
-            sb = slice(b, min(b + GRAM_BLOCK, m))
-            h = (vecs[sa] @ vecs[sb].T) ** t
-            if a == b:
-                h = np.triu(h, 1)
-            rows[sa] += h.sum(axis=1)
-            rows[sb] += h.sum(axis=0)
-            s2 += float(np.sum(h * h))
-    return PairSums(rows, 2.0 * s2)
-
 
 def density_frame_potential_from_states(states: np.ndarray, *, t: int = 2,
                                         confidence: float = 0.95) -> FramePotentialResult:
@@ -110,18 +94,17 @@ def density_frame_potential_from_states(states: np.ndarray, *, t: int = 2,
     if not np.allclose(traces, 1.0, rtol=0.0, atol=1e-8):
         worst = float(np.max(np.abs(traces - 1.0)))
         raise InputError(f"`states` must have unit trace; a trace is off by {worst:.3g}")
-    flat = rho.reshape(m, dim * dim)
-    vecs = np.ascontiguousarray(np.concatenate([flat.real, flat.imag], axis=1), dtype=float)
-    res = _result(_pair_sums(vecs, t), n_qubits=dim.bit_length() - 1, t=t,
+    res = _result(hs_pair_sums(density_vectors(rho), t), n_qubits=dim.bit_length() - 1, t=t,
                   confidence=confidence, seed=None)
-    return dataclasses.replace(res, method=_METHOD)
+    return dataclasses.replace(res, method=DENSITY_METHOD)
 
 
 def density_frame_potential(ansatz: Ansatz, noise: NoiseModel | None = None, *,
                             n_states: int = 1000, t: int = 2, seed: SeedLike = None,
                             confidence: float = 0.95) -> FramePotentialResult:
     """F_t = E tr(rho sigma)^t of the circuit's noisy output states, parameters uniform on
-    [0, 2pi) (`etr.quantum.DensityMatrixBackend`; module notes for what it means).
+    [0, 2pi) (`etr.quantum.DensityMatrixBackend`; module notes for what it means): the frame
+    potential of `etr.metrics.frame_potential` through the density-matrix backend.
 
     Examples
     --------
@@ -133,10 +116,6 @@ def density_frame_potential(ansatz: Ansatz, noise: NoiseModel | None = None, *,
     >>> bool(noisy < pure)
     True
     """
-    t, confidence = _check_common(t, confidence)
-    m = check_int("n_states", n_states, minimum=2)
-    params = as_generator(seed).uniform(0.0, 2.0 * np.pi, size=(m, ansatz.n_params))
     backend = DensityMatrixBackend(NoiseModel() if noise is None else noise)
-    states = np.concatenate([block for _, block in backend.states(ansatz, params)])
-    res = density_frame_potential_from_states(states, t=t, confidence=confidence)
-    return dataclasses.replace(res, seed=seed_label(seed))
+    return frame_potential(ansatz, t=t, n_states=n_states, seed=seed, confidence=confidence,
+                           backend=backend)

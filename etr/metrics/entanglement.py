@@ -51,6 +51,29 @@ def meyer_wallach(states: np.ndarray) -> np.ndarray:
     return np.clip(2.0 * (1.0 - purity / n), 0.0, 1.0)
 
 
+def _marginal_purities(rho: np.ndarray) -> np.ndarray:
+    """Sum over qubits k of tr(rho_k^2), rho_k the one-qubit marginals of ``(B, d, d)``."""
+    n_b, dim = rho.shape[:2]
+    n = dim.bit_length() - 1
+    out = np.zeros(n_b)
+    for k in range(n):
+        view = rho.reshape(n_b, 2**k, 2, dim >> (k + 1), 2**k, 2, dim >> (k + 1))
+        marginal = np.einsum("baisajs->bij", view)
+        out += np.sum(np.abs(marginal) ** 2, axis=(1, 2))
+    return out
+
+
+def _meyer_wallach_density(rho: np.ndarray) -> np.ndarray:
+    """Meyer-Wallach Q of pure states given as density matrices; `InputError` for mixed ones
+    (their marginals are mixed by the noise too, so Q would not measure entanglement)."""
+    purity = np.einsum("bij,bij->b", rho.conj(), rho).real
+    if np.any(purity < 1.0 - 1e-9):
+        raise InputError("Meyer-Wallach entanglement needs pure states, but `backend` gave mixed "
+                         f"ones (purity down to {purity.min():.3g}): use a noise-free backend")
+    n = rho.shape[1].bit_length() - 1
+    return np.clip(2.0 * (1.0 - _marginal_purities(rho) / n), 0.0, 1.0)
+
+
 def entangling_capability(ansatz: Ansatz, *, n_samples: int = 1000, seed: SeedLike = None,
                           chunk_size: int | None = None, backend: Backend | None = None) -> float:
     """Mean Meyer-Wallach Q of the circuit's states over parameters uniform on [0, 2pi).
@@ -61,7 +84,15 @@ def entangling_capability(ansatz: Ansatz, *, n_samples: int = 1000, seed: SeedLi
     n_samples : number of parameter vectors (>= 2).
     seed : int, Generator or None.
     chunk_size : rows simulated together; does not change the result.
-    backend : etr.quantum.Backend giving pure states, default the exact statevector backend.
+    backend : etr.quantum.Backend giving pure states, default the exact statevector backend
+        (states as vectors or, from a noise-free density-matrix backend, as pure density
+        matrices).
+
+    Raises
+    ------
+    etr.errors.InputError
+        `n_samples` < 2; a backend whose states are mixed (noise: the Meyer-Wallach measure is
+        an entanglement measure of pure states only) or that has no states (finite shots).
 
     Notes
     -----
@@ -83,5 +114,5 @@ def entangling_capability(ansatz: Ansatz, *, n_samples: int = 1000, seed: SeedLi
     params = rng.uniform(0.0, 2.0 * np.pi, size=(n_s, ansatz.n_params))
     q = np.empty(n_s)
     for rows, states in as_backend(backend).states(ansatz, params, chunk_size=chunk_size):
-        q[rows] = meyer_wallach(states)
+        q[rows] = _meyer_wallach_density(states) if states.ndim == 3 else meyer_wallach(states)
     return float(q.mean())

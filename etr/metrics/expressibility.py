@@ -37,7 +37,7 @@ from etr._rng import SeedLike, as_generator, seed_label
 from etr._validation import check_int
 from etr.circuits.ansatz import Ansatz
 from etr.errors import InputError
-from etr.quantum.backend import STATEVECTOR
+from etr.quantum.backend import Backend, as_backend
 
 __all__ = [
     "ExpressibilityResult",
@@ -258,11 +258,17 @@ def expressibility_from_fidelities(
 
 
 def pair_fidelities(ansatz: Ansatz, theta: np.ndarray, phi: np.ndarray, *,
-                    chunk_size: int | None = None) -> np.ndarray:
-    """|<psi(theta_i)|psi(phi_i)>|^2 for every row pair, simulated chunk by chunk."""
+                    chunk_size: int | None = None, backend: Backend | None = None) -> np.ndarray:
+    """|<psi(theta_i)|psi(phi_i)>|^2 for every row pair, simulated chunk by chunk by `backend`
+    (default the exact statevector one); for density matrices the Hilbert-Schmidt overlap
+    tr(rho_i sigma_i), which is the fidelity when either state is pure."""
+    backend = as_backend(backend)
     out = np.empty(theta.shape[0])
-    for (rows, a), (_, b) in zip(STATEVECTOR.states(ansatz, theta, chunk_size=chunk_size),
-                                 STATEVECTOR.states(ansatz, phi, chunk_size=chunk_size)):
+    for (rows, a), (_, b) in zip(backend.states(ansatz, theta, chunk_size=chunk_size),
+                                 backend.states(ansatz, phi, chunk_size=chunk_size)):
+        if a.ndim == 3:  # tr(rho sigma) = sum_ij rho_ij conj(sigma_ij) for Hermitian sigma
+            out[rows] = np.einsum("bij,bij->b", a, b.conj()).real
+            continue
         overlap = np.einsum("bi,bi->b", a.conj(), b)
         out[rows] = overlap.real**2 + overlap.imag**2
     return out
@@ -277,6 +283,7 @@ def expressibility(
     seed: SeedLike = None,
     n_boot: int = 200,
     chunk_size: int | None = None,
+    backend: Backend | None = None,
 ) -> ExpressibilityResult:
     """Expressibility KL(P_PQC(F) || P_Haar(F)) of a PQC (Sim et al. 2019); lower = more expressive.
 
@@ -297,6 +304,12 @@ def expressibility(
     seed : int, Generator or None.
     n_boot : bootstrap resamples of the pairs (0: no interval).
     chunk_size : rows simulated together (memory bound); does not change the result.
+    backend : etr.quantum.Backend, default the exact statevector backend
+        Where the states come from. With density matrices (a noisy backend) F is the
+        Hilbert-Schmidt overlap tr(rho sigma), the fidelity when either state is pure, and the
+        reference stays the pure-state Haar law: the KL then measures how far the noisy ensemble
+        is from pure Haar states (mixedness included), not the circuit's expressibility, which
+        etr keeps noise-free.
 
     Returns
     -------
@@ -352,7 +365,7 @@ def expressibility(
     n_s = check_int("scaled_bins", scaled_bins, minimum=2)
     rng = as_generator(seed)
     draws = rng.uniform(0.0, 2.0 * np.pi, size=(2, n_p, ansatz.n_params))
-    fid = pair_fidelities(ansatz, draws[0], draws[1], chunk_size=chunk_size)
+    fid = pair_fidelities(ansatz, draws[0], draws[1], chunk_size=chunk_size, backend=backend)
     result = expressibility_from_fidelities(fid, ansatz.n_qubits, bins=n_b, scaled_bins=n_s,
                                             n_boot=n_bt, seed=rng)
     return dataclasses.replace(result, seed=seed_label(seed))

@@ -61,10 +61,21 @@ circuits above 0.8 % repeated with 3 more seeds): with M = 3000, 16 circuits exc
 1.39 %, all at 10 qubits with one or two layers or no entanglers); with M = 5000 the worst
 relative SE is 0.86 % (RY+RZ product at 10 qubits; exact value 0.84 %) and none exceeds 1 %.
 Hence ``DEFAULT_N_STATES = 5000``.
+
+Backends
+--------
+`frame_potential` simulates through a `etr.quantum.Backend` (default the exact statevector one,
+whose compiled path and product-state shortcut are used directly). A backend of pure states
+(the QuTiP reference) gives the same estimator from its states; a backend of density matrices
+(`etr.quantum.DensityMatrixBackend` under a `NoiseModel`) gives F_t = E tr(rho sigma)^t, the
+Hilbert-Schmidt norm of the noisy ensemble's moment operator (`etr.metrics.density_frame_potential`
+explains why that definition and what its ratio to Haar means: below 1 it measures mixedness, not
+expressibility). etr keeps the dataset's expressibility the noise-free circuit's.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -76,13 +87,22 @@ from etr._rng import SeedLike, as_generator, seed_label
 from etr._validation import check_float, check_int
 from etr.circuits.ansatz import Ansatz
 from etr.errors import InputError
-from etr.metrics._pair_sums import PairSums, pair_sums, product_pair_sums, split_states
+from etr.metrics._pair_sums import (
+    PairSums,
+    hs_pair_sums,
+    pair_sums,
+    product_pair_sums,
+    split_states,
+)
+from etr.quantum.backend import Backend, StatevectorBackend, as_backend
 from etr.quantum.compile import Compiled, Perm, compile_ansatz
 from etr.quantum.statevector import chunks, forward, u1_matrix
 
 __all__ = [
     "DEFAULT_N_STATES",
+    "DENSITY_METHOD",
     "FramePotentialResult",
+    "density_vectors",
     "frame_potential",
     "frame_potential_from_states",
     "haar_frame_potential",
@@ -96,6 +116,9 @@ DEFAULT_N_STATES = 5000
 _PRODUCT_MIN_QUBITS = 6
 
 _METHOD = "all-pairs U-statistic; Hoeffding variance (zeta_1 >= 0); normal interval"
+#: the method of a frame potential of density matrices.
+DENSITY_METHOD = ("F_t = E tr(rho sigma)^t (Hilbert-Schmidt norm of the t-th moment operator); "
+                  "all-pairs U-statistic; Hoeffding variance (zeta_1 >= 0); normal interval")
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,12 +329,33 @@ def _product_factors(compiled: Compiled, theta: np.ndarray) -> np.ndarray:
     return f
 
 
-def _sums(ansatz: Ansatz, t: int, m: int, seed: SeedLike, chunk_size: int | None) -> PairSums:
-    """Pair sums of M states of `ansatz` (parameters drawn at once, then simulated in chunks)."""
+def density_vectors(rho: np.ndarray) -> np.ndarray:
+    """Density matrices ``(M, d, d)`` as real vectors ``(M, 2 d^2)`` (real and imaginary parts)
+    whose dot products are tr(rho_i rho_j) (both Hermitian)."""
+    flat = rho.reshape(rho.shape[0], -1)
+    return np.ascontiguousarray(np.concatenate([flat.real, flat.imag], axis=1), dtype=float)
+
+
+def _backend_sums(ansatz: Ansatz, t: int, theta: np.ndarray, backend: Backend,
+                  chunk_size: int | None) -> tuple[PairSums, bool]:
+    """Pair sums of the states `backend` gives, and whether they were density matrices."""
+    blocks = [block for _, block in backend.states(ansatz, theta, chunk_size=chunk_size)]
+    states = np.concatenate(blocks) if blocks else np.zeros((0, 2**ansatz.n_qubits))
+    if states.ndim == 3:
+        return hs_pair_sums(density_vectors(states), t), True
+    return pair_sums(*split_states(states), t), False
+
+
+def _sums(ansatz: Ansatz, t: int, m: int, seed: SeedLike, chunk_size: int | None,
+          backend: Backend) -> tuple[PairSums, bool]:
+    """Pair sums of M states of `ansatz` (parameters drawn at once, then simulated in chunks),
+    and whether the states were density matrices."""
     theta = as_generator(seed).uniform(0.0, 2.0 * np.pi, size=(m, ansatz.n_params))
+    if not isinstance(backend, StatevectorBackend):
+        return _backend_sums(ansatz, t, theta, backend, chunk_size)
     compiled = compile_ansatz(ansatz)
     if ansatz.n_qubits >= _PRODUCT_MIN_QUBITS and _is_product(compiled):
-        return product_pair_sums(_product_factors(compiled, theta), t)
+        return product_pair_sums(_product_factors(compiled, theta), t), False
     shape = (m, 2**ansatz.n_qubits)
     re = np.empty(shape)
     im = None if compiled.real else np.empty(shape)
@@ -321,7 +365,7 @@ def _sums(ansatz: Ansatz, t: int, m: int, seed: SeedLike, chunk_size: int | None
             re[rows] = psi
         else:
             re[rows], im[rows] = psi.real, psi.imag
-    return pair_sums(re, im, t)
+    return pair_sums(re, im, t), False
 
 
 def frame_potential(
@@ -332,6 +376,7 @@ def frame_potential(
     seed: SeedLike = None,
     confidence: float = 0.95,
     chunk_size: int | None = None,
+    backend: Backend | None = None,
 ) -> FramePotentialResult:
     """State frame potential F_t of a PQC over parameters uniform on [0, 2pi); ratio to Haar.
 
@@ -350,6 +395,10 @@ def frame_potential(
     confidence : level of the normal interval, in (0, 1).
     chunk_size : rows simulated together (memory bound of the simulation); does not change the
         result.
+    backend : etr.quantum.Backend, default the exact statevector backend
+        Where the states come from (module notes): pure states give the estimator above,
+        density matrices F_t = E tr(rho sigma)^t (``method`` says which; M density matrices
+        take 16 M 4^n bytes).
 
     Returns
     -------
@@ -359,7 +408,7 @@ def frame_potential(
     ------
     etr.errors.InputError
         `ansatz` not an `Ansatz`, `t` < 1, `n_states` < 2, `confidence` outside (0, 1),
-        `chunk_size` < 1.
+        `chunk_size` < 1, a backend without states (finite shots).
 
     Notes
     -----
@@ -390,6 +439,7 @@ def frame_potential(
     m = check_int("n_states", n_states, minimum=2)
     if chunk_size is not None:
         check_int("chunk_size", chunk_size, minimum=1)
-    sums = _sums(ansatz, t, m, seed, chunk_size)
-    return _result(sums, n_qubits=ansatz.n_qubits, t=t, confidence=confidence,
-                   seed=seed_label(seed))
+    sums, mixed = _sums(ansatz, t, m, seed, chunk_size, as_backend(backend))
+    res = _result(sums, n_qubits=ansatz.n_qubits, t=t, confidence=confidence,
+                  seed=seed_label(seed))
+    return dataclasses.replace(res, method=DENSITY_METHOD) if mixed else res

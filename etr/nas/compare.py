@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from etr.analysis.claims import NAS_COLUMNS, NAS_KINDS, NAS_SEED_COLUMNS, nas_claim
 from etr.errors import InputError
 from etr.nas.objectives import Setting
 from etr.nas.pareto import hypervolume
@@ -60,12 +61,10 @@ __all__ = [
     "pair_claim",
 ]
 
-BY_TRAINING = "nas_fronts_differ_by_training"
-BY_DEFINITION = "nas_fronts_differ_by_definition"
-#: columns of the claims table (the ``nas`` argument of `etr.analysis.evaluate_claims`).
-NAS_COLUMNS: tuple[str, ...] = ("claim", "kind", "setting_a", "setting_b", "distance")
-#: kinds of a distance row.
-NAS_KINDS: tuple[str, ...] = ("between", "within")
+#: the registered claims a between-setting pair bears on (names owned by `etr.analysis.claims`:
+#: the NAS claim whose ``axis`` is the one setting factor the pair differs in).
+BY_TRAINING = nas_claim(["training_config"])
+BY_DEFINITION = nas_claim(["trainability"])
 #: columns of `front_distances`.
 DISTANCE_COLUMNS: tuple[str, ...] = (
     "scope", "claim", "kind", "setting_a", "setting_b", "seed_a", "seed_b", "same_seed",
@@ -128,13 +127,11 @@ def pair_claim(a: Setting, b: Setting) -> str | None:
     >>> pair_claim(Setting("hybrid_full", "grad_var"), Setting("hybrid_full", "loss_decrease"))
     'nas_fronts_differ_by_definition'
     """
-    config = a.training_config != b.training_config
-    definition = a.trainability != b.trainability
-    if config and not definition:
-        return BY_TRAINING
-    if definition and not config:
-        return BY_DEFINITION
-    return None
+    differs = [axis for axis, va, vb in (("training_config", a.training_config,
+                                          b.training_config),
+                                         ("trainability", a.trainability, b.trainability))
+               if va != vb]
+    return nas_claim(differs)
 
 
 def front_distances(fronts: Mapping[tuple[Setting, int], frozenset[str]], scope: str,
@@ -199,7 +196,8 @@ def front_distances(fronts: Mapping[tuple[Setting, int], frozenset[str]], scope:
 
 
 def claims_table(distances: pd.DataFrame, scope: str = "pool") -> pd.DataFrame:
-    """The table `etr.analysis.evaluate_claims` reads as ``nas``: columns `NAS_COLUMNS`.
+    """The table `etr.analysis.evaluate_claims` reads as ``nas``: columns `NAS_COLUMNS` and the
+    search seeds ``seed_a``, ``seed_b`` (its permutation test relabels settings within seeds).
 
     Rows of `scope` that bear on a claim: every within pair of searches of one setting, and the
     between pairs of *different* search seeds; ``setting_a`` / ``setting_b`` name the searches
@@ -211,16 +209,16 @@ def claims_table(distances: pd.DataFrame, scope: str = "pool") -> pd.DataFrame:
     >>> a, b = Setting("hybrid_full", "grad_var"), Setting("hybrid_full", "loss_decrease")
     >>> d = front_distances({(a, 0): frozenset("x"), (a, 1): frozenset("x"),
     ...                      (b, 0): frozenset("y"), (b, 1): frozenset("y")}, "pool")
-    >>> claims_table(d)[["kind", "distance"]].values.tolist()
-    [['within', 0.0], ['within', 0.0], ['between', 1.0], ['between', 1.0]]
+    >>> claims_table(d)[["kind", "distance", "seed_a", "seed_b"]].values.tolist()
+    [['within', 0.0, 0, 1], ['within', 0.0, 0, 1], ['between', 1.0, 0, 1], ['between', 1.0, 1, 0]]
     """
     d = distances[(distances["scope"] == scope) & distances["claim"].notna()
                   & ~(distances["same_seed"] & (distances["kind"] == "between"))]
-    out = d[["claim", "kind", "search_a", "search_b", "distance"]].rename(
+    out = d[["claim", "kind", "search_a", "search_b", "distance", "seed_a", "seed_b"]].rename(
         columns={"search_a": "setting_a", "search_b": "setting_b"})
     out = out.astype({"claim": str, "kind": str, "setting_a": str, "setting_b": str,
-                      "distance": float})
-    return out.reset_index(drop=True)[list(NAS_COLUMNS)]
+                      "distance": float, "seed_a": int, "seed_b": int})
+    return out.reset_index(drop=True)[[*NAS_COLUMNS, *NAS_SEED_COLUMNS]]
 
 
 def compare_settings(results: Sequence[SearchResult]) -> Comparison:

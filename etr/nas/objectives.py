@@ -27,11 +27,17 @@ any registered measure with a direction, by its column name
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from etr._validation import check_choice
-from etr.contract import METRICS, PQC_CONFIGS, PRIMARY_X, TRAINABILITY_DEFINITIONS
+from etr.contract import (
+    METRICS,
+    PQC_CONFIGS,
+    PRIMARY_X,
+    TRAINABILITY_DEFINITIONS,
+    registry_view,
+)
 from etr.errors import InputError
 
 __all__ = [
@@ -46,8 +52,9 @@ __all__ = [
 
 #: the cost objectives (not measures of the registry): column -> label.
 COST_COLUMNS: dict[str, str] = {"n_params": "parameter count", "n_gates": "gate count"}
-#: objective name -> the record column it reads (None: the setting's trainability definition).
-OBJECTIVES: dict[str, str | None] = {
+#: objective name -> the record column it reads (None: the setting's trainability definition);
+#: every measure of the registry with a direction, read when used (`etr.contract.registry_view`).
+OBJECTIVES: Mapping[str, str | None] = registry_view("nas_objectives", lambda: {
     "expressibility": PRIMARY_X,
     "trainability": None,
     "accuracy": "test_accuracy",
@@ -55,7 +62,7 @@ OBJECTIVES: dict[str, str | None] = {
     "n_params": "n_params",
     "n_gates": "n_gates",
     **{name: name for name, m in METRICS.items() if m.higher_is_more != 0},
-}
+})
 DEFAULT_OBJECTIVES: tuple[str, ...] = ("expressibility", "trainability", "accuracy")
 
 

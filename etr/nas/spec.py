@@ -57,6 +57,7 @@ from etr.nas.search import (
     check_storage,
 )
 from etr.nas.space import SearchSpace
+from etr.plan.noise import check_density_width
 from etr.plan.settings import GRID_KEYS, RUN_KEYS, RunSpec, read_run_sections
 from etr.plan.tables import Table, read_toml
 
@@ -76,8 +77,9 @@ class NasSpec(RunSpec):
     """A validated NAS spec. `settings` lists the settings to search (one, or the ``compare``
     list); each is searched `search_seeds` times, every architecture trained `replicates` times.
 
-    The run sections (`root_seed`, `definitions`, `metrics`, `training`) are those of every etr
-    spec (`etr.plan.RunSpec`); `evaluation` bundles them for the evaluator.
+    The run sections (`root_seed`, `definitions`, `metrics`, `training`, `noise`) are those of
+    every etr spec (`etr.plan.RunSpec`; a search runs at one noise level); `evaluation` bundles
+    them for the evaluator.
 
     Examples
     --------
@@ -198,6 +200,11 @@ def parse_nas_spec(data: Mapping[str, Any]) -> NasSpec:
         if len(spec.levels(key)) > 1:
             raise SpecError(f"`training.{key}` must hold one value for a search, got "
                             f"{list(spec.levels(key))}")
+    if len(spec.noise_levels) > 1:
+        raise SpecError("`noise` must hold one level for a search (one value per channel), got "
+                        f"{[m.label for m in spec.noise_levels]}")
+    if not spec.noise_levels[0].noiseless:
+        check_density_width(spec.space.n_qubits[1], key="nas.space.n_qubits", error=SpecError)
     return spec
 
 
@@ -215,14 +222,16 @@ def load_nas_spec(source: str | os.PathLike[str]) -> NasSpec:
 
 def nas_preset(name: str) -> NasSpec:
     """The built-in spec `name` (``"quick"``: a small space on the ``parity`` task, three
-    settings compared, each searched with 3 search seeds x 36 trials, 2 replicates per
-    architecture, the classical-only control; about 4 minutes on 2 cores).
+    settings compared, each searched with 6 search seeds x 36 trials, 2 replicates per
+    architecture, the classical-only control; about 8 minutes on 2 cores). Six seeds because the
+    NAS claims' permutation test relabels settings within seeds: with fewer its smallest
+    attainable p exceeds 0.05.
 
     Examples
     --------
     >>> spec = nas_preset("quick")
     >>> len(spec.settings), spec.search_seeds, spec.replicates
-    (3, 3, 2)
+    (3, 6, 2)
     """
     check_choice("preset", name, PRESETS, error=SpecError)
     text = resources.files("etr.nas").joinpath("presets", f"{name}.toml").read_text("utf-8")

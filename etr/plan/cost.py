@@ -33,7 +33,21 @@ potential) and closes the dynamical Lie algebra (at most 4^n - 1 elements). Henc
                       + c_pair (n_states^2 / 2) 2^n + c_lie D,   D = 3n without entanglers,
                                                                    else 4^n - 1
 
-with the constants of `COST`, all in CPU-seconds of one core. They are measured, not derived:
+with the constants of `COST`, all in CPU-seconds of one core.
+
+A noisy run (`RunSettings.noise`) is a density-matrix simulation: a state has 4^n entries and
+a gate touches all of them, and the adjoint sweep through the channels stores and re-reads the
+intermediate states, so a gradient pass costs a different multiple of a forward pass than on
+statevectors. Its rows are split into gradient rows R_g (the adjoint passes: training, the
+landscape and the effective dimension; none with finite shots, whose gradients are shifted
+forward circuits) and forward rows R_f (losses, accuracy, the purity of the states, shifted
+circuits), each with its own constant:
+
+    noisy cell seconds = c_run + c_dgrad R_g G 4^n + c_dfwd R_f G 4^n + c_drow (R_g + R_f) G
+                         + c_step T G + c_iter T
+
+Circuit units are noise-free (the circuit-level columns are the noise-free circuit's) and cost
+the same at every noise level. They are measured, not derived:
 ``python benchmarks/calibrate_cost.py`` times real units on a design of widths, depths,
 configurations and step counts, fits the constants by non-negative least squares and prints them
 with the fit's error; paste its output into `COST` when the simulation code or the machine
@@ -51,12 +65,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from etr.circuits import encoding_circuit
-from etr.contract import CIRCUIT, COST_TERMS, METRICS, RUN_DIAGNOSTICS, Metric
+from etr.contract import CAPACITY, CIRCUIT, COST_TERMS, METRICS, RUN, TRAINABILITY, Metric
 from etr.plan.architecture import Architecture
 from etr.plan.settings import MetricSpec, RunSettings
+from etr.plan.tasks import TASKS
 
-__all__ = ["COST", "SHIFT_SHARE", "CostConstants", "cell_seconds", "circuit_seconds",
-           "model_gates", "run_sizes"]
+__all__ = ["COST", "SHIFT_SHARE", "CostConstants", "cell_bytes", "cell_seconds",
+           "circuit_bytes", "circuit_seconds", "model_gates", "run_sizes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +88,9 @@ class CostConstants:
     c_unit : fixed cost of a circuit unit (histograms, bootstrap interval).
     c_pair : per pair overlap and amplitude of the frame potential.
     c_lie : per element of the dynamical Lie algebra's closure.
+    c_dgrad : per density-matrix entry update of a gradient (adjoint) row (row x gate x 4^n).
+    c_dfwd : per density-matrix entry update of a forward row (row x gate x 4^n).
+    c_drow : per density-matrix row and gate, independent of the width.
     source : where and when the constants were measured.
     """
 
@@ -84,6 +102,9 @@ class CostConstants:
     c_unit: float
     c_pair: float
     c_lie: float
+    c_dgrad: float
+    c_dfwd: float
+    c_drow: float
     source: str
 
 
@@ -95,7 +116,12 @@ class CostConstants:
 #: measured total; cells of the paper-sized settings (100 steps) at 1.10x, 0.99x and 1.10x
 #: (hybrid_full 6q/4L, hybrid_quantum_only 8q/6L, pure_pqc 10q/2L). The fit sets c_step and c_lie
 #: to 0: per-step overhead does not grow with the gate count, and the Lie closure is within the
-#: circuit unit's other terms at these sizes.
+#: circuit unit's other terms at these sizes. The density-matrix constants (c_dgrad, c_dfwd,
+#: c_drow) were fitted apart (``calibrate_cost.py --density``, 2026-12-06, same machine, every
+#: other constant held): 66 noisy cells (depolarizing 0.01; 2-6 qubits, 1/3/6 layers, pure_pqc
+#: and hybrid_full, 5 and 20 steps, finite shots on 2-4 qubits), median relative error of the
+#: density part 15% (worst 54%, a 0.06 s shot cell); held out: 16 noisy cells of the quick-noise
+#: preset predicted at 0.89x of their measured total.
 COST = CostConstants(
     c_run=0.01037,
     c_amp=6.385e-10,
@@ -105,7 +131,11 @@ COST = CostConstants(
     c_unit=0.03569,
     c_pair=3.982e-11,
     c_lie=0.0,
-    source="benchmarks/calibrate_cost.py, 2026-11-29, 2-core x86_64, Python 3.11.7",
+    c_dgrad=9.373e-09,
+    c_dfwd=1.624e-09,
+    c_drow=9.077e-08,
+    source="benchmarks/calibrate_cost.py, 2026-11-29 (density terms 2026-12-06), 2-core x86_64, "
+           "Python 3.11.7",
 )
 
 
@@ -153,21 +183,39 @@ def cell_seconds(arch: Architecture, training_config: str, settings: RunSettings
         return c.c_run + c.c_iter * t
     gates, _ = model_gates(arch)
     b = min(settings.batch_size or n, n)
-    measured = (*settings.definitions, *RUN_DIAGNOSTICS)  # diagnostics run whatever is chosen
-    terms = _terms((METRICS[d] for d in measured if d in METRICS), run_sizes(settings))
+    measured = [METRICS[d] for d in settings.definitions if d in METRICS] + _always()
+    terms = _terms(measured, run_sizes(settings))
     grad_rows = k * t * b + terms["grad_rows"]
     trajectory = k * t * n if b < n and terms["trajectory"] > 0 else 0
     forward_rows = 2 * k * n + k * settings.n_test + terms["forward_rows"] + trajectory
-    per_grad = per_theta = 3.0
+    fixed = c.c_run + c.c_step * t * gates + c.c_iter * t
+    shifts = theta_shifts = 0.0  # shifted circuits per gradient row with finite shots
     if settings.shots is not None:
         pqc_terms, angle_terms = _shift_terms(arch)
-        per_theta = 1.0 + SHIFT_SHARE * pqc_terms
         trains_angles = training_config == "hybrid_full" and arch.classical_pre != "none"
-        per_grad = 1.0 + SHIFT_SHARE * (pqc_terms + (angle_terms if trains_angles else 0))
+        theta_shifts = float(pqc_terms)
+        shifts = float(pqc_terms + (angle_terms if trains_angles else 0))
+    if not settings.noise.noiseless:  # density matrices (module notes): no shared prefix
+        exact = settings.shots is None
+        adjoint = terms["exact_rows"] / 3.0 + (
+            grad_rows + terms["theta_grad_rows"] if exact else 0.0)
+        forward = forward_rows + (0.0 if exact else grad_rows * (1.0 + shifts)
+                                  + terms["theta_grad_rows"] * (1.0 + theta_shifts))
+        entries = gates * 4.0**arch.n_qubits
+        return (fixed + (c.c_dgrad * adjoint + c.c_dfwd * forward) * entries
+                + c.c_drow * (adjoint + forward) * gates)
+    per_grad = 3.0 if settings.shots is None else 1.0 + SHIFT_SHARE * shifts
+    per_theta = 3.0 if settings.shots is None else 1.0 + SHIFT_SHARE * theta_shifts
     rows = (per_grad * grad_rows + per_theta * terms["theta_grad_rows"] + forward_rows
             + terms["exact_rows"])
-    return (c.c_run + c.c_amp * rows * gates * 2.0**arch.n_qubits + c.c_row * rows * gates
-            + c.c_step * t * gates + c.c_iter * t)
+    return fixed + c.c_amp * rows * gates * 2.0**arch.n_qubits + c.c_row * rows * gates
+
+
+def _always() -> list[Metric]:
+    """The run-level measures every run computes whatever its definitions (the purity of its
+    states)."""
+    return [m for m in METRICS.values()
+            if m.level == RUN and m.kind not in (TRAINABILITY, CAPACITY)]
 
 
 def run_sizes(settings: RunSettings) -> dict[str, Any]:
@@ -200,6 +248,11 @@ def _n_params(arch: Architecture) -> int:
     """Trainable circuit parameters of the PQC."""
     return _pqc_size(arch.family, arch.circuit, arch.n_qubits, arch.layers, arch.topology,
                      arch.rotations, arch.entangler)[1]
+
+
+def _n_angles(arch: Architecture) -> int:
+    """Input angles of one copy of the encoding."""
+    return encoding_circuit(arch.n_qubits, arch.encoding).n_params
 
 
 #: the share of a whole circuit one shifted circuit of a parameter-shift gradient costs: the
@@ -254,3 +307,83 @@ def circuit_seconds(arch: Architecture, metrics: MetricSpec, *,
     c = constants
     return (c.c_unit + c.c_amp * states * gates * 2.0**n + c.c_row * states * gates
             + c.c_pair * terms["pairs"] * 2.0**n + c.c_lie * terms["lie"] * dla)
+
+
+# --- memory ------------------------------------------------------------------------------------
+
+#: amplitudes of one chunk of states (`etr.quantum.statevector.default_chunk_size`)
+_CHUNK_AMPLITUDES = 2**16
+#: shifted rows evaluated at once with finite shots (`etr.quantum.shots.ShotBackend`)
+_SHIFT_ROWS = 2**14
+#: bytes per element of the Lie closure (key, hash slot, union-find entry, generator index)
+_LIE_BYTES = 48
+#: most elements the Lie closure holds (`etr.theory.lie_algebra.MAX_DIM`)
+_LIE_MAX = 4**11 - 1
+
+
+def cell_bytes(arch: Architecture, training_config: str, settings: RunSettings) -> int:
+    """Peak memory (bytes, an upper estimate) of one run of `arch` with `settings`.
+
+    The arrays that grow with the settings: the task (features of ``n_train + n_test`` points,
+    a few copies), the circuit rows of the largest batched pass (``K n_train`` rows for the
+    training-set loss and gradient, ``K n_test`` for the test accuracy, ``S n_train`` for the
+    landscape, ``K S n_train`` for the readout gradients, ``M n_train`` for the effective
+    dimension) with their parameters, gradients and expectation values (and, with finite shots,
+    one block of 2**14 shifted rows), the effective dimension's Jacobians and Fisher matrices,
+    the training history (``T K P`` gradients) and the chunk of states the simulator holds
+    (``max(2**16, 2**n)`` amplitudes in four float64 arrays). Measured peaks (resident memory
+    above the interpreter's) stay below it, within a factor of 1.05 to 4
+    (`tests/plan/test_limits_cost.py`).
+
+    Examples
+    --------
+    >>> s = RunSettings(n_train=48, n_test=64, n_init=4, steps=30)
+    >>> cell_bytes(Architecture(n_qubits=4, layers=2), "hybrid_full", s) < 50 * 2**20
+    True
+    >>> cell_bytes(Architecture(n_qubits=4, layers=2), "hybrid_full",
+    ...            RunSettings(n_train=10**9)) > 2**40  # a terabyte: refused before any work
+    True
+    """
+    k, n, n_test = settings.n_init, settings.n_train, settings.n_test
+    features = settings.n_features or TASKS[settings.task].n_features
+    data = 4 * (n + n_test) * max(features, arch.n_qubits)
+    if training_config == "classical_only":  # the networks' activations and gradients
+        width = max(features, arch.n_qubits, 8)
+        return 8 * (data + 8 * k * max(n, n_test) * width + settings.steps * k)
+    p_q = _n_params(arch)
+    slots = p_q + _n_angles(arch) * (arch.layers if arch.reupload else 1)
+    m_w = settings.ed_weight_samples if "effective_dimension" in settings.definitions else 0
+    s_l = settings.landscape_samples if "grad_var_landscape" in settings.definitions else 0
+    s_r = settings.landscape_samples if "grad_var_readout" in settings.definitions else 0
+    rows = max(k * n, k * n_test, s_l * n, m_w * n, k * s_r * n)
+    per_row = 2 * slots + 3 * arch.n_qubits + 8  # parameters, gradient, values, network caches
+    # finite shots: one block of shifted rows with their exact and estimated values
+    shifted = 0 if settings.shots is None else _SHIFT_ROWS * (slots + 3 * arch.n_qubits)
+    ed = m_w * n * 5 * p_q + m_w * p_q * p_q
+    history = settings.steps * k * (p_q + 2)
+    states = 4 * max(_CHUNK_AMPLITUDES, 2**arch.n_qubits)
+    return 8 * (data + rows * per_row + shifted + ed + history + states)
+
+
+def circuit_bytes(arch: Architecture, metrics: MetricSpec) -> int:
+    """Peak memory (bytes, an upper estimate) of the circuit-level metrics of ``arch.ansatz()``.
+
+    The largest batch of states held at once (``n_states`` for the frame potential, as complex
+    states and their real and imaginary parts: 32 bytes per amplitude; ``2 n_pairs`` for the
+    Sim et al. KL; the other samples), and the dynamical Lie algebra's closure (up to
+    ``min(4**n - 1, 4**11 - 1)`` Pauli strings).
+
+    Examples
+    --------
+    >>> circuit_bytes(Architecture(n_qubits=4, layers=2), MetricSpec()) < 20 * 2**20
+    True
+    >>> circuit_bytes(Architecture(n_qubits=4, layers=2), MetricSpec(n_states=10**8)) > 2**34
+    True
+    """
+    dim = 2**arch.n_qubits
+    p_q = _n_params(arch)
+    states = max(metrics.n_states, 2 * metrics.n_pairs, metrics.ec_samples,
+                 metrics.loss_samples, metrics.qfim_samples * (p_q + 1))
+    lie = 0 if arch.family == "hea" and arch.topology == "none" else min(4**arch.n_qubits - 1,
+                                                                         _LIE_MAX)
+    return 32 * states * dim + _LIE_BYTES * lie + 8 * metrics.n_states * 4

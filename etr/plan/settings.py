@@ -13,6 +13,9 @@ Every spec has the same four run sections, with the same keys, defaults and vali
     [training]                       # fields of `RunSettings` (task, steps, ...)
     steps = 30
 
+    [noise]                          # gate and readout noise (`etr.plan.noise`); lists cross
+    depolarizing = [0, 0.01]         # the grid (``etr simulate``)
+
 `RunSettings` is what `etr.hybrid.evaluate_run` takes; it is pure data (validated here, used
 there), so a spec is checked without importing the simulation stack. Each default lives in one
 place: the dataclass fields below.
@@ -27,12 +30,22 @@ from typing import Any
 from etr._validation import check_choice, check_float, check_int
 from etr.contract import SAMPLE_SIZES, TRAINABILITY_DEFINITIONS
 from etr.errors import InputError
+from etr.plan.noise import (
+    NOISE_CHANNELS,
+    NOISE_FIELD_DOCS,
+    NOISELESS,
+    NoiseModel,
+    NoiseTable,
+    noise_levels,
+    read_noise_table,
+)
 from etr.plan.tables import Table
 from etr.plan.tasks import TASKS
 
 __all__ = [
     "DEFAULT_ROOT_SEED",
     "GRID_KEYS",
+    "MAX_LEARNING_RATE",
     "PURE_PQC_READOUT_SCALE",
     "RUN_FIELD_DOCS",
     "RUN_KEYS",
@@ -51,7 +64,14 @@ PURE_PQC_READOUT_SCALE = 3.0
 #: their initialisations).
 GRID_KEYS: tuple[str, ...] = ("task", "shots")
 #: the top-level keys of the shared run sections.
-RUN_KEYS: tuple[str, ...] = ("root_seed", "definitions", "metrics", "training")
+RUN_KEYS: tuple[str, ...] = ("root_seed", "definitions", "metrics", "training", "noise")
+
+
+#: the largest Adam step size accepted. Adam moves every parameter by about the step size per
+#: step, so above it an angle moves by more than a period per step and the classical weights
+#: run away: on a 2-qubit hybrid model 100 gave a final loss of 19 (from 0.7), 1e6 a loss of
+#: 1e6, and 1e308 overflowed to non-finite parameters in the first steps.
+MAX_LEARNING_RATE = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +89,7 @@ class RunSettings:
     steps : int, default 100
         T, Adam steps per initialisation.
     learning_rate : float, default 0.05
+        Adam's step size, in (0, `MAX_LEARNING_RATE`].
         Adam step size.
     batch_size : int or None, default None
         None = full-batch training; otherwise the mini-batch size.
@@ -111,6 +132,12 @@ class RunSettings:
         (`etr.plan.tasks.TaskInfo.budget_steps`, chosen per task on a pilot so that the
         decrease is not at its ceiling of 1 for most runs of any configuration: after the whole
         run, end-to-end training fits an easy task almost exactly and the definition saturates).
+    noise : NoiseModel, default noiseless
+        The run's gate and readout noise (`etr.plan.noise`; a spec's ``[noise]`` table, not a
+        ``[training]`` key). A noisy run is simulated with density matrices
+        (`etr.quantum.backend_for`): training, gradients and every trainability definition see
+        the noise; the circuit-level columns (expressibility, entanglement, theory) stay the
+        noise-free circuit's.
 
     Raises
     ------
@@ -140,9 +167,13 @@ class RunSettings:
     early_steps: int = 10
     target_fraction: float | None = None
     budget_steps: int | None = None
+    noise: NoiseModel = NOISELESS
 
     def __post_init__(self) -> None:
         check_choice("task", self.task, TASKS)
+        if not isinstance(self.noise, NoiseModel):
+            raise InputError(f"`noise` must be an etr.quantum.NoiseModel, got "
+                             f"{type(self.noise).__name__}")
         ints = {"n_train": 4, "n_test": 2, "n_init": 2, "steps": 1, "ed_data_size": 20,
                 "ed_weight_samples": 1, "landscape_samples": 2, "early_steps": 1}
         for name in ("batch_size", "n_features", "shots", "budget_steps"):
@@ -150,8 +181,10 @@ class RunSettings:
                 ints[name] = 1
         for name, minimum in ints.items():
             object.__setattr__(self, name, check_int(name, getattr(self, name), minimum=minimum))
-        for name in ("learning_rate", "readout_scale"):
-            object.__setattr__(self, name, check_float(name, getattr(self, name), positive=True))
+        object.__setattr__(self, "learning_rate", check_float(
+            "learning_rate", self.learning_rate, positive=True, high=MAX_LEARNING_RATE))
+        object.__setattr__(self, "readout_scale", check_float(
+            "readout_scale", self.readout_scale, positive=True))
         if self.target_fraction is not None:
             object.__setattr__(self, "target_fraction", check_float(
                 "target_fraction", self.target_fraction, positive=True, high=1.0))
@@ -196,8 +229,13 @@ class RunSettings:
         return min(budget, self.steps)
 
     def to_dict(self) -> dict:
+        """The settings by field; ``noise`` (its four parameters) only when the run is noisy,
+        so the identity of a noiseless run is what it was before noise existed."""
         d = asdict(self)
         d["definitions"] = list(self.definitions)
+        d.pop("noise")
+        if not self.noise.noiseless:
+            d["noise"] = self.noise.as_dict()
         return d
 
 
@@ -257,7 +295,7 @@ _TRAINING_DOCS: dict[str, str] = {
     "n_test": "test set size; default 200",
     "n_init": "K, random initialisations per run (variances are across them); default 16",
     "steps": "T, Adam steps per initialisation; default 100",
-    "learning_rate": "Adam step size; default 0.05",
+    "learning_rate": f"Adam step size, in (0, {MAX_LEARNING_RATE:g}]; default 0.05",
     "batch_size": "mini-batch size; 'none' = full batch (default)",
     "ed_data_size": "n of the effective dimension (Abbas et al. 2021); default 1000",
     "ed_weight_samples": "parameter samples for the effective dimension; default 16",
@@ -283,11 +321,15 @@ RUN_FIELD_DOCS: dict[str, str] = {
     f"{list(TRAINABILITY_DEFINITIONS)}; default all",
     **{f"metrics.{k}": s.doc for k, s in SAMPLE_SIZES.items()},
     **{f"training.{k}": v for k, v in _TRAINING_DOCS.items()},
+    **NOISE_FIELD_DOCS,
 }
+
+#: `RunSettings` fields that are not ``[training]`` keys.
+_NOT_TRAINING = ("definitions", "noise")
 
 
 def _training_keys() -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(RunSettings) if f.name != "definitions")
+    return tuple(f.name for f in dataclasses.fields(RunSettings) if f.name not in _NOT_TRAINING)
 
 
 def _optional_fields() -> set[str]:
@@ -306,12 +348,15 @@ class RunSpec:
     metrics : `MetricSpec`.
     training : overrides of `RunSettings` fields, as sorted ``(key, value)`` pairs; the other
         fields keep their defaults.
+    noise : the ``[noise]`` table, ``(channel, values)`` pairs (`etr.plan.noise.NoiseTable`);
+        empty = noiseless.
     """
 
     root_seed: int = DEFAULT_ROOT_SEED
     definitions: tuple[str, ...] = TRAINABILITY_DEFINITIONS
     metrics: MetricSpec = field(default_factory=MetricSpec)
     training: tuple[tuple[str, Any], ...] = ()
+    noise: NoiseTable = ()
 
     def levels(self, key: str) -> tuple[Any, ...]:
         """The values of a grid key of ``[training]`` (`GRID_KEYS`): one, or (``etr simulate``)
@@ -332,13 +377,21 @@ class RunSpec:
         """The task(s) of ``[training] task``."""
         return self.levels("task")
 
-    def run_settings(self, **grid: Any) -> RunSettings:
+    @property
+    def noise_levels(self) -> tuple[NoiseModel, ...]:
+        """The noise levels of the ``[noise]`` table (`etr.plan.noise.noise_levels`); one
+        noiseless level without one."""
+        return noise_levels(self.noise)
+
+    def run_settings(self, *, noise: NoiseModel | None = None, **grid: Any) -> RunSettings:
         """The `RunSettings` of a run: training overrides + definitions, with the given values of
-        the grid keys (`GRID_KEYS`; default the first level of each)."""
+        the grid keys (`GRID_KEYS`; default the first level of each) and the given noise level
+        (default the first of `noise_levels`)."""
         kw = dict(self.training)
         for key in GRID_KEYS:
             kw[key] = grid[key] if key in grid else self.levels(key)[0]
-        return RunSettings(**kw, definitions=tuple(self.definitions))
+        noise = self.noise_levels[0] if noise is None else noise
+        return RunSettings(**kw, definitions=tuple(self.definitions), noise=noise)
 
     def run_sections(self, *, full: bool = True) -> dict[str, Any]:
         """The run sections as a plain TOML-ready mapping; with `full`, ``training`` lists every
@@ -347,12 +400,15 @@ class RunSpec:
         if full:
             settings = self.run_settings()
             training = {f.name: _plain(getattr(settings, f.name))
-                        for f in dataclasses.fields(settings) if f.name != "definitions"}
+                        for f in dataclasses.fields(settings) if f.name not in _NOT_TRAINING}
             for key in GRID_KEYS:
                 levels = [_plain(v) for v in self.levels(key)]
                 training[key] = levels if len(levels) > 1 else levels[0]
-        return {"root_seed": self.root_seed, "definitions": list(self.definitions),
-                "metrics": asdict(self.metrics), "training": training}
+        out = {"root_seed": self.root_seed, "definitions": list(self.definitions),
+               "metrics": asdict(self.metrics), "training": training}
+        if self.noise:  # only a noisy spec has the table: a noiseless spec keeps its hash
+            out["noise"] = {c: list(v) if len(v) > 1 else v[0] for c, v in self.noise}
+        return out
 
 
 def _plain(value: Any) -> Any:
@@ -392,4 +448,5 @@ def read_run_sections(top: Table) -> dict[str, Any]:
             table.build(RunSettings, **{**first, key: level}, definitions=defs)
     training = tuple(sorted(values.items()))
     return {"root_seed": top.int("root_seed", DEFAULT_ROOT_SEED, low=0), "definitions": defs,
-            "metrics": metrics, "training": training}
+            "metrics": metrics, "training": training,
+            "noise": read_noise_table(top.table("noise", NOISE_CHANNELS))}

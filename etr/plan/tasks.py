@@ -78,14 +78,20 @@ class TaskInfo:
 #: 0.1, post-network 8-tanh), for pre-network ``none`` and ``8-tanh``. ``targets`` and
 #: ``budget_steps``: chosen on the same pilot (see `TaskInfo`); the tasks without them were not
 #: part of it (f = 0.25 and the whole run).
-_PILOT = "pilot 10 instances: "
+def _pilot(full: tuple[str, str], quantum_only: tuple[str, str], why: str = "") -> str:
+    """The pilot's measured gaps: hybrid_full - control with a 'none' and an '8-tanh'
+    pre-network (``"mean [low, high]"`` each), hybrid_quantum_only's means, and what they say."""
+    return (f"pilot 10 instances: hybrid_full - control {full[0]} with a 'none' pre-network, "
+            f"{full[1]} with '8-tanh' (hybrid_quantum_only {quantum_only[0]} / "
+            f"{quantum_only[1]}){why}")
+
+
 TASKS: dict[str, TaskInfo] = {t.name: t for t in (
     TaskInfo("synthetic", 8, None, "dataset",
              "make_classification: 4 informative + 4 redundant features, one cluster per class",
              "easy, nearly linear: logistic regression 0.94, MLP(8) 0.96, MLP(64, 64) 0.95; "
-             + _PILOT + "hybrid_full - control -1.9 points [-2.9, -0.8] with a 'none' "
-             "pre-network, +0.0 [-0.7, 0.8] with '8-tanh' (hybrid_quantum_only -5.5 / -8.5): "
-             "the classical parts solve it",
+             + _pilot(("-1.9 points [-2.9, -0.8]", "+0.0 [-0.7, 0.8]"), ("-5.5", "-8.5"),
+                      ": the classical parts solve it"),
              targets={"pure_pqc": 0.3, "hybrid_quantum_only": 0.2, "hybrid_full": 0.7,
                       "classical_only": 0.7}, budget_steps=10),
     TaskInfo("moons", 2, None, "dataset", "two interleaving half circles, noise 0.1",
@@ -96,44 +102,40 @@ TASKS: dict[str, TaskInfo] = {t.name: t for t in (
              "logistic regression 0.94, MLP(8) 0.94"),
     TaskInfo("breast_cancer", 8, 569, "dataset",
              "Wisconsin breast cancer (real data), 30 features PCA'd to 8",
-             "logistic regression 0.96, MLP(8) 0.96, MLP(64, 64) 0.96; " + _PILOT
-             + "hybrid_full - control -2.1 points [-3.0, -1.1] with a 'none' pre-network, "
-             "-0.5 [-1.0, 0.1] with '8-tanh' (hybrid_quantum_only -6.6 / -18.8): the classical "
-             "parts solve it",
+             "logistic regression 0.96, MLP(8) 0.96, MLP(64, 64) 0.96; "
+             + _pilot(("-2.1 points [-3.0, -1.1]", "-0.5 [-1.0, 0.1]"), ("-6.6", "-18.8"),
+                      ": the classical parts solve it"),
              targets={"pure_pqc": 0.3, "hybrid_quantum_only": 0.15, "hybrid_full": 0.6,
                       "classical_only": 0.7}, budget_steps=10),
     TaskInfo("digits", 8, 360, "dataset", "digits 0 vs 1, 64 pixels PCA'd to 8",
              "logistic regression 1.00, MLP(8) 1.00"),
     TaskInfo("digits_1v8", 8, 356, "dataset",
              "digits 1 vs 8 (real data, 8 x 8 images), 64 pixels PCA'd to 8",
-             "logistic regression 0.94, MLP(8) 0.95, MLP(64, 64) 0.95; " + _PILOT
-             + "hybrid_full - control +0.4 points [-0.3, 1.1] with a 'none' pre-network, "
-             "-0.5 [-1.0, 0.1] with '8-tanh' (hybrid_quantum_only -2.0 / -15.7)",
+             "logistic regression 0.94, MLP(8) 0.95, MLP(64, 64) 0.95; "
+             + _pilot(("+0.4 points [-0.3, 1.1]", "-0.5 [-1.0, 0.1]"), ("-2.0", "-15.7")),
              targets={"pure_pqc": 0.3, "hybrid_quantum_only": 0.15, "hybrid_full": 0.6,
                       "classical_only": 0.7}, budget_steps=10),
     TaskInfo("wine", 8, 178, "dataset",
              "wine cultivar 2 vs the other two (real data), 13 features PCA'd to 8",
-             "logistic regression 0.99, MLP(8) 0.99, MLP(64, 64) 0.98; " + _PILOT
-             + "hybrid_full - control -0.3 points [-1.0, 0.4] with a 'none' pre-network, "
-             "+0.4 [-0.0, 0.8] with '8-tanh' (hybrid_quantum_only -7.8 / -16.0)",
+             "logistic regression 0.99, MLP(8) 0.99, MLP(64, 64) 0.98; "
+             + _pilot(("-0.3 points [-1.0, 0.4]", "+0.4 [-0.0, 0.8]"), ("-7.8", "-16.0")),
              targets={"pure_pqc": 0.3, "hybrid_quantum_only": 0.15, "hybrid_full": 0.7,
                       "classical_only": 0.7}, budget_steps=8),
     TaskInfo("teacher", 4, None, "angles",
              "labels from a random 3-layer 4-qubit teacher PQC (ry encoding, RX+RY+RZ, CZ "
              "ring, <Z_0> above its median); features uniform angles",
              "teacher (Bayes) 1.0; logistic regression 0.60, MLP(8) 0.71, MLP(64, 64) 0.78; on "
-             "(cos x, sin x): logistic 0.69, MLP(8) 0.86; " + _PILOT + "hybrid_full - control "
-             "+7.5 points [4.9, 10.0] with a 'none' pre-network, -0.3 [-1.9, 1.3] with "
-             "'8-tanh' (hybrid_quantum_only +0.5 / -8.0)",
+             "(cos x, sin x): logistic 0.69, MLP(8) 0.86; "
+             + _pilot(("+7.5 points [4.9, 10.0]", "-0.3 [-1.9, 1.3]"), ("+0.5", "-8.0")),
              targets={"pure_pqc": 0.2, "hybrid_quantum_only": 0.1, "hybrid_full": 0.4,
                       "classical_only": 0.4}, budget_steps=20),
     TaskInfo("parity", 4, None, "angles",
              "label = cos(x0) cos(x1) cos(x2) > 0 (parity of |x_j| > pi/2), a fourth, "
              "irrelevant feature; features uniform angles",
              "Bayes 1.0; logistic regression 0.51, MLP(8) 0.52, MLP(64, 64) 0.64; on "
-             "(cos x, sin x): MLP(8) 0.86; " + _PILOT + "hybrid_full - control +28.7 points "
-             "[26.2, 31.3] with a 'none' pre-network (the positive control), +0.6 [-0.6, 1.7] "
-             "with '8-tanh' (hybrid_quantum_only +14.3 / -3.0)",
+             "(cos x, sin x): MLP(8) 0.86; "
+             + _pilot(("+28.7 points [26.2, 31.3]", "+0.6 [-0.6, 1.7]"), ("+14.3", "-3.0"),
+                      ": the positive control, without a pre-network"),
              targets={"pure_pqc": 0.1, "hybrid_quantum_only": 0.05, "hybrid_full": 0.35,
                       "classical_only": 0.3}, budget_steps=30),
 )}

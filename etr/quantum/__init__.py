@@ -6,6 +6,7 @@ the exact statevector backend, the finite-shot one, the density-matrix backend u
 
 from __future__ import annotations
 
+from etr.plan.noise import NoiseModel
 from etr.quantum.backend import STATEVECTOR, Backend, StatevectorBackend, as_backend
 from etr.quantum.compile import compile_ansatz
 from etr.quantum.density import (
@@ -14,6 +15,7 @@ from etr.quantum.density import (
     density_matrices,
     purity,
 )
+from etr.quantum.factory import backend_for, noise_of
 from etr.quantum.gradients import (
     ShiftRule,
     expectation_and_gradient,
@@ -22,7 +24,6 @@ from etr.quantum.gradients import (
     parameter_shift_gradient,
     shift_rule,
 )
-from etr.quantum.noise import NoiseModel
 from etr.quantum.observables import Observable, parse_observable
 from etr.quantum.qutip_backend import (
     QutipBackend,
@@ -47,6 +48,7 @@ __all__ = [
     "ShotBackend",
     "StatevectorBackend",
     "as_backend",
+    "backend_for",
     "compile_ansatz",
     "default_chunk_size",
     "density_matrices",
@@ -54,6 +56,7 @@ __all__ = [
     "expectation_vjp",
     "expectations",
     "jacobian",
+    "noise_of",
     "parameter_shift_gradient",
     "parse_observable",
     "purity",

@@ -6,7 +6,7 @@ at stride ``sr = 2**(n-1-q) * d``) followed by the column index's bits (qubit q 
 those two bits, the block X = [[r00, r01], [r10, r11]] (first index: row bit), to U X U^dagger;
 a controlled gate maps the 16 entries of its qubits' row and column bits (SWAP is three CNOTs).
 So each gate is one pass over the matrix, and the gate's noise channels are applied to the
-block in the same pass (`etr.quantum.noise`: populations ``M @ (r00, r11)``, coherences times
+block in the same pass (`etr.plan.noise`: populations ``M @ (r00, r11)``, coherences times
 ``c``). The inner product of two flattened matrices is the Hilbert-Schmidt one,
 <<A|B>> = sum conj(A_ij) B_ij = tr(A^dagger B), which is what the adjoint sweep reduces.
 
@@ -16,7 +16,7 @@ tensordot versions (the approach of PennyLane's ``default.mixed``) copy the whol
 per gate and channel.
 
 ``chan`` arguments are float64 arrays ``[m00, m01, m10, m11, c]`` (see
-`etr.quantum.noise.NoiseModel.transfer`); the backward kernels take the dual map (``M.T``).
+`etr.plan.noise.NoiseModel.transfer`); the backward kernels take the dual map (``M.T``).
 Matrices ``u`` are ``(B, 2, 2)`` / ``(B, 4, 4)`` complex or ``(1, ., .)`` for every row.
 """
 

@@ -7,6 +7,23 @@ contiguous runs ``[base, base + s)`` and their partners for strides ``s >= BLOCK
 pairs with a plain ``2k`` index for ``s = 1``: LLVM vectorises those loops, not the bit-inserting
 index loop kept for the other small strides. Complex circuits run on split real and imaginary
 parts instead (`etr.quantum._kernels_split`).
+
+Floating point: every kernel computes exactly what its source says in IEEE double arithmetic
+(no fast-math), except the leaf kernels compiled with `LEAF_JIT`. Why: numba may hold several
+machine-code copies of one kernel in a process (one compiled into each kernel that calls it, one
+per argument layout, one loaded from the on-disk cache), and which copy runs can depend on what
+the process ran first (a cached caller links to a copy of its callee loaded earlier; a
+C-contiguous argument reuses an earlier 'A'-layout specialisation). Under fast-math the copies
+may contract multiply-adds or reorder sums differently, so a result depended on the process's
+history: `KS.u1_reduce` (which then called `KS.u1_apply` from inside) gave other bits in a process
+that had called `KS.u1_apply` before than in one that had not, and a training cell computed after
+the circuit metrics of another circuit differed in its last bits from the same cell computed
+first. In strict arithmetic every copy gives the same bits. Where fast-math pays (the reductions
+vectorise into SIMD lanes, 2-3.5x faster at strides >= `BLOCK`; the per-row 2x2 products of
+`build_u1` and `u1_factor_grads` fuse sin and cos and contract the complex products, about 25%
+faster) the kernel is a leaf (it calls no other kernel and is called only from Python) with one
+pinned signature, so a process holds exactly one copy of it.
+`tests/quantum/test_kernel_determinism.py` checks both rules across processes.
 """
 
 from __future__ import annotations
@@ -15,6 +32,8 @@ import numba as nb
 import numpy as np
 
 __all__ = [
+    "BLOCK",
+    "LEAF_JIT",
     "build_u1",
     "cnot_apply",
     "cphase1_apply",
@@ -27,7 +46,10 @@ __all__ = [
     "u1_reduce",
 ]
 
-_JIT = {"cache": True, "nogil": True, "fastmath": True}
+#: strict IEEE arithmetic (see the module notes).
+_JIT = {"cache": True, "nogil": True}
+#: fast-math, only for leaf kernels with an explicit (pinned) signature.
+LEAF_JIT = {"cache": True, "nogil": True, "fastmath": True}
 
 
 #: strides from which kernels walk contiguous runs of amplitudes (``row[base:base + s]`` and its
@@ -144,9 +166,7 @@ def swap_apply(state, s1, s2):  # pragma: no cover - compiled
 @nb.njit(inline="always")
 def _pair_step(l0, l1, p0, p1, r00, r01, r10, r11):  # pragma: no cover - compiled
     """The sums of `u1_reduce` plus one amplitude pair of lam (l0, l1) and phi (p0, p1)."""
-    c0 = np.conj(l0)
-    c1 = np.conj(l1)
-    return r00 + c0 * p0, r01 + c0 * p1, r10 + c1 * p0, r11 + c1 * p1
+    return r00 + l0 * p0, r01 + l0 * p1, r10 + l1 * p0, r11 + l1 * p1
 
 
 @nb.njit(inline="always")
@@ -155,22 +175,23 @@ def _mix(u00, u01, u10, u11, a0, a1):  # pragma: no cover - compiled
     return u00 * a0 + u01 * a1, u10 * a0 + u11 * a1
 
 
-@nb.njit(**_JIT)
+@nb.njit(nb.complex128[:, :, ::1](nb.float64[:, ::1], nb.float64[:, ::1], nb.int64,
+                                  nb.float64[:, :, ::1], nb.boolean), **LEAF_JIT)
 def u1_reduce(lam, phi, s, udag, unapply):  # pragma: no cover - compiled
-    """r[b, a, c] = sum over the other qubits of conj(lam[.., a, ..]) * phi[.., c, ..].
+    """r[b, a, c] = sum over the other qubits of lam[.., a, ..] * phi[.., c, ..] (real states).
 
     With `unapply`, then also lam <- udag[b] lam and phi <- udag[b] phi on that qubit, in the same
-    pass over the amplitudes (the adjoint method's backward step).
+    pass over the amplitudes (the adjoint method's backward step). Complex states use
+    `etr.quantum._kernels_split.u1_reduce`.
     """
     n_b, dim = phi.shape
     r = np.zeros((n_b, 2, 2), dtype=np.complex128)
     low = s - 1
     for b in range(n_b):
-        zero = lam[b, 0] * phi[b, 0] * 0
-        r00 = zero
-        r01 = zero
-        r10 = zero
-        r11 = zero
+        r00 = 0.0
+        r01 = 0.0
+        r10 = 0.0
+        r11 = 0.0
         u00, u01, u10, u11 = udag[b, 0, 0], udag[b, 0, 1], udag[b, 1, 0], udag[b, 1, 1]
         if s >= BLOCK:
             for base in range(0, dim, 2 * s):
@@ -234,7 +255,12 @@ def _factor(code, t, const):  # pragma: no cover - compiled
     return c - 1j * s, 0j, 0j, c + 1j * s
 
 
-@nb.njit(**_JIT)
+_I1 = nb.int64[::1]
+_C3 = nb.complex128[:, :, ::1]
+_F2 = nb.float64[:, ::1]
+
+
+@nb.njit(_C3(_F2, _I1, _I1, _C3), **LEAF_JIT)
 def build_u1(theta, codes, slots, consts):  # pragma: no cover - compiled
     """Batched product of 2x2 factors, shape (B, 2, 2).
 
@@ -272,7 +298,7 @@ def product_state(cols, out):  # pragma: no cover - compiled
             size *= 2
 
 
-@nb.njit(**_JIT)
+@nb.njit(nb.void(_C3, _F2, _I1, _I1, _C3, _F2), **LEAF_JIT)
 def u1_factor_grads(r, theta, codes, slots, consts, grads):  # pragma: no cover - compiled
     """Add d<O>/dt of every rotation factor of a fused single-qubit op to ``grads`` in place.
 

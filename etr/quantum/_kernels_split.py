@@ -7,7 +7,8 @@ runs of amplitudes compile to SIMD code, about 2.5x faster per amplitude for str
 (measured on AVX2/AVX-512 hardware; `benchmarks/bench_training.py` prints the rates). Strides
 below `BLOCK` use the pair-index loops of `etr.quantum._kernels`. Qubit addressing, argument
 meanings and results are those of the kernels in `etr.quantum._kernels`; matrices and phases
-stay complex128 (read entry by entry).
+stay complex128 (read entry by entry). Floating point as in `etr.quantum._kernels`: strict,
+except the leaf reduction `reduce_blocked` (fast-math, one pinned signature).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from etr.quantum._kernels import _JIT, BLOCK
+from etr.quantum._kernels import _JIT, BLOCK, LEAF_JIT
 
 __all__ = [
     "cphase1_apply",
@@ -24,6 +25,8 @@ __all__ = [
     "diag_apply",
     "phase1_apply",
     "product_state",
+    "reduce_blocked",
+    "reduce_pairs",
     "u1_apply",
     "u1_reduce",
 ]
@@ -159,10 +162,13 @@ def _store(r, b, acc):  # pragma: no cover - compiled
 _ZERO8 = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
-@nb.njit(**_JIT)
-def _reduce_blocked(lre, lim, pre, pim, s):  # pragma: no cover - compiled
+_F2 = nb.float64[:, ::1]
+
+
+@nb.njit(nb.complex128[:, :, ::1](_F2, _F2, _F2, _F2, nb.int64), **LEAF_JIT)
+def reduce_blocked(lre, lim, pre, pim, s):  # pragma: no cover - compiled
     """r[b, a, c] = sum conj(lam_a) phi_c over contiguous runs (s >= BLOCK); a pure reduction
-    loop, which vectorises (fused with the un-apply stores it does not)."""
+    loop, which vectorises under fast-math (fused with the un-apply stores it does not)."""
     n_b, dim = pre.shape
     r = np.zeros((n_b, 2, 2), dtype=np.complex128)
     for b in range(n_b):
@@ -184,8 +190,8 @@ def _reduce_blocked(lre, lim, pre, pim, s):  # pragma: no cover - compiled
 
 
 @nb.njit(**_JIT)
-def _reduce_pairs(lre, lim, pre, pim, s):  # pragma: no cover - compiled
-    """As `_reduce_blocked` for small strides, pair by pair (adjacent pairs for s = 1)."""
+def reduce_pairs(lre, lim, pre, pim, s):  # pragma: no cover - compiled
+    """As `reduce_blocked` for small strides, pair by pair (adjacent pairs for s = 1)."""
     n_b, dim = pre.shape
     r = np.zeros((n_b, 2, 2), dtype=np.complex128)
     low = s - 1
@@ -203,15 +209,17 @@ def _reduce_pairs(lre, lim, pre, pim, s):  # pragma: no cover - compiled
     return r
 
 
-@nb.njit(**_JIT)
-def u1_reduce(lre, lim, pre, pim, s, udag, unapply):  # pragma: no cover - compiled
+def u1_reduce(lre, lim, pre, pim, s, udag, unapply):
     """r[b, a, c] = sum over the other qubits of conj(lam_a) phi_c; optionally un-apply udag[b]
     from lam and phi (see `etr.quantum._kernels.u1_reduce`). Large strides: a vectorised
-    reduction, then two vectorised un-apply passes (faster than one fused scalar pass)."""
+    reduction, then two vectorised un-apply passes (faster than one fused scalar pass).
+
+    A Python function, not a kernel: a kernel calling `reduce_blocked` would carry its own
+    compiled copy of it (see the notes of `etr.quantum._kernels`)."""
     if s < BLOCK:
-        r = _reduce_pairs(lre, lim, pre, pim, s)
+        r = reduce_pairs(lre, lim, pre, pim, s)
     else:
-        r = _reduce_blocked(lre, lim, pre, pim, s)
+        r = reduce_blocked(lre, lim, pre, pim, s)
     if unapply:
         u1_apply(lre, lim, s, udag)
         u1_apply(pre, pim, s, udag)

@@ -6,7 +6,7 @@ A chunk of parameter rows is a ``(b, 4**n)`` complex array of flattened density 
 (`etr.quantum._density_kernels`). Preparation is |0...0><0...0| (noise-free); then, gate by gate
 in the order of `Ansatz.gates`, rho <- N_q(U rho U^dagger) with the noise channel N on each qubit
 q the gate acts on (one pass over the matrix per gate, the channel inside the same pass). Nothing
-is fused across gates, so no channel moves (`etr.quantum.noise`). Readout noise is applied to
+is fused across gates, so no channel moves (`etr.plan.noise`). Readout noise is applied to
 the observables (the classical channel on the outcomes, written as an observable in the
 Heisenberg picture), so values and gradients see it alike.
 
@@ -16,7 +16,7 @@ With E_k the k-th gate's map (gate, then its channel) and rho_k the state after 
 value is tr(O rho_K). Set lambda_K = O (with a cotangent w: sum_m w_m O_m, one sweep for all
 observables) and walk back, lambda_(k-1) = E_k^dagger(lambda_k) = U_k^dagger N_k^dagger(lambda_k)
 U_k, the Heisenberg picture: N^dagger is the channel's dual (``M.T`` on the populations, the same
-coherence factor; see `etr.quantum.noise`). For a rotation U = exp(-i t G / 2) (G = P, or
+coherence factor; see `etr.plan.noise`). For a rotation U = exp(-i t G / 2) (G = P, or
 |1><1| (x) P for a controlled rotation) d/dt tr(lambda_k N(U rho U^dagger)) equals
 Im tr(lambda~ G rho_(k-1)) with lambda~ = U^dagger N^dagger(lambda_k) U (G commutes with U;
 lambda~ is Hermitian), read off a 2x2 reduction the backward kernel computes in the same pass
@@ -82,11 +82,11 @@ import numpy as np
 from etr._validation import check_int
 from etr.circuits.ansatz import Ansatz, Gate
 from etr.errors import InputError
+from etr.plan.noise import MAX_DENSITY_QUBITS, NoiseModel, check_density_width
 from etr.quantum import _density_kernels as DK
 from etr.quantum._params import check_params
 from etr.quantum.compile import FIXED_1Q, rotation_matrices
 from etr.quantum.gradients import Cotangent, row_cotangent
-from etr.quantum.noise import NoiseModel
 from etr.quantum.observables import Observable
 from etr.quantum.statevector import as_observables
 
@@ -99,8 +99,6 @@ __all__ = [
     "purity",
 ]
 
-#: widest circuit simulated as density matrices (module notes: 16 MiB per matrix at 10 qubits).
-MAX_DENSITY_QUBITS = 10
 #: bytes of stored intermediate states per chunk in the adjoint sweep (module notes).
 CHECKPOINT_BYTES = 2**28
 _CHUNK_ENTRIES = 2**16
@@ -108,16 +106,6 @@ _CHUNK_ENTRIES = 2**16
 _P = {"X": np.array([[0, 1], [1, 0]], dtype=np.complex128),
       "Y": np.array([[0, -1j], [1j, 0]], dtype=np.complex128),
       "Z": np.array([[1, 0], [0, -1]], dtype=np.complex128)}
-
-
-def check_density_width(n_qubits: int) -> None:
-    """Refuse widths above `MAX_DENSITY_QUBITS` with one line stating the memory arithmetic."""
-    if n_qubits > MAX_DENSITY_QUBITS:
-        mib = 16 * 4**n_qubits / 2**20
-        raise InputError(
-            f"`n_qubits` = {n_qubits} is above the density-matrix limit of {MAX_DENSITY_QUBITS} "
-            f"qubits: a density matrix takes 16*4^n bytes ({mib:,.0f} MiB at n={n_qubits}; 16 MiB "
-            "at the limit) and the adjoint sweep holds at least three per row")
 
 
 def density_chunk_size(n_qubits: int) -> int:

@@ -7,6 +7,9 @@ d<O>/dt = Im <lambda| P |psi>. Inside a fused single-qubit operation U = F_m ...
 derivative of factor j is Im <lambda| A P_j A^dagger |psi> with A = F_m ... F_(j+1); with the
 2x2 reduced matrix R[a, c] = sum_rest conj(lambda_a) psi_c of that qubit, every factor costs only
 2x2 algebra after one pass over the amplitudes. Gates sharing a slot add their derivatives.
+From `etr.quantum.statevector.ROW_ENGINE_QUBITS` qubits on the sweep runs row by row
+(`etr.quantum._kernels_rows.adjoint_rows`): commuting operations share one position for their
+derivatives, and phi is restored from forward checkpoints instead of un-applied.
 
 The parameter-shift rule (two terms for RX/RY/RZ, four terms for CRX/CRY/CRZ) uses only forward
 simulation and is the independent check of the adjoint code.
@@ -23,27 +26,27 @@ from etr._validation import check_choice
 from etr.circuits.ansatz import Ansatz, unshared
 from etr.errors import InputError
 from etr.quantum import _kernels as K
+from etr.quantum import _kernels_rows as KR
 from etr.quantum import _kernels_split as KS
 from etr.quantum._params import check_params
-from etr.quantum.compile import (
-    U1,
-    Compiled,
-    Diag,
-    bit_vector,
-    compile_ansatz,
-    stride,
-)
+from etr.quantum.compile import U1, Compiled, Diag, bit_vector, compile_ansatz, stride
 from etr.quantum.observables import Observable
+from etr.quantum.program import lower
 from etr.quantum.statevector import (
     apply_op,
     as_observables,
     chunks,
     default_chunk_size,
+    diagonal,
+    diagonal_coefficients,
     expectation_values,
     join,
     product_state,
+    row_engine,
+    row_values,
     simulate,
     u1_matrix,
+    z_qubits,
 )
 
 __all__ = [
@@ -58,6 +61,28 @@ __all__ = [
 ]
 
 BACKENDS: tuple[str, ...] = ("fast", "qutip")
+
+
+def _adjoint_lambda(phi: np.ndarray, observables: list[Observable],
+                    weights: np.ndarray) -> np.ndarray:
+    """|lambda> = sum_m weights[b, m] O_m |phi_b> in the layout of `phi`; diagonal Pauli strings
+    in one pass."""
+    diag = [m for m, o in enumerate(observables) if o.kind == "pauli" and o.perm is None]
+    if diag:
+        coef = np.stack([observables[m].coef.real for m in diag])  # (M_diag, 2**n)
+        lam = phi * (weights[:, diag] @ coef)
+    else:
+        lam = np.zeros_like(phi)
+    rest = [m for m in range(len(observables)) if m not in diag]
+    if rest:
+        psi = join(phi)
+        other = sum(weights[:, m, None] * observables[m].apply(psi) for m in rest)
+        if lam.ndim == 3:
+            lam[0] += other.real
+            lam[1] += other.imag
+        else:
+            lam += other.real  # real state, real observables
+    return lam
 
 
 def _u1_grads(op: U1, lam: np.ndarray, phi: np.ndarray, theta: np.ndarray, n: int,
@@ -94,38 +119,15 @@ def _diag_grads(op: Diag, lam: np.ndarray, phi: np.ndarray, n: int, grads: np.nd
         grads[:, slot] += w @ z
 
 
-def _adjoint_lambda(phi: np.ndarray, observables: list[Observable],
-                    weights: np.ndarray) -> np.ndarray:
-    """|lambda> = sum_m weights[b, m] O_m |phi_b> in the layout of `phi`; diagonal Pauli strings
-    in one pass."""
-    diag = [m for m, o in enumerate(observables) if o.kind == "pauli" and o.perm is None]
-    if diag:
-        coef = np.stack([observables[m].coef.real for m in diag])  # (M_diag, 2**n)
-        lam = phi * (weights[:, diag] @ coef)
-    else:
-        lam = np.zeros_like(phi)
-    rest = [m for m in range(len(observables)) if m not in diag]
-    if rest:
-        psi = join(phi)
-        other = sum(weights[:, m, None] * observables[m].apply(psi) for m in rest)
-        if lam.ndim == 3:
-            lam[0] += other.real
-            lam[1] += other.imag
-        else:
-            lam += other.real  # real state, real observables
-    return lam
-
-
-def _adjoint_chunk(compiled: Compiled, theta: np.ndarray, observables: list[Observable],
-                   cotangent: Callable[[np.ndarray], np.ndarray]
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Values (B, M) and gradient (B, P) of sum_m w[b, m] <O_m>, w = cotangent(values).
-
-    One forward simulation serves both: the values, then the backward sweep with the weights the
-    caller derives from them.
-    """
+def _adjoint_ops(compiled: Compiled, theta: np.ndarray, observables: list[Observable],
+                 cotangent: Callable[[np.ndarray], np.ndarray]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """`_adjoint_chunk` operation by operation: each fused operation's kernel runs over all
+    rows of the chunk (`etr.quantum._kernels`, `_kernels_split`), its derivatives from the
+    reduced 2x2 matrix of both states, then it is un-applied from both."""
     n = compiled.n_qubits
-    phi = simulate(compiled, theta, split=not all(o.is_real for o in observables))
+    theta = np.ascontiguousarray(theta)  # and so `grads` (the pinned layout of the kernels)
+    phi = simulate(compiled, theta, split=not all(o.is_real for o in observables), rows=False)
     values = expectation_values(phi, observables)
     lam = _adjoint_lambda(phi, observables, cotangent(values))
     grads = np.zeros_like(theta)
@@ -144,13 +146,65 @@ def _adjoint_chunk(compiled: Compiled, theta: np.ndarray, observables: list[Obse
     return values, grads
 
 
+def _adjoint_rows(compiled: Compiled, theta: np.ndarray, observables: list[Observable],
+                  cotangent: Callable[[np.ndarray], np.ndarray]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """`_adjoint_chunk` row by row (`etr.quantum._kernels_rows.adjoint_rows`)."""
+    prog = lower(compiled)
+    diag = diagonal(observables)
+    phi, ck = simulate(compiled, theta, split=not all(o.is_real for o in observables),
+                       diagonal_observables=diag, checkpoints=True, rows=True)
+    split = phi.ndim == 3
+    phi_re, phi_im = (phi[0], phi[1]) if split else (phi, phi)
+    if diag:  # values and lambda row by row too: a row's bits do not depend on its chunk
+        values = row_values(phi, observables)
+        weights = np.ascontiguousarray(cotangent(values), dtype=np.float64)
+        lam = np.empty_like(phi)
+        lam_re, lam_im = (lam[0], lam[1]) if split else (lam, lam)
+        qubits = z_qubits(observables)
+        if qubits is not None:
+            KR.z_lambda(phi_re, phi_im, split, qubits, weights, lam_re, lam_im)
+        else:
+            KR.diag_lambda(phi_re, phi_im, split,
+                           diagonal_coefficients(observables, compiled.n_qubits), weights,
+                           lam_re, lam_im)
+    else:
+        values = expectation_values(phi, observables)
+        lam = _adjoint_lambda(phi, observables, cotangent(values))
+        lam_re, lam_im = (lam[0], lam[1]) if split else (lam, lam)
+    grads = np.zeros_like(theta)
+    KR.adjoint_rows(np.ascontiguousarray(theta), phi_re, phi_im, lam_re, lam_im, grads, split,
+                    prog.n_ops(diag), prog.init, prog.ops, prog.fcode, prog.fslot, prog.fconst,
+                    prog.fixed_re, prog.fixed_im, prog.pops, prog.zslot, compiled.n_qubits,
+                    ck)
+    return values, grads
+
+
+def _adjoint_chunk(compiled: Compiled, theta: np.ndarray, observables: list[Observable],
+                   cotangent: Callable[[np.ndarray], np.ndarray], *, rows: bool | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Values (B, M) and gradient (B, P) of sum_m w[b, m] <O_m>, w = cotangent(values).
+
+    One forward simulation serves both: the values, then the backward sweep with the weights the
+    caller derives from them. Row by row from `ROW_ENGINE_QUBITS` qubits on (`row_engine`),
+    operation by operation below (`rows` forces one or the other; both give the same numbers to
+    rounding).
+    """
+    if row_engine(compiled, rows):
+        return _adjoint_rows(compiled, theta, observables, cotangent)
+    return _adjoint_ops(compiled, theta, observables, cotangent)
+
+
 def _check_cotangent(cotangent: object, n_rows: int, n_obs: int) -> np.ndarray:
     arr = np.asarray(cotangent, dtype=np.float64)
     if arr.ndim == 1 and n_rows == 1:
         arr = arr[None, :]
-    if arr.shape != (n_rows, n_obs) or not np.all(np.isfinite(arr)):
-        raise InputError(f"`cotangent` must be a finite array of shape ({n_rows}, {n_obs}), "
-                         f"got {arr.shape}")
+    if arr.shape != (n_rows, n_obs):
+        raise InputError(f"`cotangent` must have shape ({n_rows}, {n_obs}), got {arr.shape}")
+    bad = int(np.count_nonzero(~np.isfinite(arr)))
+    if bad:
+        raise InputError(f"`cotangent` must be finite, got {bad} non-finite value(s) of "
+                         f"{arr.size} (a diverged loss upstream?)")
     return arr
 
 

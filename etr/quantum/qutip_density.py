@@ -28,9 +28,8 @@ import qutip
 
 from etr.circuits.ansatz import Ansatz
 from etr.errors import InputError
+from etr.plan.noise import NoiseModel, check_density_width
 from etr.quantum._params import check_params
-from etr.quantum.density import check_density_width
-from etr.quantum.noise import NoiseModel
 from etr.quantum.observables import Observable
 from etr.quantum.qutip_backend import ShiftGradients, qutip_observable, to_qubit_circuit
 from etr.quantum.statevector import as_observables, chunks

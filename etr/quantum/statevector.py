@@ -1,7 +1,11 @@
 """The fast batched statevector simulator (agrees with `qutip_statevector` to 1e-10).
 
 Rows of a ``(B, P)`` parameter array are simulated together, in chunks whose state block stays
-within a few MB (`chunk_size` rows), through the fused operations of `etr.quantum.compile`.
+within a few MB (`chunk_size` rows), through the fused operations of `etr.quantum.compile`: below
+`ROW_ENGINE_QUBITS` qubits operation by operation, each kernel call running one fused operation
+over the whole chunk (`apply_op`); from it on row by row, one compiled call running the whole
+circuit for every row of the chunk (`etr.quantum.program`, `etr.quantum._kernels_rows`). The two
+agree to rounding (1e-12; `tests/quantum` runs its state and gradient tests on both).
 
 Internal layouts (`simulate`): a real circuit runs on a float64 array ``(b, 2**n)``; a complex
 one on its real and imaginary parts, a float64 array ``(2, b, 2**n)`` (the kernels of
@@ -19,10 +23,12 @@ import qutip
 from etr._validation import check_int
 from etr.circuits.ansatz import Ansatz
 from etr.quantum import _kernels as K
+from etr.quantum import _kernels_rows as KR
 from etr.quantum import _kernels_split as KS
 from etr.quantum._params import check_params
 from etr.quantum.compile import U1, Compiled, Diag, Perm, compile_ansatz, stride
 from etr.quantum.observables import Observable, parse_observable
+from etr.quantum.program import lower
 
 __all__ = ["default_chunk_size", "expectations", "statevectors"]
 
@@ -45,7 +51,7 @@ def chunks(n_rows: int, n_qubits: int, chunk_size: int | None) -> Iterator[slice
 def u1_matrix(op: U1, theta: np.ndarray) -> np.ndarray:
     """Product of the factors of `op`, shape ``(B, 2, 2)`` complex."""
     codes, slots, consts = op.factor_arrays()
-    return K.build_u1(theta, codes, slots, consts)
+    return K.build_u1(np.ascontiguousarray(theta), codes, slots, consts)
 
 
 def apply_op(op: object, state: np.ndarray, theta: np.ndarray, n: int, *,
@@ -119,14 +125,66 @@ def product_state(compiled: Compiled, theta: np.ndarray, *, split: bool) -> np.n
     return state
 
 
-def simulate(compiled: Compiled, theta: np.ndarray, *, split: bool = False) -> np.ndarray:
+def diagonal(observables: list[Observable]) -> bool:
+    """True if every observable is diagonal (Pauli Z strings, the |0..0> projector): then the
+    diagonal tail of a circuit changes none of their values (`etr.quantum.program`)."""
+    return all(o.kind == "global" or (o.kind == "pauli" and o.perm is None) for o in observables)
+
+
+#: widths from which the row-by-row kernels run a circuit (`etr.quantum._kernels_rows`), one
+#: qubit more for real circuits (`REAL_EXTRA_QUBITS`); below, the fused operations run one by one
+#: over the whole chunk. Measured on hybrid_full training steps (4 x 200 rows, L = 5, CPU time,
+#: both engines alternating in one process) of HEA circuits (RY+RZ / RY / RX+RY+RZ, CZ / CNOT) and
+#: Sim circuits 6 and 11: a row of 16-128 amplitudes leaves the row engine's fixed cost per
+#: operation and row (~60 ns) larger than the kernel work (at 4 qubits 10-50 % slower, at 7
+#: qubits 0.78-1.13x as fast); at 8 qubits the complex circuits run 1.07-1.38x as fast, the real
+#: ones 0.8-0.85x (the operation-by-operation kernels run real circuits on float64 arrays of the
+#: whole chunk already); at 9 qubits all 1.09-1.67x.
+ROW_ENGINE_QUBITS = 8
+REAL_EXTRA_QUBITS = 1
+
+
+def row_engine(compiled: Compiled, rows: bool | None = None) -> bool:
+    """Whether `compiled` runs on the row-by-row kernels (`rows` overrides)."""
+    if rows is not None:
+        return rows
+    extra = REAL_EXTRA_QUBITS if compiled.real else 0
+    return compiled.n_qubits >= ROW_ENGINE_QUBITS + extra
+
+
+def simulate(compiled: Compiled, theta: np.ndarray, *, split: bool = False,
+             diagonal_observables: bool = False, checkpoints: bool = False,
+             rows: bool | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Final states of one chunk in the internal layout (see the module notes): float64
-    ``(b, 2**n)`` for a real circuit unless `split`, else ``(2, b, 2**n)``."""
-    split = split or not compiled.real
-    state = product_state(compiled, theta, split=split)
-    for op in compiled.ops:
-        apply_op(op, state, theta, compiled.n_qubits)
-    return state
+    ``(b, 2**n)`` for a real circuit unless `split`, else ``(2, b, 2**n)``.
+
+    From `ROW_ENGINE_QUBITS` qubits on (`row_engine`, or with `rows`), the rows run one after
+    the other through the whole circuit in one compiled call (`etr.quantum._kernels_rows`); with
+    `diagonal_observables` the circuit's diagonal tail is then left out (the states differ from
+    the final ones by a diagonal phase, which changes no value of a diagonal observable, and
+    may stay real where the tail is complex), and with `checkpoints` the states before each run
+    of commuting operations are returned too (``(C, b, 1 or 2, 2**n)``, real and imaginary
+    parts), which the adjoint sweep restores. Otherwise the fused operations run one by one
+    over the chunk (`apply_op`).
+    """
+    if not row_engine(compiled, rows):
+        split = split or not compiled.real
+        state = product_state(compiled, theta, split=split)
+        for op in compiled.ops:
+            apply_op(op, state, theta, compiled.n_qubits)
+        return state
+    prog = lower(compiled)
+    split = split or not prog.real(diagonal_observables)
+    theta = np.ascontiguousarray(theta, dtype=np.float64)
+    n_b, dim = theta.shape[0], 2**compiled.n_qubits
+    shape = (2, n_b, dim) if split else (n_b, dim)
+    state = np.empty(shape)
+    ck = np.empty((prog.n_checkpoints if checkpoints else 0, n_b, 2 if split else 1, dim))
+    re, im = (state[0], state[1]) if split else (state, state)
+    KR.forward_rows(theta, re, im, split, prog.n_ops(diagonal_observables), prog.init, prog.ops,
+                    prog.fcode, prog.fslot, prog.fconst, prog.fixed_re, prog.fixed_im, prog.pops,
+                    compiled.n_qubits, ck, checkpoints)
+    return (state, ck) if checkpoints else state
 
 
 def join(state: np.ndarray) -> np.ndarray:
@@ -193,6 +251,46 @@ def as_observables(observables: object, n_qubits: int) -> list[Observable]:
     return [parse_observable(o, n_qubits) for o in observables]
 
 
+def diagonal_coefficients(observables: list[Observable], n_qubits: int) -> np.ndarray:
+    """The diagonals of diagonal observables as rows ``(M, 2**n)`` (see `diagonal`)."""
+    coef = np.zeros((len(observables), 2**n_qubits))
+    for m, o in enumerate(observables):
+        if o.kind == "global":
+            coef[m, 0] = 1.0
+        else:
+            coef[m] = o.coef.real
+    return coef
+
+
+def z_qubits(observables: list[Observable]) -> np.ndarray | None:
+    """The qubits of single-qubit Z observables (``"IZI"``), or None if any observable is
+    another kind (the readout of every hybrid model is one Z per qubit)."""
+    out = []
+    for o in observables:
+        if o.kind != "pauli" or o.perm is not None or o.label.count("Z") != 1:
+            return None
+        if set(o.label) - {"I", "Z"}:
+            return None
+        out.append(o.label.index("Z"))
+    return np.asarray(out, dtype=np.int64)
+
+
+def row_values(state: np.ndarray, observables: list[Observable]) -> np.ndarray:
+    """`expectation_values` of diagonal observables row by row in numba
+    (`etr.quantum._kernels_rows.diag_values`): no BLAS call, so a row's values are the same bits
+    whatever chunk it is in."""
+    split = state.ndim == 3
+    re, im = (state[0], state[1]) if split else (state, state)
+    n_qubits = int(re.shape[1]).bit_length() - 1
+    out = np.empty((re.shape[0], len(observables)))
+    qubits = z_qubits(observables)
+    if qubits is not None:
+        KR.z_values(re, im, split, qubits, out)
+    else:
+        KR.diag_values(re, im, split, diagonal_coefficients(observables, n_qubits), out)
+    return out
+
+
 def expectation_values(state: np.ndarray, observables: list[Observable]) -> np.ndarray:
     """<O_m> of every row of a state in either internal layout, shape ``(b, M)``; the
     probabilities are computed once for all diagonal observables."""
@@ -233,5 +331,7 @@ def expectations(ansatz: Ansatz, params: np.ndarray, observables: object, *,
     compiled = compile_ansatz(ansatz)
     out = np.empty((theta.shape[0], len(obs)))
     for rows in chunks(theta.shape[0], ansatz.n_qubits, chunk_size):
-        out[rows] = expectation_values(simulate(compiled, theta[rows]), obs)
+        state = simulate(compiled, theta[rows], diagonal_observables=diagonal(obs))
+        by_row = diagonal(obs) and row_engine(compiled)
+        out[rows] = row_values(state, obs) if by_row else expectation_values(state, obs)
     return out

@@ -15,6 +15,7 @@ silently: the data-quality table and the coverage table say what was removed and
 from __future__ import annotations
 
 import math
+import os
 import platform
 import sys
 import warnings
@@ -30,6 +31,8 @@ from etr import __version__
 from etr import analysis as A
 from etr._rng import spawn_seeds
 from etr._validation import check_choice, check_float, check_int
+from etr.analysis._common import pqc_rows
+from etr.analysis.claims import adjusted_table
 from etr.analysis.mixed import MixedEffectsResult
 from etr.analysis.quality import clean
 from etr.analysis.regimes import RegimeResult
@@ -42,9 +45,18 @@ from etr.contract import (
     TRAINING_CONFIGS,
 )
 from etr.errors import ConvergenceWarning, DegenerateDataWarning, EtrError, InputError
+from etr.parallel import default_workers
 from etr.report import theory as T
 from etr.report.coverage import coverage_table, failed_cells, status
-from etr.report.design import Design, design_for, exact_runs, shot_subsets, task_runs
+from etr.report.design import (
+    Design,
+    design_for,
+    exact_runs,
+    noisy_exact_runs,
+    shot_subsets,
+    task_runs,
+)
+from etr.report.noise import NoiseResults, analyze_noise
 from etr.report.shots import shot_results
 
 __all__ = ["AnalysisOptions", "AnalysisResults", "TheoryResults", "analyze_dataset",
@@ -75,6 +87,7 @@ class AnalysisOptions:
     configs: tuple[str, ...]
     x: str = PRIMARY_X
     cluster: str = "pqc_id"
+    claims: A.Registry = A.REGISTRY
 
     @property
     def alpha(self) -> float:
@@ -95,7 +108,9 @@ class AnalysisOptions:
         return {"n_boot": self.n_boot, "regime_boot": self.regime_boot, "seed": self.seed,
                 "confidence": self.confidence, "alpha": self.alpha, "margin": self.margin,
                 "definitions": list(self.definitions), "configs": list(self.configs),
-                "x": self.x, "paper_x": PAPER_X, "cluster": self.cluster}
+                "x": self.x, "paper_x": PAPER_X, "cluster": self.cluster,
+                "claims": {"name": self.claims.name, "version": self.claims.version,
+                           "source": self.claims.source, "sha256": self.claims.sha256}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +121,7 @@ class TheoryResults:
     explained: pd.DataFrame
     not_applicable: pd.DataFrame
     tolerance: float = T.TOLERANCE
+    convergence: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +134,10 @@ class AnalysisResults:
     design : `Design` (strata, tasks, shot levels).
     options : `AnalysisOptions`.
     claims : `etr.analysis.evaluate_claims` on the primary runs.
+    claims_adjusted : its primary verdicts re-estimated under the registered adjustment sets
+        (``claims.attrs["adjusted"]``).
     claims_secondary : the same per task and per shot level, with ``analysis`` (what subset)
-        and ``family`` (the Holm family it belongs to) columns in front.
+        and ``breakdown`` (the family of the breakdown it belongs to) columns in front.
     summary : `etr.analysis.tradeoff_summary` (conditional and marginal association, verdict).
     comparisons : `etr.analysis.compare_configurations` (Holm).
     association_kl : `etr.analysis.conditional_correlation` with the Sim KL as x, per
@@ -140,6 +158,7 @@ class AnalysisResults:
     shot_claims : `etr.analysis.shot_claims` (exact vs finite-shot twins; empty without
         finite-shot runs).
     shot_snr : `etr.analysis.snr_summary` of the finite-shot runs.
+    noise : `etr.report.noise.NoiseResults` when the data hold noise levels, else None.
     """
 
     data: pd.DataFrame
@@ -165,6 +184,8 @@ class AnalysisResults:
     model_definition: str = ""
     shot_claims: pd.DataFrame = field(default_factory=pd.DataFrame)
     shot_snr: pd.DataFrame = field(default_factory=pd.DataFrame)
+    noise: NoiseResults | None = None
+    claims_adjusted: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def definitions(self) -> tuple[str, ...]:
@@ -186,6 +207,7 @@ class AnalysisResults:
         """Every result table by name (the names used for CSV files and JSON keys)."""
         out: dict[str, pd.DataFrame] = {
             "claims": self.claims,
+            "claims_adjusted": self.claims_adjusted,
             "claims_secondary": self.claims_secondary,
             "tradeoff_summary": self.summary,
             "comparisons": self.comparisons,
@@ -195,6 +217,7 @@ class AnalysisResults:
             "theory_circuits": self.theory.circuits,
             "theory_explained": self.theory.explained,
             "theory_not_applicable": self.theory.not_applicable,
+            "theory_convergence": self.theory.convergence,
         }
         if self.mixed is not None:
             out.update(fixed_effects=self.mixed.fixed_effects,
@@ -208,6 +231,8 @@ class AnalysisResults:
                    coverage=self.coverage, failed_cells=self.failed)
         if not self.shot_claims.empty or not self.shot_snr.empty:
             out.update(shot_claims=self.shot_claims, shot_snr=self.shot_snr)
+        if self.noise is not None:
+            out.update(self.noise.tables())
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -218,8 +243,7 @@ class AnalysisResults:
             "design": self.design.to_dict(),
             "provenance": dict(self.provenance),
             "verdict_rule": self.verdict_rule,
-            "claims": {c.name: {"meaning": c.meaning, "test": c.test}
-                       for c in A.CLAIMS.values()},
+            "claims": self.options.claims.to_dict(),
             "nas_given": self.nas_given,
             "notes": list(self.notes),
             "tables": {k: records(v) for k, v in self.tables().items()},
@@ -329,11 +353,6 @@ def _select(name: str, chosen: Sequence[str] | str | None,
     return tuple(dict.fromkeys(chosen))
 
 
-def _has_pqc(data: pd.DataFrame) -> np.ndarray:
-    return data["training_config"].astype(str).map(
-        lambda c: CONFIGS[c].has_pqc if c in CONFIGS else True).to_numpy(dtype=bool)
-
-
 def _finite_count(data: pd.DataFrame, col: str) -> int:
     if col not in data.columns:
         return 0
@@ -362,7 +381,7 @@ class _Runs:
 
     selected: pd.DataFrame   # every run of the selected configurations, as read
     kept: pd.DataFrame       # failed and duplicated runs removed, impossible values -> NaN
-    primary: pd.DataFrame    # the runs of the primary analysis
+    primary: pd.DataFrame    # the runs of the primary analysis (exact, noiseless)
     design: Design
 
 
@@ -375,7 +394,7 @@ def _runs(data: pd.DataFrame, configs: tuple[str, ...], x: str) -> _Runs:
     kept = clean(selected).data
     design = design_for(kept)
     primary = exact_runs(kept, design)
-    pqc = primary[_has_pqc(primary)]
+    pqc = primary[pqc_rows(primary)]
     if pqc.empty:
         raise InputError("no run with a PQC in the selected configurations "
                          f"{', '.join(configs)}: nothing to analyse")
@@ -390,13 +409,24 @@ def _runs(data: pd.DataFrame, configs: tuple[str, ...], x: str) -> _Runs:
 # --- the steps ------------------------------------------------------------------------------
 
 
-def _claims(runs: _Runs, opts: AnalysisOptions, nas: pd.DataFrame | None) -> pd.DataFrame:
-    """The primary claims. Not wrapped in a note: degenerate data give "inconclusive" rows,
-    so an error here is bad input (a malformed `nas` table, a missing column) and stops the
-    report with its one-line message."""
+def _claims(runs: _Runs, opts: AnalysisOptions, nas: pd.DataFrame | None,
+            noise: NoiseResults | None) -> pd.DataFrame:
+    """The registered claims on every registered definition present (``--definitions`` selects
+    what the descriptive sections show, never what decides a claim). Not wrapped in a note:
+    degenerate data give "inconclusive" rows, so an error here is bad input (a malformed `nas`
+    table, a missing column) and stops the report with its one-line message. The noise claim
+    is tested (in its own family) only when the data hold noise levels."""
+    table = None if noise is None or noise.association.empty else noise.association
     return A.evaluate_claims(
-        runs.primary, x=opts.x, definitions=opts.claim_definitions, margin=opts.margin,
-        alpha=opts.alpha, nas=nas, strata=runs.design.strata, cluster=opts.cluster)
+        runs.primary, claims=opts.claims, x=opts.x, definitions=None,
+        margin=_override(opts.margin, opts.claims.margin),
+        alpha=_override(opts.alpha, opts.claims.alpha), nas=nas, noise=table,
+        strata=runs.design.strata, cluster=opts.cluster)
+
+
+def _override(value: float, registered: float) -> float | None:
+    """`value` when it differs from the registered one (recorded as an override), else None."""
+    return None if abs(value - registered) < 1e-12 else value
 
 
 def _secondary_claims(runs: _Runs, opts: AnalysisOptions, notes: _Notes) -> pd.DataFrame:
@@ -405,11 +435,13 @@ def _secondary_claims(runs: _Runs, opts: AnalysisOptions, notes: _Notes) -> pd.D
 
     def one(label: str, family: str, data: pd.DataFrame, strata: tuple[str, ...]) -> None:
         got = notes.attempt(f"secondary claims ({label})", lambda: A.evaluate_claims(
-            data, x=opts.x, definitions=opts.claim_definitions, margin=opts.margin,
-            alpha=opts.alpha, strata=strata, cluster=opts.cluster))
+            data, claims=opts.claims, x=opts.x, definitions=None,
+            margin=_override(opts.margin, opts.claims.margin),
+            alpha=_override(opts.alpha, opts.claims.alpha), strata=strata,
+            cluster=opts.cluster, adjust_sets=False))
         if got is not None:
-            got = got[~got["claim"].str.startswith("nas_")]
-            parts.append(got.assign(analysis=label, family=family))
+            got = got[got["kind"] == "association"]
+            parts.append(got.assign(analysis=label, breakdown=family))
 
     design = runs.design
     if len(design.tasks) > 1:
@@ -424,14 +456,14 @@ def _secondary_claims(runs: _Runs, opts: AnalysisOptions, notes: _Notes) -> pd.D
     if not parts:
         return pd.DataFrame()
     out = pd.concat(parts, ignore_index=True)
-    return out[["analysis", "family", *[c for c in out.columns
-                                        if c not in ("analysis", "family")]]]
+    return out[["analysis", "breakdown", *[c for c in out.columns
+                                           if c not in ("analysis", "breakdown")]]]
 
 
 def _association(runs: _Runs, opts: AnalysisOptions, seeds: list,
                  notes: _Notes) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Verdict table, comparisons and the paper-comparable association (Sim KL as x)."""
-    pqc = runs.primary[_has_pqc(runs.primary)]
+    pqc = runs.primary[pqc_rows(runs.primary)]
     configs = tuple(c for c in opts.configs if CONFIGS[c].has_pqc
                     and c in set(pqc["training_config"].astype(str)))
     strata = runs.design.strata
@@ -478,23 +510,25 @@ def _control(runs: _Runs, opts: AnalysisOptions, seeds: list,
         notes.add("what the PQC adds: not computed (no hybrid configuration selected)")
         return pd.DataFrame(), pd.DataFrame()
     gap = _frame(notes.attempt("what the PQC adds", lambda: A.control_gap(
-        data, configs=hybrids, confidence=opts.confidence, seed=seeds[0])))
+        data, configs=hybrids, confidence=opts.confidence, n_boot=opts.n_boot,
+        seed=seeds[0])))
     by = tuple(c for c in ("classical_pre", "n_qubits") if c in data.columns)
     detail = _frame(notes.attempt("what the PQC adds (by pre-network and width)",
                                   lambda: A.control_gap(data, configs=hybrids, by=by,
                                                         confidence=opts.confidence,
-                                                        seed=seeds[1])))
+                                                        n_boot=opts.n_boot, seed=seeds[1])))
     return gap, detail
 
 
 def _theory(runs: _Runs) -> TheoryResults:
     circuits = T.circuit_table(runs.primary)
     return TheoryResults(circuits=circuits, explained=T.explained_table(circuits),
-                         not_applicable=T.not_applicable_table(circuits))
+                         not_applicable=T.not_applicable_table(circuits),
+                         convergence=T.convergence_table(circuits))
 
 
 def _by(runs: _Runs) -> str | None:
-    configs = runs.primary.loc[_has_pqc(runs.primary), "training_config"].astype(str)
+    configs = runs.primary.loc[pqc_rows(runs.primary), "training_config"].astype(str)
     return "training_config" if configs.nunique() > 1 else None
 
 
@@ -516,17 +550,18 @@ def model_definition(summary: pd.DataFrame, definitions: tuple[str, ...]) -> str
     return definitions[0]
 
 
-def _models(runs: _Runs, opts: AnalysisOptions, d: str, seeds: list, notes: _Notes
+def _models(runs: _Runs, opts: AnalysisOptions, d: str, seeds: list, notes: _Notes,
+            workers: int | None = 1
             ) -> tuple[MixedEffectsResult | None, RegimeResult | None, pd.DataFrame]:
     """Mixed model, regimes and cell correlations of definition `d`."""
     by = _by(runs)
-    pqc = runs.primary[_has_pqc(runs.primary)]
+    pqc = runs.primary[pqc_rows(runs.primary)]
     covariates = runs.design.strata
     mixed = notes.attempt(f"mixed model ({d})", lambda: A.mixed_effects(
         pqc, y=d, x=opts.x, by=by, covariates=covariates, confidence=opts.confidence))
     regimes = notes.attempt(f"regimes ({d})", lambda: A.segment_regimes(
         pqc, x=opts.x, y=d, by=by, n_boot=opts.regime_boot, confidence=opts.confidence,
-        cluster=opts.cluster, seed=seeds[0]))
+        cluster=opts.cluster, seed=seeds[0], workers=workers))
     cell_by = [c for c in ("training_config", "task") if (c == "training_config" and by)
                or (c == "task" and len(runs.design.tasks) > 1)]
     strat = _frame(notes.attempt(f"cell correlations ({d})", lambda: A.stratified_correlation(
@@ -539,13 +574,17 @@ def _models(runs: _Runs, opts: AnalysisOptions, d: str, seeds: list, notes: _Not
 # --- the entry point ------------------------------------------------------------------------
 
 
-def _options(data: pd.DataFrame, *, n_boot: int, seed: int | None, confidence: float,
-             margin: float, definitions: Sequence[str] | str | None,
-             configs: Sequence[str] | str | None,
-             regime_boot: int | None) -> AnalysisOptions:
+def _options(data: pd.DataFrame, *, n_boot: int, seed: int | None, confidence: float | None,
+             margin: float | None, definitions: Sequence[str] | str | None,
+             configs: Sequence[str] | str | None, regime_boot: int | None,
+             x: str | None = None, claims: A.Registry | str | os.PathLike | None = None
+             ) -> AnalysisOptions:
     n_boot = check_int("n_boot", n_boot, minimum=50)
-    confidence = check_float("confidence", confidence, low=0.5, high=0.999)
-    margin = check_float("margin", margin, low=0.01, high=0.5)
+    registry = claims if isinstance(claims, A.Registry) else A.load_claims(claims)
+    confidence = check_float("confidence", 1.0 - registry.alpha if confidence is None
+                             else confidence, low=0.5, high=0.999)
+    margin = check_float("margin", registry.margin if margin is None else margin, low=0.01,
+                         high=0.5)
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     seed = check_int("seed", seed, minimum=0)
@@ -561,9 +600,11 @@ def _options(data: pd.DataFrame, *, n_boot: int, seed: int | None, confidence: f
         raise InputError("none of the selected configurations "
                          f"({', '.join(sorted(chosen))}) is in column `training_config`; "
                          f"present: {', '.join(sorted(present))}")
+    x = registry.x if x is None else x
+    check_choice("x", x, EXPRESSIBILITY_MEASURES)
     return AnalysisOptions(n_boot=n_boot, regime_boot=regime_boot, seed=seed,
                            confidence=confidence, margin=margin, definitions=defs,
-                           configs=configs_present)
+                           configs=configs_present, x=x, claims=registry)
 
 
 def analyze_dataset(
@@ -571,14 +612,17 @@ def analyze_dataset(
     *,
     n_boot: int = 1000,
     seed: int | None = 0,
-    confidence: float = 0.95,
-    margin: float = 0.1,
+    confidence: float | None = None,
+    margin: float | None = None,
     definitions: Sequence[str] | str | None = None,
     configs: Sequence[str] | str | None = None,
     nas: pd.DataFrame | None = None,
     regime_boot: int | None = None,
     provenance: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    workers: int | None = 1,
+    x: str | None = None,
+    claims: A.Registry | str | os.PathLike | None = None,
 ) -> AnalysisResults:
     """Run the trade-off analysis on a contract-shaped dataset.
 
@@ -593,11 +637,13 @@ def analyze_dataset(
     seed : int or None
         Root seed; each step gets its own seed spawned from it. ``None`` draws one and records
         it in ``options``.
-    confidence : float
-        ``1 - alpha``: the family-wise level of the claims (Holm) and of the verdict table
-        (Bonferroni); the other intervals are at this level.
-    margin : float
-        Equivalence margin of "eliminated" and of "no regime difference" (r scale).
+    confidence : float, optional
+        ``1 - alpha``: the family-wise level of the verdict table (Bonferroni); the other
+        intervals are at this level. Default ``1 -`` the claims file's alpha; another value
+        overrides the claims' alpha too (recorded with the claims file).
+    margin : float, optional
+        Equivalence margin of "eliminated" and of "no regime difference" (r scale); default
+        the claims file's (another value overrides it, recorded).
     definitions : sequence of str, optional
         Trainability definitions to include (default: every registered one present), in
         registry order whatever the order given; the first is the primary definition.
@@ -612,6 +658,14 @@ def analyze_dataset(
         Shown in the report (e.g. ``df.attrs["provenance"]`` plus a dataset hash).
     progress : callable, optional
         Called with a short label before each step.
+    workers : int or None
+        Processes for the bootstrap refits of the breakpoint intervals (None: every usable
+        core; 1: this process). Results do not depend on it.
+    x : str, optional
+        The expressibility measure of every association (default: the claims registry's,
+        `etr.contract.PRIMARY_X`).
+    claims : Registry, path or None
+        The claims file to decide (default the packaged `etr.analysis.REGISTRY`).
 
     Returns
     -------
@@ -628,19 +682,27 @@ def analyze_dataset(
     >>> from etr.analysis import planted_dataset
     >>> df = planted_dataset(n_pqcs=48, n_seeds=2, seed=1)
     >>> res = analyze_dataset(df, n_boot=50, definitions=["grad_var_train"], seed=1)
-    >>> res.claims["claim"].tolist()[:2]
+    >>> res.claims.drop_duplicates("claim")["claim"].tolist()[:2]
     ['pure_weak', 'pure_regime_dependent']
     >>> res.design.strata
     ('n_qubits', 'layers')
     """
     if not isinstance(data, pd.DataFrame):
         raise InputError(f"`data` must be a pandas DataFrame, got {type(data).__name__}")
+    # pandas deep-copies `attrs` (the dataset's provenance, with its spec) into every frame an
+    # operation returns; the analysis makes tens of thousands of them, and on the quick data
+    # that copying cost as much as the statistics. The provenance travels in `provenance`.
+    data = data.copy(deep=False)
+    data.attrs = {}
     opts = _options(data, n_boot=n_boot, seed=seed, confidence=confidence, margin=margin,
-                       definitions=definitions, configs=configs, regime_boot=regime_boot)
+                    definitions=definitions, configs=configs, regime_boot=regime_boot, x=x,
+                    claims=claims)
+    workers = check_int("workers", default_workers() if workers is None else workers,
+                        minimum=1)
     say = progress or (lambda _label: None)
     notes = _Notes()
     runs = _runs(data, opts.configs, opts.x)
-    pqc = runs.primary[_has_pqc(runs.primary)]
+    pqc = runs.primary[pqc_rows(runs.primary)]
     defs = _usable_definitions(pqc, opts.definitions, notes)
     if not defs:
         raise InputError("no selected trainability definition has at least "
@@ -648,8 +710,15 @@ def analyze_dataset(
                          f"{', '.join(opts.definitions)}")
     opts = replace(opts, definitions=defs)
     seeds = list(spawn_seeds(opts.seed, 6))
+    noise = None
+    if runs.design.n_noisy:
+        say("noise")
+        noise = analyze_noise(
+            noisy_exact_runs(runs.kept), definitions=opts.claim_definitions, x=opts.x,
+            strata=runs.design.strata, cluster=opts.cluster, confidence=opts.confidence,
+            alpha=opts.alpha, attempt=notes.attempt)
     say("claims")
-    claims = _claims(runs, opts, nas)
+    claims = _claims(runs, opts, nas, noise)
     say("secondary analyses")
     secondary = _secondary_claims(runs, opts, notes)
     say("finite shots")
@@ -666,11 +735,12 @@ def analyze_dataset(
     theory = _theory(runs)
     modelled = model_definition(summary, opts.definitions)
     say(f"models ({modelled})")
-    mixed, regimes, strat = _models(runs, opts, modelled, seeds[3:4], notes)
+    mixed, regimes, strat = _models(runs, opts, modelled, seeds[3:4], notes, workers)
     quality = A.data_quality(runs.selected)
     if _quality_note(quality):
         notes.add(_quality_note(quality))
     prov = {"etr_version": __version__, **dict(provenance or {}),
+            "claims_file": opts.claims.source, "claims_sha256": opts.claims.sha256,
             "report_created": datetime.now(UTC).isoformat(timespec="seconds"),
             "report_platform": platform.platform(),
             "report_python": sys.version.split()[0]}
@@ -681,6 +751,6 @@ def analyze_dataset(
         mixed=mixed, regimes=regimes, stratified=strat, quality=quality,
         coverage=coverage_table(runs.selected, runs.kept, runs.primary, x=opts.x),
         failed=failed_cells(runs.selected), notes=tuple(notes.items), provenance=prov,
-        nas_given=nas is not None, model_definition=modelled, shot_claims=shots,
-        shot_snr=snr)
+        nas_given=nas is not None, model_definition=modelled, noise=noise,
+        claims_adjusted=adjusted_table(claims), shot_claims=shots, shot_snr=snr)
 

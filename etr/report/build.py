@@ -20,6 +20,7 @@ from etr._validation import check_choice
 from etr.analysis import NAS_COLUMNS
 from etr.contract import validate_dataset
 from etr.errors import InputError
+from etr.parallel import default_workers
 from etr.report.analyze import AnalysisResults, analyze_dataset
 from etr.report.page import (
     VEGA_LITE_VERSION,
@@ -32,6 +33,7 @@ from etr.report.page import (
     write_report,
 )
 from etr.report.sections import build_sections
+from etr.report.size import analysis_size
 
 __all__ = [
     "FIGURE_FORMATS",
@@ -124,13 +126,17 @@ def analyze_to_report(
     figure_formats: Sequence[str] = FIGURE_FORMATS,
     n_boot: int = 1000,
     seed: int | None = 0,
-    confidence: float = 0.95,
-    margin: float = 0.1,
+    confidence: float | None = None,
+    margin: float | None = None,
     definitions: Sequence[str] | None = None,
     configs: Sequence[str] | None = None,
     nas_path: str | os.PathLike[str] | None = None,
     title: str | None = None,
     progress: Callable[[str], None] | None = None,
+    announce: Callable[[str], None] | None = None,
+    workers: int | None = 1,
+    x: str | None = None,
+    claims: str | os.PathLike[str] | None = None,
 ) -> ReportOutputs:
     """Read a dataset, analyse it and write the HTML report (plus JSON, CSV tables, figures).
 
@@ -143,11 +149,15 @@ def analyze_to_report(
         to the report).
     figures_dir : also export every chart as PNG and SVG into this folder.
     figure_formats : subset of ``("png", "svg")``.
-    n_boot, seed, confidence, margin, definitions, configs : see `analyze_dataset`.
+    n_boot, seed, confidence, margin, definitions, configs, x, claims : see
+        `analyze_dataset`.
     nas_path : the NAS comparison table (``<report>.claims.csv`` of ``etr nas --compare``);
         without it the NAS claims are "not evaluated".
     title : page title (default names the dataset file).
     progress : called with a short label before each step.
+    announce : called once, after reading the dataset, with its size and the estimated time of
+        the analysis (`etr.report.size.AnalysisSize.describe`).
+    workers : processes for the bootstrap refits (see `analyze_dataset`).
 
     Returns
     -------
@@ -163,8 +173,10 @@ def analyze_to_report(
     for f in figure_formats:
         check_choice("figure_format", f, FIGURE_FORMATS)
     say = progress or (lambda _label: None)
-    say("reading dataset")
     df = read_input(data_path)
+    if announce is not None:  # first, before any step, as `etr simulate` does
+        n_workers = default_workers() if workers is None else workers
+        announce(analysis_size(df, definitions, configs, workers=n_workers).describe())
     nas = read_nas(nas_path) if nas_path is not None else None
     prov = dict(df.attrs.get("provenance", {}))
     spec_text = prov.get("spec") or ""
@@ -183,7 +195,8 @@ def analyze_to_report(
         provenance["nas_table_sha256"] = sha256_file(nas_path)
     res = analyze_dataset(df, n_boot=n_boot, seed=seed, confidence=confidence, margin=margin,
                           definitions=definitions, configs=configs, nas=nas,
-                          provenance=provenance, progress=say)
+                          provenance=provenance, progress=say, workers=workers, x=x,
+                          claims=claims)
     say("rendering report")
     sections = build_sections(res)
     html = report_html(res, sections=sections,

@@ -312,6 +312,51 @@ def _finite(df: pd.DataFrame, cols: Sequence[str], log_cols: Sequence[str] = ())
     return df[keep]
 
 
+def _finite_xy(df: pd.DataFrame, x: str, y: str, *,
+               what: str) -> tuple[pd.DataFrame, alt.Scale, alt.Scale, str]:
+    """Rows of `df` a scatter of `y` against `x` can draw, with the registry's scales.
+
+    A log-scaled column (`metric_scale`) loses its non-positive rows as well as the non-finite
+    ones; the note says how many `what` (runs, circuits) that left out, and the scales are
+    recomputed on the rows kept so that the ticks fit them.
+    """
+    xs, ys = metric_scale(x, df[x]), metric_scale(y, df[y])
+    logs = [c for c, s in ((x, xs), (y, ys)) if _is_log(s)]
+    notes = [n for n in (log_note(df[c], what=what) for c in logs) if n]
+    df, thinned = _thin(_finite(df, (x, y), logs), what=what)
+    note = "; ".join([*notes, thinned] if thinned else notes)
+    return df, metric_scale(x, df[x]), metric_scale(y, df[y]), note
+
+
+#: the most points a scatter draws per panel (task x configuration): a study of 10^5 runs would
+#: otherwise embed every run in every chart (tens of MB of page) and draw an unreadable blot
+MAX_POINTS_PER_PANEL = 600
+
+
+def _thin(df: pd.DataFrame, *, what: str) -> tuple[pd.DataFrame, str]:
+    """At most `MAX_POINTS_PER_PANEL` rows per (task, training configuration), a seeded random
+    sample (the same rows every time), with a note saying so ("" when nothing was left out)."""
+    panels = [c for c in ("task", "training_config") if c in df.columns]
+    sizes = df.groupby(panels, dropna=False, sort=False).size() if panels else pd.Series(
+        [len(df)])
+    if sizes.empty or sizes.max() <= MAX_POINTS_PER_PANEL:
+        return df, ""
+    rng = np.random.default_rng(0)
+    order = pd.Series(rng.permutation(len(df)), index=df.index)
+    rank = (order.groupby([df[c] for c in panels], dropna=False).rank(method="first")
+            if panels else order.rank(method="first"))
+    kept = df[rank.to_numpy() <= MAX_POINTS_PER_PANEL]
+    return kept, (f"a random {MAX_POINTS_PER_PANEL:,} {what} per panel drawn where a panel "
+                  f"has more ({len(kept):,} of {len(df):,} shown)")
+
+
+def _xy_encodings(df: pd.DataFrame, x: str, y: str, xs: alt.Scale,
+                  ys: alt.Scale) -> tuple[alt.X, alt.Y]:
+    """Quantitative x and y encodings on scales `xs`, `ys`, with axes fitted to `df`."""
+    return (alt.X(f"{x}:Q", scale=xs, axis=scale_axis(xs, df[x], axis_title(x, log=_is_log(xs)))),
+            alt.Y(f"{y}:Q", scale=ys, axis=scale_axis(ys, df[y], axis_title(y, log=_is_log(ys)))))
+
+
 def _task_row(tasks: list[str]) -> alt.Row:
     """Facet rows by task, labelled on the right (the left holds the y axis title)."""
     return alt.Row("task:N", title="task", sort=tasks,
@@ -440,11 +485,7 @@ def tradeoff_scatter(data: pd.DataFrame, *, y: str, x: str = PRIMARY_X,
     censor = METRICS[y].censor if y in METRICS else None
     cols = [x, y, color] + ([censor] if censor and censor in data.columns else [])
     df = _points_frame(data, cols)
-    xs, ys = metric_scale(x, df[x]), metric_scale(y, df[y])
-    logs = [c for c, s in ((x, xs), (y, ys)) if _is_log(s)]
-    note = "; ".join(n for n in (log_note(df[c], what="runs") for c in logs) if n)
-    df = _finite(df, (x, y), logs)
-    xs, ys = metric_scale(x, df[x]), metric_scale(y, df[y])
+    df, xs, ys, note = _finite_xy(df, x, y, what="runs")
     state = "observed"
     if censor and censor in df.columns:
         flag = pd.Series(df[censor], dtype="boolean").fillna(False).to_numpy(dtype=bool)
@@ -452,8 +493,7 @@ def tradeoff_scatter(data: pd.DataFrame, *, y: str, x: str = PRIMARY_X,
     else:
         df["state"] = state
     df, labels, _ = _with_config_label(df)
-    xenc = alt.X(f"{x}:Q", scale=xs, axis=scale_axis(xs, df[x], axis_title(x, log=_is_log(xs))))
-    yenc = alt.Y(f"{y}:Q", scale=ys, axis=scale_axis(ys, df[y], axis_title(y, log=_is_log(ys))))
+    xenc, yenc = _xy_encodings(df, x, y, xs, ys)
     cenc = alt.Color(f"{color}:O", title=axis_title(color), scale=alt.Scale(scheme="viridis"),
                      legend=alt.Legend(orient="right"))
     layers = []
@@ -484,15 +524,11 @@ def performance_scatter(data: pd.DataFrame, *, x: str = "grad_var",
                         y: str = "test_accuracy") -> alt.FacetChart:
     """Task performance against trainability, a panel per configuration."""
     df = _points_frame(data, [x, y])
-    xs, ys = metric_scale(x, df[x]), metric_scale(y, df[y])
-    logs = [c for c, s in ((x, xs), (y, ys)) if _is_log(s)]
-    note = "; ".join(n for n in (log_note(df[c], what="runs") for c in logs) if n)
-    df = _finite(df, (x, y), logs)
-    xs, ys = metric_scale(x, df[x]), metric_scale(y, df[y])
+    df, xs, ys, note = _finite_xy(df, x, y, what="runs")
     df, labels, colors = _with_config_label(df)
+    xenc, yenc = _xy_encodings(df, x, y, xs, ys)
     chart = alt.Chart().mark_circle(size=30, opacity=0.65).encode(
-        x=alt.X(f"{x}:Q", scale=xs, axis=scale_axis(xs, df[x], axis_title(x, log=_is_log(xs)))),
-        y=alt.Y(f"{y}:Q", scale=ys, axis=scale_axis(ys, df[y], axis_title(y, log=_is_log(ys)))),
+        x=xenc, y=yenc,
         color=_config_color(labels, colors),
         tooltip=_tooltip(df, [x, y]),
     ).properties(width=_FACET_WIDTH, height=_FACET_HEIGHT)
@@ -715,19 +751,15 @@ def dla_scatter(circuits: pd.DataFrame, *, x: str, y: str = "dla_dim",
                 color: str = "n_qubits") -> alt.LayerChart:
     """One point per circuit: the DLA dimension against `x` (or any two registered columns)."""
     df = circuits.copy()
-    xs, ys = metric_scale(x, df[x]), metric_scale(y, df[y])
-    logs = [c for c, s in ((x, xs), (y, ys)) if _is_log(s)]
-    note = "; ".join(n for n in (log_note(df[c], what="circuits") for c in logs) if n)
-    df = _finite(df, (x, y), logs)
-    xs, ys = metric_scale(x, df[x]), metric_scale(y, df[y])
+    df, xs, ys, note = _finite_xy(df, x, y, what="circuits")
     keep = [c for c in ("pqc_id", "structure", "circuit", "family", "n_qubits", "layers", x, y)
             if c in df.columns]
     df = df[list(dict.fromkeys(keep))]
     tips = [alt.Tooltip(c, format=".3g" if c in (x, y) else "")
             for c in ("structure", "n_qubits", "layers", x, y) if c in df.columns]
+    xenc, yenc = _xy_encodings(df, x, y, xs, ys)
     chart = alt.Chart(df).mark_point(filled=True, size=45, opacity=0.8).encode(
-        x=alt.X(f"{x}:Q", scale=xs, axis=scale_axis(xs, df[x], axis_title(x, log=_is_log(xs)))),
-        y=alt.Y(f"{y}:Q", scale=ys, axis=scale_axis(ys, df[y], axis_title(y, log=_is_log(ys)))),
+        x=xenc, y=yenc,
         color=alt.Color(f"{color}:O", title=axis_title(color), scale=alt.Scale(
             scheme="viridis")),
         shape=alt.Shape("family:N", title="family") if "family" in df.columns
@@ -764,7 +796,8 @@ def regime_plot(points: pd.DataFrame, fits: pd.DataFrame, breakpoints: pd.DataFr
         What the log10 left out (e.g. from `log_note`), added to the subtitle.
     """
     p = _points_frame(points, [x, y]).rename(columns={x: "x", y: "y"})
-    p = _finite(p, ("x", "y")).assign(layer="point")
+    p, thinned = _thin(_finite(p, ("x", "y")).assign(layer="point"), what="runs")
+    note = "; ".join(n for n in (note, thinned) if n)
     f = fits.rename(columns={"y_hat": "y"})[["training_config", "x", "y"]]
     f = _finite(f, ("x", "y")).assign(layer="fit")
     b = breakpoints.reindex(columns=["training_config", "estimate", "ci_low", "ci_high"])

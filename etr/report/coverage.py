@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from etr.analysis._common import pqc_rows
 from etr.analysis.quality import removal
 from etr.contract import CONFIGS, PRIMARY_X
 
@@ -39,8 +40,7 @@ def _usable(primary: pd.DataFrame, x: str) -> np.ndarray:
     control has none and is used by the control gap as it is)."""
     if primary.empty:
         return np.zeros(0, dtype=bool)
-    pqc = primary["training_config"].astype(str).map(
-        lambda c: CONFIGS[c].has_pqc if c in CONFIGS else True).to_numpy(dtype=bool)
+    pqc = pqc_rows(primary)
     xs = (pd.to_numeric(primary[x], errors="coerce").to_numpy(dtype=float)
           if x in primary.columns else np.full(len(primary), np.nan))
     return ~pqc | np.isfinite(xs)

@@ -19,6 +19,10 @@ Secondary analyses (clearly labelled, never mixed into the primary verdicts)
 * **finite shots**: for each shot level, the claims on its runs, beside the claims on the exact
   runs *of the same circuits, tasks and configurations* (the part of the grid that has that
   level), so that the only difference between the two columns is the shot noise.
+
+Noise levels (a spec's ``[noise]`` table) are not pooled either: the primary and secondary
+analyses above use the **noiseless** runs, and the noisy ones are the report's Noise section
+(`etr.report.noise`), which compares each level with the noiseless runs of the same circuits.
 """
 
 from __future__ import annotations
@@ -29,8 +33,10 @@ import numpy as np
 import pandas as pd
 
 from etr.analysis import STRATA
+from etr.analysis.noise import noise_label, noiseless_runs
 
-__all__ = ["Design", "design_for", "exact_runs", "shot_subsets", "task_runs"]
+__all__ = ["Design", "design_for", "exact_runs", "noisy_exact_runs", "shot_subsets",
+           "task_runs"]
 
 #: the label of the primary analysis in every table.
 PRIMARY = "primary: exact runs"
@@ -45,7 +51,7 @@ class Design:
     strata : what the primary association is conditioned on.
     tasks : the tasks of the exact runs, sorted.
     shot_levels : the finite-shot levels present, ascending.
-    n_exact, n_finite : usable runs (after cleaning) that are exact / finite-shot.
+    n_exact, n_finite : usable noiseless runs (after cleaning) that are exact / finite-shot.
     primary_is_exact : False only when the data hold no exact run (then the primary analysis
         uses the runs of the largest shot level and says so).
     """
@@ -56,6 +62,8 @@ class Design:
     n_exact: int
     n_finite: int
     primary_is_exact: bool = True
+    noise_levels: tuple[str, ...] = ()
+    n_noisy: int = 0
 
     @property
     def primary_label(self) -> str:
@@ -85,12 +93,17 @@ class Design:
         if len(self.tasks) > 1:
             out.append("Per-task claims are a secondary breakdown, each task its own Holm "
                        "family.")
+        if self.n_noisy:
+            out.append(f"Noisy runs ({self.n_noisy}, levels {'; '.join(self.noise_levels)}) "
+                       "are analysed in the Noise section beside the noiseless runs of the "
+                       "same circuits; they never enter the primary verdicts.")
         return out
 
     def to_dict(self) -> dict[str, object]:
         return {"strata": list(self.strata), "tasks": list(self.tasks),
                 "shot_levels": list(self.shot_levels), "n_exact": self.n_exact,
-                "n_finite": self.n_finite, "primary": self.primary_label}
+                "n_finite": self.n_finite, "primary": self.primary_label,
+                "noise_levels": list(self.noise_levels), "n_noisy": self.n_noisy}
 
 
 def _shots(data: pd.DataFrame) -> pd.Series:
@@ -115,6 +128,10 @@ def design_for(data: pd.DataFrame) -> Design:
     >>> d.strata, d.tasks, d.shot_levels, d.n_exact
     (('task', 'n_qubits', 'layers'), ('a', 'b'), (100,), 2)
     """
+    labels = noise_label(data)
+    noisy = sorted(set(labels) - {"noiseless"})
+    n_noisy = int((labels != "noiseless").sum())
+    data = noiseless_runs(data)
     shots = _shots(data)
     exact = shots.isna()
     levels = tuple(sorted(int(v) for v in shots.dropna().unique()))
@@ -123,15 +140,22 @@ def design_for(data: pd.DataFrame) -> Design:
     tasks = _tasks(primary)
     strata = ("task", *STRATA) if len(tasks) > 1 else STRATA
     return Design(strata=strata, tasks=tasks, shot_levels=levels, n_exact=int(exact.sum()),
-                  n_finite=int((~exact).sum()), primary_is_exact=has_exact)
+                  n_finite=int((~exact).sum()), primary_is_exact=has_exact,
+                  noise_levels=tuple(noisy), n_noisy=n_noisy)
 
 
 def exact_runs(data: pd.DataFrame, design: Design) -> pd.DataFrame:
-    """The runs of the primary analysis."""
+    """The runs of the primary analysis (noiseless)."""
+    data = noiseless_runs(data)
     shots = _shots(data)
     if design.primary_is_exact:
         return data[shots.isna().to_numpy()]
     return data[(shots == design.shot_levels[-1]).to_numpy()]
+
+
+def noisy_exact_runs(data: pd.DataFrame) -> pd.DataFrame:
+    """The exact runs of every noise level (the Noise section's data)."""
+    return data[_shots(data).isna().to_numpy()]
 
 
 def task_runs(primary: pd.DataFrame, task: str) -> pd.DataFrame:
@@ -154,6 +178,7 @@ def shot_subsets(data: pd.DataFrame, level: int) -> tuple[pd.DataFrame, pd.DataF
     >>> len(finite), exact["pqc_id"].tolist()
     (1, ['a'])
     """
+    data = noiseless_runs(data)
     shots = _shots(data)
     finite = data[(shots == level).to_numpy()]
     keys = [c for c in _SAME if c in data.columns]

@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from etr import __version__
 from etr._outputs import atomic_write
+from etr._validation import neutralise
 
 __all__ = [
     "VEGA_LITE_VERSION",
@@ -193,16 +194,37 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(fmt_p=fmt_p, fmt_ci=fmt_ci, fmt_num=fmt_num)
+    env.finalize = _shown
     return env
+
+
+def _shown(value: Any) -> Any:
+    """Every value a template prints, with format and control characters neutralised
+    (`etr._validation.neutralise`): a right-to-left override in a task label would otherwise
+    reverse the sentence around it (autoescaping leaves such characters in place)."""
+    if isinstance(value, Markup):
+        return Markup(neutralise(str(value)))
+    return neutralise(value) if isinstance(value, str) else value
 
 
 # --- charts and JavaScript ------------------------------------------------------------------
 
 
 def chart_spec(chart: Any) -> dict:
-    """The Vega-Lite spec of an Altair chart with its data inlined (no row limit)."""
+    """The Vega-Lite spec of an Altair chart with its data inlined (no row limit), every string
+    in it neutralised (`etr._validation.neutralise`: labels from data are drawn as text)."""
     with alt.data_transformers.enable("default", max_rows=None):
-        return chart.to_dict()
+        return _neutralised(chart.to_dict())
+
+
+def _neutralised(obj: Any) -> Any:
+    if isinstance(obj, str):
+        return neutralise(obj)
+    if isinstance(obj, dict):
+        return {_neutralised(k): _neutralised(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_neutralised(v) for v in obj]
+    return obj
 
 
 def spec_json(spec: Mapping[str, Any]) -> str:

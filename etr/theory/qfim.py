@@ -17,6 +17,13 @@ The rank is lower semicontinuous and equal to its maximum on an open set of full
 maximum over a few random parameter vectors is the generic ("typical") rank; every sample's rank is
 kept. Larocca et al. 2023: the rank saturates at a value <= dim g (and <= 2^(n+1) - 2, the real
 dimension of the projective state space).
+
+Backends: the states come from a `etr.quantum.Backend` of pure states (default the exact
+statevector one; the QuTiP reference too). Mixed states are refused: the formula above is the
+QFIM of pure states, while the quantum Fisher information of a mixed state is the symmetric
+logarithmic derivative one (it needs the eigendecomposition of rho and is not the rank of
+[Re A; Im A]); a noisy circuit's QFIM rank is therefore not a column of etr's datasets (the
+circuit-level columns are the noise-free circuit's).
 """
 
 from __future__ import annotations
@@ -32,13 +39,28 @@ from etr._validation import check_float, check_int
 from etr.circuits.ansatz import Ansatz, unshared
 from etr.errors import InputError
 from etr.quantum._params import check_params
-from etr.quantum.statevector import statevectors
+from etr.quantum.backend import Backend, as_backend
 
 __all__ = ["QfimRankResult", "qfim", "qfim_rank", "state_jacobian"]
 
 
-def state_jacobian(ansatz: Ansatz, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """States psi(theta_b) ``(B, 2^n)`` and exact derivatives d psi / d theta ``(B, 2^n, P)``.
+def _statevectors(backend: Backend, ansatz: Ansatz, params: np.ndarray) -> np.ndarray:
+    """``(B, 2^n)`` complex states from `backend`; `InputError` for density matrices (module
+    notes)."""
+    out = np.empty((params.shape[0], 2**ansatz.n_qubits), dtype=np.complex128)
+    for rows, block in backend.states(ansatz, params):
+        if block.ndim != 2:
+            raise InputError("the QFIM rank is defined here for pure states, but `backend` gives "
+                             "density matrices (the quantum Fisher information of mixed states "
+                             "is the SLD one); use a noise-free backend")
+        out[rows] = block
+    return out
+
+
+def state_jacobian(ansatz: Ansatz, params: np.ndarray, *, backend: Backend | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """States psi(theta_b) ``(B, 2^n)`` and exact derivatives d psi / d theta ``(B, 2^n, P)``,
+    simulated by `backend` (pure states; default the exact statevector backend).
 
     Examples
     --------
@@ -47,11 +69,12 @@ def state_jacobian(ansatz: Ansatz, params: np.ndarray) -> tuple[np.ndarray, np.n
     >>> np.round(jac[0, :, 0].real, 6)  # d/dt (cos t/2, sin t/2) at 0
     array([0. , 0.5])
     """
+    backend = as_backend(backend)
     theta = check_params(ansatz, params)
     n_b, n_p = theta.shape
     free, slots, pgates = unshared(ansatz)
     base = theta[:, slots] if slots else np.zeros((n_b, 0))
-    psi = statevectors(free, base)
+    psi = _statevectors(backend, free, base)
     jac = np.zeros((n_b, psi.shape[1], n_p), dtype=np.complex128)
     rows, terms = [], []
     for i, gate in enumerate(pgates):
@@ -62,13 +85,14 @@ def state_jacobian(ansatz: Ansatz, params: np.ndarray) -> tuple[np.ndarray, np.n
             rows.append(shifted)
             terms.append((slots[i], coef))
     if rows:
-        states = statevectors(free, np.concatenate(rows, axis=0)).reshape(len(terms), n_b, -1)
+        states = _statevectors(backend, free, np.concatenate(rows, axis=0)).reshape(
+            len(terms), n_b, -1)
         for (slot, coef), st in zip(terms, states):
             jac[:, :, slot] += coef * st
     return psi, jac
 
 
-def qfim(ansatz: Ansatz, params: np.ndarray) -> np.ndarray:
+def qfim(ansatz: Ansatz, params: np.ndarray, *, backend: Backend | None = None) -> np.ndarray:
     """Quantum Fisher information matrices ``(B, P, P)`` at every parameter row.
 
     Examples
@@ -78,7 +102,7 @@ def qfim(ansatz: Ansatz, params: np.ndarray) -> np.ndarray:
     array([[1., 0.],
            [0., 1.]])
     """
-    psi, jac = state_jacobian(ansatz, params)
+    psi, jac = state_jacobian(ansatz, params, backend=backend)
     overlap = np.einsum("bi,bip->bp", psi.conj(), jac)
     proj = jac - psi[:, :, None] * overlap[:, None, :]
     return 4.0 * np.einsum("bip,biq->bpq", proj.conj(), proj).real
@@ -124,7 +148,7 @@ class QfimRankResult:
 
 
 def qfim_rank(ansatz: Ansatz, *, n_samples: int = 3, seed: SeedLike = None,
-              tol: float = 1e-8) -> QfimRankResult:
+              tol: float = 1e-8, backend: Backend | None = None) -> QfimRankResult:
     """Rank of the quantum Fisher information at uniform random parameters.
 
     Parameters
@@ -133,6 +157,7 @@ def qfim_rank(ansatz: Ansatz, *, n_samples: int = 3, seed: SeedLike = None,
     n_samples : number of random parameter vectors (>= 1); the reported rank is the maximum.
     seed : int, Generator or None.
     tol : singular values of [Re A; Im A] below ``tol * largest`` count as zero.
+    backend : etr.quantum.Backend of pure states, default the exact statevector backend.
 
     Returns
     -------
@@ -142,7 +167,8 @@ def qfim_rank(ansatz: Ansatz, *, n_samples: int = 3, seed: SeedLike = None,
     Raises
     ------
     etr.errors.InputError
-        `n_samples` < 1, `tol` not in (0, 1).
+        `n_samples` < 1, `tol` not in (0, 1), a backend of density matrices or without
+        states (module notes).
 
     Notes
     -----
@@ -168,7 +194,7 @@ def qfim_rank(ansatz: Ansatz, *, n_samples: int = 3, seed: SeedLike = None,
     tol = check_float("tol", tol, positive=True, high=1.0)
     rng = as_generator(seed)
     params = rng.uniform(0.0, 2.0 * np.pi, size=(n_s, ansatz.n_params))
-    psi, jac = state_jacobian(ansatz, params)
+    psi, jac = state_jacobian(ansatz, params, backend=backend)
     ranks = tuple(_rank(psi[b], jac[b], tol) for b in range(n_s))
     return QfimRankResult(max(ranks) if ranks else 0, ranks, ansatz.n_params, n_s, tol,
                           seed_label(seed))

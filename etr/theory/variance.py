@@ -27,8 +27,8 @@ from etr._rng import SeedLike, as_generator, seed_label
 from etr._validation import check_choice, check_int
 from etr.circuits.ansatz import Ansatz
 from etr.errors import InputError
+from etr.quantum.backend import Backend, as_backend
 from etr.quantum.observables import Observable
-from etr.quantum.statevector import expectations
 from etr.theory.general import GeneralAlgebra, to_vector
 from etr.theory.heisenberg import apply_frame
 from etr.theory.lie_algebra import MAX_DIM, check_lie_args, compute
@@ -211,8 +211,11 @@ class LossVarianceResult:
 
 
 def observable_values(ansatz: Ansatz, params: np.ndarray, observable: object,
-                      chunk_size: int | None = None) -> np.ndarray:
-    """<O>(theta_b) for every row of `params`, O a theory observable (`parse_pauli_sum`)."""
+                      chunk_size: int | None = None, backend: Backend | None = None
+                      ) -> np.ndarray:
+    """<O>(theta_b) for every row of `params`, O a theory observable (`parse_pauli_sum`),
+    simulated by `backend` (default the exact statevector one)."""
+    expectations = as_backend(backend).expectations
     n = ansatz.n_qubits
     is_global = observable == "global" if isinstance(observable, str) else (
         isinstance(observable, Observable) and observable.kind == "global")
@@ -228,8 +231,8 @@ def observable_values(ansatz: Ansatz, params: np.ndarray, observable: object,
 
 
 def measured_loss_variance(ansatz: Ansatz, observable: object, *, n_samples: int = 1000,
-                           seed: SeedLike = None, chunk_size: int | None = None
-                           ) -> LossVarianceResult:
+                           seed: SeedLike = None, chunk_size: int | None = None,
+                           backend: Backend | None = None) -> LossVarianceResult:
     """Variance over uniform random parameters of <O> from |0...0>, by fast simulation.
 
     Parameters
@@ -239,6 +242,11 @@ def measured_loss_variance(ansatz: Ansatz, observable: object, *, n_samples: int
     n_samples : number of parameter vectors, each uniform on [0, 2 pi)^P (>= 4).
     seed : int, Generator or None.
     chunk_size : rows simulated together; does not change the result.
+    backend : etr.quantum.Backend, default the exact statevector backend
+        Under noise (`etr.quantum.DensityMatrixBackend`) this is the variance of the noisy
+        cost, which decays with depth (noise-induced barren plateaus), while the prediction it
+        tests (`predicted_variance`) is the noise-free circuit's; with finite shots the
+        variance includes the shot noise (1 - <P>^2) / S of every estimate.
 
     Returns
     -------
@@ -268,7 +276,7 @@ def measured_loss_variance(ansatz: Ansatz, observable: object, *, n_samples: int
     parse_pauli_sum(observable, ansatz.n_qubits)  # validate before simulating
     rng = as_generator(seed)
     params = rng.uniform(0.0, 2.0 * np.pi, size=(n_s, ansatz.n_params))
-    vals = observable_values(ansatz, params, observable, chunk_size)
+    vals = observable_values(ansatz, params, observable, chunk_size, backend)
     var = float(vals.var(ddof=1))
     m4 = float(np.mean((vals - vals.mean()) ** 4))
     se = float(np.sqrt(max(m4 - var**2 * (n_s - 3) / (n_s - 1), 0.0) / n_s))

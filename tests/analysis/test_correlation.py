@@ -212,3 +212,13 @@ def test_exact_permutation_p_by_enumeration(method):
     assert exact_permutation_p(x, y, method) == pytest.approx(count / 120)
     # the smallest attainable two-sided p-value is 2 / n!
     assert exact_permutation_p(np.arange(5.0), np.arange(5.0), method) == pytest.approx(2 / 120)
+
+
+def test_exact_permutation_p_kendall_with_ties_equals_scipy_enumeration():
+    import itertools
+    x = np.array([0.1, 0.1, 0.3, 0.5, 0.5, 0.9, 1.2])
+    y = np.array([2.0, 1.0, 1.0, 3.0, 0.5, 3.0, 2.5])
+    obs = abs(stats.kendalltau(x, y).statistic)
+    count = sum(abs(stats.kendalltau(x, np.array(p)).statistic) >= obs - 1e-12
+                for p in itertools.permutations(y))
+    assert exact_permutation_p(x, y, "kendall") == pytest.approx(count / 5040)

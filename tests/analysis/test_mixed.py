@@ -7,8 +7,11 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from etr.analysis import MixedEffectsResult, mixed_effects, synthetic_dataset
+from etr.analysis import MixedEffectsResult, _lmm, mixed_effects, planted_dataset, synthetic_dataset
+from etr.analysis import mixed as m
+from etr.analysis.mixed import mixed_effects_by_definition
 from etr.errors import DegenerateDataWarning, InputError
+from etr.report.analyze import analyze_dataset
 
 X, Y = "expressibility_kl", "grad_var"
 
@@ -201,3 +204,41 @@ def test_a_measurement_shared_by_two_configurations_enters_once():
     assert slopes.loc["hybrid_full", "estimate"] == slopes.loc["hybrid_quantum_only",
                                                                "estimate"]
     assert any("fitted once" in w for w in res.warnings)
+
+
+def test_definitions_on_the_same_runs_share_one_design(monkeypatch):
+    built = []
+    original = m._designs
+    monkeypatch.setattr(m, "_designs", lambda *a, **k: built.append(1) or original(*a, **k))
+    data = planted_dataset(n_pqcs=48, n_seeds=2, seed=4)
+    ys = ["grad_var", "grad_var_train", "grad_var_landscape", "grad_norm"]
+    res = mixed_effects_by_definition(data, ys=ys, x="expressibility_fp", lrt=False)
+    # grad_var drops the rows of the hybrid configuration it shares (other rows): 2 designs
+    assert len(built) == 2
+    for y in ys:
+        one = mixed_effects(data, y=y, x="expressibility_fp", lrt=False)
+        pd.testing.assert_frame_equal(res[y].slopes, one.slopes)
+        pd.testing.assert_frame_equal(res[y].variance_components, one.variance_components)
+
+
+def test_no_model_is_fitted_twice_in_an_analysis(monkeypatch):
+    m._FIT_CACHE.clear()
+    keys = []
+    original = _lmm.fit
+
+    def spy(design, stats, *, reml, start=None):
+        keys.append(m._digest(design, stats, reml))
+        return original(design, stats, reml=reml, start=start)
+
+    monkeypatch.setattr(_lmm, "fit", spy)
+    # one task: the report's model (width and depth as covariates) is the summary's model of
+    # the same definition, so its REML fit is the summary's
+    data = planted_dataset(n_pqcs=48, n_seeds=2, seed=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = analyze_dataset(data, n_boot=50, seed=1, definitions=["grad_var_train",
+                                                                   "grad_norm"])
+    assert res.mixed is not None and res.design.strata == ("n_qubits", "layers")
+    assert len(keys) == len(set(keys))
+    # summary: one REML fit per definition; report: its REML fit reused, two ML fits added
+    assert len(keys) == 2 + 2

@@ -119,3 +119,18 @@ def test_guarded_variance_keeps_a_plausible_unbiased_estimate_and_replaces_a_van
     blocks = [small, h[:5, :5]]
     assert kp.guarded_variance(blocks) >= kp.JACKKNIFE_GUARD * sum(
         kp.jackknife_variance(b) for b in blocks)
+
+
+@pytest.mark.parametrize(("g", "n"), [(6, 40), (300, 900)])  # summed per cell / sparse product
+def test_sign_sums_equal_brute_force(g, n):
+    assert (g * n >= kp._SPARSE_MIN_WORK) == (g == 300)
+    rng = np.random.default_rng(g)
+    cell = rng.integers(0, g - 1, n)  # the last cell holds no row
+    y = np.round(rng.normal(size=n), 1)  # many ties
+    s = np.sign(y[:, None] - y[None, :])
+    want_d, want_e = np.zeros((g, g)), np.zeros((g, g))
+    np.add.at(want_d, (cell[:, None], cell[None, :]), s)
+    np.add.at(want_e, (cell[:, None], cell[None, :]), (s == 0).astype(float))
+    d, e = kp._sign_sums(y, cell, g)
+    np.testing.assert_array_equal(d, want_d)
+    np.testing.assert_array_equal(e, want_e)

@@ -12,6 +12,7 @@ from etr.analysis import (
     VERDICT_RULE,
     conditional_correlation,
     planted_dataset,
+    planted_study,
     synthetic_dataset,
     tradeoff_summary,
     verdict,
@@ -28,9 +29,10 @@ DEFS = ["grad_var", "grad_var_train", "loss_decrease"]
 
 @pytest.fixture(scope="module")
 def planted():
-    return planted_dataset(n_pqcs=240, n_seeds=2, seed=31,
-                           conditional={"pure_pqc": 0.6, "hybrid_quantum_only": 0.3,
-                                        "hybrid_full": 0.0})
+    # a planted circuit-level truth (the estimand of the verdicts)
+    return planted_study(n_pqcs=240, n_instances=2, run_noise=0.5, seed=31,
+                         circuit_r={"pure_pqc": 0.75, "hybrid_quantum_only": 0.3,
+                                    "hybrid_full": 0.0})
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +63,7 @@ def test_verdicts_use_the_conditional_association(planted, summary):
     gv = s.xs("grad_var", level="definition")
     assert gv.loc["hybrid_full", "estimate"] == gv.loc["hybrid_quantum_only", "estimate"]
     assert (summary["n_regimes"].dropna() >= 1).all()
-    truth = planted.attrs["truth"]["conditional"]
+    truth = planted.attrs["truth"]["circuit_r"]
     for config, value in truth.items():
         row = s.loc[(config, "grad_var_train")]
         assert row["ci_low"] < value < row["ci_high"]
@@ -167,8 +169,9 @@ def test_degenerate_configuration_is_reported_not_fatal(planted):
 def test_failed_runs_are_ignored_and_counted(planted):
     failed = planted.copy()
     failed["status"] = failed["status"].astype(object)
-    failed.loc[failed.index[:30], "status"] = "failed"
-    failed.loc[failed.index[:30], "grad_var_train"] = 1e9  # would distort the result if used
+    pure = failed.index[failed["training_config"] == "pure_pqc"][:30]
+    failed.loc[pure, "status"] = "failed"
+    failed.loc[pure, "grad_var_train"] = 1e9  # would distort the result if used
     s = tradeoff_summary(failed, definitions=["grad_var_train"])
     ok = failed[(failed["status"] == "ok") & (failed["training_config"] == "pure_pqc")]
     expect = conditional_correlation(ok, y="grad_var_train", by=None)

@@ -42,3 +42,39 @@ def test_theory_note_where_the_formula_does_not_apply():
     b = sim_circuit(6, n_qubits=4, layers=2)
     rec = circuit_record(b, SMALL, seed=1)
     assert np.isfinite(rec["predicted_loss_var"]) and rec["theory_note"] is None
+
+
+def test_the_backend_reaches_every_measure_and_qutip_agrees():
+    """circuit_record through the QuTiP reference (the one factory's reference option): every
+    column agrees with the fast path on the same draws (the histogram KLs may move by one bin
+    count when a fidelity sits on a bin edge, so they are compared to a count's worth)."""
+    from etr.quantum import backend_for
+
+    a = hardware_efficient(2, 2, topology="linear", rotations="RX+RY+RZ")
+    sizes = MetricSpec(n_states=40, n_pairs=40, ec_samples=10, loss_samples=20,
+                       qfim_samples=1)
+    fast = circuit_record(a, sizes, seed=3)
+    ref = circuit_record(a, sizes, seed=3, backend=backend_for(reference=True))
+    for col in CIRCUIT_COLUMNS:
+        if col == "theory_note":
+            assert fast[col] == ref[col]
+        elif col.startswith("expressibility_kl"):
+            assert abs(fast[col] - ref[col]) < 0.5, col
+        else:
+            assert np.isclose(fast[col], ref[col], rtol=1e-9, atol=1e-12), col
+
+
+def test_circuit_columns_are_noise_free_properties():
+    import pytest
+
+    from etr.errors import InputError
+    from etr.quantum import DensityMatrixBackend, NoiseModel, backend_for
+
+    a = hardware_efficient(2, 1)
+    for backend in (backend_for(noise=NoiseModel(depolarizing=0.01)), backend_for(shots=10)):
+        with pytest.raises(InputError, match="noise-free"):
+            circuit_record(a, SMALL, seed=1, backend=backend)
+    # a noiseless density-matrix backend gives pure states as matrices: the QFIM rank, a
+    # pure-state formula on state derivatives, says so
+    with pytest.raises(InputError, match="pure states"):
+        circuit_record(a, SMALL, seed=1, backend=DensityMatrixBackend())

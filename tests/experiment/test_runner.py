@@ -149,7 +149,7 @@ def test_resume_from_a_cut_journal_gives_the_same_dataset(tmp_path):
     jfile.write_text("".join(keep) + lines[len(keep)][:25])  # a line cut short by a kill
     res.path.unlink()
     resumed = _run(tmp_path, "part.parquet", resume=True)
-    pd.testing.assert_frame_equal(_numbers(read_dataset(resumed.path)), full)
+    pd.testing.assert_frame_equal(_numbers(read_dataset(resumed.path)), full, check_exact=True)
     done_cells = sum(json.loads(line)["kind"] == "cell" and
                      json.loads(line)["values"]["status"] == "ok" for line in keep[1:])
     assert resumed.n_computed == len(full) - done_cells
@@ -175,7 +175,7 @@ def test_resume_retries_failures_and_removes_journal_when_clean(tmp_path):
 def test_csv_output_reads_back_identically(tmp_path):
     a = read_dataset(_run(tmp_path, "d.parquet").path)
     b = read_dataset(_run(tmp_path, "d.csv").path)
-    pd.testing.assert_frame_equal(_numbers(a), _numbers(b))
+    pd.testing.assert_frame_equal(_numbers(a), _numbers(b), check_exact=True)
     assert b.attrs["provenance"]["spec_hash"] == a.attrs["provenance"]["spec_hash"]
     assert b.attrs["provenance"]["spec"]["training"]["steps"] == 3
 
@@ -192,7 +192,7 @@ def test_quiet_and_log_lines(tmp_path, capsys):
 def test_two_workers_equal_one(tmp_path):
     one = read_dataset(_run(tmp_path, "one.parquet").path)
     two = read_dataset(_run(tmp_path, "two.parquet", workers=2).path)
-    pd.testing.assert_frame_equal(_numbers(one), _numbers(two))
+    pd.testing.assert_frame_equal(_numbers(one), _numbers(two), check_exact=True)
 
 
 @pytest.mark.slow
@@ -210,7 +210,7 @@ def test_dask_local_cluster_equals_one_worker(tmp_path):
             os.environ.pop("PYTHONPATH")
         else:
             os.environ["PYTHONPATH"] = old
-    pd.testing.assert_frame_equal(_numbers(one), _numbers(read_dataset(res.path)))
+    pd.testing.assert_frame_equal(_numbers(one), _numbers(read_dataset(res.path)), check_exact=True)
 
 
 _KILL_SCRIPT = """
@@ -245,4 +245,4 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path):
         _run(tmp_path, "killed.parquet")
     resumed = _run(tmp_path, "killed.parquet", resume=True)
     assert resumed.n_computed <= len(full) - n_done + 8
-    pd.testing.assert_frame_equal(_numbers(read_dataset(out)), full)
+    pd.testing.assert_frame_equal(_numbers(read_dataset(out)), full, check_exact=True)

@@ -15,6 +15,7 @@ from etr.experiment import (
     grid_bounds,
     load_spec,
     preset_spec,
+    size,
 )
 from etr.plan.cost import cell_seconds, circuit_seconds
 
@@ -44,7 +45,7 @@ def test_bounds_equal_the_grid_when_no_two_factor_sets_build_one_model():
     assert grid_bounds(two).runs > len(expand_grid(two))
 
 
-def test_estimate_is_the_sum_of_the_cost_model():
+def test_estimate_is_the_sum_of_the_cost_model(monkeypatch):
     spec = load_spec(SPEC)
     cells = expand_grid(spec)
     units = circuit_units(spec, cells)
@@ -54,8 +55,11 @@ def test_estimate_is_the_sum_of_the_cost_model():
     total += sum(circuit_seconds(u.arch, spec.metrics) for u in units)
     assert (est.runs, est.circuits, est.exact) == (len(cells), len(units), True)
     assert est.cpu_seconds == pytest.approx(total)
+    assert estimate(spec) == est  # a small grid is expanded: the counts the run states
+    monkeypatch.setattr(size, "EXACT_UP_TO", 0)
     rough = estimate(spec)
     assert not rough.exact and rough.runs == len(cells)
+    assert "upper bounds" in rough.describe(2)
     assert rough.cpu_seconds == pytest.approx(total)
     assert "runs" in est.describe(2) and "2 workers" in est.describe(2)
 
@@ -66,7 +70,7 @@ def test_huge_grids_are_sized_and_refused_without_being_built():
             + "\nlayers = " + str(list(range(1, 13))) + "\n")
     spec = load_spec(text)
     t0 = time.perf_counter()
-    with pytest.raises(SpecError, match=r"runs, above the limit of 50,000; pass --force"):
+    with pytest.raises(SpecError, match=r"runs, above the limit of 500,000; pass --force"):
         check_spec_limits(spec)
     assert time.perf_counter() - t0 < 1.0  # a bound, not an expansion (~10^6 runs here)
     assert grid_bounds(spec).runs == 100 * 20 * 12 * (1 + 2 * 100)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from etr.contract import METRICS, PRIMARY_X, TRAINABILITY_DEFINITIONS
@@ -48,3 +50,14 @@ def test_bad_objectives() -> None:
         resolve_objectives(["expressibility", "dla_dim"], "grad_var")
     with pytest.raises(InputError, match="training_config"):
         Setting("classical_only", "grad_var")
+
+
+def test_a_measure_registered_after_import_is_an_objective(monkeypatch) -> None:
+    toy = dataclasses.replace(METRICS["grad_norm"], name="toy_norm", label="toy norm")
+    assert "toy_norm" not in OBJECTIVES
+    monkeypatch.setitem(METRICS, "toy_norm", toy)
+    assert OBJECTIVES["toy_norm"] == "toy_norm"
+    ob = resolve_objectives(["toy_norm", "accuracy"], "grad_var")[0]
+    assert ob.column == "toy_norm" and ob.direction == "maximize"
+    monkeypatch.undo()
+    assert "toy_norm" not in OBJECTIVES

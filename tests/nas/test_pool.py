@@ -72,12 +72,13 @@ def test_pool_distances_are_one_minus_jaccard_of_the_pool_fronts(result) -> None
 
 
 def test_claims_table_has_the_contract_shape(result) -> None:
+    from etr.analysis.claims import NAS_SEED_COLUMNS
     from etr.nas import NAS_COLUMNS
 
     _, res = result
     claims = res.claims
-    assert tuple(claims.columns) == NAS_COLUMNS == ("claim", "kind", "setting_a", "setting_b",
-                                                    "distance")
+    assert NAS_COLUMNS == ("claim", "kind", "setting_a", "setting_b", "distance")
+    assert tuple(claims.columns) == (*NAS_COLUMNS, *NAS_SEED_COLUMNS)
     assert set(claims["kind"]) == {"between", "within"}
     assert set(claims["claim"]) == {"nas_fronts_differ_by_training",
                                     "nas_fronts_differ_by_definition"}
@@ -138,4 +139,5 @@ def test_single_setting_single_seed_has_no_distances() -> None:
     spec = parse_nas_spec({"nas": {"n_trials": 4, "population_size": 2, "search_seeds": 1}})
     res = run_nas(spec, evaluator=synthetic_evaluator)
     assert res.comparison.distances.empty and res.claims.empty
-    assert list(res.claims.columns) == ["claim", "kind", "setting_a", "setting_b", "distance"]
+    assert list(res.claims.columns) == ["claim", "kind", "setting_a", "setting_b", "distance",
+                                        "seed_a", "seed_b"]

@@ -41,7 +41,7 @@ def test_interrupted_during_evaluation_at_several_points(small_space, tmp_path, 
             run_search(small_space, evaluator=InterruptAfter(n), storage=url, **kw)
     res = run_search(small_space, evaluator=synthetic_evaluator, storage=url, **kw)
     assert res.n_resumed > 0
-    pd.testing.assert_frame_equal(_frame(res), _frame(base))
+    pd.testing.assert_frame_equal(_frame(res), _frame(base), check_exact=True)
     assert res.pareto_ids == base.pareto_ids
 
 
@@ -67,7 +67,7 @@ def test_interrupted_while_a_batch_is_being_written(small_space, tmp_path, monke
     stored = optuna.load_study(study_name="nas-hybrid_full-grad_var-seed0", storage=url)
     assert 0 < len(stored.trials) < 16
     res = run_search(small_space, evaluator=synthetic_evaluator, storage=url, **kw)
-    pd.testing.assert_frame_equal(_frame(res), _frame(base))
+    pd.testing.assert_frame_equal(_frame(res), _frame(base), check_exact=True)
 
 
 @pytest.mark.slow
@@ -75,7 +75,7 @@ def test_proposals_do_not_depend_on_workers_or_storage(small_space, tmp_path):
     kw = dict(n_trials=12, population_size=4, seed=5, evaluator=synthetic_evaluator)
     a = run_search(small_space, **kw)
     b = run_search(small_space, storage=f"sqlite:///{tmp_path / 'x.db'}", workers=2, **kw)
-    pd.testing.assert_frame_equal(_frame(a), _frame(b))
+    pd.testing.assert_frame_equal(_frame(a), _frame(b), check_exact=True)
 
 
 @pytest.mark.slow
@@ -90,6 +90,7 @@ def test_run_nas_numbers_do_not_depend_on_workers() -> None:
     b = run_nas(spec, evaluator=synthetic_evaluator, workers=2)
     da, pa = trials_dataset(a)
     db, pb = trials_dataset(b)
-    pd.testing.assert_frame_equal(da.drop(columns="wall_time_s"), db.drop(columns="wall_time_s"))
+    pd.testing.assert_frame_equal(da.drop(columns="wall_time_s"), db.drop(columns="wall_time_s"),
+                                  check_exact=True)
     assert pa["nas_trials"] == pb["nas_trials"] and pa["nas_claims"] == pb["nas_claims"]
-    pd.testing.assert_frame_equal(a.control, b.control)
+    pd.testing.assert_frame_equal(a.control, b.control, check_exact=True)

@@ -131,7 +131,7 @@ def test_trials_dataset_is_a_contract_dataset(tmp_path) -> None:
     assert ids == set(hyb["architecture_id"])
     assert {"grad_var_se", "test_accuracy_se"} <= set(prov["nas_trials"][0])
     assert [tuple(r) for r in prov["nas_claims"][0]] and prov["nas_claims"][0].keys() == {
-        "claim", "kind", "setting_a", "setting_b", "distance"}
+        "claim", "kind", "setting_a", "setting_b", "distance", "seed_a", "seed_b"}
 
 
 def test_space_suggest_round_trip() -> None:

@@ -48,3 +48,14 @@ def _random_ansatz_fixture():
 @pytest.fixture(name="uniform_params")
 def _uniform_params_fixture():
     return uniform_params
+
+
+@pytest.fixture(params=["ops", "rows"])
+def engine(request, monkeypatch) -> str:
+    """Run the test on both simulation engines: the fused operations one by one over a chunk
+    (`ops`) and the row-by-row kernels (`rows`, `etr.quantum._kernels_rows`), whatever the
+    width (`etr.quantum.statevector.ROW_ENGINE_QUBITS`)."""
+    import etr.quantum.statevector as statevector
+
+    monkeypatch.setattr(statevector, "ROW_ENGINE_QUBITS", 99 if request.param == "ops" else 0)
+    return request.param

@@ -2,7 +2,7 @@
 
 Full-register matrices are built with ``np.kron`` from the gates' definitions written out here
 (R_P(t) = cos(t/2) I - i sin(t/2) P; controlled gates |0><0| (x) I + |1><1| (x) R), channels from
-their Kraus operators as written in `etr.quantum.noise` (Nielsen & Chuang sec. 8.3; depolarizing as
+their Kraus operators as written in `etr.plan.noise` (Nielsen & Chuang sec. 8.3; depolarizing as
 (1 - p) rho + p I/2 on one qubit, not through Pauli Kraus operators), and any extra map (e.g. a
 global depolarizing channel) can be applied after chosen gates. Nothing of etr's simulators is
 used: only the `Ansatz` gate list is read.

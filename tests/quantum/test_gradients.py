@@ -37,7 +37,7 @@ def finite_difference(ansatz: Ansatz, params: np.ndarray, observable: object,
 @pytest.mark.parametrize("obs", OBSERVABLES_4, ids=["global", "Z0", "XYZI", "IIYY", "qobj"])
 def test_adjoint_matches_parameter_shift_sim(index: int, obs: object,
                                              rng: np.random.Generator,
-        uniform_params, random_ansatz) -> None:
+        uniform_params, random_ansatz, engine) -> None:
     a = sim_circuit(index, 4, 2)
     p = uniform_params(a, 3, rng)
     values, grads = expectation_and_gradient(a, p, obs)
@@ -47,7 +47,7 @@ def test_adjoint_matches_parameter_shift_sim(index: int, obs: object,
 
 @pytest.mark.parametrize("entangler", ENTANGLERS)
 def test_adjoint_matches_finite_differences_hea(entangler: str, rng: np.random.Generator,
-        uniform_params, random_ansatz) -> None:
+        uniform_params, random_ansatz, engine) -> None:
     a = hardware_efficient(3, 2, topology="ring", entangler=entangler, rotations="RX+RY+RZ")
     p = uniform_params(a, 2, rng)
     for obs in ("global", "ZIZ", "YXI"):
@@ -57,7 +57,7 @@ def test_adjoint_matches_finite_differences_hea(entangler: str, rng: np.random.G
 
 @pytest.mark.parametrize("seed", range(10))
 def test_random_circuits_shared_slots_all_methods(seed: int, rng: np.random.Generator,
-        uniform_params, random_ansatz) -> None:
+        uniform_params, random_ansatz, engine) -> None:
     n = 2 + seed % 3
     a = random_ansatz(n, 25, 100 + seed, n_slots=3)
     assert len({g.slot for g in a.gates if g.slot is not None}) < sum(
@@ -82,7 +82,7 @@ def test_four_term_rule_qutip_backend(name: str, rng: np.random.Generator,
 
 
 def test_vjp_is_cotangent_weighted_jacobian(rng: np.random.Generator,
-        uniform_params, random_ansatz) -> None:
+        uniform_params, random_ansatz, engine) -> None:
     a = sim_circuit(14, 3, 2)
     p = uniform_params(a, 5, rng)
     obs = ["ZII", "IXI", "global"]
@@ -95,7 +95,7 @@ def test_vjp_is_cotangent_weighted_jacobian(rng: np.random.Generator,
 
 
 def test_chunking_and_constant_gates(rng: np.random.Generator,
-        uniform_params, random_ansatz) -> None:
+        uniform_params, random_ansatz, engine) -> None:
     a = Ansatz.from_gates(2, [("H", 0), ("RY", 1, 0.4), ("CZ", 0, 1)])
     _, g = expectation_and_gradient(a, np.zeros((3, 0)), "XZ")
     assert g.shape == (3, 0)
@@ -109,8 +109,11 @@ def test_bad_inputs_name_arguments() -> None:
     a = sim_circuit(1, 2)
     with pytest.raises(InputError, match="`backend`"):
         parameter_shift_gradient(a, np.zeros(4), "ZZ", backend="torch")
-    with pytest.raises(InputError, match="`cotangent`"):
+    with pytest.raises(InputError, match=r"`cotangent` must have shape \(2, 1\), got \(2, 2\)"):
         expectation_vjp(a, np.zeros((2, 4)), ["ZZ"], np.zeros((2, 2)))
+    # a right shape with NaN in it: say what is wrong, not "must be (2, 1), got (2, 1)"
+    with pytest.raises(InputError, match=r"`cotangent` must be finite, got 1 non-finite value"):
+        expectation_vjp(a, np.zeros((2, 4)), ["ZZ"], np.array([[0.5], [np.nan]]))
     with pytest.raises(InputError, match="`observable`"):
         expectation_and_gradient(a, np.zeros(4), "ZZZ")
     with pytest.raises(InputError, match="`params`"):
@@ -118,7 +121,7 @@ def test_bad_inputs_name_arguments() -> None:
 
 
 def test_real_circuit_with_complex_and_real_observables(rng: np.random.Generator,
-                                                        uniform_params) -> None:
+                                                        uniform_params, engine) -> None:
     a = hardware_efficient(3, 2, topology="full", entangler="CRY", rotations="RY")
     p = uniform_params(a, 3, rng)
     op = qutip.tensor(qutip.sigmay(), qutip.sigmax(), qutip.sigmaz()) + qutip.tensor(
@@ -139,7 +142,7 @@ WIDE = [
 
 @pytest.mark.parametrize("index", range(len(WIDE) + 1))
 def test_wide_circuits_every_stride(index: int, rng: np.random.Generator, uniform_params,
-                                    random_ansatz) -> None:
+                                    random_ansatz, engine) -> None:
     """7 qubits, every qubit rotated after the entanglers: strides 64 .. 1 run through both the
     contiguous-run and the pair kernels, real and split complex layouts (forward checked against
     QuTiP, adjoint against central differences, with a real and a complex observable)."""

@@ -23,7 +23,7 @@ def assert_matches_qutip(ansatz: Ansatz, params: np.ndarray) -> None:
 @pytest.mark.parametrize("index", range(1, 20))
 @pytest.mark.parametrize("layers", [1, 2])
 def test_sim_circuits_4q(index: int, layers: int, rng: np.random.Generator,
-        uniform_params, random_ansatz) -> None:
+        uniform_params, random_ansatz, engine) -> None:
     a = sim_circuit(index, 4, layers)
     assert_matches_qutip(a, uniform_params(a, 3, rng))
 
@@ -40,7 +40,7 @@ def test_sim_circuits_other_widths(index: int, n: int, rng: np.random.Generator,
 @pytest.mark.parametrize("entangler", ENTANGLERS)
 def test_hardware_efficient_all_topologies_entanglers(topology: str, entangler: str,
                                                       rng: np.random.Generator,
-        uniform_params, random_ansatz) -> None:
+        uniform_params, random_ansatz, engine) -> None:
     a = hardware_efficient(4, 2, topology=topology, entangler=entangler, rotations="RY+RZ")
     assert_matches_qutip(a, uniform_params(a, 2, rng))
 
@@ -49,7 +49,7 @@ def test_hardware_efficient_all_topologies_entanglers(topology: str, entangler: 
                                        ("RZ", "RX")])
 def test_hardware_efficient_rotation_sets(rotations: tuple[str, ...],
                                           rng: np.random.Generator,
-        uniform_params, random_ansatz) -> None:
+        uniform_params, random_ansatz, engine) -> None:
     a = hardware_efficient(3, 2, topology="ring", entangler="CNOT", rotations=rotations)
     assert_matches_qutip(a, uniform_params(a, 2, rng))
 
@@ -57,7 +57,7 @@ def test_hardware_efficient_rotation_sets(rotations: tuple[str, ...],
 @pytest.mark.parametrize("seed", range(12))
 def test_random_circuits_with_fixed_angles_and_shared_slots(seed: int,
                                                             rng: np.random.Generator,
-        uniform_params, random_ansatz) -> None:
+        uniform_params, random_ansatz, engine) -> None:
     n = 1 + seed % 4
     a = random_ansatz(n, 30, seed)
     assert any(g.slot is None and g.angle is not None for g in a.gates)
@@ -115,7 +115,7 @@ def test_bad_params_and_chunk_size() -> None:
 
 
 def test_expectations_against_qutip(rng: np.random.Generator,
-        uniform_params, random_ansatz) -> None:
+        uniform_params, random_ansatz, engine) -> None:
     a = sim_circuit(6, 3)
     p = uniform_params(a, 4, rng)
     obs = ["global", "ZII", "XYZ", "IIY"]

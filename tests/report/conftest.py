@@ -58,7 +58,8 @@ def browser():
     exe = _chromium()
     if exe is None:
         if os.environ.get("ETR_REQUIRE_BROWSER") == "1":
-            pytest.fail("ETR_REQUIRE_BROWSER=1 but no Chromium at /usr/bin/chromium")
+            pytest.fail("ETR_REQUIRE_BROWSER=1 but no Chromium at $ETR_CHROMIUM, /usr/bin/chromium "
+                        "or on the PATH")
         pytest.skip("headless Chromium not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 

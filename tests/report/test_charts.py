@@ -154,6 +154,19 @@ def test_scatter_on_a_log_axis_says_what_it_leaves_out(study):
     assert (rows(spec)["grad_var_train"] > 0).all()
 
 
+def test_a_large_study_draws_a_seeded_sample_per_panel(study, monkeypatch):
+    monkeypatch.setattr(C, "MAX_POINTS_PER_PANEL", 5)
+    pqc = study[study["pqc_id"].notna()]
+    spec = chart_spec(C.tradeoff_scatter(study, y="grad_var_train"))
+    data = rows(spec)
+    per_panel = data.groupby(["task", "training_config"]).size()
+    assert per_panel.max() == 5 and len(per_panel) == pqc.groupby(
+        ["task", "training_config"]).ngroups
+    assert f"({len(data):,} of {len(pqc):,} shown)" in str(spec["title"]["subtitle"])
+    again = rows(chart_spec(C.tradeoff_scatter(study, y="grad_var_train")))
+    assert again.equals(data)  # the same sample every time
+
+
 def test_performance_scatter(study):
     spec = chart_spec(C.performance_scatter(study[study["pqc_id"].notna()], x="grad_var",
                                             y="test_accuracy"))

@@ -1,5 +1,10 @@
 """Hardware noise: the `NoiseModel` of the density-matrix backends and its single-qubit channels.
 
+A noise model is part of what a run is (like its shot count), so it lives with the other pure
+data of `etr.plan`: a spec's ``[noise]`` table gives the levels a study crosses with its grid
+(`noise_levels`), `etr.plan.RunSettings` carries the level of one run, and the simulation stack
+(`etr.quantum.DensityMatrixBackend`, chosen by `etr.quantum.backend_for`) applies it.
+
 Conventions (the same in `etr.quantum.DensityMatrixBackend`, its QuTiP reference
 `etr.quantum.QutipDensityBackend`, and the dataset's noise columns):
 
@@ -41,8 +46,10 @@ arXiv:2403.13927.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from numbers import Real
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,10 +57,37 @@ import pandas as pd
 from etr._validation import echo
 from etr.errors import InputError
 
-__all__ = ["NOISE_CHANNELS", "NoiseModel"]
+__all__ = ["MAX_DENSITY_QUBITS", "NOISELESS", "NOISE_CHANNELS", "NOISE_FIELD_DOCS", "NoiseModel",
+           "NoiseTable", "check_density_width", "noise_levels", "read_noise_table"]
 
 #: the noise parameters, in the order the gate channels are applied (readout last, at measurement).
 NOISE_CHANNELS: tuple[str, ...] = ("depolarizing", "amplitude_damping", "phase_damping", "readout")
+
+#: widest circuit simulated as density matrices: a density matrix of n qubits takes 16 * 4**n
+#: bytes, 16 MiB at n = 10 (as many entries as a 20-qubit statevector, the statevector limit
+#: `etr.experiment.MAX_QUBITS`), 256 MiB at 12, and the adjoint sweep of
+#: `etr.quantum.DensityMatrixBackend` holds the state, the adjoint operator and at least one
+#: checkpoint per row (>= 48 MiB per row at 10 qubits, >= 768 MiB at 12).
+MAX_DENSITY_QUBITS = 10
+
+
+def check_density_width(n_qubits: int, *, key: str = "n_qubits",
+                        error: type[InputError] = InputError) -> None:
+    """Refuse widths above `MAX_DENSITY_QUBITS` with one line stating the memory arithmetic.
+
+    Examples
+    --------
+    >>> check_density_width(12)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    etr.errors.InputError: `n_qubits` = 12 is above the density-matrix limit of 10 qubits: ...
+    """
+    if n_qubits > MAX_DENSITY_QUBITS:
+        mib = 16 * 4**n_qubits / 2**20
+        raise error(
+            f"`{key}` = {n_qubits} is above the density-matrix limit of {MAX_DENSITY_QUBITS} "
+            f"qubits: a density matrix takes 16*4^n bytes ({mib:,.0f} MiB at n={n_qubits}; 16 MiB "
+            "at the limit) and the adjoint sweep holds at least three per row")
 
 
 def _check_probability(name: str, value: object) -> float:
@@ -188,6 +222,18 @@ class NoiseModel:
         a = np.diag([xy, xy, (1.0 - p) * (1.0 - g)])
         return a, np.array([0.0, 0.0, g])
 
+    @property
+    def label(self) -> str:
+        """The nonzero parameters in words, or ``"noiseless"`` (for logs and reports).
+
+        Examples
+        --------
+        >>> NoiseModel(depolarizing=0.01, readout=0.02).label, NoiseModel().label
+        ('depolarizing=0.01, readout=0.02', 'noiseless')
+        """
+        parts = [f"{c}={getattr(self, c):g}" for c in NOISE_CHANNELS if getattr(self, c)]
+        return ", ".join(parts) or "noiseless"
+
     def readout_factor(self, weight: int) -> float:
         """(1 - 2q)^weight: the readout channel's factor on a Pauli string of that weight."""
         return float((1.0 - 2.0 * self.readout) ** int(weight))
@@ -195,3 +241,63 @@ class NoiseModel:
 
 #: the noiseless model.
 NOISELESS = NoiseModel()
+
+
+# --- the [noise] table of a spec -------------------------------------------------------------
+
+#: documentation of the ``[noise]`` keys (dotted names), for ``--print-spec`` and the docs.
+NOISE_FIELD_DOCS: dict[str, str] = {
+    "noise.depolarizing": "p of rho -> (1 - p) rho + p I/2 after every gate on each qubit it "
+    "touches; a list such as [0, 0.001, 0.01] crosses the grid; default 0 (noiseless)",
+    "noise.amplitude_damping": "gamma of amplitude damping after every gate (after the "
+    "depolarizing channel); a list crosses the grid; default 0",
+    "noise.phase_damping": "lambda of phase damping after every gate (last); a list crosses the "
+    "grid; default 0",
+    "noise.readout": "q: each measured bit flips with probability q; a list crosses the grid; "
+    "default 0",
+}
+
+#: a ``[noise]`` table as stored in a spec: ``(channel, values)`` for every channel that is not
+#: left at its default 0, in `NOISE_CHANNELS` order.
+NoiseTable = tuple[tuple[str, tuple[float, ...]], ...]
+
+
+def read_noise_table(table: Any) -> NoiseTable:
+    """Validate a spec's ``[noise]`` table (an `etr.plan.Table`): each channel a probability or a
+    non-empty, duplicate-free list of them. A channel at its default 0 is left out, so a spec
+    with ``depolarizing = 0`` is the noiseless spec (same hash, same cell ids).
+
+    Examples
+    --------
+    >>> from etr.plan.tables import Table
+    >>> read_noise_table(Table({"depolarizing": [0, 0.01], "readout": 0}, "noise",
+    ...                        NOISE_CHANNELS))
+    (('depolarizing', (0.0, 0.01)),)
+    >>> read_noise_table(Table({"readout": [0.1, 2]}, "noise", NOISE_CHANNELS))
+    Traceback (most recent call last):
+    ...
+    etr.errors.SpecError: `noise.readout` must be a probability in [0, 1], got 2
+    """
+    out = []
+    for channel in NOISE_CHANNELS:
+        if channel not in table:
+            continue
+        values = tuple(table.build(_check_probability, table.name(channel), v)
+                       for v in table.list(channel))
+        if values != (0.0,):
+            out.append((channel, values))
+    return tuple(out)
+
+
+def noise_levels(table: NoiseTable) -> tuple[NoiseModel, ...]:
+    """Every noise level of a ``[noise]`` table: the product of the channels' values (the first
+    channel varying slowest); ``(NOISELESS,)`` for an empty table.
+
+    Examples
+    --------
+    >>> [m.label for m in noise_levels((("depolarizing", (0.0, 0.01)), ("readout", (0.02,))))]
+    ['readout=0.02', 'depolarizing=0.01, readout=0.02']
+    """
+    channels = [c for c, _ in table]
+    return tuple(NoiseModel(**dict(zip(channels, combo, strict=True)))
+                 for combo in itertools.product(*(values for _, values in table)))

@@ -7,10 +7,13 @@ import pandas as pd
 import pytest
 
 from etr.errors import InputError
+from etr.plan.noise import NOISE_CHANNELS
 from etr.quantum import NoiseModel
-from etr.quantum.noise import NOISE_CHANNELS
 
-from .numpy_density import I2, X, Y, Z
+I2 = np.eye(2, dtype=complex)
+X = np.array([[0, 1], [1, 0]], dtype=complex)
+Y = np.array([[0, -1j], [1j, 0]])
+Z = np.diag([1.0, -1.0]).astype(complex)
 
 PAULIS = (X, Y, Z)
 
