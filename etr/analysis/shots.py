@@ -22,6 +22,7 @@ entry point (`etr.analysis.evaluate_claims`): no estimator of its own.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,9 +30,9 @@ import pandas as pd
 from etr._rng import SeedLike
 from etr.analysis import conditional as cond
 from etr.analysis._common import as_tuple
-from etr.analysis.claims import evaluate_claims
+from etr.analysis.claims import Registry, evaluate_claims
 from etr.analysis.quality import clean
-from etr.contract import CONFIGS, DESIGN_COLUMNS, PRIMARY_X, TRAINABILITY_ONLY
+from etr.contract import CONFIGS, DESIGN_COLUMNS, TRAINABILITY_ONLY
 from etr.errors import InputError
 
 __all__ = ["PAIR_KEYS", "SHOT_CLAIM_COLUMNS", "SNR_COLUMNS", "paired_shot_runs", "shot_claims",
@@ -45,7 +46,7 @@ PAIR_KEYS: tuple[str, ...] = ("architecture_id", *(
 _REQUIRED = ("architecture_id", "training_config", "seed")
 #: the columns of `shot_claims`, in order.
 SHOT_CLAIM_COLUMNS: tuple[str, ...] = (
-    "shots", "claim", "definition", "verdict_exact", "estimate_exact", "ci_low_exact",
+    "shots", "claim", "definition", "role", "verdict_exact", "estimate_exact", "ci_low_exact",
     "ci_high_exact", "confidence_exact", "verdict_shots", "estimate_shots", "ci_low_shots",
     "ci_high_shots", "confidence_shots", "same_verdict", "n_pairs", "n_circuits", "snr_median")
 #: the columns of `snr_summary`, in order (after the grouping columns).
@@ -126,20 +127,22 @@ def paired_shot_runs(data: pd.DataFrame, level: int) -> tuple[pd.DataFrame, pd.D
 
 def _claims(data: pd.DataFrame, **options: object) -> pd.DataFrame:
     """The registered claims on `data` through the claims machinery's public entry point,
-    reduced to what the side-by-side table shows (NAS claims left out: they do not depend on
-    shots). The one place that knows the claims' API."""
+    reduced to what the side-by-side table shows: the association claims (the NAS claims
+    compare searches and the noise claim noise levels; neither is a property of one side's
+    runs). The one place that knows the claims' API."""
     out = evaluate_claims(data, **options)
-    out = out[~out["claim"].astype(str).str.startswith("nas_")]
-    return out[["claim", "definition", *_SIDE, "n_clusters"]].reset_index(drop=True)
+    out = out[out["kind"].astype(str) == "association"]
+    return out[["claim", "definition", "role", *_SIDE, "n_clusters"]].reset_index(drop=True)
 
 
 def shot_claims(
     data: pd.DataFrame,
     *,
-    x: str = PRIMARY_X,
+    claims: Registry | str | Path | None = None,
+    x: str | None = None,
     definitions: Sequence[str] | None = None,
-    margin: float = 0.1,
-    alpha: float = 0.05,
+    margin: float | None = None,
+    alpha: float | None = None,
     strata: Sequence[str] = cond.STRATA,
     cluster: str = "pqc_id",
     seed: SeedLike = None,
@@ -151,15 +154,19 @@ def shot_claims(
     data : pandas.DataFrame
         A dataset following `etr.contract` with exact and finite-shot runs (``shots``);
         failed and duplicated runs are removed first (`etr.analysis.quality.clean`).
-    x, definitions, margin, alpha, strata, cluster, seed
-        As for `etr.analysis.evaluate_claims`; the same on both sides. `definitions` default:
-        the registered trainability definitions finite on both sides.
+    claims, x, definitions, margin, alpha, strata, cluster, seed
+        As for `etr.analysis.evaluate_claims` (the registered claims file, its primary
+        definitions, margin and alpha by default); the same on both sides. `definitions`
+        default: the registered trainability definitions finite on both sides (a claim whose
+        primary definition is not among them is not decided). The robustness re-estimates of
+        the registered adjustments are left out: the table compares the primary verdicts.
 
     Returns
     -------
     pandas.DataFrame
-        One row per shot level, claim and definition, columns `SHOT_CLAIM_COLUMNS`: ``shots``;
-        ``claim``, ``definition``; ``verdict_exact``, ``estimate_exact``, ``ci_low_exact``,
+        One row per shot level, association claim and definition, columns
+        `SHOT_CLAIM_COLUMNS`: ``shots``; ``claim``, ``definition``, ``role`` (primary or
+        secondary, as registered); ``verdict_exact``, ``estimate_exact``, ``ci_low_exact``,
         ``ci_high_exact``, ``confidence_exact`` (the claim on the exact twins) and the same
         with ``_shots`` (on the finite-shot runs); ``same_verdict``; ``n_pairs`` (paired runs),
         ``n_circuits`` (distinct circuits of the pairs) and ``snr_median`` (median
@@ -176,17 +183,19 @@ def shot_claims(
     >>> from etr.analysis import planted_dataset
     >>> df = planted_dataset(n_pqcs=60, n_seeds=1, seed=3)
     >>> noisy = df.assign(shots=64, cell_id=df["cell_id"] + "-64",
-    ...                   grad_var_train=df["grad_var_train"] * 1.05)
+    ...                   grad_var=df["grad_var"] * 1.05,
+    ...                   grad_var_landscape=df["grad_var_landscape"] * 1.05)
     >>> both = pd.concat([df.assign(shots=pd.NA), noisy], ignore_index=True)
-    >>> t = shot_claims(both, definitions=["grad_var_train"])
-    >>> t["claim"].tolist()
+    >>> t = shot_claims(both, definitions=["grad_var", "grad_var_landscape"])
+    >>> primary = t[t["role"] == "primary"]
+    >>> primary["claim"].tolist()
     ['pure_weak', 'pure_regime_dependent', 'quantum_only_disrupted', 'full_eliminated']
     >>> bool(t["same_verdict"].all()), int(t["n_pairs"].iloc[0])  # a monotone change: same
     (True, 300)
     """
     data = clean(_check(data)).data.reset_index(drop=True)
-    options = dict(x=x, margin=margin, alpha=alpha, strata=as_tuple(strata), cluster=cluster,
-                   seed=seed)
+    options = dict(claims=claims, x=x, margin=margin, alpha=alpha, strata=as_tuple(strata),
+                   cluster=cluster, seed=seed, adjust_sets=False)
     parts = []
     for level in _levels(data):
         exact, finite = paired_shot_runs(data, level)
@@ -197,7 +206,7 @@ def shot_claims(
             defs = [d for d in _finite_definitions(exact) if d in _finite_definitions(finite)]
         a = _claims(exact, definitions=defs, **options)
         b = _claims(finite, definitions=defs, **options)
-        side = a.merge(b, on=["claim", "definition"], suffixes=("_exact", "_shots"))
+        side = a.merge(b, on=["claim", "definition", "role"], suffixes=("_exact", "_shots"))
         snr = (pd.to_numeric(finite["grad_snr"], errors="coerce").median()
                if "grad_snr" in finite.columns else np.nan)
         parts.append(side.assign(

@@ -723,8 +723,10 @@ def analyze_dataset(
     secondary = _secondary_claims(runs, opts, notes)
     say("finite shots")
     shots, snr = (shot_results(
-        runs.kept, x=opts.x, definitions=opts.claim_definitions, margin=opts.margin,
-        alpha=opts.alpha, strata=runs.design.strata, cluster=opts.cluster,
+        runs.kept, claims=opts.claims, x=opts.x,
+        margin=_override(opts.margin, opts.claims.margin),
+        alpha=_override(opts.alpha, opts.claims.alpha), strata=runs.design.strata,
+        cluster=opts.cluster,
         attempt=notes.attempt) if runs.design.shot_levels and runs.design.primary_is_exact
         else (pd.DataFrame(), pd.DataFrame()))
     say("association and verdicts")

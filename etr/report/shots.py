@@ -29,17 +29,16 @@ __all__ = ["SHOTS_HEADING", "shot_results", "shots_sections", "snr_chart"]
 SHOTS_HEADING = "Finite shots: do the verdicts survive shot noise?"
 
 
-def shot_results(kept: pd.DataFrame, *, x: str, definitions: tuple[str, ...], margin: float,
-                 alpha: float, strata: tuple[str, ...], cluster: str,
+def shot_results(kept: pd.DataFrame, *, claims: A.Registry, x: str, margin: float | None,
+                 alpha: float | None, strata: tuple[str, ...], cluster: str,
                  attempt: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(`etr.analysis.shot_claims`, `etr.analysis.snr_summary`) of the kept runs, each through
-    `attempt(label, fn)` (the report's notes: a step that fails leaves an empty table and a
-    note)."""
-    claims = attempt("finite shots (claims)", lambda: A.shot_claims(
-        kept, x=x, definitions=list(definitions), margin=margin, alpha=alpha, strata=strata,
-        cluster=cluster))
+    """(`etr.analysis.shot_claims`, `etr.analysis.snr_summary`) of the kept runs under the
+    report's claims file, each through `attempt(label, fn)` (the report's notes: a step that
+    fails leaves an empty table and a note)."""
+    table = attempt("finite shots (claims)", lambda: A.shot_claims(
+        kept, claims=claims, x=x, margin=margin, alpha=alpha, strata=strata, cluster=cluster))
     snr = attempt("finite shots (signal-to-noise)", lambda: A.snr_summary(kept))
-    return (pd.DataFrame() if claims is None else claims,
+    return (pd.DataFrame() if table is None else table,
             pd.DataFrame() if snr is None else snr)
 
 
@@ -91,6 +90,7 @@ def _side_by_side(t: pd.DataFrame) -> pd.DataFrame:
         "shots": t["shots"].astype(int),
         "claim": t["claim"].map(lambda c: A.CLAIMS[c].meaning if c in A.CLAIMS else str(c)),
         "definition": t["definition"].map(C.metric_label),
+        "role": t["role"].astype(str),
         "exact": [_cell(*r) for r in t[["verdict_exact", "estimate_exact", "ci_low_exact",
                                        "ci_high_exact"]].itertuples(index=False)],
         "finite shots": [_cell(*r) for r in t[["verdict_shots", "estimate_shots",
@@ -119,6 +119,11 @@ def shots_sections(res: AnalysisResults) -> list[Section]:
     warnings = [n for n in res.notes if n.startswith("finite shots")]
     tables, charts, items = [], [], []
     if not t.empty:
+        t = t.sort_values(["shots", "role"], kind="stable")  # primary before secondary
+        primary = t[t["role"].astype(str) == "primary"]
+        same = int(primary["same_verdict"].to_numpy(bool).sum())
+        items.append(f"Primary definitions: {same} of {len(primary)} verdicts are the same with "
+                     "finite shots as exact.")
         changed = t[~t["same_verdict"].to_numpy(bool)]
         items.append(f"{len(t) - len(changed)} of {len(t)} claim × definition verdicts are the "
                      "same with finite shots as exact" + (
