@@ -165,3 +165,25 @@ def test_quick_shot_level_bites_on_its_circuits():
         g, var = model.quantum_grad_noise(params, task.x_train, task.y_train, c.shots)
         snr.append(grad_snr(g, var))
     assert len(snr) == 20 and 1.0 < float(np.median(snr)) < 8.0
+
+
+def test_study_shots_pairs_every_finite_run_with_its_exact_twin():
+    """The study-shots preset: every run twice, exact and at 32 shots, on the same data and
+    initial parameters (the claims are compared on twins), all at 6 qubits; its header states
+    the cost model's estimate."""
+    from pathlib import Path
+
+    spec = preset_spec("study-shots")
+    cells = expand_grid(spec)
+    finite = [c for c in cells if c.shots is not None]
+    exact = {(c.arch.architecture_id, c.training_config, c.instance): (c.seed, c.task_seed)
+             for c in cells if c.shots is None}
+    assert finite and {c.shots for c in finite} == {32}
+    assert {c.arch.n_qubits for c in cells} == {6}
+    assert {(c.arch.architecture_id, c.training_config, c.instance): (c.seed, c.task_seed)
+            for c in finite} == exact
+    est = estimate(spec)
+    header = (Path(__file__).parents[2] / "etr" / "experiment" / "presets"
+              / "study-shots.toml").read_text()
+    assert f"~{est.cpu_seconds / 60:.0f} CPU-min by the cost model, " \
+           f"~{est.cpu_seconds / 120:.0f} min on 2 workers" in header

@@ -152,7 +152,8 @@ def test_shift_terms_are_the_ones_the_model_runs(arch, config):
     model = HybridModel(arch, config, 5 if arch.classical_pre != "none" else width)
     s = RunSettings(n_train=8, n_test=4, n_init=2, steps=1, definitions=("grad_var",))
     c = CostConstants(c_run=0.0, c_amp=0.0, c_row=1.0, c_step=0.0, c_iter=0.0, c_unit=0.0,
-                      c_pair=0.0, c_lie=0.0, source="test")
+                      c_pair=0.0, c_lie=0.0, c_dgrad=0.0, c_dfwd=0.0, c_drow=0.0,
+                      source="test")
     g = model_gates(arch)[0]
     exact = cell_seconds(arch, config, s, constants=c) / g
     shot = cell_seconds(arch, config, dataclasses.replace(s, shots=10), constants=c) / g
