@@ -64,6 +64,7 @@ __all__ = [
     "PRIMARY_X",
     "QUANTUM_DEFINITIONS",
     "REQUIRED_COLUMNS",
+    "RUN_DIAGNOSTICS",
     "SAMPLE_SIZES",
     "TRAINABILITY_DEFINITIONS",
     "TRAINABILITY_ONLY",
@@ -84,8 +85,12 @@ EXPRESSIBILITY, TRAINABILITY, CAPACITY = "expressibility", "trainability", "capa
 ENTANGLEMENT, PERFORMANCE, THEORY = "entanglement", "performance", "theory"
 #: a property of the states a run simulates (their purity under the run's noise)
 STATE = "state"
+#: a run-level column that describes how a run was measured rather than the model (the
+#: finite-shot gradient's signal-to-noise ratio): computed on every run it applies to, not
+#: selected by ``definitions``, never a variable of the claims.
+DIAGNOSTIC = "diagnostic"
 KINDS: tuple[str, ...] = (EXPRESSIBILITY, TRAINABILITY, CAPACITY, ENTANGLEMENT, PERFORMANCE,
-                          THEORY, STATE)
+                          THEORY, STATE, DIAGNOSTIC)
 #: where a metric is computed: once per run, or once per distinct circuit (``pqc_id``).
 RUN, CIRCUIT = "run", "circuit"
 LEVELS: tuple[str, ...] = (RUN, CIRCUIT)
@@ -256,6 +261,7 @@ class Metric:
     valid : the `Range` of its values.
     haar : its value for a state 2-design (expressibility) or its limit, or None.
     needs_pqc : NaN for the classical-only control (no quantum parameters).
+    needs_shots : NaN on exact runs (``shots`` missing): it describes finite-shot estimation.
     dtype : pandas dtype of the column.
     sizes : `SampleSize` settings (``[metrics]`` keys) a circuit-level measure reads.
     settings : `etr.plan.RunSettings` fields a run-level definition reads.
@@ -280,6 +286,7 @@ class Metric:
     valid: Range = ANY
     haar: float | None = None
     needs_pqc: bool = True
+    needs_shots: bool = False
     dtype: str = "float64"
     sizes: tuple[SampleSize, ...] = ()
     settings: tuple[str, ...] = ()
@@ -318,6 +325,8 @@ class Metric:
             return "etr.experiment.circuit.CIRCUIT_MEASURES"
         if self.kind in (TRAINABILITY, CAPACITY):
             return "etr.hybrid.run.DEFINITIONS"
+        if self.kind == DIAGNOSTIC:
+            return "etr.hybrid.run.DIAGNOSTICS"
         return "etr.hybrid.run.evaluate_run (the training result and its states)"
 
     def from_latent(self, z: np.ndarray) -> np.ndarray:
@@ -521,6 +530,20 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            "noise, down to 2^-n for the maximally mixed state",
            valid=Range(0.0, 1.0, "tr(rho^2) of a density matrix lies in [2^-n, 1]"),
            cost=lambda s: {"forward_rows": s["n_init"] * s["n_train"]}),
+    # Why this definition: a finite-shot grad_var exceeds the exact one by the mean shot-noise
+    # variance, i.e. by 1 + 1 / grad_snr^2 (etr.metrics.trainability); the ratio says at once
+    # whether shot noise can change a run's trainability values (SNR >> 1: no; ~1: it doubles
+    # the gradient variance; < 1: the optimiser follows noise). Exact, not sampled: the noise
+    # variance is derived from the exact outcome probabilities (etr.quantum.shot_gradient_noise).
+    Metric("grad_snr", DIAGNOSTIC, "higher = gradient further above the shot noise", 1, True,
+           "gradient SNR (finite shots)",
+           "RMS dL/dθ / RMS shot-noise SD at init; higher = less shot noise",
+           "at initialisation on the training set: RMS of the exact quantum gradient over the "
+           "RMS standard deviation of its S-shot parameter-shift estimate (finite-shot runs "
+           "only; a finite-shot grad_var is ~ (1 + 1/SNR^2) times the exact one)",
+           valid=_nonneg("a ratio of an RMS to a standard deviation cannot be negative"),
+           needs_shots=True, settings=("shots",),
+           cost=lambda s: {"theta_grad_rows": s["n_init"] * s["n_train"] if s["shots"] else 0}),
     Metric("final_loss", PERFORMANCE, "lower = better", -1, False, "final training loss",
            "Final training loss; lower = better", "training loss after T steps",
            needs_pqc=False, valid=_nonneg("the training losses are non-negative"),
@@ -760,6 +783,10 @@ TRAINABILITY_ONLY: Sequence[str] = _Names("trainability", lambda: _names(TRAINAB
 #: the definitions that need quantum parameters (NaN for the classical-only control).
 QUANTUM_DEFINITIONS: Sequence[str] = _Names("quantum", lambda: tuple(
     d for d in _names(TRAINABILITY, CAPACITY) if METRICS[d].needs_pqc))
+#: the run-level diagnostics (`DIAGNOSTIC`): computed on every run they apply to
+#: (`etr.hybrid.run.DIAGNOSTICS`), whatever the spec's ``definitions``.
+RUN_DIAGNOSTICS: Sequence[str] = _Names("diagnostic", lambda: tuple(
+    m.name for m in METRICS.values() if m.kind == DIAGNOSTIC and m.level == RUN))
 #: the ``[metrics]`` sample sizes of the circuit-level measures, by key.
 SAMPLE_SIZES: Mapping[str, SampleSize] = _ColumnMap("sizes", _sample_sizes)
 

@@ -13,7 +13,7 @@ import pytest
 from etr import contract as C
 from etr.analysis import planted_dataset, synthetic_dataset
 from etr.experiment.circuit import CIRCUIT_MEASURES
-from etr.hybrid.run import DEFINITIONS, evaluate_run, record_columns
+from etr.hybrid.run import DEFINITIONS, DIAGNOSTICS, evaluate_run, record_columns
 from etr.plan import Architecture, MetricSpec, RunSettings
 from etr.plan.cost import run_sizes
 from etr.report.charts import metric_label
@@ -33,7 +33,9 @@ def run_records():
     settings = RunSettings(n_train=12, n_test=8, n_init=2, steps=2, ed_weight_samples=2,
                            landscape_samples=2, ed_data_size=20)
     arch = Architecture(n_qubits=2, layers=1, classical_pre="2-tanh")
-    return {c: evaluate_run(arch, c, 3, settings) for c in C.TRAINING_CONFIGS}
+    shots = dataclasses.replace(settings, shots=64)
+    return {(c, s.shots): evaluate_run(arch, c, 3, s) for c in C.TRAINING_CONFIGS
+            for s in (settings, shots)}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -59,14 +61,18 @@ def test_every_name_has_a_producer(name, run_records):
         assert name not in record_columns()
     elif m.kind in (C.TRAINABILITY, C.CAPACITY):
         assert name in DEFINITIONS and name in C.TRAINABILITY_DEFINITIONS
-    for config, rec in run_records.items():
+    elif m.kind == C.DIAGNOSTIC:
+        assert name in DIAGNOSTICS and name in C.RUN_DIAGNOSTICS
+    for (config, shots), rec in run_records.items():
         if m.level == C.RUN:
-            measured = C.CONFIGS[config].has_pqc or not m.needs_pqc
-            assert math.isfinite(rec[name]) == measured, (name, config)
+            measured = ((C.CONFIGS[config].has_pqc or not m.needs_pqc)
+                        and (shots is not None or not m.needs_shots))
+            assert math.isfinite(rec[name]) == measured, (name, config, shots)
 
 
 def test_the_producer_registries_hold_exactly_the_registered_names():
     assert set(DEFINITIONS) == set(C.TRAINABILITY_DEFINITIONS)
+    assert set(DIAGNOSTICS) == set(C.RUN_DIAGNOSTICS)
     assert set(CIRCUIT_MEASURES) == {n for n, m in C.METRICS.items() if m.level == C.CIRCUIT}
 
 

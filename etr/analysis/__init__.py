@@ -41,6 +41,7 @@ from etr.analysis.planted import plant_on_design, planted_study
 from etr.analysis.quality import VALID_RANGES, data_quality
 from etr.analysis.regimes import RegimeResult, davies_test, segment_regimes
 from etr.analysis.saturation import SATURATION_RULES, saturation
+from etr.analysis.shots import paired_shot_runs, shot_claims, snr_summary
 from etr.analysis.summary import (
     THRESHOLDS,
     VERDICT_RULE,
@@ -76,12 +77,15 @@ __all__ = [
     "noise_levels",
     "noiseless_runs",
     "orientation",
+    "paired_shot_runs",
     "plant_on_design",
     "planted_dataset",
     "planted_study",
     "rank_correlation",
     "saturation",
     "segment_regimes",
+    "shot_claims",
+    "snr_summary",
     "stratified_correlation",
     "synthetic_dataset",
     "tradeoff_summary",

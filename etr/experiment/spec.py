@@ -84,7 +84,7 @@ __all__ = [
     "preset_text",
 ]
 
-PRESETS: tuple[str, ...] = ("quick", "quick-noise", "study", "paper")
+PRESETS: tuple[str, ...] = ("quick", "quick-noise", "study", "study-shots", "paper")
 
 #: Largest qubit count accepted. A statevector takes 16 * 2**n bytes (16 MiB at n = 20) and the
 #: circuit metrics evaluate batches of a few hundred states (256 states at n = 20: 4 GiB).
@@ -98,7 +98,7 @@ _TOP_KEYS = ("root_seed", "seeds", "instances", "instances_per_circuit", "config
              "grid", "metrics", "training", "noise")
 _GRID_KEYS = ("encoding", "reupload", "classical_pre", "classical_post", "hea", "sim", "shots",
               "noise")
-_SHOTS_KEYS = ("max_qubits", "max_layers")
+_SHOTS_KEYS = ("min_qubits", "max_qubits", "min_layers", "max_layers")
 _HEA_KEYS = ("n_qubits", "layers", "topology", "rotations", "entangler")
 _SIM_KEYS = ("circuits", "n_qubits", "layers")
 
@@ -127,14 +127,19 @@ FIELD_DOCS: dict[str, str] = {
     "grid.sim.circuits": "Sim et al. 2019 circuits 'sim1'..'sim19'; no default (required)",
     "grid.sim.n_qubits": f"qubit counts (2..{MAX_QUBITS}); default [4]",
     "grid.sim.layers": "layer counts (>= 1); default [1]",
-    "grid.shots.max_qubits": "finite-shot runs (levels of training.shots other than 'none') only "
-    "on circuits with at most this many qubits (parameter-shift gradients cost 2P+1 circuits per "
-    "data point); default: every circuit",
+    "grid.shots.min_qubits": "finite-shot runs (levels of training.shots other than 'none') only "
+    "on circuits with at least this many qubits (where gradients are small enough for shot "
+    "noise to matter); default: every circuit",
+    "grid.shots.max_qubits": "... and at most this many qubits (parameter-shift gradients cost "
+    "2P+1 circuits per data point); default: every circuit",
+    "grid.shots.min_layers": "... and at least this many layers; default: every circuit",
     "grid.shots.max_layers": "... and at most this many layers; default: every circuit",
     "grid.noise.max_qubits": "noisy runs (levels of [noise] other than all-zero) only on "
     f"circuits with at most this many qubits (density matrices, at most {MAX_DENSITY_QUBITS}); "
     "default: every circuit",
     "grid.noise.max_layers": "... and at most this many layers; default: every circuit",
+    "grid.noise.min_qubits": "... and at least this many qubits; default: every circuit",
+    "grid.noise.min_layers": "... and at least this many layers; default: every circuit",
     **{k: v for k, v in RUN_FIELD_DOCS.items() if "." in k},
 }
 
@@ -215,20 +220,45 @@ class SimGrid:
 @dataclass(frozen=True, slots=True)
 class ShotsGrid:
     """Where the finite-shot levels of ``[training] shots`` run (keys ``grid.shots.*``): exact
-    runs cover the whole grid, finite-shot runs the circuits within these bounds (None: all)."""
+    runs cover the whole grid, finite-shot runs the circuits within these bounds (None: no
+    bound on that side).
+
+    Why bounds on both sides: parameter-shift gradients cost 2P + 1 circuits per data point, so
+    wide deep circuits are expensive (the upper bounds), while on narrow shallow circuits the
+    gradients are so large that a few hundred shots change nothing (the lower bounds select
+    the circuits where shot noise is comparable to the gradient: `etr.contract` ``grad_snr``).
+
+    Examples
+    --------
+    >>> g = ShotsGrid(min_qubits=6, max_layers=3)
+    >>> g.covers(6, 2), g.covers(4, 2), g.covers(8, 5)
+    (True, False, False)
+    """
 
     max_qubits: int | None = None
     max_layers: int | None = None
+    min_qubits: int | None = None
+    min_layers: int | None = None
 
     @classmethod
     def from_table(cls, t: Table) -> ShotsGrid:
-        return cls(max_qubits=t.int("max_qubits", None, low=1),
-                   max_layers=t.int("max_layers", None, low=1))
+        out = cls(max_qubits=t.int("max_qubits", None, low=1),
+                  max_layers=t.int("max_layers", None, low=1),
+                  min_qubits=t.int("min_qubits", None, low=1, high=MAX_QUBITS),
+                  min_layers=t.int("min_layers", None, low=1))
+        for what in ("qubits", "layers"):
+            low, high = getattr(out, f"min_{what}"), getattr(out, f"max_{what}")
+            if low is not None and high is not None and low > high:
+                raise t.error(f"min_{what}", f"must be <= `{t.name(f'max_{what}')}` "
+                              f"({high}), got {low}: no circuit would have finite-shot runs")
+        return out
 
     def covers(self, n_qubits: int, layers: int) -> bool:
         """Whether finite-shot runs of a circuit of this size are in the grid."""
         return ((self.max_qubits is None or n_qubits <= self.max_qubits)
-                and (self.max_layers is None or layers <= self.max_layers))
+                and (self.max_layers is None or layers <= self.max_layers)
+                and (self.min_qubits is None or n_qubits >= self.min_qubits)
+                and (self.min_layers is None or layers >= self.min_layers))
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,6 +379,7 @@ class Spec(RunSpec):
         if spec.grid.hea is None and spec.grid.sim is None:
             raise t.error("grid", "needs at least one family table: [grid.hea] or [grid.sim]")
         spec.design  # noqa: B018  (validates the design: a cover of that size exists)
+        _check_shot_bounds(spec)
         _check_noise_width(spec)
         return spec
 
@@ -392,6 +423,23 @@ class Spec(RunSpec):
         head = ("# etr experiment spec (etr simulate SPEC.toml --out data/NAME.parquet)",
                 *header, "")
         return commented_toml(self.to_dict(), FIELD_DOCS, head)
+
+
+def _check_shot_bounds(spec: Spec) -> None:
+    """Refuse ``[grid.shots]`` bounds that leave a finite ``training.shots`` level no circuit."""
+    if all(level is None for level in spec.levels("shots")):
+        return
+    g = spec.grid
+    sizes = set()
+    if g.hea is not None:
+        sizes |= {(n, layers) for n in g.hea.n_qubits for layers in g.hea.layers}
+    if g.sim is not None:
+        sizes |= {(n, layers) for n in g.sim.n_qubits for layers in g.sim.layers}
+    if not any(g.shots.covers(n, layers) for n, layers in sizes):
+        bounds = {k: v for k, v in dataclasses.asdict(g.shots).items() if v is not None}
+        raise SpecError(f"`grid.shots` bounds {bounds} select no circuit of the grid (sizes "
+                        f"(n_qubits, layers) {sorted(sizes)}): the finite `training.shots` "
+                        "level would have no run")
 
 
 @functools.lru_cache(maxsize=64)

@@ -50,7 +50,7 @@ from etr.errors import InputError
 from etr.hybrid.classical import DenseNet, build_network
 from etr.plan.architecture import Architecture
 from etr.plan.settings import PURE_PQC_READOUT_SCALE
-from etr.quantum import Backend, as_backend
+from etr.quantum import Backend, as_backend, shot_gradient_noise
 
 __all__ = ["PURE_PQC_READOUT_SCALE", "BinaryClassifier", "HybridModel"]
 
@@ -323,6 +323,27 @@ class HybridModel(BinaryClassifier):
         g_rows = g_rows.reshape(k, n, -1)
         grad[:, self.blocks["quantum"]] = g_rows[:, :, self.n_inputs:].sum(axis=1)
         return self._finish_grad(p, pre_cache, g_rows[:, :, :self.n_inputs], grad, loss, single)
+
+    def quantum_grad_noise(
+        self, params: np.ndarray, x: np.ndarray, y: np.ndarray, shots: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Exact dLoss/dtheta (K, n_quantum_params) and the variance of its `shots`-shot
+        parameter-shift estimate (what `loss_and_grad` returns under `etr.quantum.ShotBackend`)
+        at the same parameters, from exact simulation (`etr.quantum.shot_gradient_noise`).
+
+        The loss gradient sums the rows (points) of a model and their shot noise is drawn
+        independently, so the per-row variances add. The model's own backend must be exact.
+        """
+        p, _ = self._as_batch(params)
+        x = self._check_x(x)
+        k, n = p.shape[0], x.shape[0]
+        rows, _ = self._rows(p, x)
+        g_rows, v_rows = shot_gradient_noise(
+            self.circuit, rows, self.observables, self._row_cotangent(p, n, _check_y(y, n)),
+            shots, wrt=self._quantum_slots, exact=self.backend)
+        q = slice(self.n_inputs, None)
+        return (g_rows.reshape(k, n, -1)[:, :, q].sum(axis=1),
+                v_rows.reshape(k, n, -1)[:, :, q].sum(axis=1))
 
     def logit_quantum_jacobian(
         self, params: np.ndarray, x: np.ndarray

@@ -19,6 +19,12 @@ Trainability definitions are computed by `DEFINITIONS`, a mapping from each name
 definition is a registry entry, a function here registered with `definition` (usually a thin
 call into `etr.metrics.trainability`) and its test. Whether the classical-only control computes
 it comes from the registry (`etr.contract.Metric.needs_pqc`).
+
+Diagnostics (`etr.contract.RUN_DIAGNOSTICS`, e.g. the finite-shot gradient's signal-to-noise
+ratio) are registered the same way in `DIAGNOSTICS` (decorator `diagnostic`) and computed on
+every run they apply to (`etr.contract.Metric.needs_pqc`, ``needs_shots``), whatever the spec's
+``definitions``: they describe how a run was measured, not a trainability definition to choose.
+They draw no random numbers, so they move no other column.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from etr.contract import (
     COLUMNS,
     METRICS,
     QUANTUM_DEFINITIONS,
+    RUN_DIAGNOSTICS,
     TRAINABILITY_DEFINITIONS,
     TRAINING_CONFIGS,
 )
@@ -49,10 +56,11 @@ from etr.metrics import trainability as tm
 from etr.metrics.purity import state_purity
 from etr.plan.architecture import Architecture
 from etr.plan.settings import RunSettings
-from etr.quantum import backend_for
+from etr.quantum import STATEVECTOR, backend_for
 
 __all__ = [
     "DEFINITIONS",
+    "DIAGNOSTICS",
     "QUANTUM_DEFINITIONS",
     "DivergedError",
     "RunContext",
@@ -183,6 +191,11 @@ def evaluate_run(
         record.update(_producer(name)(context))
     if not control:
         record["purity"] = model_purity(model, params0, task.x_train, settings)
+    for name in RUN_DIAGNOSTICS:
+        m = METRICS[name]
+        if (control and m.needs_pqc) or (m.needs_shots and settings.shots is None):
+            continue
+        record.update(_diagnostic(name)(context))
     acc = model.accuracy(result.final_params, task.x_test, task.y_test)
     record.update(
         final_loss=float(result.final_loss.mean()), final_loss_std=float(result.final_loss.std()),
@@ -316,6 +329,40 @@ def _producer(name: str) -> Definition:
         raise InputError(f"trainability definition `{name}` has no function in "
                          "etr.hybrid.run.DEFINITIONS")
     return fn
+
+
+#: registered run-level diagnostic -> the function computing its record columns.
+DIAGNOSTICS: dict[str, Definition] = {}
+
+
+def diagnostic(name: str) -> Callable[[Definition], Definition]:
+    """Register the function computing the run-level diagnostic `name` (in
+    `etr.contract.RUN_DIAGNOSTICS`)."""
+
+    def register(fn: Definition) -> Definition:
+        if name not in RUN_DIAGNOSTICS:
+            raise InputError(f"`{name}` is not a registered run-level diagnostic")
+        DIAGNOSTICS[name] = fn
+        return fn
+
+    return register
+
+
+def _diagnostic(name: str) -> Definition:
+    fn = DIAGNOSTICS.get(name)
+    if fn is None:
+        raise InputError(f"diagnostic `{name}` has no function in etr.hybrid.run.DIAGNOSTICS")
+    return fn
+
+
+@diagnostic("grad_snr")
+def _grad_snr(ctx: RunContext) -> dict[str, float]:
+    """Exact gradient and shot-noise variance at the initial parameters, on the training set
+    (the gradient `grad_var` reads), from the exact backend the run's shots are drawn from."""
+    exact = ctx.model.with_backend(getattr(ctx.model.backend, "base", STATEVECTOR))
+    g, var = exact.quantum_grad_noise(ctx.result.initial_params, ctx.task.x_train,
+                                      ctx.task.y_train, ctx.settings.shots)
+    return {"grad_snr": tm.grad_snr(g, var)}
 
 
 @definition("grad_var")

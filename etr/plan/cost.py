@@ -15,9 +15,11 @@ landscape's gradients at S random theta per initialisation; the readout definiti
 at as many; with mini-batches, the training-set loss after every step (``steps_to_target``, or
 ``loss_decrease`` with a budget shorter than the run) and the initial gradient on the training
 set (``grad_var``). With finite shots every gradient pass is a parameter-shift evaluation: the
-``3`` of a gradient row becomes ``1 + 2 P'`` circuits (P' shifted angles: the quantum
-parameters, plus the input angles when the pre-network is trained; the readout definition
-shifts the quantum parameters only). The classical-only control
+``3`` of a gradient row becomes ``1 + SHIFT_SHARE * T'`` circuits (T' shift terms, 2 per
+rotation and 4 per controlled rotation, of the shifted angles: the quantum parameters, plus the
+input angles when a pre-network is trained; the readout definition and the shot-noise
+diagnostic shift the quantum parameters only; `SHIFT_SHARE` = 0.5 because the shifted circuits
+of a row share the state before the shifted gate). The classical-only control
 simulates no circuit: ``c_run + c_iter T``. A circuit unit (everything of
 `etr.experiment.circuit.circuit_record`, once per distinct PQC) pushes
 
@@ -68,8 +70,8 @@ from etr.plan.architecture import Architecture
 from etr.plan.settings import MetricSpec, RunSettings
 from etr.plan.tasks import TASKS
 
-__all__ = ["COST", "CostConstants", "cell_bytes", "cell_seconds", "circuit_bytes",
-           "circuit_seconds", "model_gates", "run_sizes"]
+__all__ = ["COST", "SHIFT_SHARE", "CostConstants", "cell_bytes", "cell_seconds",
+           "circuit_bytes", "circuit_seconds", "model_gates", "run_sizes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,10 +191,11 @@ def cell_seconds(arch: Architecture, training_config: str, settings: RunSettings
     fixed = c.c_run + c.c_step * t * gates + c.c_iter * t
     shifts = theta_shifts = 0.0  # shifted circuits per gradient row with finite shots
     if settings.shots is not None:
-        theta_shifts = 2.0 * _n_params(arch)
-        shifts = 2.0 * (_n_params(arch) + (
-            _n_angles(arch) if training_config == "hybrid_full" else 0))
-    if not settings.noise.noiseless:  # density matrices (module notes)
+        pqc_terms, angle_terms = _shift_terms(arch)
+        trains_angles = training_config == "hybrid_full" and arch.classical_pre != "none"
+        theta_shifts = float(pqc_terms)
+        shifts = float(pqc_terms + (angle_terms if trains_angles else 0))
+    if not settings.noise.noiseless:  # density matrices (module notes): no shared prefix
         exact = settings.shots is None
         adjoint = terms["exact_rows"] / 3.0 + (
             grad_rows + terms["theta_grad_rows"] if exact else 0.0)
@@ -201,8 +204,8 @@ def cell_seconds(arch: Architecture, training_config: str, settings: RunSettings
         entries = gates * 4.0**arch.n_qubits
         return (fixed + (c.c_dgrad * adjoint + c.c_dfwd * forward) * entries
                 + c.c_drow * (adjoint + forward) * gates)
-    per_grad = 3.0 if settings.shots is None else 1.0 + shifts
-    per_theta = 3.0 if settings.shots is None else 1.0 + theta_shifts
+    per_grad = 3.0 if settings.shots is None else 1.0 + SHIFT_SHARE * shifts
+    per_theta = 3.0 if settings.shots is None else 1.0 + SHIFT_SHARE * theta_shifts
     rows = (per_grad * grad_rows + per_theta * terms["theta_grad_rows"] + forward_rows
             + terms["exact_rows"])
     return fixed + c.c_amp * rows * gates * 2.0**arch.n_qubits + c.c_row * rows * gates
@@ -248,7 +251,42 @@ def _n_params(arch: Architecture) -> int:
 
 
 def _n_angles(arch: Architecture) -> int:
+    """Input angles of one copy of the encoding."""
     return encoding_circuit(arch.n_qubits, arch.encoding).n_params
+
+
+#: the share of a whole circuit one shifted circuit of a parameter-shift gradient costs: the
+#: statevector backend's ``shifted_expectations`` runs only the part of the circuit after the
+#: shifted gate (the state before it is shared), half of it on average. Measured with
+#: ``etr.hybrid.evaluate_run`` on quick-preset settings (32 shots, 2026-12-06, CPU time, one
+#: process): with 2 (a whole circuit per term) the model over-predicted finite-shot cells at
+#: 5-6 qubits by 1.8-2.7x (0.37-0.55 measured / predicted); with 0.5 see the test
+#: ``tests/plan/test_limits_cost.py``.
+SHIFT_SHARE = 0.5
+
+
+def _shift_terms(arch: Architecture) -> tuple[int, int]:
+    """Parameter-shift terms (circuits) of a gradient row: of the PQC's parameters (two per
+    rotation, four per controlled rotation) and of the input angles (per encoding gate, every
+    copy of a re-uploaded encoding)."""
+    pqc = _pqc_terms(arch.family, arch.circuit, arch.n_qubits, arch.layers, arch.topology,
+                     arch.rotations, arch.entangler)
+    enc = encoding_circuit(arch.n_qubits, arch.encoding)
+    angles = sum(_terms_of(g) for g in enc.gates if g.parametric)
+    return pqc, angles * (arch.layers if arch.reupload else 1)
+
+
+def _terms_of(gate: Any) -> int:
+    """Shift terms of one parametric gate (`etr.quantum.shift_rule`)."""
+    return 4 if gate.kind.controlled else 2
+
+
+@functools.lru_cache(maxsize=65536)
+def _pqc_terms(family: str, circuit: str, n_qubits: int, layers: int, topology: str,
+               rotations: str, entangler: str) -> int:
+    arch = Architecture(family=family, circuit=circuit, n_qubits=n_qubits, layers=layers,
+                        topology=topology, rotations=rotations, entangler=entangler)
+    return sum(_terms_of(g) for g in arch.ansatz().gates if g.parametric)
 
 
 def circuit_seconds(arch: Architecture, metrics: MetricSpec, *,

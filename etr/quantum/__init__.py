@@ -32,7 +32,7 @@ from etr.quantum.qutip_backend import (
     to_qubit_circuit,
 )
 from etr.quantum.qutip_density import QutipDensityBackend, qutip_density_matrix
-from etr.quantum.shots import ShotBackend, sample_expectations
+from etr.quantum.shots import ShotBackend, sample_expectations, shot_gradient_noise
 from etr.quantum.statevector import default_chunk_size, expectations, statevectors
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "qutip_statevectors",
     "sample_expectations",
     "shift_rule",
+    "shot_gradient_noise",
     "statevectors",
     "to_qubit_circuit",
 ]

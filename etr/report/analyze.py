@@ -57,6 +57,7 @@ from etr.report.design import (
     task_runs,
 )
 from etr.report.noise import NoiseResults, analyze_noise
+from etr.report.shots import shot_results
 
 __all__ = ["AnalysisOptions", "AnalysisResults", "TheoryResults", "analyze_dataset",
            "model_definition", "records"]
@@ -154,6 +155,9 @@ class AnalysisResults:
     provenance : dataset provenance, hashes, report time and platform.
     nas_given : whether a NAS comparison table was passed.
     model_definition : the definition of the model sections (`model_definition`).
+    shot_claims : `etr.analysis.shot_claims` (exact vs finite-shot twins; empty without
+        finite-shot runs).
+    shot_snr : `etr.analysis.snr_summary` of the finite-shot runs.
     noise : `etr.report.noise.NoiseResults` when the data hold noise levels, else None.
     """
 
@@ -178,6 +182,8 @@ class AnalysisResults:
     provenance: dict[str, Any]
     nas_given: bool = False
     model_definition: str = ""
+    shot_claims: pd.DataFrame = field(default_factory=pd.DataFrame)
+    shot_snr: pd.DataFrame = field(default_factory=pd.DataFrame)
     noise: NoiseResults | None = None
     claims_adjusted: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -223,6 +229,8 @@ class AnalysisResults:
                        regime_selection=self.regimes.selection)
         out.update(stratified_correlation=self.stratified, data_quality=self.quality,
                    coverage=self.coverage, failed_cells=self.failed)
+        if not self.shot_claims.empty or not self.shot_snr.empty:
+            out.update(shot_claims=self.shot_claims, shot_snr=self.shot_snr)
         if self.noise is not None:
             out.update(self.noise.tables())
         return out
@@ -713,6 +721,14 @@ def analyze_dataset(
     claims = _claims(runs, opts, nas, noise)
     say("secondary analyses")
     secondary = _secondary_claims(runs, opts, notes)
+    say("finite shots")
+    shots, snr = (shot_results(
+        runs.kept, claims=opts.claims, x=opts.x,
+        margin=_override(opts.margin, opts.claims.margin),
+        alpha=_override(opts.alpha, opts.claims.alpha), strata=runs.design.strata,
+        cluster=opts.cluster,
+        attempt=notes.attempt) if runs.design.shot_levels and runs.design.primary_is_exact
+        else (pd.DataFrame(), pd.DataFrame()))
     say("association and verdicts")
     summary, comparisons, kl = _association(runs, opts, seeds[0:1], notes)
     say("what the PQC adds")
@@ -738,5 +754,5 @@ def analyze_dataset(
         coverage=coverage_table(runs.selected, runs.kept, runs.primary, x=opts.x),
         failed=failed_cells(runs.selected), notes=tuple(notes.items), provenance=prov,
         nas_given=nas is not None, model_definition=modelled, noise=noise,
-        claims_adjusted=adjusted_table(claims))
+        claims_adjusted=adjusted_table(claims), shot_claims=shots, shot_snr=snr)
 

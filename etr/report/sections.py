@@ -26,6 +26,7 @@ from etr.report import theory as T
 from etr.report.analyze import PAPER_X, AnalysisResults
 from etr.report.noise import noise_section
 from etr.report.page import Figure, Section, Table
+from etr.report.shots import shots_sections
 
 __all__ = ["MAX_ROWS_SHOWN", "build_sections"]
 
@@ -838,7 +839,8 @@ def methods_section(res: AnalysisResults) -> Section:
 def build_sections(res: AnalysisResults) -> list[Section]:
     """The sections of an `etr analyze` report, in reading order."""
     noise = [noise_section(res)] if res.noise is not None else []  # only with noise levels
-    return [claims_section(res), secondary_section(res), *noise, control_section(res),
+    return [claims_section(res), secondary_section(res), *noise, *shots_sections(res),
+            control_section(res),
             association_section(res), scatter_section(res), cells_section(res),
             expressibility_section(res), theory_section(res), mixed_section(res),
             regime_section(res), performance_section(res), quality_section(res),

@@ -13,6 +13,7 @@ from etr.errors import SpecError
 from etr.plan import Architecture, MetricSpec, RunSettings
 from etr.plan.cost import (
     COST,
+    SHIFT_SHARE,
     CostConstants,
     cell_bytes,
     cell_seconds,
@@ -91,13 +92,21 @@ def test_cell_cost_is_the_stated_formula():
         rows_ld = 3 * 4 * 10 * 8 + 2 * 4 * 32 + 4 * 16 + 4 * 32 + extra
         assert cell_seconds(arch, "hybrid_full", ld, constants=c) == pytest.approx(
             1.0 + 2.0 * rows_ld * g * 16 + 3.0 * rows_ld * g + 5.0 * 10 * g + 17.0 * 10)
-    # finite shots: a gradient row is 1 + 2 P' circuits (P' = 16 parameters + 4 angles; the
-    # readout definition shifts the 16 parameters only)
+    # finite shots: a gradient row is 1 + SHIFT_SHARE * T' circuits (T' = 32 shift terms of
+    # the 16 parameters; without a pre-network no input angle is shifted); the readout
+    # definition and the grad_snr diagnostic (K x N rows) shift the 16 parameters only
     shots = dataclasses.replace(s, shots=100)
     grad_rows = 4 * 10 * 32 + 4 * 3 * 32
-    rows_s = 41 * grad_rows + 33 * 4 * 3 * 32 + 2 * 4 * 32 + 4 * 16 + 3 * 2 * 32 + 4 * 32
+    per = 1 + SHIFT_SHARE * 32
+    rows_s = (per * grad_rows + per * (4 * 3 * 32 + 4 * 32) + 2 * 4 * 32 + 4 * 16
+              + 3 * 2 * 32 + 4 * 32)
     assert cell_seconds(arch, "hybrid_full", shots, constants=c) == pytest.approx(
         1.0 + 2.0 * rows_s * g * 16 + 3.0 * rows_s * g + 5.0 * 10 * g + 17.0 * 10)
+    # ... with a trained pre-network the 4 input angles are shifted too (8 more terms)
+    pre = Architecture(n_qubits=4, layers=2, classical_pre="4-tanh")
+    rows_p = rows_s + SHIFT_SHARE * 8 * grad_rows
+    assert cell_seconds(pre, "hybrid_full", shots, constants=c) == pytest.approx(
+        1.0 + 2.0 * rows_p * g * 16 + 3.0 * rows_p * g + 5.0 * 10 * g + 17.0 * 10)
     # noise: density matrices (4^n entries); adjoint rows (training, landscape, the effective
     # dimension's 2 x 32) and forward rows (losses, test, purity) priced apart
     noisy = dataclasses.replace(s, noise=NoiseModel(depolarizing=0.01))
@@ -106,10 +115,12 @@ def test_cell_cost_is_the_stated_formula():
     assert cell_seconds(arch, "hybrid_full", noisy, constants=c) == pytest.approx(
         1.0 + (19.0 * adjoint + 23.0 * forward) * g * 256 + 29.0 * (adjoint + forward) * g
         + 5.0 * 10 * g + 17.0 * 10)
-    # noise and shots: the shifted circuits are forward rows (41 per gradient row)
+    # noise and shots: every shifted circuit is a whole forward row (33 per gradient row: no
+    # shared prefix on density matrices), the readout's and grad_snr's rows shift the 16
+    # parameters
     both = dataclasses.replace(noisy, shots=100)
     adjoint_b = 2 * 32
-    forward_b = forward + 41 * grad_rows + 33 * 4 * 3 * 32
+    forward_b = forward + 33 * grad_rows + 33 * (4 * 3 * 32 + 4 * 32)
     assert cell_seconds(arch, "hybrid_full", both, constants=c) == pytest.approx(
         1.0 + (19.0 * adjoint_b + 23.0 * forward_b) * g * 256
         + 29.0 * (adjoint_b + forward_b) * g + 5.0 * 10 * g + 17.0 * 10)
@@ -120,6 +131,38 @@ def test_cell_cost_is_the_stated_formula():
     assert circuit_seconds(arch, m, constants=c) == pytest.approx(
         7.0 + 2.0 * states * gp * 16 + 3.0 * states * gp + 11.0 * 50**2 / 2 * 16
         + 13.0 * (4**4 - 1))
+
+
+@pytest.mark.parametrize(("arch", "config"), [
+    (Architecture(n_qubits=3, layers=2, encoding="hrz", reupload=True, classical_pre="4-tanh"),
+     "hybrid_full"),
+    (Architecture(n_qubits=3, layers=2, encoding="hrz", reupload=True), "hybrid_full"),
+    (Architecture(family="sim", circuit="sim11", n_qubits=4, layers=2), "pure_pqc"),
+    (Architecture(family="sim", circuit="sim8", n_qubits=3, layers=1,
+                  classical_pre="4-tanh"), "hybrid_quantum_only"),
+])
+def test_shift_terms_are_the_ones_the_model_runs(arch, config):
+    """The cost model's shifted circuits per gradient row against the shift rule of the
+    model's own circuit and gradient slots (`etr.hybrid.HybridModel`)."""
+    from etr.circuits import encoding_width
+    from etr.hybrid.model import HybridModel
+    from etr.quantum import shift_rule
+
+    width = encoding_width(arch.n_qubits, arch.encoding)
+    model = HybridModel(arch, config, 5 if arch.classical_pre != "none" else width)
+    s = RunSettings(n_train=8, n_test=4, n_init=2, steps=1, definitions=("grad_var",))
+    c = CostConstants(c_run=0.0, c_amp=0.0, c_row=1.0, c_step=0.0, c_iter=0.0, c_unit=0.0,
+                      c_pair=0.0, c_lie=0.0, c_dgrad=0.0, c_dfwd=0.0, c_drow=0.0,
+                      source="test")
+    g = model_gates(arch)[0]
+    exact = cell_seconds(arch, config, s, constants=c) / g
+    shot = cell_seconds(arch, config, dataclasses.replace(s, shots=10), constants=c) / g
+    grad_rows = 2 * 1 * 8
+    terms = shift_rule(model.circuit, model._grad_slots).n_terms
+    snr_terms = shift_rule(model.circuit, model._quantum_slots).n_terms
+    snr_rows = 2 * 8
+    assert shot - exact == pytest.approx(
+        (1 + SHIFT_SHARE * terms - 3) * grad_rows + (1 + SHIFT_SHARE * snr_terms) * snr_rows)
 
 
 def test_cost_grows_with_every_size_factor():
