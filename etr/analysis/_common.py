@@ -181,9 +181,14 @@ def adjust(p: Sequence[float], how: str) -> np.ndarray:
     return out
 
 
-def degenerate(label: str, reason: str) -> None:
-    """Warn that a group's row is NaN."""
-    warnings.warn(f"{label}: {reason}; its row is NaN", DegenerateDataWarning, stacklevel=3)
+def degenerate(label: str, reason: str, *, stacklevel: int = 3) -> None:
+    """Warn that a group's row is NaN.
+
+    `stacklevel` as for `warnings.warn`: the default names the line that called the function
+    calling `degenerate`, i.e. the user's call of a public analysis function.
+    """
+    warnings.warn(f"{label}: {reason}; its row is NaN", DegenerateDataWarning,
+                  stacklevel=stacklevel)
 
 
 def group_label(by: Sequence[str], key: tuple) -> str:
