@@ -38,6 +38,15 @@ from etr.parallel import call
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals, /proc")]
 
+#: the metric sample sizes of both specs (a simulation and a search): small, for runs of
+#: seconds.
+METRICS = """[metrics]
+n_states = 60
+n_pairs = 40
+bins = 20
+ec_samples = 10
+loss_samples = 30
+"""
 SPEC = """
 root_seed = 7
 seeds = 2
@@ -53,13 +62,7 @@ rotations = ["RY", "RY+RZ"]
 [grid.shots]
 max_qubits = 2
 max_layers = 1
-[metrics]
-n_states = 60
-n_pairs = 40
-bins = 20
-ec_samples = 10
-loss_samples = 30
-qfim_samples = 2
+""" + METRICS + """qfim_samples = 2
 [training]
 shots = ["none", 64]
 n_train = 24
@@ -213,13 +216,7 @@ pre_depth = [0, 1]
 post_depth = [0, 1]
 widths = [4]
 activations = ["tanh"]
-[metrics]
-n_states = 60
-n_pairs = 40
-bins = 20
-ec_samples = 10
-loss_samples = 30
-[training]
+""" + METRICS + """[training]
 task = "parity"
 n_train = 24
 n_test = 16
