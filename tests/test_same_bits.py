@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from etr_checks import finished_trials
+from etr_checks import finished_trials, journal_counts
 
 from etr.experiment import (
     circuit_units,
@@ -87,12 +87,6 @@ def assert_same_bits(got: pd.DataFrame, want: pd.DataFrame) -> None:
 def _etr(*args: object, **kw) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "etr", *map(str, args)],
                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, **kw)
-
-
-def _counts(out: Path) -> tuple[int, int]:
-    j = journal_dir(out) / "journal.jsonl"
-    text = j.read_text() if j.exists() else ""
-    return text.count('"kind": "circuit"'), text.count('"kind": "cell"')
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +170,7 @@ def test_killed_and_resumed_writes_the_same_bits(reference, spec_file, tmp_path,
                     start_new_session=True)
         index = 0 if kind == "circuits" else 1
         deadline = time.monotonic() + 600
-        while (_counts(out)[index] < n and proc.poll() is None
+        while (journal_counts(out)[index] < n and proc.poll() is None
                and time.monotonic() < deadline):
             time.sleep(0.02)
         if proc.poll() is None:
