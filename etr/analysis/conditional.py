@@ -1170,7 +1170,8 @@ def compare_configurations(
     Raises
     ------
     etr.errors.InputError
-        Missing columns, unregistered `x` or definitions, bad options.
+        Missing columns, unregistered `x` or definitions (`comparison_inputs`), `alpha`
+        outside `etr.analysis._common.ALPHA_RANGE`.
 
     Examples
     --------

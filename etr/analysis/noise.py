@@ -198,7 +198,8 @@ def compare_noise_levels(
     Raises
     ------
     etr.errors.InputError
-        Missing columns, unregistered `x` or definitions, bad options.
+        As `etr.analysis.compare_configurations` (the same column, `x` and definition checks),
+        and `confidence` outside `etr.analysis._common.CONFIDENCE_RANGE`.
 
     Examples
     --------
