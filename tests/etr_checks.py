@@ -1,5 +1,5 @@
 """Checks several test modules share: central-difference gradients of a model's loss, the
-trials an Optuna storage has finished."""
+trials an Optuna storage has finished, the units a run's journal holds."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
+
+from etr.experiment import journal_dir
 
 
 def loss_fd_gradient(model, params: np.ndarray, x: np.ndarray, y: np.ndarray,
@@ -32,3 +34,11 @@ def finished_trials(db: Path) -> int:
         return n
     except sqlite3.Error:
         return 0
+
+
+def journal_counts(out: Path) -> tuple[int, int]:
+    """Circuit units and cells the journal of output `out` holds (a run in progress, or killed);
+    (0, 0) before it exists."""
+    j = journal_dir(out) / "journal.jsonl"
+    text = j.read_text() if j.exists() else ""
+    return text.count('"kind": "circuit"'), text.count('"kind": "cell"')

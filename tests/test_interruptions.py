@@ -23,10 +23,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from etr_checks import finished_trials
+from etr_checks import finished_trials, journal_counts
 
 from etr.cli import main
-from etr.experiment import journal_dir, load_spec, read_dataset, run_experiment
+from etr.experiment import load_spec, read_dataset, run_experiment
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")]
@@ -107,11 +107,6 @@ def _wait_for(predicate, timeout: float = 90.0) -> None:
     raise AssertionError("timed out")
 
 
-def _cells_done(out: Path) -> int:
-    j = journal_dir(out) / "journal.jsonl"
-    return j.read_text().count('"kind": "cell"') if j.exists() else 0
-
-
 def _numbers(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns="wall_time_s")
 
@@ -135,7 +130,7 @@ def test_simulate_stopped_keeps_its_work_and_leaves_no_process(tmp_path, sig):
     full = _uninterrupted(tmp_path)
     out = tmp_path / "d.parquet"
     proc = _start_simulate(tmp_path, out)
-    _wait_for(lambda: _cells_done(out) >= 5)
+    _wait_for(lambda: journal_counts(out)[1] >= 5)
     kids = _children(proc.pid)
     assert len(kids) >= 2  # two workers (and the resource tracker)
     os.kill(proc.pid, sig)  # the parent only, as a batch system or `kill` would
@@ -146,7 +141,7 @@ def test_simulate_stopped_keeps_its_work_and_leaves_no_process(tmp_path, sig):
         assert "terminated; finished runs are kept in the journal" in err
         assert "--resume" in err
         assert not (tmp_path / "d.parquet.lock").exists()
-    assert not out.exists() and _cells_done(out) >= 5
+    assert not out.exists() and journal_counts(out)[1] >= 5
     resumed = run_experiment(load_spec(SPEC), out, workers=1, quiet=True, resume=True,
                              evaluate=fake_evaluate, metrics_fn=fake_metrics)
     assert resumed.n_computed < len(full)
@@ -231,12 +226,6 @@ def _catches_sigterm(pid: int) -> bool:
     return bool(caught & (1 << (signal.SIGTERM - 1)))
 
 
-def _journal_counts(out: Path) -> tuple[int, int]:
-    j = journal_dir(out) / "journal.jsonl"
-    text = j.read_text() if j.exists() else ""
-    return text.count('"kind": "circuit"'), text.count('"kind": "cell"')
-
-
 #: (what to wait for, how many) before the signal: seconds after the handler is installed
 #: (interpreter set-up, worker start-up), finished circuit units, finished cells ("all": the
 #: pool shutting down and the dataset being written)
@@ -264,7 +253,7 @@ def test_a_signal_at_any_moment_ends_with_one_line_and_no_process(tmp_path, mome
         total = 4 if kind == "circuits" else 24
         want = total if n == "all" else n
         index = 0 if kind == "circuits" else 1
-        _wait_for(lambda: _journal_counts(out)[index] >= want or not _alive(pid), timeout=60)
+        _wait_for(lambda: journal_counts(out)[index] >= want or not _alive(pid), timeout=60)
     os.kill(pid, sig)
     result = json.loads(reaper.stdout.readline())
     reaper.wait()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from etr_checks import finished_trials
+from etr_checks import finished_trials, journal_counts
 
 from etr.experiment import (
     circuit_units,
@@ -38,6 +38,15 @@ from etr.parallel import call
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals, /proc")]
 
+#: the metric sample sizes of both specs (a simulation and a search): small, for runs of
+#: seconds.
+METRICS = """[metrics]
+n_states = 60
+n_pairs = 40
+bins = 20
+ec_samples = 10
+loss_samples = 30
+"""
 SPEC = """
 root_seed = 7
 seeds = 2
@@ -53,13 +62,7 @@ rotations = ["RY", "RY+RZ"]
 [grid.shots]
 max_qubits = 2
 max_layers = 1
-[metrics]
-n_states = 60
-n_pairs = 40
-bins = 20
-ec_samples = 10
-loss_samples = 30
-qfim_samples = 2
+""" + METRICS + """qfim_samples = 2
 [training]
 shots = ["none", 64]
 n_train = 24
@@ -84,12 +87,6 @@ def assert_same_bits(got: pd.DataFrame, want: pd.DataFrame) -> None:
 def _etr(*args: object, **kw) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "etr", *map(str, args)],
                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, **kw)
-
-
-def _counts(out: Path) -> tuple[int, int]:
-    j = journal_dir(out) / "journal.jsonl"
-    text = j.read_text() if j.exists() else ""
-    return text.count('"kind": "circuit"'), text.count('"kind": "cell"')
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +170,7 @@ def test_killed_and_resumed_writes_the_same_bits(reference, spec_file, tmp_path,
                     start_new_session=True)
         index = 0 if kind == "circuits" else 1
         deadline = time.monotonic() + 600
-        while (_counts(out)[index] < n and proc.poll() is None
+        while (journal_counts(out)[index] < n and proc.poll() is None
                and time.monotonic() < deadline):
             time.sleep(0.02)
         if proc.poll() is None:
@@ -213,13 +210,7 @@ pre_depth = [0, 1]
 post_depth = [0, 1]
 widths = [4]
 activations = ["tanh"]
-[metrics]
-n_states = 60
-n_pairs = 40
-bins = 20
-ec_samples = 10
-loss_samples = 30
-[training]
+""" + METRICS + """[training]
 task = "parity"
 n_train = 24
 n_test = 16

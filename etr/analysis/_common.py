@@ -4,7 +4,8 @@ adjustment."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -181,9 +182,14 @@ def adjust(p: Sequence[float], how: str) -> np.ndarray:
     return out
 
 
-def degenerate(label: str, reason: str) -> None:
-    """Warn that a group's row is NaN."""
-    warnings.warn(f"{label}: {reason}; its row is NaN", DegenerateDataWarning, stacklevel=3)
+def degenerate(label: str, reason: str, *, stacklevel: int = 3) -> None:
+    """Warn that a group's row is NaN.
+
+    `stacklevel` as for `warnings.warn`: the default names the line that called the function
+    calling `degenerate`, i.e. the user's call of a public analysis function.
+    """
+    warnings.warn(f"{label}: {reason}; its row is NaN", DegenerateDataWarning,
+                  stacklevel=stacklevel)
 
 
 def group_label(by: Sequence[str], key: tuple) -> str:
@@ -192,13 +198,78 @@ def group_label(by: Sequence[str], key: tuple) -> str:
     return "group " + ", ".join(f"{b}={k}" for b, k in zip(by, key, strict=True))
 
 
-def iter_groups(data: pd.DataFrame, by: Sequence[str]):
-    """Yield (key tuple, sub-frame) in sorted order; one group (``()``) when `by` is empty."""
+class Group(NamedTuple):
+    """One group of `iter_groups`: its key, the key as ``{column: value}`` (the first cells of
+    the group's output row, a new dict per group), its name in a warning, and its rows."""
+
+    key: tuple
+    values: dict
+    label: str
+    data: pd.DataFrame
+
+
+def iter_groups(data: pd.DataFrame, by: Sequence[str]) -> Iterator[Group]:
+    """Yield the groups of `data` by the columns `by` in sorted order; one group (key ``()``,
+    "all data") when `by` is empty.
+
+    Every table of `etr.analysis` is built one group at a time, starts each row with the
+    group's values and names a degenerate group in its warning; the group brings both, so a
+    table and its warnings name groups one way.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"g": ["b", "a", "b"], "v": [1, 2, 3]})
+    >>> [(g.values, g.label, len(g.data)) for g in iter_groups(df, ("g",))]
+    [({'g': 'a'}, 'group g=a', 1), ({'g': 'b'}, 'group g=b', 2)]
+    """
     if not by:
-        yield (), data
+        yield Group((), {}, group_label(by, ()), data)
         return
     for key, sub in data.groupby(list(by), sort=True, observed=True, dropna=True):
-        yield (key if isinstance(key, tuple) else (key,)), sub
+        key = key if isinstance(key, tuple) else (key,)
+        yield Group(key, dict(zip(by, key, strict=True)), group_label(by, key), sub)
+
+
+def cluster_means(data: pd.DataFrame, columns: Sequence[str],
+                  cluster: str | None) -> pd.DataFrame:
+    """The mean of `columns` per level of `cluster` (sorted), or the rows themselves when
+    `cluster` is None.
+
+    A circuit's runs share its x and are not independent; a test or a fit that needs
+    independent points takes one point per circuit.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"c": ["b", "a", "b"], "x": [1.0, 2.0, 3.0]})
+    >>> cluster_means(df, ["x"], "c")["x"].tolist()
+    [2.0, 2.0]
+    """
+    if cluster is None:
+        return data[list(columns)]
+    return data.groupby(cluster, observed=True)[list(columns)].mean()
+
+
+def degenerate_reason(x: np.ndarray, y: np.ndarray, n_clusters: int,
+                      min_clusters: int = MIN_CLUSTERS) -> str | None:
+    """Why `x` and `y` support no rank correlation or fit, or None: fewer than `min_clusters`
+    clusters or 3 rows, or a constant column.
+
+    Examples
+    --------
+    >>> degenerate_reason(np.arange(4.0), np.ones(4), 4)
+    'y is constant'
+    >>> degenerate_reason(np.arange(4.0), np.arange(4.0), 2)
+    '2 cluster(s), fewer than 3'
+    """
+    if n_clusters < min_clusters:
+        return f"{n_clusters} cluster(s), fewer than {min_clusters}"
+    if len(x) < 3:
+        return f"{len(x)} usable row(s), fewer than 3"
+    if np.ptp(x) == 0:
+        return "x is constant"
+    if np.ptp(y) == 0:
+        return "y is constant"
+    return None
 
 
 #: columns that identify "the same run" across training configurations: the architecture and

@@ -105,7 +105,6 @@ Appl. Stat. 1, 386. Satterthwaite, F. E. (1946). Biometrics Bull. 2, 110. Efron,
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -124,12 +123,13 @@ from etr.analysis._common import (
     check_alpha,
     check_confidence,
     check_frame,
+    degenerate,
     finite_columns,
     pqc_configs,
 )
 from etr.analysis.quality import CleanedData, clean
 from etr.contract import CONFIGS, METRICS, PRIMARY_X, TRAINABILITY_ONLY
-from etr.errors import DegenerateDataWarning, InputError
+from etr.errors import InputError
 
 __all__ = ["RELIABILITY_MIN", "STRATA", "compare_configurations", "conditional_correlation",
            "orientation"]
@@ -1021,6 +1021,54 @@ def group_fit(sub: pd.DataFrame, strata: Sequence[str], *, stratified: bool = Tr
     return f.why if f.why is not None else f
 
 
+def fit_or_warn(sub: pd.DataFrame, strata: Sequence[str], label: str, *,
+                counts: np.ndarray | None = None, stacklevel: int = 4) -> Fit | None:
+    """`group_fit` of a table's cell, or None with a `DegenerateDataWarning` saying why.
+
+    Every table of conditional associations (per configuration, per pair of configurations,
+    per noise level, the summary) turns a degenerate cell into a NaN row the same way; the
+    warning names the cell (`label`) and the reason. `stacklevel` as for `warnings.warn`,
+    counted from here: the default names the caller of the public function two calls up.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     got = fit_or_warn(pd.DataFrame(), ("n_qubits",), "pure_pqc, grad_var")
+    >>> got, str(caught[0].message)
+    (None, 'pure_pqc, grad_var: no usable runs; its row is NaN')
+    """
+    f = group_fit(sub, strata, counts=counts)
+    if isinstance(f, str):
+        degenerate(label, f, stacklevel=stacklevel + 1)
+        return None
+    return f
+
+
+def comparison_inputs(data: pd.DataFrame, x: str, definitions: Sequence[str] | None,
+                      strata: str | Sequence[str],
+                      cluster: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Checked `strata` and `definitions` of a table of conditional associations compared
+    across configurations or noise levels.
+
+    Both comparisons need the same columns, a registered `x` and, by default, every registered
+    trainability definition with finite values; one check keeps their errors the same.
+
+    Raises
+    ------
+    etr.errors.InputError
+        Missing columns, unregistered `x` or definitions.
+    """
+    strata = as_tuple(strata)
+    check_frame(data, ("training_config", cluster, x, *strata), ())
+    orientation(x, "grad_var")
+    definitions = as_tuple(finite_columns(data, TRAINABILITY_ONLY) if definitions is None
+                           else definitions)
+    check_frame(data, definitions, ())
+    return strata, definitions
+
+
 def _oriented_interval(f: Fit, sign: int, level: float,
                        raw: bool = False) -> tuple[float, float]:
     low, high = f.raw_interval(level) if raw else f.interval(level)
@@ -1040,10 +1088,8 @@ def _row(sub: pd.DataFrame, label: str, by: tuple[str, ...], rows: Rows, sign: i
     row.update(dict.fromkeys(nan_cols, np.nan))
     row["note"] = ""
     row["n_strata"] = 0
-    f = group_fit(sub, rows.strata, counts=counts)
-    if isinstance(f, str):
-        _warn(label, f)
-    else:
+    f = fit_or_warn(sub, rows.strata, label, counts=counts)
+    if f is not None:
         low, high = _oriented_interval(f, sign, confidence)
         rlow, rhigh = _oriented_interval(f, sign, confidence, raw=True)
         row.update(n_strata=len(f.strata), estimate=sign * f.r, ci_low=low, ci_high=high,
@@ -1057,10 +1103,6 @@ def _row(sub: pd.DataFrame, label: str, by: tuple[str, ...], rows: Rows, sign: i
         row.update(estimate_marginal=sign * m.r, marginal_ci_low=low, marginal_ci_high=high,
                    marginal_p_value=m.p_value())
     return row
-
-
-def _warn(label: str, why: str) -> None:
-    warnings.warn(f"{label}: {why}; its row is NaN", DegenerateDataWarning, stacklevel=4)
 
 
 def _method(ci_method: str, n_boot: int, strata: tuple[str, ...], instance: str = "") -> str:
@@ -1128,7 +1170,8 @@ def compare_configurations(
     Raises
     ------
     etr.errors.InputError
-        Missing columns, unregistered `x` or definitions, bad options.
+        Missing columns, unregistered `x` or definitions (`comparison_inputs`), `alpha`
+        outside `etr.analysis._common.ALPHA_RANGE`.
 
     Examples
     --------
@@ -1141,13 +1184,8 @@ def compare_configurations(
     >>> bool(res.loc[1, "p_adj"] < 0.05)
     True
     """
-    strata = as_tuple(strata)
-    check_frame(data, ("training_config", cluster, x, *strata), ())
-    orientation(x, "grad_var")
+    strata, definitions = comparison_inputs(data, x, definitions, strata, cluster)
     alpha = check_alpha(alpha)
-    definitions = as_tuple(finite_columns(data, TRAINABILITY_ONLY) if definitions is None
-                           else definitions)
-    check_frame(data, definitions, ())
     order = pqc_configs(data, configs)
     cleaned = clean(data)
     records, diffs = [], []
@@ -1169,11 +1207,8 @@ def compare_configurations(
 
 
 def _config_fit(rows: Rows, config: str, definition: str) -> Fit | None:
-    f = group_fit(rows.frame[rows.frame["_g"] == config], rows.strata)
-    if isinstance(f, str):
-        _warn(f"{config}, {definition}", f)
-        return None
-    return f
+    return fit_or_warn(rows.frame[rows.frame["_g"] == config], rows.strata,
+                       f"{config}, {definition}")
 
 
 def _pair(definition: str, a: str, b: str, fa: Fit | None, fb: Fit | None,

@@ -187,13 +187,11 @@ def control_gap(
     paired, unpaired = _pair(data, value, configs, ("task", *pair_on), cluster, by)
     group = ("task", "training_config", *by)
     rows, seen = [], set()
-    for key, sub in iter_groups(paired, group):
-        seen.add(key)
-        row = dict(zip(group, key, strict=True))
-        n_out = int(unpaired.get(key, 0))
-        row.update(_gap_row(sub, value, cluster, n_boot, confidence, ci_method, rng,
-                            group_label(group, key)))
-        row["n_unpaired"] = n_out
+    for g in iter_groups(paired, group):
+        seen.add(g.key)
+        row = g.values
+        row.update(_gap_row(g.data, value, cluster, n_boot, confidence, ci_method, rng, g.label))
+        row["n_unpaired"] = int(unpaired.get(g.key, 0))
         rows.append(row)
     for key, n_out in unpaired.items():  # groups with no pair at all
         if key not in seen:

@@ -14,14 +14,14 @@ from etr._rng import SeedLike, as_generator
 from etr._validation import check_choice, check_int
 from etr.analysis import _bootstrap as bs
 from etr.analysis._common import (
-    MIN_CLUSTERS,
     P_ADJUST,
     adjust,
     as_tuple,
     check_confidence,
     check_frame,
+    cluster_means,
     degenerate,
-    group_label,
+    degenerate_reason,
     iter_groups,
     prepare,
 )
@@ -38,18 +38,6 @@ def _check_common(method: str, n_boot: int, confidence: float) -> tuple[int, flo
     n_boot = check_int("n_boot", n_boot, minimum=1)
     confidence = check_confidence(confidence)
     return n_boot, confidence
-
-
-def _problem(x: np.ndarray, y: np.ndarray, n_clusters: int, min_clusters: int) -> str | None:
-    if n_clusters < min_clusters:
-        return f"{n_clusters} cluster(s), fewer than {min_clusters}"
-    if len(x) < 3:
-        return f"{len(x)} usable row(s), fewer than 3"
-    if np.ptp(x) == 0:
-        return "x is constant"
-    if np.ptp(y) == 0:
-        return "y is constant"
-    return None
 
 
 def _correlate(x: np.ndarray, y: np.ndarray, clusters: np.ndarray | None, method: str,
@@ -156,17 +144,18 @@ def rank_correlation(
     cleaned = clean(data)
     frame = prepare(cleaned.data, (x, y), (*by, cluster))
     rows = []
-    for key, sub in iter_groups(frame, by):
+    for group in iter_groups(frame, by):
+        sub = group.data
         ok = sub[sub["_ok"]]
         xs, ys = ok[x].to_numpy(), ok[y].to_numpy()
         cl = None if cluster is None else ok[cluster].to_numpy()
         g = len(xs) if cl is None else len(pd.unique(cl))
-        row = dict(zip(by, key, strict=True))
-        removed = cleaned.n_removed(by, key if by else None)
+        row = group.values
+        removed = cleaned.n_removed(by, group.key if by else None)
         row.update(n=len(xs), n_clusters=g, n_dropped=removed + int((~sub["_ok"]).sum()))
-        problem = _problem(xs, ys, g, MIN_CLUSTERS)
+        problem = degenerate_reason(xs, ys, g)
         if problem:
-            degenerate(group_label(by, key), problem)
+            degenerate(group.label, problem)
             row.update(estimate=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan)
         else:
             est, low, high, p = _correlate(xs, ys, cl, method, n_boot, confidence, ci_method,
@@ -267,7 +256,7 @@ def compare_correlations(
     paired = cluster is not None and bool(set(codes[in_a]) & set(codes[~in_a]))
     row = {"group_a": a, "group_b": b}
     problems = [
-        _problem(xs[m], ys[m], len(set(codes[m])), MIN_CLUSTERS) for m in (in_a, ~in_a)
+        degenerate_reason(xs[m], ys[m], len(set(codes[m]))) for m in (in_a, ~in_a)
     ]
     method_str = f"difference of {method} correlations, " + (
         "paired cluster bootstrap" if paired else
@@ -380,11 +369,10 @@ def stratified_correlation(
     frame = prepare(clean(data).data, (x, y), (*by, *strata, cluster))
     frame = frame[frame["_ok"]]
     rows = []
-    for key, sub in iter_groups(frame, (*by, *strata)):
-        row = dict(zip((*by, *strata), key, strict=True))
-        means = (sub.groupby(cluster, observed=True)[[x, y]].mean() if cluster is not None
-                 else sub[[x, y]])
-        row.update(n=len(sub), n_clusters=len(means))
+    for group in iter_groups(frame, (*by, *strata)):
+        row = group.values
+        means = cluster_means(group.data, (x, y), cluster)
+        row.update(n=len(group.data), n_clusters=len(means))
         row.update(_cell_test(means[x].to_numpy(), means[y].to_numpy(), method,
                               min_clusters))
         rows.append(row)

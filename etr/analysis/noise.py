@@ -44,15 +44,13 @@ from scipy import stats
 
 from etr.analysis import conditional as cond
 from etr.analysis._common import (
-    as_tuple,
     check_alpha,
     check_confidence,
     check_frame,
-    finite_columns,
     pqc_configs,
 )
 from etr.analysis.quality import clean
-from etr.contract import NOISE_COLUMNS, PRIMARY_X, TRAINABILITY_ONLY
+from etr.contract import NOISE_COLUMNS, PRIMARY_X
 
 __all__ = ["NOISELESS_LABEL", "compare_noise_levels", "noise_decay", "noise_label",
            "noise_levels", "noiseless_runs"]
@@ -200,7 +198,8 @@ def compare_noise_levels(
     Raises
     ------
     etr.errors.InputError
-        Missing columns, unregistered `x` or definitions, bad options.
+        As `etr.analysis.compare_configurations` (the same column, `x` and definition checks),
+        and `confidence` outside `etr.analysis._common.CONFIDENCE_RANGE`.
 
     Examples
     --------
@@ -218,15 +217,10 @@ def compare_noise_levels(
     (With two task instances the difference's interval is a t on one degree of freedom: too
     wide to call; `tests/analysis/test_noise_analysis.py` shows it detected with eight.)
     """
-    strata = as_tuple(strata)
-    check_frame(data, ("training_config", cluster, x, *strata), ())
-    cond.orientation(x, "grad_var")
+    exact = _exact(data)
+    strata, definitions = cond.comparison_inputs(exact, x, definitions, strata, cluster)
     confidence = check_confidence(confidence)
     alpha = check_alpha(alpha)
-    exact = _exact(data)
-    definitions = as_tuple(finite_columns(exact, TRAINABILITY_ONLY) if definitions is None
-                           else definitions)
-    check_frame(exact, definitions, ())
     labelled = exact.assign(**{_LEVEL: noise_label(exact)})
     levels = noise_levels(exact)
     order = pqc_configs(exact, configs)
@@ -251,19 +245,6 @@ def compare_noise_levels(
     return out
 
 
-def _fit(sub: pd.DataFrame, label: str, strata: Sequence[str]) -> cond.Fit | None:
-    f = cond.group_fit(sub, strata)
-    if isinstance(f, str):
-        cond._warn(label, f)
-        return None
-    return f
-
-
-def _oriented(fit: cond.Fit, sign: int, level: float) -> tuple[float, float, float]:
-    low, high = fit.interval(level)
-    return sign * fit.r, *((low, high) if sign > 0 else (-high, -low))
-
-
 def _level_row(rows: cond.Rows, base: pd.DataFrame, definition: str, config: str, level,
                sign: int, confidence: float) -> tuple[dict, cond.Difference | None]:
     label = level.noise
@@ -271,16 +252,17 @@ def _level_row(rows: cond.Rows, base: pd.DataFrame, definition: str, config: str
     rec: dict = {"definition": definition, "training_config": config, "noise": label,
                  **{c: getattr(level, c) for c in NOISE_COLUMNS}, "n": len(sub),
                  "n_clusters": int(sub["_c"].nunique()) if len(sub) else 0}
-    fit = _fit(sub, f"{config}, {definition}, {label}", rows.strata)
+    fit = cond.fit_or_warn(sub, rows.strata, f"{config}, {definition}, {label}")
     if fit is None:
         return rec, None
-    rec["estimate"], rec["ci_low"], rec["ci_high"] = _oriented(fit, sign, confidence)
+    rec["estimate"] = sign * fit.r
+    rec["ci_low"], rec["ci_high"] = cond._oriented_interval(fit, sign, confidence)
     if label == NOISELESS_LABEL:
         return rec, None
     # the noiseless runs of the circuits that have runs at this level: a paired comparison
     paired = base[base["_cluster"].isin(set(sub["_cluster"]))]
-    ref = _fit(paired, f"{config}, {definition}, noiseless runs of the {label} circuits",
-               rows.strata)
+    ref = cond.fit_or_warn(paired, rows.strata,
+                           f"{config}, {definition}, noiseless runs of the {label} circuits")
     if ref is None:
         return rec, None
     diff = cond.difference(fit, ref)

@@ -14,12 +14,13 @@ from threadpoolctl import threadpool_limits
 from etr._rng import SeedLike, as_generator
 from etr._validation import check_choice, check_int
 from etr.analysis._common import (
-    MIN_CLUSTERS,
+    Group,
     as_tuple,
     check_confidence,
     check_frame,
+    cluster_means,
     degenerate,
-    group_label,
+    degenerate_reason,
     iter_groups,
     prepare,
     registry_transform,
@@ -187,8 +188,8 @@ def segment_regimes(
                         minimum=1)
     cfg = _Settings(x=x, y=y, cluster=cluster, max_k=max_breakpoints, n_boot=n_boot,
                     confidence=confidence, rng=rng, workers=workers)
-    for key, sub in iter_groups(frame, by):
-        _segment_group(sub, cfg, dict(zip(by, key, strict=True)), out, group_label(by, key))
+    for group in iter_groups(frame, by):
+        _segment_group(group, cfg, out)
     cols = {
         "breakpoints": [*by, "breakpoint_index", "estimate", "ci_low", "ci_high"],
         "segments": [*by, "regime", "x_low", "x_high", "n", "n_clusters", "slope",
@@ -368,22 +369,14 @@ class _Selected:
     cands: np.ndarray | None
 
 
-def _cluster_means(sub: pd.DataFrame, cfg: _Settings) -> tuple[np.ndarray, np.ndarray]:
-    if cfg.cluster is not None:
-        means = sub.groupby(cfg.cluster, observed=True)[[cfg.x, cfg.y]].mean()
-    else:
-        means = sub[[cfg.x, cfg.y]]
-    return means[cfg.x].to_numpy(dtype=float), means[cfg.y].to_numpy(dtype=float)
-
-
-def _segment_group(sub: pd.DataFrame, cfg: _Settings, label: dict,
-                   out: dict[str, list[dict]], where: str) -> None:
-    xv, yv = _cluster_means(sub, cfg)
+def _segment_group(group: Group, cfg: _Settings, out: dict[str, list[dict]]) -> None:
+    sub, label = group.data, group.values
+    means = cluster_means(sub, (cfg.x, cfg.y), cfg.cluster)
+    xv, yv = means[cfg.x].to_numpy(dtype=float), means[cfg.y].to_numpy(dtype=float)
     g = len(xv)
-    if g < MIN_CLUSTERS or np.ptp(xv) == 0 or np.ptp(yv) == 0:
-        reason = (f"{g} cluster(s), fewer than {MIN_CLUSTERS}" if g < MIN_CLUSTERS
-                  else "x or y is constant")
-        degenerate(where, reason)
+    reason = degenerate_reason(xv, yv, g)
+    if reason:
+        degenerate(group.label, reason)
         out["segments"].append({**label, "regime": 0, "n": len(sub), "n_clusters": g})
         out["selection"].append({**label, "n_breakpoints": 0, "bic": np.nan,
                                  "selected": True, "davies_p": np.nan})

@@ -142,14 +142,14 @@ def saturation(
     check_frame(data, (*by, *needed), definitions)
     rows = data if "status" not in data.columns else data[data["status"].fillna("ok") == "ok"]
     out = []
-    for key, sub in iter_groups(rows, by):
+    for group in iter_groups(rows, by):
         for d in definitions:
             rule = SATURATION_RULES[d]
-            used = sub[np.isfinite(sub[d].to_numpy(dtype=float))]
+            used = group.data[np.isfinite(group.data[d].to_numpy(dtype=float))]
             top, bottom = rule.ends(used, d, tol)
             n = len(used)
             out.append({
-                **dict(zip(by, key, strict=True)), "definition": d, "n": n,
+                **group.values, "definition": d, "n": n,
                 "n_ceiling": int(top.sum()), "n_floor": int(bottom.sum()),
                 "fraction_ceiling": top.mean() if n else np.nan,
                 "fraction_floor": bottom.mean() if n else np.nan,

@@ -273,10 +273,8 @@ def _fits(sub: pd.DataFrame, counts: np.ndarray | None, label: str,
           strata: tuple[str, ...]) -> dict:
     """Conditional and marginal fits of one cell (None when degenerate, with a warning)."""
     out: dict = {"_fit": None, "_marginal": None, "n_strata": 0}
-    f = cond.group_fit(sub, strata, counts=counts)
-    if isinstance(f, str):
-        warnings.warn(f"{label}: {f}; its row is NaN", DegenerateDataWarning, stacklevel=4)
-    else:
+    f = cond.fit_or_warn(sub, strata, label, counts=counts, stacklevel=5)
+    if f is not None:
         out["_fit"] = f
         out["n_strata"] = len(f.strata)
     m = cond.group_fit(sub, strata, stratified=False, counts=counts)

@@ -24,38 +24,53 @@ class GateKind:
     ----------
     name : canonical upper-case name.
     n_qubits : how many qubits it acts on (controls first).
-    rotation : True if it takes an angle (parameter slot or fixed angle).
     pauli : generator of the rotation ("X", "Y", "Z"), or None for fixed gates.
     controlled : True for controlled gates (first qubit is the control).
     diagonal : True if the gate is diagonal in the computational basis.
+    rotation : True if it takes an angle (parameter slot or fixed angle).
     """
 
     name: str
     n_qubits: int
-    rotation: bool
     pauli: str | None
     controlled: bool
     diagonal: bool
+
+    @property
+    def rotation(self) -> bool:
+        """True if the gate takes an angle: exactly the gates with a generator, so the two facts
+        are stored once and cannot disagree."""
+        return self.pauli is not None
+
+
+def _rotations(prefix: str, n_qubits: int) -> tuple[GateKind, ...]:
+    """The X, Y, Z rotations ``R_P`` (one qubit) or controlled rotations ``CR_P`` (two).
+
+    A family is written once: its members differ only in the generator, and of the three only
+    the Z rotation (controlled or not) is diagonal.
+
+    Examples
+    --------
+    >>> [(g.name, g.controlled, g.diagonal) for g in _rotations("CR", 2)]
+    [('CRX', True, False), ('CRY', True, False), ('CRZ', True, True)]
+    """
+    return tuple(GateKind(f"{prefix}{p}", n_qubits, p, n_qubits == 2, p == "Z") for p in "XYZ")
 
 
 GATES: dict[str, GateKind] = {
     g.name: g
     for g in (
-        GateKind("H", 1, False, None, False, False),
-        GateKind("X", 1, False, None, False, False),
-        GateKind("Y", 1, False, None, False, False),
-        GateKind("Z", 1, False, None, False, True),
-        GateKind("S", 1, False, None, False, True),
-        GateKind("T", 1, False, None, False, True),
-        GateKind("RX", 1, True, "X", False, False),
-        GateKind("RY", 1, True, "Y", False, False),
-        GateKind("RZ", 1, True, "Z", False, True),
-        GateKind("CZ", 2, False, None, True, True),
-        GateKind("CNOT", 2, False, None, True, False),
-        GateKind("SWAP", 2, False, None, False, False),
-        GateKind("CRX", 2, True, "X", True, False),
-        GateKind("CRY", 2, True, "Y", True, False),
-        GateKind("CRZ", 2, True, "Z", True, True),
+        GateKind("H", 1, None, False, False),
+        GateKind("X", 1, None, False, False),
+        GateKind("Y", 1, None, False, False),
+        GateKind("Z", 1, None, False, True),
+        GateKind("S", 1, None, False, True),
+        GateKind("T", 1, None, False, True),
+        *_rotations("R", 1),
+        GateKind("CZ", 2, None, True, True),
+        GateKind("CNOT", 2, None, True, False),
+        GateKind("SWAP", 2, None, False, False),
+        *_rotations("CR", 2),
     )
 }
 

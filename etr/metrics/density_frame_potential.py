@@ -41,6 +41,7 @@ from etr.metrics.frame_potential import (
     FramePotentialResult,
     _check_common,
     _result,
+    check_ensemble,
     density_vectors,
     frame_potential,
 )
@@ -57,8 +58,7 @@ def density_frame_potential_from_states(states: np.ndarray, *, t: int = 2,
     ----------
     states : ``(M, 2**n, 2**n)``, M >= 2 density matrices (Hermitian, unit trace), independent
         draws from the ensemble.
-    t : the moment (>= 1).
-    confidence : level of the interval, in (0, 1).
+    t, confidence : as for `etr.metrics.frame_potential_from_states` (the same estimator).
 
     Returns
     -------
@@ -79,15 +79,8 @@ def density_frame_potential_from_states(states: np.ndarray, *, t: int = 2,
     0.0625
     """
     t, confidence = _check_common(t, confidence)
-    rho = np.asarray(states)
-    if not (np.issubdtype(rho.dtype, np.number) and rho.ndim == 3
-            and rho.shape[1] == rho.shape[2]):
-        raise InputError(f"`states` must be a numeric (M, d, d) array, got shape {rho.shape}")
-    m, dim = rho.shape[:2]
-    if m < 2:
-        raise InputError(f"`states` must hold at least 2 density matrices, got {m}")
-    if dim < 2 or dim & (dim - 1) or not np.all(np.isfinite(rho)):
-        raise InputError(f"`states` must be finite with d = 2**n, got shape {rho.shape}")
+    rho = check_ensemble(states, matrices=True)
+    dim = rho.shape[1]
     if not np.allclose(rho, np.conj(np.swapaxes(rho, 1, 2)), rtol=0.0, atol=1e-10):
         raise InputError("`states` must hold Hermitian matrices")
     traces = np.trace(rho, axis1=1, axis2=2).real

@@ -102,6 +102,7 @@ __all__ = [
     "DEFAULT_N_STATES",
     "DENSITY_METHOD",
     "FramePotentialResult",
+    "check_ensemble",
     "density_vectors",
     "frame_potential",
     "frame_potential_from_states",
@@ -252,6 +253,36 @@ def _check_common(t: object, confidence: object) -> tuple[int, float]:
     return t, confidence
 
 
+def check_ensemble(states: object, *, matrices: bool) -> np.ndarray:
+    """`states` as an array of M >= 2 finite draws of dimension d = 2**n: state vectors
+    ``(M, d)``, or density matrices ``(M, d, d)`` when `matrices`; `InputError` otherwise.
+
+    The shape checks of both frame potentials from given states (what each state must satisfy,
+    a unit norm or a unit trace, is checked by each).
+
+    Examples
+    --------
+    >>> check_ensemble(np.eye(4), matrices=False).shape
+    (4, 4)
+    >>> check_ensemble(np.ones((1, 2, 2)), matrices=True)
+    Traceback (most recent call last):
+    ...
+    etr.errors.InputError: `states` must hold at least 2 density matrices, got 1
+    """
+    arr = np.asarray(states)
+    ndim, shape, what, size = ((3, "(M, d, d)", "density matrices", "d = 2**n") if matrices
+                               else (2, "(M, 2**n)", "states", "2**n columns"))
+    if not (np.issubdtype(arr.dtype, np.number) and arr.ndim == ndim
+            and (not matrices or arr.shape[1] == arr.shape[2])):
+        raise InputError(f"`states` must be a numeric {shape} array, got shape {arr.shape}")
+    m, dim = arr.shape[:2]
+    if m < 2:
+        raise InputError(f"`states` must hold at least 2 {what}, got {m}")
+    if dim < 2 or dim & (dim - 1) or not np.all(np.isfinite(arr)):
+        raise InputError(f"`states` must be finite with {size}, got shape {arr.shape}")
+    return arr
+
+
 def frame_potential_from_states(states: np.ndarray, *, t: int = 2,
                                 confidence: float = 0.95) -> FramePotentialResult:
     """Frame potential F_t of an ensemble given by M sampled states (rows of `states`).
@@ -295,14 +326,8 @@ def frame_potential_from_states(states: np.ndarray, *, t: int = 2,
     (True, True)
     """
     t, confidence = _check_common(t, confidence)
-    psi = np.asarray(states)
-    if not (np.issubdtype(psi.dtype, np.number) and psi.ndim == 2):
-        raise InputError(f"`states` must be a numeric (M, 2**n) array, got shape {psi.shape}")
-    m, dim = psi.shape
-    if m < 2:
-        raise InputError(f"`states` must hold at least 2 states, got {m}")
-    if dim < 2 or dim & (dim - 1) or not np.all(np.isfinite(psi)):
-        raise InputError(f"`states` must be finite with 2**n columns, got shape {psi.shape}")
+    psi = check_ensemble(states, matrices=False)
+    dim = psi.shape[1]
     norms = np.linalg.norm(psi, axis=1)
     if not np.allclose(norms, 1.0, rtol=0.0, atol=1e-8):
         worst = float(np.max(np.abs(norms - 1.0)))

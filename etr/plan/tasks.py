@@ -68,6 +68,49 @@ class TaskInfo:
         return self.targets.get(training_config, DEFAULT_TARGET)
 
 
+def _pilot(full: tuple[str, str], quantum_only: tuple[str, str], why: str = "") -> str:
+    """The pilot's measured gaps: hybrid_full - control with a 'none' and an '8-tanh'
+    pre-network (``"mean [low, high]"`` each), hybrid_quantum_only's means, and what they say."""
+    return (f"pilot 10 instances: hybrid_full - control {full[0]} with a 'none' pre-network, "
+            f"{full[1]} with '8-tanh' (hybrid_quantum_only {quantum_only[0]} / "
+            f"{quantum_only[1]}){why}")
+
+
+def _references(logistic: float, mlp8: float, mlp64: float | None = None) -> str:
+    """Mean test accuracies of the scikit-learn references (``benchmarks/measure_tasks.py
+    refs``): logistic regression, MLP(8) and, where it was measured, MLP(64, 64).
+
+    The same models are measured on every task; naming them here once keeps each row of
+    `TASKS` to its numbers.
+
+    Examples
+    --------
+    >>> _references(0.94, 0.94)
+    'logistic regression 0.94, MLP(8) 0.94'
+    >>> _references(0.87, 0.87, 1.0)
+    'logistic regression 0.87, MLP(8) 0.87, MLP(64, 64) 1.00'
+    """
+    text = f"logistic regression {logistic:.2f}, MLP(8) {mlp8:.2f}"
+    return text if mlp64 is None else f"{text}, MLP(64, 64) {mlp64:.2f}"
+
+
+def _targets(pure_pqc: float, quantum_only: float, full: float,
+             classical_only: float) -> dict[str, float]:
+    """`TaskInfo.targets` of a piloted task: the f of ``steps_to_target`` per configuration.
+
+    Every piloted task sets all four configurations; naming them here once keeps a row of
+    `TASKS` to its numbers and a misspelt or forgotten configuration (which would fall back to
+    `DEFAULT_TARGET` without a word) out of the table.
+
+    Examples
+    --------
+    >>> _targets(0.3, 0.2, 0.7, 0.7)["hybrid_full"]
+    0.7
+    """
+    return {"pure_pqc": pure_pqc, "hybrid_quantum_only": quantum_only, "hybrid_full": full,
+            "classical_only": classical_only}
+
+
 #: every task, described once (read by the runner's spec validation and the report).
 #: ``difficulty``: mean test accuracy over 10 instances of scikit-learn references on the task
 #: features (``n_train = n_test = 200``, or half the pool each when it holds fewer than 400:
@@ -78,65 +121,50 @@ class TaskInfo:
 #: 0.1, post-network 8-tanh), for pre-network ``none`` and ``8-tanh``. ``targets`` and
 #: ``budget_steps``: chosen on the same pilot (see `TaskInfo`); the tasks without them were not
 #: part of it (f = 0.25 and the whole run).
-def _pilot(full: tuple[str, str], quantum_only: tuple[str, str], why: str = "") -> str:
-    """The pilot's measured gaps: hybrid_full - control with a 'none' and an '8-tanh'
-    pre-network (``"mean [low, high]"`` each), hybrid_quantum_only's means, and what they say."""
-    return (f"pilot 10 instances: hybrid_full - control {full[0]} with a 'none' pre-network, "
-            f"{full[1]} with '8-tanh' (hybrid_quantum_only {quantum_only[0]} / "
-            f"{quantum_only[1]}){why}")
-
-
 TASKS: dict[str, TaskInfo] = {t.name: t for t in (
     TaskInfo("synthetic", 8, None, "dataset",
              "make_classification: 4 informative + 4 redundant features, one cluster per class",
-             "easy, nearly linear: logistic regression 0.94, MLP(8) 0.96, MLP(64, 64) 0.95; "
+             "easy, nearly linear: " + _references(0.94, 0.96, 0.95) + "; "
              + _pilot(("-1.9 points [-2.9, -0.8]", "+0.0 [-0.7, 0.8]"), ("-5.5", "-8.5"),
                       ": the classical parts solve it"),
-             targets={"pure_pqc": 0.3, "hybrid_quantum_only": 0.2, "hybrid_full": 0.7,
-                      "classical_only": 0.7}, budget_steps=10),
+             targets=_targets(0.3, 0.2, 0.7, 0.7), budget_steps=10),
     TaskInfo("moons", 2, None, "dataset", "two interleaving half circles, noise 0.1",
-             "logistic regression 0.87, MLP(8) 0.87, MLP(64, 64) 1.00"),
+             _references(0.87, 0.87, 1.00)),
     TaskInfo("circles", 2, None, "dataset", "two concentric circles, noise 0.1, factor 0.5",
-             "logistic regression 0.48, MLP(8) 0.95, MLP(64, 64) 0.99"),
+             _references(0.48, 0.95, 0.99)),
     TaskInfo("iris", 4, 100, "dataset", "iris versicolor vs virginica (100 points)",
-             "logistic regression 0.94, MLP(8) 0.94"),
+             _references(0.94, 0.94)),
     TaskInfo("breast_cancer", 8, 569, "dataset",
              "Wisconsin breast cancer (real data), 30 features PCA'd to 8",
-             "logistic regression 0.96, MLP(8) 0.96, MLP(64, 64) 0.96; "
+             _references(0.96, 0.96, 0.96) + "; "
              + _pilot(("-2.1 points [-3.0, -1.1]", "-0.5 [-1.0, 0.1]"), ("-6.6", "-18.8"),
                       ": the classical parts solve it"),
-             targets={"pure_pqc": 0.3, "hybrid_quantum_only": 0.15, "hybrid_full": 0.6,
-                      "classical_only": 0.7}, budget_steps=10),
+             targets=_targets(0.3, 0.15, 0.6, 0.7), budget_steps=10),
     TaskInfo("digits", 8, 360, "dataset", "digits 0 vs 1, 64 pixels PCA'd to 8",
-             "logistic regression 1.00, MLP(8) 1.00"),
+             _references(1.00, 1.00)),
     TaskInfo("digits_1v8", 8, 356, "dataset",
              "digits 1 vs 8 (real data, 8 x 8 images), 64 pixels PCA'd to 8",
-             "logistic regression 0.94, MLP(8) 0.95, MLP(64, 64) 0.95; "
+             _references(0.94, 0.95, 0.95) + "; "
              + _pilot(("+0.4 points [-0.3, 1.1]", "-0.5 [-1.0, 0.1]"), ("-2.0", "-15.7")),
-             targets={"pure_pqc": 0.3, "hybrid_quantum_only": 0.15, "hybrid_full": 0.6,
-                      "classical_only": 0.7}, budget_steps=10),
+             targets=_targets(0.3, 0.15, 0.6, 0.7), budget_steps=10),
     TaskInfo("wine", 8, 178, "dataset",
              "wine cultivar 2 vs the other two (real data), 13 features PCA'd to 8",
-             "logistic regression 0.99, MLP(8) 0.99, MLP(64, 64) 0.98; "
+             _references(0.99, 0.99, 0.98) + "; "
              + _pilot(("-0.3 points [-1.0, 0.4]", "+0.4 [-0.0, 0.8]"), ("-7.8", "-16.0")),
-             targets={"pure_pqc": 0.3, "hybrid_quantum_only": 0.15, "hybrid_full": 0.7,
-                      "classical_only": 0.7}, budget_steps=8),
+             targets=_targets(0.3, 0.15, 0.7, 0.7), budget_steps=8),
     TaskInfo("teacher", 4, None, "angles",
              "labels from a random 3-layer 4-qubit teacher PQC (ry encoding, RX+RY+RZ, CZ "
              "ring, <Z_0> above its median); features uniform angles",
-             "teacher (Bayes) 1.0; logistic regression 0.60, MLP(8) 0.71, MLP(64, 64) 0.78; on "
-             "(cos x, sin x): logistic 0.69, MLP(8) 0.86; "
+             "teacher (Bayes) 1.0; " + _references(0.60, 0.71, 0.78)
+             + "; on (cos x, sin x): logistic 0.69, MLP(8) 0.86; "
              + _pilot(("+7.5 points [4.9, 10.0]", "-0.3 [-1.9, 1.3]"), ("+0.5", "-8.0")),
-             targets={"pure_pqc": 0.2, "hybrid_quantum_only": 0.1, "hybrid_full": 0.4,
-                      "classical_only": 0.4}, budget_steps=20),
+             targets=_targets(0.2, 0.1, 0.4, 0.4), budget_steps=20),
     TaskInfo("parity", 4, None, "angles",
              "label = cos(x0) cos(x1) cos(x2) > 0 (parity of |x_j| > pi/2), a fourth, "
              "irrelevant feature; features uniform angles",
-             "Bayes 1.0; logistic regression 0.51, MLP(8) 0.52, MLP(64, 64) 0.64; on "
-             "(cos x, sin x): MLP(8) 0.86; "
+             "Bayes 1.0; " + _references(0.51, 0.52, 0.64) + "; on (cos x, sin x): MLP(8) 0.86; "
              + _pilot(("+28.7 points [26.2, 31.3]", "+0.6 [-0.6, 1.7]"), ("+14.3", "-3.0"),
                       ": the positive control, without a pre-network"),
-             targets={"pure_pqc": 0.1, "hybrid_quantum_only": 0.05, "hybrid_full": 0.35,
-                      "classical_only": 0.3}, budget_steps=30),
+             targets=_targets(0.1, 0.05, 0.35, 0.3), budget_steps=30),
 )}
 

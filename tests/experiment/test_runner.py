@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from etr_checks import journal_counts
 from etr_fakes import fake_evaluate, fake_metrics
 
 from etr.contract import COLUMNS
@@ -230,16 +231,15 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path):
     script = _KILL_SCRIPT.format(here=str(HERE), spec=SPEC, out=str(out), resume=False)
     env = {**os.environ, "ETR_FAKE_DELAY": "0.1"}
     proc = subprocess.Popen([sys.executable, "-c", script], env=env, start_new_session=True)
-    jfile = journal_dir(out) / "journal.jsonl"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if jfile.exists() and jfile.read_text().count('"kind": "cell"') >= 5:
+        if journal_counts(out)[1] >= 5:
             break
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not out.exists()
-    n_done = jfile.read_text().count('"kind": "cell"')
+    n_done = journal_counts(out)[1]
     assert 5 <= n_done < len(full)
     with pytest.raises(SpecError, match="already exists"):
         _run(tmp_path, "killed.parquet")

@@ -79,18 +79,28 @@ def test_the_generic_path_is_bit_identical_to_the_default(ansatz):
     np.testing.assert_array_equal(ga.variance, gb.variance)
 
 
+def _assert_overlaps_agree(a: Ansatz, backend, *, draws: int, seed: int, ec_samples: int,
+                           ec_seed: int) -> np.ndarray:
+    """`backend` and the default path give the same pair fidelities on the same `draws` random
+    parameter pairs and the same entangling capability, to rounding; returns the first
+    parameters of the pairs."""
+    rng = np.random.default_rng(seed)
+    theta, phi = rng.uniform(0, 2 * np.pi, size=(2, draws, a.n_params))
+    np.testing.assert_allclose(pair_fidelities(a, theta, phi, backend=backend),
+                               pair_fidelities(a, theta, phi), atol=1e-12)
+    assert entangling_capability(a, n_samples=ec_samples, seed=ec_seed,
+                                 backend=backend) == pytest.approx(
+        entangling_capability(a, n_samples=ec_samples, seed=ec_seed), abs=1e-12)
+    return theta
+
+
 def test_the_qutip_reference_agrees_with_the_fast_path():
     ref = backend_for(reference=True)
     a = hardware_efficient(3, 2, topology="ring", rotations="RX+RY+RZ")
     fast = frame_potential(a, n_states=60, seed=1)
     slow = frame_potential(a, n_states=60, seed=1, backend=ref)
     assert slow.estimate == pytest.approx(fast.estimate, rel=1e-10)
-    rng = np.random.default_rng(2)
-    theta, phi = rng.uniform(0, 2 * np.pi, size=(2, 30, a.n_params))
-    np.testing.assert_allclose(pair_fidelities(a, theta, phi, backend=ref),
-                               pair_fidelities(a, theta, phi), atol=1e-12)
-    assert entangling_capability(a, n_samples=20, seed=3, backend=ref) == pytest.approx(
-        entangling_capability(a, n_samples=20, seed=3), abs=1e-12)
+    _assert_overlaps_agree(a, ref, draws=30, seed=2, ec_samples=20, ec_seed=3)
     obs = [(1 / 3, "ZII"), (1 / 3, "IZI"), (1 / 3, "IIZ")]
     assert measured_loss_variance(a, obs, n_samples=40, seed=4, backend=ref).value == \
         pytest.approx(measured_loss_variance(a, obs, n_samples=40, seed=4).value, rel=1e-9)
@@ -105,12 +115,7 @@ def test_a_noiseless_density_backend_is_the_statevector_one():
     mixed = frame_potential(a, n_states=80, seed=1, backend=dens)
     assert mixed.estimate == pytest.approx(pure.estimate, rel=1e-12)
     assert "tr(rho sigma)" in mixed.method and "tr(rho sigma)" not in pure.method
-    rng = np.random.default_rng(0)
-    theta, phi = rng.uniform(0, 2 * np.pi, size=(2, 25, a.n_params))
-    np.testing.assert_allclose(pair_fidelities(a, theta, phi, backend=dens),
-                               pair_fidelities(a, theta, phi), atol=1e-12)
-    assert entangling_capability(a, n_samples=30, seed=2, backend=dens) == pytest.approx(
-        entangling_capability(a, n_samples=30, seed=2), abs=1e-12)
+    theta = _assert_overlaps_agree(a, dens, draws=25, seed=0, ec_samples=30, ec_seed=2)
     np.testing.assert_allclose(state_purity(a, theta, backend=dens), 1.0, atol=1e-12)
     np.testing.assert_allclose(state_purity(a, theta), 1.0, atol=1e-12)
 
