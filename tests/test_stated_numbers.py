@@ -94,3 +94,25 @@ def test_the_readme_answer_is_the_committed_study_report():
         assert f"{stated}" in readme and f"**{r['verdict']}**" in readme, (r["claim"], stated)
     runs = len(pd.read_parquet(ROOT / "data" / "study.parquet", columns=["cell_id"]))
     assert f"{runs:,} runs; 1,500 distinct" in readme
+
+
+def test_the_readme_finite_shot_answer_is_the_committed_report():
+    import json
+
+    readme = _flat((ROOT / "README.md").read_text())
+    report = json.loads((ROOT / "reports" / "study-shots.json").read_text())
+    t = pd.DataFrame(report["tables"]["shot_claims"])
+    primary = t[t["role"] == "primary"].set_index("claim")
+    assert len(primary) == 4 and primary["same_verdict"].all()
+    assert "All four primary verdicts are the same exact and with shots" in readme
+    full = primary.loc["full_eliminated"]
+    assert (f"from {full['estimate_exact']:+.2f} [{full['ci_low_exact']:+.2f}, "
+            f"{full['ci_high_exact']:+.2f}] to {full['estimate_shots']:+.2f} "
+            f"[{full['ci_low_shots']:+.2f}, {full['ci_high_shots']:+.2f}]") in readme
+    secondary = t[t["role"] == "secondary"]
+    assert f"{int((~secondary['same_verdict']).sum())} of the {len(secondary)} secondary" in readme
+    snr = pd.DataFrame(report["tables"]["shot_snr"])
+    assert (f"{snr['grad_var_ratio'].min():.2f}-{snr['grad_var_ratio'].max():.2f} times the exact"
+            in readme)
+    runs = len(pd.read_parquet(ROOT / "data" / "study-shots.parquet", columns=["cell_id"]))
+    assert f"{runs:,} runs" in readme
