@@ -71,6 +71,7 @@ from scipy import stats
 
 from etr.analysis import claims as cl
 from etr.analysis import conditional as cond
+from etr.analysis.noise import noiseless_runs
 from etr.analysis.quality import clean
 from etr.errors import InputError
 
@@ -176,6 +177,19 @@ _COLUMNS = ("claim", "definition", "truth", "target", "se", "power", "power_bonf
 # --- the components, from data ----------------------------------------------------------------
 
 
+def _exact_noiseless(data: pd.DataFrame) -> pd.DataFrame:
+    """The runs the claims are decided on (`etr.report.design.exact_runs` of an exact design):
+    finite-shot and noisy runs are other measurements of the same circuits, not more runs of
+    them, so they would inflate the runs per circuit value and mix their noise into the
+    reliability."""
+    data = noiseless_runs(data)
+    if "shots" in data.columns:
+        exact = pd.to_numeric(data["shots"], errors="coerce").isna().to_numpy()
+        if exact.any():
+            data = data[exact]
+    return data
+
+
 def components(data: pd.DataFrame, *, claims: cl.Registry | None = None) -> Components:
     """Estimate the variance components of the primary definitions on a dataset.
 
@@ -190,7 +204,8 @@ def components(data: pd.DataFrame, *, claims: cl.Registry | None = None) -> Comp
     Parameters
     ----------
     data : pandas.DataFrame
-        A dataset following `etr.contract` (e.g. ``data/quick.parquet``).
+        A dataset following `etr.contract` (e.g. ``data/quick.parquet``); its exact noiseless
+        runs are used (all of them when it has no exact run).
     claims : Registry, optional
         The claims (default the packaged registry).
 
@@ -213,7 +228,7 @@ def components(data: pd.DataFrame, *, claims: cl.Registry | None = None) -> Comp
     True
     """
     registry = cl.REGISTRY if claims is None else claims
-    cleaned = clean(data)
+    cleaned = clean(_exact_noiseless(data))
     ctxs = cl._Contexts(cleaned, registry.x, cond.STRATA, "pqc_id", None, 10)
     r, lam, isd, corr, dsd = {}, {}, {}, {}, {}
     for claim in registry.claims.values():
