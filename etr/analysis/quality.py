@@ -246,12 +246,17 @@ def removal(data: pd.DataFrame) -> pd.Series:
 def _explained(data: pd.DataFrame, col: str) -> np.ndarray:
     """Rows whose missing `col` is explained by its note column (the registry's ``note``
     companion: e.g. the Ragone et al. prediction where the formula does not apply, the reason
-    in ``theory_note``)."""
-    note = METRICS[col].note if col in METRICS else None
+    in ``theory_note``), and rows where the column is not measured at all: a finite-shot
+    diagnostic (`etr.contract.Metric.needs_shots`, e.g. ``grad_snr``) on an exact run."""
+    m = METRICS.get(col)
+    out = np.zeros(len(data), dtype=bool)
+    if m is not None and m.needs_shots and "shots" in data.columns:
+        out |= pd.to_numeric(data["shots"], errors="coerce").isna().to_numpy()
+    note = m.note if m is not None else None
     if note is None or note not in data.columns:
-        return np.zeros(len(data), dtype=bool)
+        return out
     text = data[note].astype(object)
-    return (text.notna() & (text.astype(str).str.strip() != "")).to_numpy(dtype=bool)
+    return out | (text.notna() & (text.astype(str).str.strip() != "")).to_numpy(dtype=bool)
 
 
 def _row_names(data: pd.DataFrame, mask: np.ndarray) -> str:

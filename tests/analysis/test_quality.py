@@ -165,3 +165,14 @@ def test_a_ratio_just_below_one_within_its_standard_errors_is_possible(quick):
     bad["expressibility_fp"] = 1.0 - 5.1 * se
     q = data_quality(bad)
     assert q["n_affected"].sum() == bad["expressibility_fp"].notna().sum()
+
+
+def test_a_finite_shot_diagnostic_is_missing_on_exact_runs_by_design():
+    """grad_snr (needs_shots) is not measured on exact runs: NaN there is not doubtful, NaN on
+    a finite-shot run is."""
+    df = pd.DataFrame({"cell_id": ["a", "b", "c"], "training_config": "pure_pqc",
+                       "status": "ok", "shots": [None, 32, 32],
+                       "grad_snr": [np.nan, 1.5, np.nan]})
+    t = data_quality(df)
+    nan = t[(t["issue"] == "non-finite") & (t["column"] == "grad_snr")]
+    assert len(nan) == 1 and int(nan["n_affected"].iloc[0]) == 1 and nan["rows"].iloc[0] == "c"
