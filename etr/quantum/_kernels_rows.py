@@ -550,6 +550,31 @@ def _tensor_phase(xr, xi, cplx, hr, hi, lr, li, f, nh, nl, conj):  # pragma: no 
 
 
 @nb.njit(**_JIT)
+def _tensor_phase2(xr, xi, pr, pi, hr, hi, lr, li, f, nh, nl, w):  # pragma: no cover
+    """`_tensor_phase` with `conj` on lambda (xr, xi) and phi (pr, pi) of a complex state in
+    one pass (the phase built once), storing w = Im(conj(lam) phi), which the phase leaves
+    unchanged, on the way (`_zsums` of the run before the layer needs it)."""
+    unl = np.uint64(nl)
+    for h in range(1 << nh):
+        ar = hr[h]
+        ai = -hi[h]
+        o = np.uint64(h) * unl
+        for l in range(unl):  # noqa: E741
+            x = o + l
+            er = (ar * lr[l] - ai * (-li[l])) * f[x]
+            ei = (ar * (-li[l]) + ai * lr[l]) * f[x]
+            a = xr[x]
+            b = xi[x]
+            c = pr[x]
+            d = pi[x]
+            w[x] = a * d - b * c
+            xr[x] = er * a - ei * b
+            xi[x] = er * b + ei * a
+            pr[x] = er * c - ei * d
+            pi[x] = er * d + ei * c
+
+
+@nb.njit(**_JIT)
 def _phase_vector(th, row, pops, fixed_re, fixed_im, n, nh, br, bi, hr, hi, lr, li, ang
                   ):  # pragma: no cover - compiled
     """The phase vector of a diagonal operation with controlled phases or a complex fixed phase,
@@ -617,9 +642,10 @@ def _mul(xr, xi, cplx, br, bi, real, conj):  # pragma: no cover - compiled
 
 @nb.njit(**_JIT)
 def _diag(th, row, pops, fixed_re, fixed_im, n, nh, hr, hi, lr, li, ang, ones, br, bi, xr, xi,
-          pr, pi, two, cplx, conj):  # pragma: no cover - compiled
+          pr, pi, two, cplx, conj, w):  # pragma: no cover - compiled
     """Apply diagonal operation `row` (its inverse with `conj`) to the state (xr, xi) and, with
-    `two`, to (pr, pi) too, building its phases once."""
+    `two`, to (pr, pi) too, building its phases once. True if it stored
+    w = Im(conj(x) p) on the way (`_tensor_phase2`)."""
     fx = row[5]
     p0, p1 = row[6], row[7]
     if p1 == p0:  # a fixed phase only
@@ -627,19 +653,23 @@ def _diag(th, row, pops, fixed_re, fixed_im, n, nh, hr, hi, lr, li, ang, ones, b
             _mul(xr, xi, cplx, fixed_re[fx], fixed_im[fx], row[1] == 1, conj)
             if two:
                 _mul(pr, pi, cplx, fixed_re[fx], fixed_im[fx], row[1] == 1, conj)
-        return
+        return False
     nl = 1 << (n - nh)
     if row[2] == 0 and (fx < 0 or row[1] == 1):  # RZ phases times a real fixed phase
         _phase_tables(th, pops, p0, p1, n, nh, hr, hi, lr, li, ang)
         f = fixed_re[fx] if fx >= 0 else ones
+        if two and cplx and conj:
+            _tensor_phase2(xr, xi, pr, pi, hr, hi, lr, li, f, nh, nl, w)
+            return True
         _tensor_phase(xr, xi, cplx, hr, hi, lr, li, f, nh, nl, conj)
         if two:
             _tensor_phase(pr, pi, cplx, hr, hi, lr, li, f, nh, nl, conj)
-        return
+        return False
     _phase_vector(th, row, pops, fixed_re, fixed_im, n, nh, br, bi, hr, hi, lr, li, ang)
     _mul(xr, xi, cplx, br, bi, False, conj)
     if two:
         _mul(pr, pi, cplx, br, bi, False, conj)
+    return False
 
 
 @nb.njit(**_JIT)
@@ -753,35 +783,13 @@ def _initial_grads(th, init, fcode, fslot, fconst, zslot, n, nh, lr_, li_, cplx,
             for l in range(unl):  # noqa: E741
                 ar[l] += li_[o + l] * vi
                 ai[l] -= li_[o + l] * vr
-    for h in range(1 << nh):
-        sr = 0.0
-        si = 0.0
-        for l in range(nl):  # noqa: E741
-            xr = lr_[h * nl + l]
-            xi = li_[h * nl + l] if cplx else 0.0
-            sr += xr * lr[l] + xi * li[l]
-            si += xr * li[l] - xi * lr[l]
-        br[h] = sr
-        bi[h] = si
+    _rows_dot(lr_, li_, cplx, lr, li, 1 << nh, nl, br, bi)
     for r in range(init.shape[0]):
         q = init[r, 0]
         if q >= nh:
-            vecr, veci, q0, q1 = ar, ai, nh, n
+            nu0, nu1 = _contract(ar, ai, nh, n, q, cr, ci, lr, li)
         else:
-            vecr, veci, q0, q1 = br, bi, 0, nh
-        bits = q1 - q0
-        nu0 = 0j
-        nu1 = 0j
-        for x in range(1 << bits):
-            w = complex(vecr[x], veci[x])
-            for q2 in range(q0, q1):
-                if q2 != q:
-                    bit = (x >> (q1 - 1 - q2)) & 1
-                    w *= complex(cr[q2, bit], ci[q2, bit])
-            if (x >> (q1 - 1 - q)) & 1:
-                nu1 += w
-            else:
-                nu0 += w
+            nu0, nu1 = _contract(br, bi, 0, nh, q, cr, ci, lr, li)
         v0 = complex(cr[q, 0], ci[q, 0])
         v1 = complex(cr[q, 1], ci[q, 1])
         r00, r01, r10, r11 = nu0 * v0, nu0 * v1, nu1 * v0, nu1 * v1
@@ -789,6 +797,71 @@ def _initial_grads(th, init, fcode, fslot, fconst, zslot, n, nh, lr_, li_, cplx,
                       r01.imag + r10.imag, r01.real - r10.real, g)
         for z in range(init[r, 3], init[r, 4]):
             g[zslot[z]] += r00.imag - r11.imag
+
+
+@nb.njit(**_JIT)
+def _rows_dot(xr, xi, cplx, lr, li, nr, nl, br, bi):  # pragma: no cover - compiled
+    """B[h] = sum_l conj(x[h nl + l]) L[l] for the nr rows h of x, each sum over l in order;
+    four rows at a time (eight independent sums instead of one chain of dependent adds)."""
+    h0 = 0
+    while h0 + 4 <= nr:
+        o0 = h0 * nl
+        o1, o2, o3 = o0 + nl, o0 + 2 * nl, o0 + 3 * nl
+        r0 = r1 = r2 = r3 = i0 = i1 = i2 = i3 = 0.0
+        for l in range(nl):  # noqa: E741
+            a, b = lr[l], li[l]
+            x0, x1, x2, x3 = xr[o0 + l], xr[o1 + l], xr[o2 + l], xr[o3 + l]
+            if cplx:
+                y0, y1, y2, y3 = xi[o0 + l], xi[o1 + l], xi[o2 + l], xi[o3 + l]
+            else:
+                y0 = y1 = y2 = y3 = 0.0
+            r0 += x0 * a + y0 * b
+            i0 += x0 * b - y0 * a
+            r1 += x1 * a + y1 * b
+            i1 += x1 * b - y1 * a
+            r2 += x2 * a + y2 * b
+            i2 += x2 * b - y2 * a
+            r3 += x3 * a + y3 * b
+            i3 += x3 * b - y3 * a
+        br[h0], br[h0 + 1], br[h0 + 2], br[h0 + 3] = r0, r1, r2, r3
+        bi[h0], bi[h0 + 1], bi[h0 + 2], bi[h0 + 3] = i0, i1, i2, i3
+        h0 += 4
+    for h in range(h0, nr):
+        sr = 0.0
+        si = 0.0
+        for l in range(nl):  # noqa: E741
+            x = xr[h * nl + l]
+            y = xi[h * nl + l] if cplx else 0.0
+            sr += x * lr[l] + y * li[l]
+            si += x * li[l] - y * lr[l]
+        br[h] = sr
+        bi[h] = si
+
+
+@nb.njit(**_JIT)
+def _contract(vr, vi, q0, q1, q, cr, ci, sr, si):  # pragma: no cover - compiled
+    """(nu[0], nu[1]): the vector (vr + i vi) over qubits q0 .. q1-1 (q0 the most significant
+    bit) contracted with the columns of every qubit but q, which is left as the index: the
+    qubits after q folded away from the least significant bit, those before it from the most
+    significant one (halving sizes; `sr`, `si` scratch of the vector's length)."""
+    size = 1 << (q1 - q0)
+    sr[:size] = vr[:size]
+    si[:size] = vi[:size]
+    for q2 in range(q1 - 1, q, -1):  # the least significant bit: pairs (2i, 2i + 1)
+        size >>= 1
+        c0r, c0i, c1r, c1i = cr[q2, 0], ci[q2, 0], cr[q2, 1], ci[q2, 1]
+        for i in range(size):
+            ar, ai_, br, bi = sr[2 * i], si[2 * i], sr[2 * i + 1], si[2 * i + 1]
+            sr[i] = (ar * c0r - ai_ * c0i) + (br * c1r - bi * c1i)
+            si[i] = (ar * c0i + ai_ * c0r) + (br * c1i + bi * c1r)
+    for q2 in range(q0, q):  # the most significant bit: pairs (i, i + size / 2)
+        size >>= 1
+        c0r, c0i, c1r, c1i = cr[q2, 0], ci[q2, 0], cr[q2, 1], ci[q2, 1]
+        for i in range(size):
+            ar, ai_, br, bi = sr[i], si[i], sr[i + size], si[i + size]
+            sr[i] = (ar * c0r - ai_ * c0i) + (br * c1r - bi * c1i)
+            si[i] = (ar * c0i + ai_ * c0r) + (br * c1i + bi * c1r)
+    return complex(sr[0], si[0]), complex(sr[1], si[1])
 
 
 # ----------------------------------------------------------------------------- drivers
@@ -866,7 +939,7 @@ def forward_rows(theta, out_re, out_im, cplx, n_ops, init, ops, fcode, fslot, fc
                     ck[row[11], b, 1, :] = im
             if row[0] == _DIAG:
                 _diag(th, row, pops, fixed_re, fixed_im, n, nh, hr, hi, lr, li, ang, ones, br, bi,
-                      re, im, re, im, False, cplx, False)
+                      re, im, re, im, False, cplx, False, br)
             elif row[12] >= 0:
                 _pair_gate(th, row, ops[row[12]], re, im, cplx, False, fcode, fslot, fconst)
             elif row[12] == -1:
@@ -913,14 +986,15 @@ def _op_grads(th, row, fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t, g, 
 
 
 @nb.njit(**_JIT)
-def _z_all(xr, xi, pr, pi, cplx, n, w, zs, u, v, d):  # pragma: no cover - compiled
-    """zs[q] = Im <lam| Z_q |phi> for every qubit (0 for real states): one pass for w, then
-    `_zsums`."""
+def _z_all(xr, xi, pr, pi, cplx, n, w, zs, u, v, d, fresh):  # pragma: no cover - compiled
+    """zs[q] = Im <lam| Z_q |phi> for every qubit (0 for real states): one pass for
+    w = Im(conj(lam) phi) unless `fresh` (w holds it already), then `_zsums`."""
     if not cplx:
         zs[:] = 0.0
         return
-    for x in range(w.shape[0]):
-        w[x] = xr[x] * pi[x] - xi[x] * pr[x]
+    if not fresh:
+        for x in range(w.shape[0]):
+            w[x] = xr[x] * pi[x] - xi[x] * pr[x]
     _zsums(w, n, zs, u, v, d)
 
 
@@ -983,6 +1057,7 @@ def adjoint_rows(theta, phi_re, phi_im, lam_re, lam_im, grads, cplx, n_ops, init
         xr = lam_re[b]
         xi = lam_im[b]
         k = n_ops - 1
+        fresh = False  # w = Im(conj(lam) phi) at the current position (from a diagonal layer)
         while k >= 0:
             row = ops[k]
             kind = row[0]
@@ -992,7 +1067,8 @@ def adjoint_rows(theta, phi_re, phi_im, lam_re, lam_im, grads, cplx, n_ops, init
                 for j in range(k0, k + 1):
                     sunk = sunk or (ops[j, 9] > ops[j, 8] and ops[j, 0] == _U1_REAL)
                 if sunk:
-                    _z_all(xr, xi, pr, pi, cplx, n, w, zs, u, v, d)
+                    _z_all(xr, xi, pr, pi, cplx, n, w, zs, u, v, d, fresh)
+                fresh = False
                 _run_back(th, ops, k0, k, fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t, g,
                           zs, n)
                 # phi at the run's start: its checkpoint, used in place (it is not needed again)
@@ -1003,14 +1079,15 @@ def adjoint_rows(theta, phi_re, phi_im, lam_re, lam_im, grads, cplx, n_ops, init
                 continue
             if kind == _DIAG:
                 _diag_grads(th, row, pops, xr, xi, pr, pi, n, g, w, zs, u, v, d)
-                _diag(th, row, pops, fixed_re, fixed_im, n, nh, hr, hi, lr, li, ang, ones, br, bi,
-                      xr, xi, pr, pi, k > 0, cplx, True)
+                fresh = _diag(th, row, pops, fixed_re, fixed_im, n, nh, hr, hi, lr, li, ang, ones,
+                              br, bi, xr, xi, pr, pi, k > 0, cplx, True, w)
             else:
                 if kind <= _CU1:
                     if kind == _U1_REAL and row[9] > row[8]:
-                        _z_all(xr, xi, pr, pi, cplx, n, w, zs, u, v, d)
+                        _z_all(xr, xi, pr, pi, cplx, n, w, zs, u, v, d, fresh)
                     _op_grads(th, row, fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t, g,
                               zs, n)
+                fresh = False
                 _gate(th, row, xr, xi, cplx, True, fcode, fslot, fconst)
                 if k > 0:
                     _gate(th, row, pr, pi, cplx, True, fcode, fslot, fconst)

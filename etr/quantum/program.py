@@ -313,7 +313,7 @@ def _mark_runs(rows: list[list[int]], ops: list) -> int:
 
 #: smallest stride of a pair of real operations applied in one pass (the pass's inner loop runs
 #: over contiguous runs of that length, which must fill a vector register).
-PAIR_STRIDE = 8
+PAIR_STRIDE = 32
 
 
 def _pair_up(rows: list[list[int]], k: int, j: int) -> None:
