@@ -61,12 +61,11 @@ _U1_REAL, _U1, _CU1, _DIAG, _CNOT, _SWAP = 0, 1, 2, 3, 4, 5
 
 # ----------------------------------------------------------------------------- 2x2 matrices
 @nb.njit(**_INLINE)
-def _factor(code, t, const):  # pragma: no cover - compiled
-    """Factor ``const`` (code 0) or exp(-i t P / 2), P = X, Y, Z (codes 1-3), as 4 complex."""
+def _factor(code, c, s, const):  # pragma: no cover - compiled
+    """Factor ``const`` (code 0) or exp(-i t P / 2), P = X, Y, Z (codes 1-3), as 4 complex;
+    c, s = cos(t / 2), sin(t / 2)."""
     if code == 0:
         return const[0, 0], const[0, 1], const[1, 0], const[1, 1]
-    c = math.cos(0.5 * t)
-    s = math.sin(0.5 * t)
     if code == 1:
         return complex(c, 0.0), complex(0.0, -s), complex(0.0, -s), complex(c, 0.0)
     if code == 2:
@@ -75,20 +74,20 @@ def _factor(code, t, const):  # pragma: no cover - compiled
 
 
 @nb.njit(**_INLINE)
-def _matrix(th, fcode, fslot, fconst, f0, f1):  # pragma: no cover - compiled
-    """The product F_(f1-1) ... F_(f0) of the factors (the first factor acts first)."""
+def _matrix(cs, fcode, fslot, fconst, f0, f1):  # pragma: no cover - compiled
+    """The product F_(f1-1) ... F_(f0) of the factors (the first factor acts first); `cs` the
+    row's half-angle table (`_half_angles`)."""
     m00, m01, m10, m11 = 1.0 + 0j, 0j, 0j, 1.0 + 0j
     for f in range(f0, f1):
         code = fcode[f]
-        t = th[fslot[f]] if code != 0 else 0.0
-        g00, g01, g10, g11 = _factor(code, t, fconst[f])
+        g00, g01, g10, g11 = _factor(code, cs[fslot[f], 0], cs[fslot[f], 1], fconst[f])
         m00, m01, m10, m11 = (g00 * m00 + g01 * m10, g00 * m01 + g01 * m11,
                               g10 * m00 + g11 * m10, g10 * m01 + g11 * m11)
     return m00, m01, m10, m11
 
 
 @nb.njit(**_INLINE)
-def _factor_grads(th, fcode, fslot, fconst, f0, f1, s0, s1, s2, s3, g):  # pragma: no cover
+def _factor_grads(cs, fcode, fslot, fconst, f0, f1, s0, s1, s2, s3, g):  # pragma: no cover
     """Add the derivatives of the rotation factors of an operation to the gradient row `g`.
 
     With r the operation's reduced matrix and M_j = A P_j A^dagger (A the factors after factor
@@ -98,8 +97,7 @@ def _factor_grads(th, fcode, fslot, fconst, f0, f1, s0, s1, s2, s3, g):  # pragm
     a00, a01, a10, a11 = 1.0 + 0j, 0j, 0j, 1.0 + 0j
     for f in range(f1 - 1, f0 - 1, -1):
         code = fcode[f]
-        t = th[fslot[f]] if code != 0 else 0.0
-        g00, g01, g10, g11 = _factor(code, t, fconst[f])
+        g00, g01, g10, g11 = _factor(code, cs[fslot[f], 0], cs[fslot[f], 1], fconst[f])
         if code != 0:
             if code == 1:  # A P for P = X, Y, Z
                 p00, p01, p10, p11 = a01, a00, a11, a10
@@ -113,6 +111,16 @@ def _factor_grads(th, fcode, fslot, fconst, f0, f1, s0, s1, s2, s3, g):  # pragm
             g[fslot[f]] += m00.real * s0 + m11.real * s1 + m01.real * s2 + m01.imag * s3
         a00, a01, a10, a11 = (a00 * g00 + a01 * g10, a00 * g01 + a01 * g11,
                               a10 * g00 + a11 * g10, a10 * g01 + a11 * g11)
+
+
+@nb.njit(**_JIT)
+def _half_angles(th, cs):  # pragma: no cover - compiled
+    """cs[k] = (cos(th[k] / 2), sin(th[k] / 2)): every slot's once per row for the forward pass
+    and the backward sweep (three uses of most slots: 6 of a 10-qubit row's 16 us of
+    trigonometry). The same calls as computing them in place, so the same bits."""
+    for k in range(th.shape[0]):
+        cs[k, 0] = math.cos(0.5 * th[k])
+        cs[k, 1] = math.sin(0.5 * th[k])
 
 
 # ----------------------------------------------------------------------------- sums
@@ -494,16 +502,20 @@ def _sums_ctrl(lr, li, pr, pi, cplx, c, s, t):  # pragma: no cover - compiled
 
 # ----------------------------------------------------------------------------- diagonal layers
 @nb.njit(**_JIT)
-def _phase_tables(th, pops, p0, p1, n, nh, hr, hi, lr, li, ang):  # pragma: no cover - compiled
+def _phase_tables(th, cs, pops, p0, p1, n, nh, hr, hi, lr, li, ang, qs
+                  ):  # pragma: no cover - compiled
     """Tables H (2**nh, top qubits) and L (2**(n - nh)) with H[h] L[l] = the product of the
     uncontrolled RZ phases at x = h 2**(n - nh) + l; False if there is no uncontrolled RZ.
-    `ang` is scratch of length n."""
+    `ang` (float) and `qs` (int) are scratch of length n: a qubit's angle sum, and its one
+    slot (its half-angle from `cs`), -1 for none, -2 for several (cos and sin of the sum)."""
     ang[:] = 0.0
+    qs[:] = -1
     any_rz = False
     for p in range(p0, p1):
         if pops[p, 1] == 0:
             q = n - 1 - int(np.log2(pops[p, 0]) + 0.5)
             ang[q] += th[pops[p, 2]]
+            qs[q] = pops[p, 2] if qs[q] == -1 else -2
             any_rz = True
     if not any_rz:
         return False
@@ -516,8 +528,11 @@ def _phase_tables(th, pops, p0, p1, n, nh, hr, hi, lr, li, ang):  # pragma: no c
         xi[0] = 0.0
         size = 1
         for q in range(q0, q1):
-            c = math.cos(0.5 * ang[q])
-            s = math.sin(0.5 * ang[q])
+            if qs[q] >= 0:
+                c, s = cs[qs[q], 0], cs[qs[q], 1]
+            else:
+                c = math.cos(0.5 * ang[q])
+                s = math.sin(0.5 * ang[q])
             for i in range(size - 1, -1, -1):
                 vr = xr[i]
                 vi = xi[i]
@@ -575,13 +590,13 @@ def _tensor_phase2(xr, xi, pr, pi, hr, hi, lr, li, f, nh, nl, w):  # pragma: no 
 
 
 @nb.njit(**_JIT)
-def _phase_vector(th, row, pops, fixed_re, fixed_im, n, nh, br, bi, hr, hi, lr, li, ang
+def _phase_vector(th, cs, row, pops, fixed_re, fixed_im, n, nh, br, bi, hr, hi, lr, li, ang, qs
                   ):  # pragma: no cover - compiled
     """The phase vector of a diagonal operation with controlled phases or a complex fixed phase,
     built into (br, bi)."""
     p0, p1, fx = row[6], row[7], row[5]
     nl = 1 << (n - nh)
-    if _phase_tables(th, pops, p0, p1, n, nh, hr, hi, lr, li, ang):
+    if _phase_tables(th, cs, pops, p0, p1, n, nh, hr, hi, lr, li, ang, qs):
         unl = np.uint64(nl)
         for h in range(1 << nh):
             hr_ = hr[h]
@@ -609,9 +624,8 @@ def _phase_vector(th, row, pops, fixed_re, fixed_im, n, nh, br, bi, hr, hi, lr, 
         if c == 0:
             continue
         s = pops[p, 0]
-        a = 0.5 * th[pops[p, 2]]
-        er = math.cos(a)
-        ei = math.sin(a)
+        er = cs[pops[p, 2], 0]
+        ei = cs[pops[p, 2], 1]
         for x in range(br.shape[0]):
             if x & c:
                 e = ei if x & s else -ei
@@ -641,8 +655,8 @@ def _mul(xr, xi, cplx, br, bi, real, conj):  # pragma: no cover - compiled
 
 
 @nb.njit(**_JIT)
-def _diag(th, row, pops, fixed_re, fixed_im, n, nh, hr, hi, lr, li, ang, ones, br, bi, xr, xi,
-          pr, pi, two, cplx, conj, w):  # pragma: no cover - compiled
+def _diag(th, cs, row, pops, fixed_re, fixed_im, n, nh, hr, hi, lr, li, ang, qs, ones, br, bi,
+          xr, xi, pr, pi, two, cplx, conj, w):  # pragma: no cover - compiled
     """Apply diagonal operation `row` (its inverse with `conj`) to the state (xr, xi) and, with
     `two`, to (pr, pi) too, building its phases once. True if it stored
     w = Im(conj(x) p) on the way (`_tensor_phase2`)."""
@@ -656,7 +670,7 @@ def _diag(th, row, pops, fixed_re, fixed_im, n, nh, hr, hi, lr, li, ang, ones, b
         return False
     nl = 1 << (n - nh)
     if row[2] == 0 and (fx < 0 or row[1] == 1):  # RZ phases times a real fixed phase
-        _phase_tables(th, pops, p0, p1, n, nh, hr, hi, lr, li, ang)
+        _phase_tables(th, cs, pops, p0, p1, n, nh, hr, hi, lr, li, ang, qs)
         f = fixed_re[fx] if fx >= 0 else ones
         if two and cplx and conj:
             _tensor_phase2(xr, xi, pr, pi, hr, hi, lr, li, f, nh, nl, w)
@@ -665,7 +679,7 @@ def _diag(th, row, pops, fixed_re, fixed_im, n, nh, hr, hi, lr, li, ang, ones, b
         if two:
             _tensor_phase(pr, pi, cplx, hr, hi, lr, li, f, nh, nl, conj)
         return False
-    _phase_vector(th, row, pops, fixed_re, fixed_im, n, nh, br, bi, hr, hi, lr, li, ang)
+    _phase_vector(th, cs, row, pops, fixed_re, fixed_im, n, nh, br, bi, hr, hi, lr, li, ang, qs)
     _mul(xr, xi, cplx, br, bi, False, conj)
     if two:
         _mul(pr, pi, cplx, br, bi, False, conj)
@@ -707,14 +721,14 @@ def _diag_grads(th, row, pops, lr, li, pr, pi, n, g, w, zs, u, v, d):  # pragma:
 
 # ----------------------------------------------------------------------------- product state
 @nb.njit(**_JIT)
-def _columns(th, init, fcode, fslot, fconst, n, cr, ci):  # pragma: no cover - compiled
+def _columns(cs, init, fcode, fslot, fconst, n, cr, ci):  # pragma: no cover - compiled
     """cr + i ci [q] = the product state's factor on qubit q (|0> where no operation acts)."""
     cr[:, 0] = 1.0
     cr[:, 1] = 0.0
     ci[:, :] = 0.0
     for r in range(init.shape[0]):
         q = init[r, 0]
-        m = _matrix(th, fcode, fslot, fconst, init[r, 1], init[r, 2])
+        m = _matrix(cs, fcode, fslot, fconst, init[r, 1], init[r, 2])
         cr[q, 0] = m[0].real
         ci[q, 0] = m[0].imag
         cr[q, 1] = m[2].real
@@ -757,7 +771,7 @@ def _product(cr, ci, n, nh, re, im, cplx, hr, hi, lr, li):  # pragma: no cover -
 
 
 @nb.njit(**_JIT)
-def _initial_grads(th, init, fcode, fslot, fconst, zslot, n, nh, lr_, li_, cplx, cr, ci, g, hr,
+def _initial_grads(cs, init, fcode, fslot, fconst, zslot, n, nh, lr_, li_, cplx, cr, ci, g, hr,
                    hi, lr, li, ar, ai, br, bi):  # pragma: no cover - compiled
     """Derivatives of the initial (product-state) operations from lambda alone.
 
@@ -793,7 +807,7 @@ def _initial_grads(th, init, fcode, fslot, fconst, zslot, n, nh, lr_, li_, cplx,
         v0 = complex(cr[q, 0], ci[q, 0])
         v1 = complex(cr[q, 1], ci[q, 1])
         r00, r01, r10, r11 = nu0 * v0, nu0 * v1, nu1 * v0, nu1 * v1
-        _factor_grads(th, fcode, fslot, fconst, init[r, 1], init[r, 2], r00.imag, r11.imag,
+        _factor_grads(cs, fcode, fslot, fconst, init[r, 1], init[r, 2], r00.imag, r11.imag,
                       r01.imag + r10.imag, r01.real - r10.real, g)
         for z in range(init[r, 3], init[r, 4]):
             g[zslot[z]] += r00.imag - r11.imag
@@ -866,7 +880,7 @@ def _contract(vr, vi, q0, q1, q, cr, ci, sr, si):  # pragma: no cover - compiled
 
 # ----------------------------------------------------------------------------- drivers
 @nb.njit(**_JIT)
-def _gate(th, row, re, im, cplx, inverse, fcode, fslot, fconst):  # pragma: no cover - compiled
+def _gate(cs, row, re, im, cplx, inverse, fcode, fslot, fconst):  # pragma: no cover - compiled
     """Apply a non-diagonal operation `row` (single-qubit, controlled or a permutation), or its
     inverse, to one state row."""
     kind = row[0]
@@ -876,7 +890,7 @@ def _gate(th, row, re, im, cplx, inverse, fcode, fslot, fconst):  # pragma: no c
         if cplx:
             _perm(im, kind, s, row[2])
         return
-    m00, m01, m10, m11 = _matrix(th, fcode, fslot, fconst, row[3], row[4])
+    m00, m01, m10, m11 = _matrix(cs, fcode, fslot, fconst, row[3], row[4])
     if inverse:
         m00, m01, m10, m11 = m00.conjugate(), m10.conjugate(), m01.conjugate(), m11.conjugate()
     if kind == _U1_REAL:
@@ -890,11 +904,11 @@ def _gate(th, row, re, im, cplx, inverse, fcode, fslot, fconst):  # pragma: no c
 
 
 @nb.njit(**_JIT)
-def _pair_gate(th, row, other, re, im, cplx, inverse, fcode, fslot, fconst
+def _pair_gate(cs, row, other, re, im, cplx, inverse, fcode, fslot, fconst
                ):  # pragma: no cover - compiled
     """Apply two commuting real single-qubit operations (or their inverses) in one pass."""
-    a00, a01, a10, a11 = _matrix(th, fcode, fslot, fconst, row[3], row[4])
-    b00, b01, b10, b11 = _matrix(th, fcode, fslot, fconst, other[3], other[4])
+    a00, a01, a10, a11 = _matrix(cs, fcode, fslot, fconst, row[3], row[4])
+    b00, b01, b10, b11 = _matrix(cs, fcode, fslot, fconst, other[3], other[4])
     if inverse:
         a = (a00.real, a10.real, a01.real, a11.real)
         b = (b00.real, b10.real, b01.real, b11.real)
@@ -921,23 +935,26 @@ def _copy(dst, src):  # pragma: no cover - compiled
 
 @nb.njit(**_JIT)
 def forward_rows(theta, out_re, out_im, cplx, n_ops, init, ops, fcode, fslot, fconst, fixed_re,
-                 fixed_im, pops, n, ck, store):  # pragma: no cover - compiled
+                 fixed_im, pops, n, ck, halves, store):  # pragma: no cover - compiled
     """Final states of the rows of `theta` into (out_re, out_im) (out_im unused unless cplx):
     the product state, then operations ``ops[:n_ops]``. With `store`, the state before each run
     of commuting operations goes to checkpoint ``ck[c, b]`` (C, B, 1 or 2, 2**n: real and
-    imaginary part; `adjoint_rows` restores it)."""
+    imaginary part; `adjoint_rows` restores it) and the row's half-angle table
+    (`_half_angles`) to ``halves[b]`` (B, P, 2); without, ``halves[0]`` is scratch."""
     nh = n >> 1
     dim = 1 << n
     br, bi, ones = np.empty(dim), np.empty(dim), np.ones(dim)
     hr, hi = np.empty(1 << nh), np.empty(1 << nh)
     lr, li = np.empty(1 << (n - nh)), np.empty(1 << (n - nh))
-    ang = np.empty(n)
+    ang, qs = np.empty(n), np.empty(n, dtype=np.int64)
     cr, ci = np.empty((n, 2)), np.empty((n, 2))
     for b in range(theta.shape[0]):
         th = theta[b]
         re = out_re[b]
         im = out_im[b]
-        _columns(th, init, fcode, fslot, fconst, n, cr, ci)
+        cs = halves[b] if store else halves[0]
+        _half_angles(th, cs)
+        _columns(cs, init, fcode, fslot, fconst, n, cr, ci)
         _product(cr, ci, n, nh, re, im, cplx, hr, hi, lr, li)
         for k in range(n_ops):
             row = ops[k]
@@ -946,19 +963,19 @@ def forward_rows(theta, out_re, out_im, cplx, n_ops, init, ops, fcode, fslot, fc
                 if cplx:
                     _copy(ck[row[11], b, 1], im)
             if row[0] == _DIAG:
-                _diag(th, row, pops, fixed_re, fixed_im, n, nh, hr, hi, lr, li, ang, ones, br, bi,
-                      re, im, re, im, False, cplx, False, br)
+                _diag(th, cs, row, pops, fixed_re, fixed_im, n, nh, hr, hi, lr, li, ang, qs, ones,
+                      br, bi, re, im, re, im, False, cplx, False, br)
             elif row[12] >= 0:
-                _pair_gate(th, row, ops[row[12]], re, im, cplx, False, fcode, fslot, fconst)
+                _pair_gate(cs, row, ops[row[12]], re, im, cplx, False, fcode, fslot, fconst)
             elif row[12] == -1:
-                _gate(th, row, re, im, cplx, False, fcode, fslot, fconst)
+                _gate(cs, row, re, im, cplx, False, fcode, fslot, fconst)
 
 
 @nb.njit(**_JIT)
-def _real_grads(th, row, fcode, fslot, fconst, zslot, s3, g, zs, n):  # pragma: no cover
+def _real_grads(cs, row, fcode, fslot, fconst, zslot, s3, g, zs, n):  # pragma: no cover
     """The derivatives of real operation `row` from its sum s3 (`_sum_real`), and those of the
     RZ phases sunk from it, ``zs[q]`` (`_z_all`)."""
-    _factor_grads(th, fcode, fslot, fconst, row[3], row[4], 0.0, 0.0, 0.0, s3, g)
+    _factor_grads(cs, fcode, fslot, fconst, row[3], row[4], 0.0, 0.0, 0.0, s3, g)
     if row[9] > row[8]:
         sz = zs[n - 1 - int(np.log2(row[1]) + 0.5)]
         for z in range(row[8], row[9]):
@@ -966,7 +983,7 @@ def _real_grads(th, row, fcode, fslot, fconst, zslot, s3, g, zs, n):  # pragma: 
 
 
 @nb.njit(**_JIT)
-def _op_grads(th, row, fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t, g, zs, n
+def _op_grads(cs, row, fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t, g, zs, n
               ):  # pragma: no cover - compiled
     """Add the derivatives of single-qubit operation `row` at the current position of lambda
     (xr, xi) and phi (pr, pi), and those of the RZ phases sunk from it: Im <lam| Z_q |phi>,
@@ -975,7 +992,7 @@ def _op_grads(th, row, fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t, g, 
     f0, f1, z0, z1 = row[3], row[4], row[8], row[9]
     if kind == _U1_REAL:
         s3 = _sum_real(xr, xi, pr, pi, cplx, row[1], t[0])
-        _real_grads(th, row, fcode, fslot, fconst, zslot, s3, g, zs, n)
+        _real_grads(cs, row, fcode, fslot, fconst, zslot, s3, g, zs, n)
         return
     parametric = False
     for f in range(f0, f1):
@@ -988,7 +1005,7 @@ def _op_grads(th, row, fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t, g, 
     else:
         s0, s1, s2, s3 = _sums_ctrl(xr, xi, pr, pi, cplx, row[2], row[1], t)
         sz = 0.0
-    _factor_grads(th, fcode, fslot, fconst, f0, f1, s0, s1, s2, s3, g)
+    _factor_grads(cs, fcode, fslot, fconst, f0, f1, s0, s1, s2, s3, g)
     for z in range(z0, z1):
         g[zslot[z]] += sz
 
@@ -1007,7 +1024,7 @@ def _z_all(xr, xi, pr, pi, cplx, n, w, zs, u, v, d, fresh):  # pragma: no cover 
 
 
 @nb.njit(**_JIT)
-def _run_back(th, ops, k0, k1, fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t, g, zs, n
+def _run_back(cs, ops, k0, k1, fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t, g, zs, n
               ):  # pragma: no cover - compiled
     """The derivatives of the run of commuting operations k0 .. k1 at its end, then its
     un-apply from lambda (phi is restored from a checkpoint by the caller)."""
@@ -1019,24 +1036,24 @@ def _run_back(th, ops, k0, k1, fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx
                 sa, sb = _sum_real2(xr, xi, pr, pi, cplx, ops[j, 1], other[1], t[0], t[1])
             else:
                 sb, sa = _sum_real2(xr, xi, pr, pi, cplx, other[1], ops[j, 1], t[0], t[1])
-            _real_grads(th, ops[j], fcode, fslot, fconst, zslot, sa, g, zs, n)
-            _real_grads(th, other, fcode, fslot, fconst, zslot, sb, g, zs, n)
+            _real_grads(cs, ops[j], fcode, fslot, fconst, zslot, sa, g, zs, n)
+            _real_grads(cs, other, fcode, fslot, fconst, zslot, sb, g, zs, n)
         elif partner == -1:
-            _op_grads(th, ops[j], fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t, g, zs, n)
+            _op_grads(cs, ops[j], fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t, g, zs, n)
     for j in range(k1, k0 - 1, -1):
         if ops[j, 12] >= 0:
-            _pair_gate(th, ops[j], ops[ops[j, 12]], xr, xi, cplx, True, fcode, fslot, fconst)
+            _pair_gate(cs, ops[j], ops[ops[j, 12]], xr, xi, cplx, True, fcode, fslot, fconst)
         elif ops[j, 12] == -1:
-            _gate(th, ops[j], xr, xi, cplx, True, fcode, fslot, fconst)
+            _gate(cs, ops[j], xr, xi, cplx, True, fcode, fslot, fconst)
 
 
 @nb.njit(**_JIT)
 def adjoint_rows(theta, phi_re, phi_im, lam_re, lam_im, grads, cplx, n_ops, init, ops, fcode,
-                 fslot, fconst, fixed_re, fixed_im, pops, zslot, n, ck
+                 fslot, fconst, fixed_re, fixed_im, pops, zslot, n, ck, halves
                  ):  # pragma: no cover - compiled
     """Add to `grads` (B, P) the adjoint derivatives sum_m w_m d<O_m>/dtheta of every row, from
-    the final states phi and lambda = sum_m w_m O_m phi (both consumed) and the checkpoints
-    `forward_rows` stored.
+    the final states phi and lambda = sum_m w_m O_m phi (both consumed) and the checkpoints and
+    half-angle tables `forward_rows` stored.
 
     The sweep walks ``ops[:n_ops]`` backwards. A run of commuting single-qubit operations
     (`etr.quantum.program`) takes all its derivatives at its end (each is invariant under the
@@ -1053,12 +1070,13 @@ def adjoint_rows(theta, phi_re, phi_im, lam_re, lam_im, grads, cplx, n_ops, init
     lr, li = np.empty(1 << (n - nh)), np.empty(1 << (n - nh))
     ar, ai = np.empty(1 << (n - nh)), np.empty(1 << (n - nh))
     cbr, cbi = np.empty(1 << nh), np.empty(1 << nh)
-    ang, zs = np.empty(n), np.empty(n)
+    ang, zs, qs = np.empty(n), np.empty(n), np.empty(n, dtype=np.int64)
     u, v, d = np.empty(half), np.empty(half), np.empty(half)
     t = np.empty((4, half))
     cr, ci = np.empty((n, 2)), np.empty((n, 2))
     for b in range(theta.shape[0]):
         th = theta[b]
+        cs = halves[b]
         g = grads[b]
         pr = phi_re[b]
         pi = phi_im[b]
@@ -1077,7 +1095,7 @@ def adjoint_rows(theta, phi_re, phi_im, lam_re, lam_im, grads, cplx, n_ops, init
                 if sunk:
                     _z_all(xr, xi, pr, pi, cplx, n, w, zs, u, v, d, fresh)
                 fresh = False
-                _run_back(th, ops, k0, k, fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t, g,
+                _run_back(cs, ops, k0, k, fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t, g,
                           zs, n)
                 # phi at the run's start: its checkpoint, used in place (it is not needed again)
                 pr = ck[row[11], b, 0]
@@ -1087,22 +1105,22 @@ def adjoint_rows(theta, phi_re, phi_im, lam_re, lam_im, grads, cplx, n_ops, init
                 continue
             if kind == _DIAG:
                 _diag_grads(th, row, pops, xr, xi, pr, pi, n, g, w, zs, u, v, d)
-                fresh = _diag(th, row, pops, fixed_re, fixed_im, n, nh, hr, hi, lr, li, ang, ones,
-                              br, bi, xr, xi, pr, pi, k > 0, cplx, True, w)
+                fresh = _diag(th, cs, row, pops, fixed_re, fixed_im, n, nh, hr, hi, lr, li, ang, qs,
+                              ones, br, bi, xr, xi, pr, pi, k > 0, cplx, True, w)
             else:
                 if kind <= _CU1:
                     if kind == _U1_REAL and row[9] > row[8]:
                         _z_all(xr, xi, pr, pi, cplx, n, w, zs, u, v, d, fresh)
-                    _op_grads(th, row, fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t, g,
+                    _op_grads(cs, row, fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t, g,
                               zs, n)
                 fresh = False
-                _gate(th, row, xr, xi, cplx, True, fcode, fslot, fconst)
+                _gate(cs, row, xr, xi, cplx, True, fcode, fslot, fconst)
                 if k > 0:
-                    _gate(th, row, pr, pi, cplx, True, fcode, fslot, fconst)
+                    _gate(cs, row, pr, pi, cplx, True, fcode, fslot, fconst)
             k -= 1
         if init.shape[0]:
-            _columns(th, init, fcode, fslot, fconst, n, cr, ci)
-            _initial_grads(th, init, fcode, fslot, fconst, zslot, n, nh, xr, xi, cplx, cr, ci, g,
+            _columns(cs, init, fcode, fslot, fconst, n, cr, ci)
+            _initial_grads(cs, init, fcode, fslot, fconst, zslot, n, nh, xr, xi, cplx, cr, ci, g,
                            hr, hi, lr, li, ar, ai, cbr, cbi)
 
 

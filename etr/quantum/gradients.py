@@ -172,8 +172,8 @@ def _adjoint_rows(compiled: Compiled, theta: np.ndarray, observables: list[Obser
     """`_adjoint_chunk` row by row (`etr.quantum._kernels_rows.adjoint_rows`)."""
     prog = lower(compiled)
     ro = _readout(observables, compiled.n_qubits) if readout is None else readout
-    phi, ck = simulate(compiled, theta, split=ro.split, diagonal_observables=ro.diag,
-                       checkpoints=True, rows=True)
+    phi, ck, halves = simulate(compiled, theta, split=ro.split, diagonal_observables=ro.diag,
+                               checkpoints=True, rows=True)
     split = phi.ndim == 3
     phi_re, phi_im = (phi[0], phi[1]) if split else (phi, phi)
     if ro.diag:  # values and lambda row by row too: a row's bits do not depend on its chunk
@@ -193,7 +193,7 @@ def _adjoint_rows(compiled: Compiled, theta: np.ndarray, observables: list[Obser
     KR.adjoint_rows(np.ascontiguousarray(theta), phi_re, phi_im, lam_re, lam_im, grads, split,
                     prog.n_ops(ro.diag), prog.init, prog.ops, prog.fcode, prog.fslot,
                     prog.fconst, prog.fixed_re, prog.fixed_im, prog.pops, prog.zslot,
-                    compiled.n_qubits, ck)
+                    compiled.n_qubits, ck, halves)
     return values, grads
 
 

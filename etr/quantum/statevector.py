@@ -179,9 +179,9 @@ def simulate(compiled: Compiled, theta: np.ndarray, *, split: bool = False,
     `diagonal_observables` the circuit's diagonal tail is then left out (the states differ from
     the final ones by a diagonal phase, which changes no value of a diagonal observable, and
     may stay real where the tail is complex), and with `checkpoints` the states before each run
-    of commuting operations are returned too (``(C, b, 1 or 2, 2**n)``, real and imaginary
-    parts), which the adjoint sweep restores. Otherwise the fused operations run one by one
-    over the chunk (`apply_op`).
+    of commuting operations (``(C, b, 1 or 2, 2**n)``, real and imaginary parts), which the
+    adjoint sweep restores, and the rows' half-angle tables (``(b, P, 2)``) are returned too.
+    Otherwise the fused operations run one by one over the chunk (`apply_op`).
     """
     if not row_engine(compiled, rows):
         split = split or not compiled.real
@@ -196,11 +196,12 @@ def simulate(compiled: Compiled, theta: np.ndarray, *, split: bool = False,
     shape = (2, n_b, dim) if split else (n_b, dim)
     state = np.empty(shape)
     ck = np.empty((prog.n_checkpoints if checkpoints else 0, n_b, 2 if split else 1, dim))
+    halves = np.empty((n_b if checkpoints else 1, theta.shape[1], 2))
     re, im = (state[0], state[1]) if split else (state, state)
     KR.forward_rows(theta, re, im, split, prog.n_ops(diagonal_observables), prog.init, prog.ops,
                     prog.fcode, prog.fslot, prog.fconst, prog.fixed_re, prog.fixed_im, prog.pops,
-                    compiled.n_qubits, ck, checkpoints)
-    return (state, ck) if checkpoints else state
+                    compiled.n_qubits, ck, halves, checkpoints)
+    return (state, ck, halves) if checkpoints else state
 
 
 def join(state: np.ndarray) -> np.ndarray:
