@@ -487,53 +487,6 @@ def _run_sums(ops, k0, k1, xr, xi, pr, pi, cplx, acc, s3):  # pragma: no cover -
             s3[j - k0] = _treesum(acc[j - k0], size)
 
 
-@nb.njit(**_JIT)
-def _cross2_into(lr, li, pr, pi, cplx, s1, s2, t1, t2):  # pragma: no cover - compiled
-    """`_cross_into` for strides s1 > s2 >= 8 in one pass over the groups of four amplitudes the
-    two qubits couple (each amplitude of lambda and phi loaded once for both); t1, t2 hold a
-    term per group, the sum of the group's two pairs."""
-    dim = lr.shape[0]
-    u1 = np.uint64(s1)
-    u2 = np.uint64(s2)
-    m = np.uint64(0)
-    for base1 in range(0, dim, 2 * s1):
-        for base2 in range(base1, base1 + s1, 2 * s2):
-            ub = np.uint64(base2)
-            if cplx:
-                for i in range(u2):
-                    a = ub + i
-                    b = a + u2
-                    c = a + u1
-                    d = c + u2
-                    la, lb, lc, ld = lr[a], lr[b], lr[c], lr[d]
-                    ma, mb, mc, md = li[a], li[b], li[c], li[d]
-                    pa, pb, pc, pd = pr[a], pr[b], pr[c], pr[d]
-                    qa, qb, qc, qd = pi[a], pi[b], pi[c], pi[d]
-                    t1[m + i] = ((la * pc - lc * pa) + (ma * qc - mc * qa)
-                                 + ((lb * pd - ld * pb) + (mb * qd - md * qb)))
-                    t2[m + i] = ((la * pb - lb * pa) + (ma * qb - mb * qa)
-                                 + ((lc * pd - ld * pc) + (mc * qd - md * qc)))
-            else:
-                for i in range(u2):
-                    a = ub + i
-                    b = a + u2
-                    c = a + u1
-                    d = c + u2
-                    la, lb, lc, ld = lr[a], lr[b], lr[c], lr[d]
-                    pa, pb, pc, pd = pr[a], pr[b], pr[c], pr[d]
-                    t1[m + i] = (la * pc - lc * pa) + (lb * pd - ld * pb)
-                    t2[m + i] = (la * pb - lb * pa) + (lc * pd - ld * pc)
-            m += u2
-
-
-@nb.njit(**_JIT)
-def _sum_real2(lr, li, pr, pi, cplx, s1, s2, t1, t2):  # pragma: no cover - compiled
-    """`_sum_real` of two strides s1 > s2 >= 8 in one pass (`_cross2_into`)."""
-    _cross2_into(lr, li, pr, pi, cplx, s1, s2, t1, t2)
-    quarter = lr.shape[0] >> 2
-    return _treesum(t1, quarter), _treesum(t2, quarter)
-
-
 @nb.njit(**_INLINE)
 def _four(lr, li, pr, pi, u, v):  # pragma: no cover - compiled
     """The terms of (Im r00, Im r11, Im r01 + Im r10, Re r01 - Re r10) of pair (u, v)."""
