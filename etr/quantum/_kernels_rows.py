@@ -462,29 +462,89 @@ def _cross_acc(lr, li, pr, pi, cplx, s, acc):  # pragma: no cover - compiled
 BLOCK = 256
 
 
+@nb.njit(**_JIT_NOALIAS)
+def _cross2_acc(lr, li, pr, pi, cplx, s1, s2, acc1, acc2):  # pragma: no cover - compiled
+    """`_cross_acc` for strides s1 > s2 >= 8 in one pass over the groups of four amplitudes
+    the two qubits couple (each amplitude of lambda and phi loaded once for both): the m-th
+    group's two pairs of each stride to ``acc1[m]``, ``acc2[m]``."""
+    dim = lr.shape[0]
+    u1 = np.uint64(s1)
+    u2 = np.uint64(s2)
+    m = np.uint64(0)
+    for base1 in range(0, dim, 2 * s1):
+        for base2 in range(base1, base1 + s1, 2 * s2):
+            ub = np.uint64(base2)
+            if cplx:
+                for i in range(u2):
+                    a = ub + i
+                    b = a + u2
+                    c = a + u1
+                    d = c + u2
+                    la, lb, lc, ld = lr[a], lr[b], lr[c], lr[d]
+                    ma, mb, mc, md = li[a], li[b], li[c], li[d]
+                    pa, pb, pc, pd = pr[a], pr[b], pr[c], pr[d]
+                    qa, qb, qc, qd = pi[a], pi[b], pi[c], pi[d]
+                    acc1[m + i] += (((la * pc - lc * pa) + (ma * qc - mc * qa))
+                                    + ((lb * pd - ld * pb) + (mb * qd - md * qb)))
+                    acc2[m + i] += (((la * pb - lb * pa) + (ma * qb - mb * qa))
+                                    + ((lc * pd - ld * pc) + (mc * qd - md * qc)))
+            else:
+                for i in range(u2):
+                    a = ub + i
+                    b = a + u2
+                    c = a + u1
+                    d = c + u2
+                    la, lb, lc, ld = lr[a], lr[b], lr[c], lr[d]
+                    pa, pb, pc, pd = pr[a], pr[b], pr[c], pr[d]
+                    acc1[m + i] += (la * pc - lc * pa) + (lb * pd - ld * pb)
+                    acc2[m + i] += (la * pb - lb * pa) + (lc * pd - ld * pc)
+            m += u2
+
+
 @nb.njit(**_JIT)
-def _run_sums(ops, k0, k1, xr, xi, pr, pi, cplx, acc, s3):  # pragma: no cover - compiled
+def _sums_of(ops, k0, k1, xr, xi, pr, pi, cplx, acc, nl, wide):  # pragma: no cover - compiled
+    """`_run_sums`'s pass over (xr, xi, pr, pi), the row (`wide`: the operations of stride >=
+    nl) or one block (the others)."""
+    for j in range(k0, k1 + 1):
+        partner = ops[j, 12]
+        if ops[j, 0] != _U1_REAL or partner == -2:
+            continue
+        if partner >= 0:
+            a1, a2 = (j, partner) if ops[j, 1] > ops[partner, 1] else (partner, j)
+            if (ops[a1, 1] >= nl) == wide:
+                _cross2_acc(xr, xi, pr, pi, cplx, ops[a1, 1], ops[a2, 1], acc[a1 - k0],
+                            acc[a2 - k0])
+        elif (ops[j, 1] >= nl) == wide:
+            _cross_acc(xr, xi, pr, pi, cplx, ops[j, 1], acc[j - k0])
+
+
+@nb.njit(**_JIT)
+def _run_sums(ops, k0, k1, xr, xi, pr, pi, cplx, acc, size, s3):  # pragma: no cover - compiled
     """s3[j - k0] = Re r01 - Re r10 of every real operation j of the run k0 .. k1 at the current
-    position (`_sum_real`): those of stride >= BLOCK row-wide, the others block by block, each
-    pair's term accumulated over the blocks in order, then `_treesum` over the pairs."""
+    position (`_sum_real`). A pair of real operations (`etr.quantum.program._pair_up`) shares a
+    pass (`_cross2_acc`). Operations (and pairs) of stride >= BLOCK go row-wide, the others
+    block by block: every term is accumulated per amplitude pair (or group of four) over the
+    blocks in order, then `_treesum` over them (``size[j - k0]`` of them; scratch)."""
     dim = xr.shape[0]
     nl = min(dim, BLOCK)
     for j in range(k0, k1 + 1):
-        if ops[j, 0] != _U1_REAL:
+        partner = ops[j, 12]
+        if ops[j, 0] != _U1_REAL or partner == -2:
             continue
-        size = dim >> 1 if ops[j, 1] >= nl else nl >> 1
-        acc[j - k0, :size] = 0.0
-        if ops[j, 1] >= nl:
-            _cross_acc(xr, xi, pr, pi, cplx, ops[j, 1], acc[j - k0])
+        s1 = ops[j, 1] if partner < 0 else max(ops[j, 1], ops[partner, 1])
+        n_terms = (dim if s1 >= nl else nl) >> (1 if partner < 0 else 2)
+        size[j - k0] = n_terms
+        acc[j - k0, :n_terms] = 0.0
+        if partner >= 0:
+            size[partner - k0] = n_terms
+            acc[partner - k0, :n_terms] = 0.0
+    _sums_of(ops, k0, k1, xr, xi, pr, pi, cplx, acc, nl, True)  # the row-wide ones
     for a in range(0, dim, nl):
-        br, bi, cr, ci = xr[a:a + nl], xi[a:a + nl], pr[a:a + nl], pi[a:a + nl]
-        for j in range(k0, k1 + 1):
-            if ops[j, 0] == _U1_REAL and ops[j, 1] < nl:
-                _cross_acc(br, bi, cr, ci, cplx, ops[j, 1], acc[j - k0])
+        _sums_of(ops, k0, k1, xr[a:a + nl], xi[a:a + nl], pr[a:a + nl], pi[a:a + nl], cplx, acc,
+                 nl, False)
     for j in range(k0, k1 + 1):
         if ops[j, 0] == _U1_REAL:
-            size = dim >> 1 if ops[j, 1] >= nl else nl >> 1
-            s3[j - k0] = _treesum(acc[j - k0], size)
+            s3[j - k0] = _treesum(acc[j - k0], size[j - k0])
 
 
 @nb.njit(**_INLINE)
@@ -1069,11 +1129,11 @@ def _z_all(xr, xi, pr, pi, cplx, n, w, zs, u, v, d, fresh):  # pragma: no cover 
 
 @nb.njit(**_JIT)
 def _run_back(cs, ops, k0, k1, fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t, g, zs, n,
-              acc, s3):  # pragma: no cover - compiled
+              acc, size, s3):  # pragma: no cover - compiled
     """The derivatives of the run of commuting operations k0 .. k1 at its end (the real
     operations' sums together, `_run_sums`), then its un-apply from lambda (phi is restored from
     a checkpoint by the caller)."""
-    _run_sums(ops, k0, k1, xr, xi, pr, pi, cplx, acc, s3)
+    _run_sums(ops, k0, k1, xr, xi, pr, pi, cplx, acc, size, s3)
     for j in range(k1, k0 - 1, -1):
         if ops[j, 0] == _U1_REAL:
             _real_grads(cs, ops[j], fcode, fslot, fconst, zslot, s3[j - k0], g, zs, n)
@@ -1113,7 +1173,7 @@ def adjoint_rows(theta, phi_re, phi_im, lam_re, lam_im, grads, cplx, n_ops, init
     u, v, d = np.empty(half), np.empty(half), np.empty(half)
     t = np.empty((4, half))
     cr, ci = np.empty((n, 2)), np.empty((n, 2))
-    acc, s3 = np.empty((n, half)), np.empty(n)
+    acc, size, s3 = np.empty((n, half)), np.empty(n, dtype=np.int64), np.empty(n)
     for b in range(theta.shape[0]):
         th = theta[b]
         cs = halves[b]
@@ -1136,7 +1196,7 @@ def adjoint_rows(theta, phi_re, phi_im, lam_re, lam_im, grads, cplx, n_ops, init
                     _z_all(xr, xi, pr, pi, cplx, n, w, zs, u, v, d, fresh)
                 fresh = False
                 _run_back(cs, ops, k0, k, fcode, fslot, fconst, zslot, xr, xi, pr, pi, cplx, t, g,
-                          zs, n, acc, s3)
+                          zs, n, acc, size, s3)
                 # phi at the run's start: its checkpoint, used in place (it is not needed again)
                 pr = ck[row[11], b, 0]
                 if cplx:
