@@ -213,6 +213,13 @@ def _real2(x, s, a, b, c, d):  # pragma: no cover - compiled
             x[u + _1] = c * p + d * q
 
 
+@nb.njit(**_INLINE)
+def _quad(a, u1, u2):  # pragma: no cover - compiled
+    """The group of four amplitudes a, a + s2, a + s1, a + s1 + s2 that qubits of strides
+    s1 > s2 couple (unsigned)."""
+    return a, a + u2, a + u1, a + u1 + u2
+
+
 @nb.njit(**_JIT)
 def _real22(x, s1, s2, a, b):  # pragma: no cover - compiled
     """x <- (A on stride s1)(B on stride s2) x for two real 2x2 matrices a = (a00, a01, a10,
@@ -227,10 +234,7 @@ def _real22(x, s1, s2, a, b):  # pragma: no cover - compiled
         for base2 in range(base1, base1 + s1, 2 * s2):
             ub = np.uint64(base2)
             for i in range(u2):
-                p = ub + i
-                q = p + u2
-                r = p + u1
-                w = r + u2
+                p, q, r, w = _quad(ub + i, u1, u2)
                 x00 = x[p]
                 x01 = x[q]
                 x10 = x[r]
@@ -364,95 +368,44 @@ def _perm(x, kind, s, c):  # pragma: no cover - compiled
 
 # ----------------------------------------------------------------------------- adjoint passes
 @nb.njit(**_JIT)
-def _cross_into(lr, li, pr, pi, cplx, s, t):  # pragma: no cover - compiled
-    """t[k] = Re(conj(l_u) p_v) - Re(conj(l_v) p_u) for the k-th pair (u, v = u + s) of stride s:
-    the terms of Re r01 - Re r10 of the reduced matrix r[a, c] = sum conj(l_a) p_c, all the
-    derivatives of a real operation need (read-only loops over the states, which vectorise)."""
-    dim = lr.shape[0]
-    half = dim >> 1
-    us = np.uint64(s)
-    if s >= 8:
-        for base in range(0, dim, 2 * s):
-            ub = np.uint64(base)
-            o = np.uint64(base >> 1)
-            if cplx:
-                for i in range(us):
-                    u = ub + i
-                    v = u + us
-                    t[o + i] = (lr[u] * pr[v] - lr[v] * pr[u]) + (li[u] * pi[v] - li[v] * pi[u])
-            else:
-                for i in range(us):
-                    u = ub + i
-                    v = u + us
-                    t[o + i] = lr[u] * pr[v] - lr[v] * pr[u]
-    elif s == 1:
-        if cplx:
-            for k in range(np.uint64(half)):
-                u = k + k
-                v = u + _1
-                t[k] = (lr[u] * pr[v] - lr[v] * pr[u]) + (li[u] * pi[v] - li[v] * pi[u])
-        else:
-            for k in range(np.uint64(half)):
-                u = k + k
-                v = u + _1
-                t[k] = lr[u] * pr[v] - lr[v] * pr[u]
-    else:
-        if cplx:
-            for k in range(np.uint64(half)):
-                u = _pair(us, k)
-                v = u + us
-                t[k] = (lr[u] * pr[v] - lr[v] * pr[u]) + (li[u] * pi[v] - li[v] * pi[u])
-        else:
-            for k in range(np.uint64(half)):
-                u = _pair(us, k)
-                v = u + us
-                t[k] = lr[u] * pr[v] - lr[v] * pr[u]
-
-
-@nb.njit(**_JIT)
 def _sum_real(lr, li, pr, pi, cplx, s, t):  # pragma: no cover - compiled
-    """Re r01 - Re r10 on stride s (`_cross_into`, then `_treesum`)."""
-    _cross_into(lr, li, pr, pi, cplx, s, t)
-    return _treesum(t, lr.shape[0] >> 1)
+    """Re r01 - Re r10 on stride s (`_cross_acc` into zeroed `t`, then `_treesum`)."""
+    half = lr.shape[0] >> 1
+    t[:half] = 0.0
+    _cross_acc(lr, li, pr, pi, cplx, s, t)
+    return _treesum(t, half)
+
+
+@nb.njit(**_INLINE)
+def _cross(lr, li, pr, pi, cplx, u, v):  # pragma: no cover - compiled
+    """The term of Re r01 - Re r10 of the reduced matrix r[a, c] = sum conj(l_a) p_c that pair
+    (u, v) adds: Re(conj(l_u) p_v) - Re(conj(l_v) p_u), all the derivatives of a real operation
+    need."""
+    if cplx:
+        return (lr[u] * pr[v] - lr[v] * pr[u]) + (li[u] * pi[v] - li[v] * pi[u])
+    return lr[u] * pr[v] - lr[v] * pr[u]
 
 
 @nb.njit(**_JIT_NOALIAS)
 def _cross_acc(lr, li, pr, pi, cplx, s, acc):  # pragma: no cover - compiled
-    """acc[k] += the k-th pair's term of `_cross_into` (stride s; `acc` overlaps no state)."""
+    """acc[k] += the k-th pair's `_cross` on stride s (read-only loops over the states, which
+    vectorise; `acc` overlaps no state)."""
     dim = lr.shape[0]
     us = np.uint64(s)
     if s >= _RUN:
         for base in range(0, dim, 2 * s):
             ub = np.uint64(base)
             o = np.uint64(base >> 1)
-            if cplx:
-                for i in range(us):
-                    u = ub + i
-                    v = u + us
-                    acc[o + i] += (lr[u] * pr[v] - lr[v] * pr[u]) + (li[u] * pi[v] - li[v] * pi[u])
-            else:
-                for i in range(us):
-                    u = ub + i
-                    v = u + us
-                    acc[o + i] += lr[u] * pr[v] - lr[v] * pr[u]
+            for i in range(us):
+                acc[o + i] += _cross(lr, li, pr, pi, cplx, ub + i, ub + i + us)
     elif s == 2:
         for k in range(np.uint64(dim >> 2)):
-            for e in range(2):
-                u = _4 * k + np.uint64(e)
-                v = u + _2
-                o = _2 * k + np.uint64(e)
-                if cplx:
-                    acc[o] += (lr[u] * pr[v] - lr[v] * pr[u]) + (li[u] * pi[v] - li[v] * pi[u])
-                else:
-                    acc[o] += lr[u] * pr[v] - lr[v] * pr[u]
+            u = _4 * k
+            acc[_2 * k] += _cross(lr, li, pr, pi, cplx, u, u + _2)
+            acc[_2 * k + _1] += _cross(lr, li, pr, pi, cplx, u + _1, u + _3)
     else:
         for k in range(np.uint64(dim >> 1)):
-            u = k + k
-            v = u + _1
-            if cplx:
-                acc[k] += (lr[u] * pr[v] - lr[v] * pr[u]) + (li[u] * pi[v] - li[v] * pi[u])
-            else:
-                acc[k] += lr[u] * pr[v] - lr[v] * pr[u]
+            acc[k] += _cross(lr, li, pr, pi, cplx, k + k, k + k + _1)
 
 
 #: the sums of a run's real operations of stride < BLOCK go block by block over BLOCK
@@ -474,30 +427,12 @@ def _cross2_acc(lr, li, pr, pi, cplx, s1, s2, acc1, acc2):  # pragma: no cover -
     for base1 in range(0, dim, 2 * s1):
         for base2 in range(base1, base1 + s1, 2 * s2):
             ub = np.uint64(base2)
-            if cplx:
-                for i in range(u2):
-                    a = ub + i
-                    b = a + u2
-                    c = a + u1
-                    d = c + u2
-                    la, lb, lc, ld = lr[a], lr[b], lr[c], lr[d]
-                    ma, mb, mc, md = li[a], li[b], li[c], li[d]
-                    pa, pb, pc, pd = pr[a], pr[b], pr[c], pr[d]
-                    qa, qb, qc, qd = pi[a], pi[b], pi[c], pi[d]
-                    acc1[m + i] += (((la * pc - lc * pa) + (ma * qc - mc * qa))
-                                    + ((lb * pd - ld * pb) + (mb * qd - md * qb)))
-                    acc2[m + i] += (((la * pb - lb * pa) + (ma * qb - mb * qa))
-                                    + ((lc * pd - ld * pc) + (mc * qd - md * qc)))
-            else:
-                for i in range(u2):
-                    a = ub + i
-                    b = a + u2
-                    c = a + u1
-                    d = c + u2
-                    la, lb, lc, ld = lr[a], lr[b], lr[c], lr[d]
-                    pa, pb, pc, pd = pr[a], pr[b], pr[c], pr[d]
-                    acc1[m + i] += (la * pc - lc * pa) + (lb * pd - ld * pb)
-                    acc2[m + i] += (la * pb - lb * pa) + (lc * pd - ld * pc)
+            for i in range(u2):
+                a, b, c, d = _quad(ub + i, u1, u2)
+                acc1[m + i] += (_cross(lr, li, pr, pi, cplx, a, c)
+                                + _cross(lr, li, pr, pi, cplx, b, d))
+                acc2[m + i] += (_cross(lr, li, pr, pi, cplx, a, b)
+                                + _cross(lr, li, pr, pi, cplx, c, d))
             m += u2
 
 
@@ -701,14 +636,7 @@ def _phase_vector(th, cs, row, pops, fixed_re, fixed_im, n, nh, br, bi, hr, hi, 
     p0, p1, fx = row[6], row[7], row[5]
     nl = 1 << (n - nh)
     if _phase_tables(th, cs, pops, p0, p1, n, nh, hr, hi, lr, li, ang, qs):
-        unl = np.uint64(nl)
-        for h in range(1 << nh):
-            hr_ = hr[h]
-            hi_ = hi[h]
-            o = np.uint64(h) * unl
-            for l in range(unl):  # noqa: E741
-                br[o + l] = hr_ * lr[l] - hi_ * li[l]
-                bi[o + l] = hr_ * li[l] + hi_ * lr[l]
+        _outer(hr, hi, lr, li, nh, nl, br, bi, True)
         if fx >= 0:
             fr = fixed_re[fx]
             fi = fixed_im[fx]
@@ -862,7 +790,13 @@ def _product(cr, ci, n, nh, re, im, cplx, hr, hi, lr, li):  # pragma: no cover -
     """re + i im = the product state of the columns."""
     _half_product(cr, ci, 0, nh, hr, hi)
     _half_product(cr, ci, nh, n, lr, li)
-    unl = np.uint64(1 << (n - nh))
+    _outer(hr, hi, lr, li, nh, 1 << (n - nh), re, im, cplx)
+
+
+@nb.njit(**_JIT)
+def _outer(hr, hi, lr, li, nh, nl, re, im, cplx):  # pragma: no cover - compiled
+    """re + i im = H (x) L, x = h nl + l (the imaginary part only if `cplx`)."""
+    unl = np.uint64(nl)
     for h in range(1 << nh):
         a = hr[h]
         b = hi[h]
@@ -1225,6 +1159,16 @@ def adjoint_rows(theta, phi_re, phi_im, lam_re, lam_im, grads, cplx, n_ops, init
 
 
 # ----------------------------------------------------------------------------- diagonal observables
+@nb.njit(**_INLINE)
+def _probs(re, im, cplx, p):  # pragma: no cover - compiled
+    """p = |psi|^2 of one row (re + i im; im unused unless `cplx`)."""
+    for x in range(re.shape[0]):
+        p[x] = re[x] * re[x]
+    if cplx:
+        for x in range(re.shape[0]):
+            p[x] += im[x] * im[x]
+
+
 @nb.njit(**_JIT)
 def diag_values(re, im, cplx, coef, out):  # pragma: no cover - compiled
     """out[b, m] = sum_x |psi_b(x)|^2 coef[m, x] for diagonal observables (coefficient rows
@@ -1233,11 +1177,7 @@ def diag_values(re, im, cplx, coef, out):  # pragma: no cover - compiled
     p = np.empty(dim)
     t = np.empty(dim)
     for b in range(re.shape[0]):
-        for x in range(dim):
-            p[x] = re[b, x] * re[b, x]
-        if cplx:
-            for x in range(dim):
-                p[x] += im[b, x] * im[b, x]
+        _probs(re[b], im[b], cplx, p)
         for m in range(coef.shape[0]):
             for x in range(dim):
                 t[x] = p[x] * coef[m, x]
@@ -1272,11 +1212,7 @@ def z_values(re, im, cplx, qubits, out):  # pragma: no cover - compiled
     half = max(dim >> 1, 1)
     p, u, v, d, zs = np.empty(dim), np.empty(half), np.empty(half), np.empty(half), np.empty(n)
     for b in range(re.shape[0]):
-        for x in range(dim):
-            p[x] = re[b, x] * re[b, x]
-        if cplx:
-            for x in range(dim):
-                p[x] += im[b, x] * im[b, x]
+        _probs(re[b], im[b], cplx, p)
         _zsums(p, n, zs, u, v, d)
         for m in range(qubits.shape[0]):
             out[b, m] = zs[qubits[m]]
