@@ -1012,8 +1012,12 @@ def forward_rows(theta, out_re, out_im, cplx, n_ops, init, ops, fcode, fslot, fc
 @nb.njit(**_JIT)
 def _real_grads(cs, row, fcode, fslot, fconst, zslot, s3, g, zs, n):  # pragma: no cover
     """The derivatives of real operation `row` from its sum s3 (`_sum_real`), and those of the
-    RZ phases sunk from it, ``zs[q]`` (`_z_all`)."""
-    _factor_grads(cs, fcode, fslot, fconst, row[3], row[4], 0.0, 0.0, 0.0, s3, g)
+    RZ phases sunk from it, ``zs[q]`` (`_z_all`). A lone RY factor (M = Y in `_factor_grads`,
+    Im M01 = -1) adds -s3 directly: the value the general formula gives."""
+    if row[4] - row[3] == 1 and fcode[row[3]] == 2:
+        g[fslot[row[3]]] += -s3
+    else:
+        _factor_grads(cs, fcode, fslot, fconst, row[3], row[4], 0.0, 0.0, 0.0, s3, g)
     if row[9] > row[8]:
         sz = zs[n - 1 - int(np.log2(row[1]) + 0.5)]
         for z in range(row[8], row[9]):
