@@ -15,19 +15,26 @@ r[a, c] = sum conj(lam_a) phi_c) for all their derivatives instead of four (`_fa
 A diagonal layer applies its RZ phases (a tensor product, from two short tables) times its
 fixed phase in one pass. Runs of commuting single-qubit operations take all their derivatives at
 the run's end, are un-applied from lambda only, and phi is restored from a checkpoint the forward
-pass stored; the RZ derivatives of a run come from one vector w = Im(conj(lam) phi)
-(`_zsums`); pairs of real operations share a pass. The initial product state needs no
-backward pass: its derivatives are contractions of lambda with the product's factors
-(`_initial_grads`).
+pass stored. The sums of a run's real operations go together (`_run_sums`): those of stride >=
+`BLOCK` across the row, the others block by block (a block of lambda and phi stays in the L1
+cache for all of them), pairs of operations in one pass. The RZ derivatives of a run come from
+one vector w = Im(conj(lam) phi) (`_zsums`), which the backward pass of the diagonal layer
+after the run leaves behind (`_tensor_phase2`, lambda and phi in one pass). The initial product
+state needs no backward pass: its derivatives are contractions of lambda with the product's
+factors (`_initial_grads`). A row's half-angle cosines and sines are computed once, in the
+forward pass, and kept for the backward one (`_half_angles`).
 
 Determinism. Every kernel computes exactly what its source says in IEEE double arithmetic (no
 ``fastmath``: numba may hold several machine-code copies of a kernel, inlined into different
 callers or loaded from the on-disk cache, and only strict arithmetic makes them agree bit for
 bit; contraction into fused multiply-adds measured no faster here). Every sum runs in an order
-fixed by the code and the row's size alone: products are stored per amplitude pair and summed by
-halving (`_treesum`), whose vectorised loops are element-wise maps. No kernel calls BLAS or
-reduces across rows, so a row's bits depend on that row alone, not on its chunk, on memory
-alignment or on what the process ran before (`tests/quantum/test_kernels_rows.py`).
+fixed by the code and the row's size alone: products are stored per amplitude pair (or
+accumulated per pair over a row's blocks in order) and summed by halving (`_treesum`), whose
+vectorised loops are element-wise maps. The sum kernels compiled with no-alias array arguments
+(`_NoAliasCompiler`) only lose LLVM's run-time overlap checks; their arithmetic is the same. No
+kernel calls BLAS or reduces across rows, so a row's bits depend on that row alone, not on its
+chunk, on memory alignment or on what the process ran before
+(`tests/quantum/test_kernels_rows.py`).
 """
 
 from __future__ import annotations
