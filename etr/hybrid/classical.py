@@ -96,11 +96,13 @@ class DenseNet:
         return h, cache
 
     def backward(
-        self, params: np.ndarray, cache: list, grad_out: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Gradients w.r.t. parameters (K, n_params) and inputs (K, N, n_in)."""
+        self, params: np.ndarray, cache: list, grad_out: np.ndarray, *, wrt_params: bool = True
+    ) -> tuple[np.ndarray | None, np.ndarray]:
+        """Gradients w.r.t. parameters (K, n_params; None unless `wrt_params`) and inputs
+        (K, N, n_in). Without `wrt_params` only the input gradient is computed (the same
+        operations, so the same bits): what a cotangent for the layer below needs."""
         layers = self._unpack(params)
-        grads = np.zeros_like(params)
+        grads = np.zeros_like(params) if wrt_params else None
         g = grad_out
         pos = self.n_params
         for i in range(len(layers) - 1, -1, -1):
@@ -109,8 +111,10 @@ class DenseNet:
             if i < len(layers) - 1:
                 g = g * _DACT[self.activation](cache[i + 1])
             pos -= a * b + b
-            grads[:, pos:pos + a * b] = np.matmul(cache[i].transpose(0, 2, 1), g).reshape(-1, a * b)
-            grads[:, pos + a * b:pos + a * b + b] = g.sum(axis=1)
+            if wrt_params:
+                grads[:, pos:pos + a * b] = np.matmul(cache[i].transpose(0, 2, 1),
+                                                      g).reshape(-1, a * b)
+                grads[:, pos + a * b:pos + a * b + b] = g.sum(axis=1)
             g = np.matmul(g, w.transpose(0, 2, 1))
         return grads, g
 

@@ -254,12 +254,15 @@ class HybridModel(BinaryClassifier):
         return out[:, :, 0], cache
 
     def _post_backward(self, p: np.ndarray, cache: list | None, g_logit: np.ndarray,
-                       m: int) -> tuple[np.ndarray | None, np.ndarray]:
-        """(grad of post params (K, P_post) or None, grad w.r.t. z (K, N, M))."""
+                       m: int, *, wrt_params: bool = True
+                       ) -> tuple[np.ndarray | None, np.ndarray]:
+        """(grad of post params (K, P_post) or None, grad w.r.t. z (K, N, M)); without
+        `wrt_params` the first is None (a cotangent needs only the second)."""
         if self.post is None:
             g_z = np.repeat(g_logit[:, :, None] * (self.readout_scale / m), m, axis=2)
             return None, g_z
-        return self.post.backward(p[:, self.blocks["post"]], cache, g_logit[:, :, None])
+        return self.post.backward(p[:, self.blocks["post"]], cache, g_logit[:, :, None],
+                                  wrt_params=wrt_params)
 
     def _row_cotangent(self, p: np.ndarray, n: int, y: np.ndarray | None):
         """Cotangent function for the backend: d(output)/dz of circuit rows from their values.
@@ -280,7 +283,7 @@ class HybridModel(BinaryClassifier):
                 g_logit = np.ones_like(logit)
             else:
                 g_logit = (_sigmoid(logit) - y[i_of[rows], None]) / n
-            _, g_z = self._post_backward(pr, cache, g_logit, m)
+            _, g_z = self._post_backward(pr, cache, g_logit, m, wrt_params=False)
             return g_z[:, 0, :]
 
         return cotangent

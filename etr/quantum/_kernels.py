@@ -103,25 +103,19 @@ def cu1_apply(state, c, s, u):  # pragma: no cover - compiled
 @nb.njit(**_JIT)
 def phase1_apply(state, s, e):  # pragma: no cover - compiled
     """diag(e[b], conj(e[b])) on the qubit with stride s (RZ)."""
-    n_b, dim = state.shape
-    for b in range(n_b):
-        e0 = e[b]
-        e1 = np.conj(e0)
-        row = state[b]
-        for i in range(dim):
-            row[i] *= e1 if i & s else e0
+    cphase1_apply(state, 0, s, e)
 
 
 @nb.njit(**_JIT)
 def cphase1_apply(state, c, s, e):  # pragma: no cover - compiled
-    """Controlled diag(e[b], conj(e[b])) (CRZ)."""
+    """Controlled diag(e[b], conj(e[b])) (CRZ); c = 0 for none (`phase1_apply`)."""
     n_b, dim = state.shape
     for b in range(n_b):
         e0 = e[b]
         e1 = np.conj(e0)
         row = state[b]
         for i in range(dim):
-            if i & c:
+            if c == 0 or i & c:
                 row[i] *= e1 if i & s else e0
 
 

@@ -33,6 +33,7 @@ from etr.quantum.compile import U1, Compiled, Diag, bit_vector, compile_ansatz, 
 from etr.quantum.observables import Observable
 from etr.quantum.program import lower
 from etr.quantum.statevector import (
+    adjoint_chunk_size,
     apply_op,
     as_observables,
     chunks,
@@ -146,43 +147,59 @@ def _adjoint_ops(compiled: Compiled, theta: np.ndarray, observables: list[Observ
     return values, grads
 
 
+@dataclass(frozen=True)
+class _Readout:
+    """What the row-by-row adjoint needs to know of its observables, worked out once per call
+    instead of once per chunk: diagonal (the tail and values row by row), real (a real state
+    may stay real), and the Z qubits or diagonal coefficients of diagonal observables."""
+
+    diag: bool
+    split: bool
+    qubits: np.ndarray | None
+    coef: np.ndarray | None
+
+
+def _readout(observables: list[Observable], n_qubits: int) -> _Readout:
+    diag = diagonal(observables)
+    qubits = z_qubits(observables) if diag else None
+    coef = diagonal_coefficients(observables, n_qubits) if diag and qubits is None else None
+    return _Readout(diag, not all(o.is_real for o in observables), qubits, coef)
+
+
 def _adjoint_rows(compiled: Compiled, theta: np.ndarray, observables: list[Observable],
-                  cotangent: Callable[[np.ndarray], np.ndarray]
+                  cotangent: Callable[[np.ndarray], np.ndarray], readout: _Readout | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
     """`_adjoint_chunk` row by row (`etr.quantum._kernels_rows.adjoint_rows`)."""
     prog = lower(compiled)
-    diag = diagonal(observables)
-    phi, ck = simulate(compiled, theta, split=not all(o.is_real for o in observables),
-                       diagonal_observables=diag, checkpoints=True, rows=True)
+    ro = _readout(observables, compiled.n_qubits) if readout is None else readout
+    phi, ck, halves = simulate(compiled, theta, split=ro.split, diagonal_observables=ro.diag,
+                               checkpoints=True, rows=True)
     split = phi.ndim == 3
     phi_re, phi_im = (phi[0], phi[1]) if split else (phi, phi)
-    if diag:  # values and lambda row by row too: a row's bits do not depend on its chunk
-        values = row_values(phi, observables)
+    if ro.diag:  # values and lambda row by row too: a row's bits do not depend on its chunk
+        values = row_values(phi, observables, ro.qubits, ro.coef)
         weights = np.ascontiguousarray(cotangent(values), dtype=np.float64)
         lam = np.empty_like(phi)
         lam_re, lam_im = (lam[0], lam[1]) if split else (lam, lam)
-        qubits = z_qubits(observables)
-        if qubits is not None:
-            KR.z_lambda(phi_re, phi_im, split, qubits, weights, lam_re, lam_im)
+        if ro.qubits is not None:
+            KR.z_lambda(phi_re, phi_im, split, ro.qubits, weights, lam_re, lam_im)
         else:
-            KR.diag_lambda(phi_re, phi_im, split,
-                           diagonal_coefficients(observables, compiled.n_qubits), weights,
-                           lam_re, lam_im)
+            KR.diag_lambda(phi_re, phi_im, split, ro.coef, weights, lam_re, lam_im)
     else:
         values = expectation_values(phi, observables)
         lam = _adjoint_lambda(phi, observables, cotangent(values))
         lam_re, lam_im = (lam[0], lam[1]) if split else (lam, lam)
     grads = np.zeros_like(theta)
     KR.adjoint_rows(np.ascontiguousarray(theta), phi_re, phi_im, lam_re, lam_im, grads, split,
-                    prog.n_ops(diag), prog.init, prog.ops, prog.fcode, prog.fslot, prog.fconst,
-                    prog.fixed_re, prog.fixed_im, prog.pops, prog.zslot, compiled.n_qubits,
-                    ck)
+                    prog.n_ops(ro.diag), prog.init, prog.ops, prog.fcode, prog.fslot,
+                    prog.fconst, prog.fixed_re, prog.fixed_im, prog.pops, prog.zslot,
+                    compiled.n_qubits, ck, halves)
     return values, grads
 
 
 def _adjoint_chunk(compiled: Compiled, theta: np.ndarray, observables: list[Observable],
-                   cotangent: Callable[[np.ndarray], np.ndarray], *, rows: bool | None = None
-                   ) -> tuple[np.ndarray, np.ndarray]:
+                   cotangent: Callable[[np.ndarray], np.ndarray], *, rows: bool | None = None,
+                   readout: _Readout | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Values (B, M) and gradient (B, P) of sum_m w[b, m] <O_m>, w = cotangent(values).
 
     One forward simulation serves both: the values, then the backward sweep with the weights the
@@ -191,7 +208,7 @@ def _adjoint_chunk(compiled: Compiled, theta: np.ndarray, observables: list[Obse
     rounding).
     """
     if row_engine(compiled, rows):
-        return _adjoint_rows(compiled, theta, observables, cotangent)
+        return _adjoint_rows(compiled, theta, observables, cotangent, readout)
     return _adjoint_ops(compiled, theta, observables, cotangent)
 
 
@@ -268,9 +285,14 @@ def expectation_vjp(ansatz: Ansatz, params: np.ndarray, observables: object,
     compiled = compile_ansatz(ansatz)
     values = np.empty((theta.shape[0], len(obs)))
     grads = np.empty_like(theta)
+    readout = None
+    if row_engine(compiled):
+        readout = _readout(obs, ansatz.n_qubits)
+        if chunk_size is None:
+            chunk_size = adjoint_chunk_size(compiled)
     for rows in chunks(theta.shape[0], ansatz.n_qubits, chunk_size):
         values[rows], grads[rows] = _adjoint_chunk(
-            compiled, theta[rows], obs, lambda v, r=rows: weights(v, r))
+            compiled, theta[rows], obs, lambda v, r=rows: weights(v, r), readout=readout)
     return values, grads
 
 

@@ -14,17 +14,26 @@ import sys
 import numpy as np
 import pytest
 
-from etr.circuits import encoded_circuit, hardware_efficient, sim_circuit
+from etr.circuits import Ansatz, encoded_circuit, hardware_efficient, sim_circuit
 from etr.quantum import (
     compile_ansatz,
     expectation_and_gradient,
     expectation_vjp,
     expectations,
+    parameter_shift_gradient,
     qutip_statevectors,
     statevectors,
 )
+from etr.quantum._kernels_rows import BLOCK
 from etr.quantum.gradients import _adjoint_chunk
-from etr.quantum.statevector import as_observables, simulate
+from etr.quantum.program import lower
+from etr.quantum.statevector import (
+    _ADJOINT_CHUNK_BYTES,
+    adjoint_chunk_size,
+    as_observables,
+    default_chunk_size,
+    simulate,
+)
 
 WIDE = {
     "ry+rz cz linear": hardware_efficient(10, 3, rotations="RY+RZ"),
@@ -135,3 +144,58 @@ def test_diagonal_observables_skip_the_diagonal_tail(rng, uniform_params):
     _, grads = expectation_and_gradient(a, p, "IIIIZIIII")
     last_rz = [g.slot for g in a.gates[-26:] if g.name == "RZ"]  # 9 x (RY, RZ), 8 CZ
     assert len(last_rz) == 9 and np.all(grads[:, last_rz] == 0.0)
+
+
+def _partial_layers(n: int, rotations: tuple[str, ...]) -> Ansatz:
+    """Layers whose runs leave qubits out (so pairs of operations straddle a block of
+    `BLOCK` amplitudes) and mix complex operations (RX then RY) with real ones (RY)."""
+    gates: list[tuple] = [("H", q) for q in range(n)]
+    for skip in (0, 3, n - 1):
+        gates += [("CZ", q, q + 1) for q in range(n - 1)]
+        for q in range(n):
+            if q == skip:
+                continue
+            gates += [(r, q) for r in (rotations if q % 3 else ("RY",))]
+    return Ansatz.from_gates(n, gates, name=f"partial{n}")
+
+
+@pytest.mark.parametrize("rotations", [("RY",), ("RY", "RZ"), ("RX", "RY")])
+@pytest.mark.parametrize("n", [9, 10])
+def test_run_sums_of_partial_mixed_runs_agree_with_both_truths(n, rotations, rng,
+                                                               uniform_params):
+    """The sums of a run's real operations go row-wide from stride `BLOCK` and block by block
+    below it, in pairs where the program pairs them: runs with a qubit left out (a pair
+    straddling the block size), complex operations among real ones, real states (RY alone).
+    Gradients against the operation engine (1e-11) and the parameter-shift rule (1e-10)."""
+    a = _partial_layers(n, rotations)
+    c = compile_ansatz(a)
+    prog = lower(c)
+    runs = [(int(prog.ops[k, 10]), k) for k in np.flatnonzero(prog.ops[:, 10] >= 0)]
+    assert runs and any(k - k0 + 1 < n for k0, k in runs)  # a qubit left out of a run
+    pairs = [(r[1], prog.ops[r[12], 1]) for r in prog.ops if r[12] >= 0]
+    if n == 10 and rotations == ("RY",):
+        assert any(max(p) >= BLOCK > min(p) for p in pairs)  # a pair straddling a block
+    p = uniform_params(a, 3, rng)
+    for obs in (_readout(n), ["X" + "I" * (n - 2) + "X"]):
+        o = as_observables(obs, n)
+        w = rng.normal(size=(3, len(obs)))
+        _, g_r = _adjoint_chunk(c, p, o, lambda values, w=w: w, rows=True)
+        _, g_o = _adjoint_chunk(c, p, o, lambda values, w=w: w, rows=False)
+        np.testing.assert_allclose(g_r, g_o, atol=1e-11, rtol=0)
+        assert np.abs(g_o).max() > 1e-3
+    shift = parameter_shift_gradient(a, p[:1], _readout(n)[1])
+    _, g = expectation_and_gradient(a, p[:1], _readout(n)[1])
+    np.testing.assert_allclose(g, shift, atol=1e-10, rtol=0)
+
+
+def test_adjoint_chunks_fit_the_cache_budget():
+    """Rows per chunk of the row-by-row adjoint: the chunk's states, adjoint states and
+    checkpoints (complex) within `_ADJOINT_CHUNK_BYTES`, at least one row, at most the
+    forward pass's chunk."""
+    for n, layers in ((10, 10), (10, 1), (12, 6), (14, 2), (8, 3)):
+        c = compile_ansatz(hardware_efficient(n, layers, rotations="RY+RZ"))
+        rows = adjoint_chunk_size(c)
+        per_row = (2 + lower(c).n_checkpoints) * 16 * 2**n
+        assert 1 <= rows <= default_chunk_size(n)
+        assert rows == 1 or rows * per_row <= _ADJOINT_CHUNK_BYTES
+        assert rows == default_chunk_size(n) or (rows + 1) * per_row > _ADJOINT_CHUNK_BYTES
