@@ -30,7 +30,7 @@ They draw no random numbers, so they move no other column.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -188,14 +188,14 @@ def evaluate_run(
     for name in settings.definitions:
         if control and METRICS[name].needs_pqc:
             continue  # needs quantum parameters: NaN for the control
-        record.update(_producer(name)(context))
+        record.update(DEFINITIONS.producer(name)(context))
     if not control:
         record["purity"] = model_purity(model, params0, task.x_train, settings)
     for name in RUN_DIAGNOSTICS:
         m = METRICS[name]
         if (control and m.needs_pqc) or (m.needs_shots and settings.shots is None):
             continue
-        record.update(_diagnostic(name)(context))
+        record.update(DIAGNOSTICS.producer(name)(context))
     acc = model.accuracy(result.final_params, task.x_test, task.y_test)
     record.update(
         final_loss=float(result.final_loss.mean()), final_loss_std=float(result.final_loss.std()),
@@ -306,53 +306,52 @@ class RunContext:
 
 Definition = Callable[["RunContext"], dict[str, object]]
 
+class Producers(dict[str, Definition]):
+    """Contract name -> the function computing its record columns, for one kind of name.
+
+    `register(name)` is the decorator entering a function; a name outside `names` (the contract's
+    registry of that kind) fails at import, not at run time. `producer(name)` is the function, or
+    a one-line error naming the table.
+    """
+
+    def __init__(self, names: Sequence[str], kind: str, table: str) -> None:
+        super().__init__()
+        self.names, self.kind, self.table = names, kind, table
+
+    def register(self, name: str) -> Callable[[Definition], Definition]:
+        def enter(fn: Definition) -> Definition:
+            if name not in self.names:
+                raise InputError(f"`{name}` is not a registered {self.kind}")
+            self[name] = fn
+            return fn
+
+        return enter
+
+    def producer(self, name: str) -> Definition:
+        fn = self.get(name)
+        if fn is None:
+            raise InputError(f"{self.kind} `{name}` has no function in "
+                             f"etr.hybrid.run.{self.table}")
+        return fn
+
+
 #: registered trainability definition -> the function computing its record columns.
-DEFINITIONS: dict[str, Definition] = {}
+DEFINITIONS = Producers(TRAINABILITY_DEFINITIONS, "trainability definition", "DEFINITIONS")
+
+#: registered run-level diagnostic -> the function computing its record columns.
+DIAGNOSTICS = Producers(RUN_DIAGNOSTICS, "run-level diagnostic", "DIAGNOSTICS")
 
 
 def definition(name: str) -> Callable[[Definition], Definition]:
     """Register the function computing the trainability definition `name` (and its companion
     columns); `name` must be in `etr.contract.TRAINABILITY_DEFINITIONS`."""
-
-    def register(fn: Definition) -> Definition:
-        if name not in TRAINABILITY_DEFINITIONS:
-            raise InputError(f"`{name}` is not a registered trainability definition")
-        DEFINITIONS[name] = fn
-        return fn
-
-    return register
-
-
-def _producer(name: str) -> Definition:
-    fn = DEFINITIONS.get(name)
-    if fn is None:
-        raise InputError(f"trainability definition `{name}` has no function in "
-                         "etr.hybrid.run.DEFINITIONS")
-    return fn
-
-
-#: registered run-level diagnostic -> the function computing its record columns.
-DIAGNOSTICS: dict[str, Definition] = {}
+    return DEFINITIONS.register(name)
 
 
 def diagnostic(name: str) -> Callable[[Definition], Definition]:
     """Register the function computing the run-level diagnostic `name` (in
     `etr.contract.RUN_DIAGNOSTICS`)."""
-
-    def register(fn: Definition) -> Definition:
-        if name not in RUN_DIAGNOSTICS:
-            raise InputError(f"`{name}` is not a registered run-level diagnostic")
-        DIAGNOSTICS[name] = fn
-        return fn
-
-    return register
-
-
-def _diagnostic(name: str) -> Definition:
-    fn = DIAGNOSTICS.get(name)
-    if fn is None:
-        raise InputError(f"diagnostic `{name}` has no function in etr.hybrid.run.DIAGNOSTICS")
-    return fn
+    return DIAGNOSTICS.register(name)
 
 
 @diagnostic("grad_snr")
