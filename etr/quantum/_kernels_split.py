@@ -24,7 +24,6 @@ __all__ = [
     "cu1_reduce",
     "diag_apply",
     "phase1_apply",
-    "product_state",
     "reduce_blocked",
     "reduce_pairs",
     "u1_apply",
@@ -242,27 +241,3 @@ def cu1_reduce(lre, lim, pre, pim, c, s):  # pragma: no cover - compiled
                                pim[b, i], pre[b, j], pim[b, j])
         _store(r, b, acc)
     return r
-
-
-@nb.njit(**_JIT)
-def product_state(cols, re, im):  # pragma: no cover - compiled
-    """re + i im = cols[0, b] (x) cols[1, b] (x) ... (qubit 0 the most significant factor)."""
-    n_q, n_b = cols.shape[0], cols.shape[1]
-    for b in range(n_b):
-        rr = re[b]
-        ri = im[b]
-        rr[0] = 1.0
-        ri[0] = 0.0
-        size = 1
-        for q in range(n_q):
-            c0 = cols[q, b, 0]
-            c1 = cols[q, b, 1]
-            for i in range(size - 1, -1, -1):
-                v = rr[i] + 1j * ri[i]
-                w0 = v * c0
-                w1 = v * c1
-                rr[2 * i] = w0.real
-                ri[2 * i] = w0.imag
-                rr[2 * i + 1] = w1.real
-                ri[2 * i + 1] = w1.imag
-            size *= 2

@@ -136,8 +136,13 @@ def product_state(compiled: Compiled, theta: np.ndarray, *, split: bool) -> np.n
         state = np.empty((n_b, 2**n))
         K.product_state(np.ascontiguousarray(cols.real), state)
         return state
+    # The complex product, then its parts: one kernel for both layouts (the same operations, so
+    # the same bits; the copy is one pass over the state, once per forward pass).
+    full = np.empty((n_b, 2**n), dtype=np.complex128)
+    K.product_state(cols, full)
     state = np.empty((2, n_b, 2**n))
-    KS.product_state(cols, state[0], state[1])
+    state[0] = full.real
+    state[1] = full.imag
     return state
 
 
