@@ -110,32 +110,34 @@ class CostConstants:
 
 #: Measured with ``benchmarks/calibrate_cost.py`` (see its docstring for the design and the fit)
 #: on the 2-core development machine (x86_64, Python 3.11.7, one thread per process, the other
-#: core busy), 2026-11-29: 200 timed units (2-10 qubits, 1-6 layers, pure_pqc, hybrid_full,
+#: core busy), 2026-12-06, after the row engine's speed-up (the constants of 2026-11-29 predicted
+#: 24 random paper-preset cells at 3.2x their measured CPU time, 10-qubit cells at up to 13x, and
+#: 24 study cells at 1.5x): 200 timed units (2-10 qubits, 1-6 layers, pure_pqc, hybrid_full,
 #: finite shots, the classical-only control, circuit units at two frame-potential sizes), median
-#: relative error 13%. Held out: 16 random cells of the quick preset predicted at 0.85x of their
-#: measured total; cells of the paper-sized settings (100 steps) at 1.10x, 0.99x and 1.10x
-#: (hybrid_full 6q/4L, hybrid_quantum_only 8q/6L, pure_pqc 10q/2L). The fit sets c_step and c_lie
-#: to 0: per-step overhead does not grow with the gate count, and the Lie closure is within the
-#: circuit unit's other terms at these sizes. The density-matrix constants (c_dgrad, c_dfwd,
-#: c_drow) were fitted apart (``calibrate_cost.py --density``, 2026-12-06, same machine, every
-#: other constant held): 66 noisy cells (depolarizing 0.01; 2-6 qubits, 1/3/6 layers, pure_pqc
-#: and hybrid_full, 5 and 20 steps, finite shots on 2-4 qubits), median relative error of the
-#: density part 15% (worst 54%, a 0.06 s shot cell); held out: 16 noisy cells of the quick-noise
-#: preset predicted at 0.89x of their measured total.
+#: relative error 20% (worst 82%, a 10-qubit circuit unit). Held out: 16 random cells of the quick
+#: preset predicted at 1.03x of their measured total; the three paper-sized check cells at 0.96x,
+#: 0.86x and 0.81x (hybrid_full 6q/4L, hybrid_quantum_only 8q/6L, pure_pqc 10q/2L); 24 random
+#: cells each of the paper and study presets at 0.80x and 0.81x (per cell 0.41x-1.84x). The fit
+#: sets c_step and c_iter to 0: per-step overhead is within the per-row terms at these sizes. The
+#: density-matrix constants (c_dgrad, c_dfwd, c_drow) were fitted apart (``calibrate_cost.py
+#: --density``, the same day, every other constant held at the values below): 66 noisy cells
+#: (depolarizing 0.01; 2-6 qubits, 1/3/6 layers, pure_pqc and hybrid_full, 5 and 20 steps, finite
+#: shots on 2-4 qubits), median relative error of the density part 11% (worst 55%, a shot cell
+#: of 2 qubits); held out: 16 noisy cells of the quick-noise preset predicted at 0.87x.
 COST = CostConstants(
-    c_run=0.01037,
-    c_amp=6.385e-10,
-    c_row=6.662e-08,
+    c_run=0.00573,
+    c_amp=4.368e-11,
+    c_row=4.985e-08,
     c_step=0.0,
-    c_iter=8.578e-05,
-    c_unit=0.03569,
-    c_pair=3.982e-11,
-    c_lie=0.0,
-    c_dgrad=9.373e-09,
-    c_dfwd=1.624e-09,
-    c_drow=9.077e-08,
-    source="benchmarks/calibrate_cost.py, 2026-11-29 (density terms 2026-12-06), 2-core x86_64, "
-           "Python 3.11.7",
+    c_iter=0.0,
+    c_unit=0.02464,
+    c_pair=3.602e-11,
+    c_lie=1.02e-08,
+    c_dgrad=7.558e-09,
+    c_dfwd=1.62e-09,
+    c_drow=1.001e-07,
+    source="benchmarks/calibrate_cost.py, 2026-12-06 (after the row-engine speed-up), 2-core "
+           "x86_64, Python 3.11.7",
 )
 
 
