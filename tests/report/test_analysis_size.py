@@ -8,6 +8,7 @@ from etr.analysis import planted_dataset
 from etr.report.size import (
     BASE_SECONDS,
     PER_CIRCUIT_SECONDS,
+    PER_INSTANCE_RUN_SECONDS,
     PER_RUN_SECONDS,
     POOL_SECONDS,
     AnalysisSize,
@@ -24,7 +25,9 @@ def test_counts_and_the_cost_model():
 
     n_defs = sum(d in df.columns for d in TRAINABILITY_DEFINITIONS)  # every registered one
     assert size.definitions == n_defs == len(TRAINABILITY_DEFINITIONS)
-    want = BASE_SECONDS + PER_RUN_SECONDS * len(df) * n_defs + PER_CIRCUIT_SECONDS * 60 * 2
+    assert size.instances == 1  # the planted data has no task instances
+    want = (BASE_SECONDS + (PER_RUN_SECONDS + PER_INSTANCE_RUN_SECONDS) * len(df) * n_defs
+            + PER_CIRCUIT_SECONDS * 60 * 2)
     assert abs(size.cpu_seconds - want) < 0.06
     one = analysis_size(df, definitions=["grad_var_train"], configs=["pure_pqc"])
     assert (one.definitions, one.configs) == (1, 1) and one.cpu_seconds < size.cpu_seconds
@@ -38,6 +41,16 @@ def test_grows_with_runs_and_circuits():
     more_circuits = analysis_size(planted_dataset(n_pqcs=120, n_seeds=2, seed=1))
     assert small.cpu_seconds < more_runs.cpu_seconds
     assert small.cpu_seconds < more_circuits.cpu_seconds
+
+
+def test_task_instances_add_their_share():
+    """Each task instance adds a leave-one-out pass over the runs of every definition."""
+    df = planted_dataset(n_pqcs=60, n_seeds=2, seed=0)
+    base = analysis_size(df)
+    ten = analysis_size(df.assign(task_id=[f"t{i % 10}" for i in range(len(df))]))
+    assert (base.instances, ten.instances) == (1, 10)
+    extra = PER_INSTANCE_RUN_SECONDS * len(df) * base.definitions * 9
+    assert ten.cpu_seconds == pytest.approx(base.cpu_seconds + extra, abs=0.06)
 
 
 def test_workers_cost_their_start_where_the_bootstrap_uses_them():
