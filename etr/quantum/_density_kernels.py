@@ -93,35 +93,36 @@ def _reduce(r00, r01, r10, r11, y00, y01, y10, y11, p00, p01, p10, p11):
 
 
 @nb.njit(inline="always")
-def _pass1(row, src, size, sr, sc, a00, a01, a10, a11, chan, noisy):  # pragma: no cover
-    for k in range(size >> 2):
-        i = _insert_zero(_insert_zero(k, sc), sr)
-        y00, y01, y10, y11 = _conj2(a00, a01, a10, a11,
-                                    src[i], src[i + sc], src[i + sr], src[i + sr + sc])
-        if noisy:
-            y00, y01, y10, y11 = _chan(chan, y00, y01, y10, y11)
-        row[i] = y00
-        row[i + sc] = y01
-        row[i + sr] = y10
-        row[i + sr + sc] = y11
+def _sub_load(row, j, rt, ct):  # pragma: no cover - compiled
+    """The 2x2 block at j of row stride rt and column stride ct."""
+    return row[j], row[j + ct], row[j + rt], row[j + rt + ct]
 
 
 @nb.njit(inline="always")
-def _pass1_diag(row, src, size, sr, sc, f, chan, noisy):  # pragma: no cover - compiled
-    """diag(u0, u1) X diag(u0, u1)^dagger: the coherences times f = u0 conj(u1), conj(f)."""
+def _sub_store(row, j, rt, ct, y):  # pragma: no cover - compiled
+    row[j] = y[0]
+    row[j + ct] = y[1]
+    row[j + rt] = y[2]
+    row[j + rt + ct] = y[3]
+
+
+@nb.njit(inline="always")
+def _pass1(row, src, size, sr, sc, a00, a01, a10, a11, diag, chan, noisy):
+    # pragma: no cover - compiled
+    """The pass of `gate1` over one matrix: A X A^dagger on every 2x2 block (for a diagonal
+    A only the coherences change, by f = a00 conj(a11) and conj(f)), then the channel."""
+    f = a00 * np.conj(a11)
     g = np.conj(f)
     for k in range(size >> 2):
         i = _insert_zero(_insert_zero(k, sc), sr)
-        y00 = src[i]
-        y01 = src[i + sc] * f
-        y10 = src[i + sr] * g
-        y11 = src[i + sr + sc]
+        x00, x01, x10, x11 = _sub_load(src, i, sr, sc)
+        if diag:
+            y00, y01, y10, y11 = x00, x01 * f, x10 * g, x11
+        else:
+            y00, y01, y10, y11 = _conj2(a00, a01, a10, a11, x00, x01, x10, x11)
         if noisy:
             y00, y01, y10, y11 = _chan(chan, y00, y01, y10, y11)
-        row[i] = y00
-        row[i + sc] = y01
-        row[i + sr] = y10
-        row[i + sr + sc] = y11
+        _sub_store(row, i, sr, sc, (y00, y01, y10, y11))
 
 
 @nb.njit(**_JIT)
@@ -135,13 +136,13 @@ def gate1(out, rho, sr, sc, u, kind, chan, noisy):  # pragma: no cover - compile
         row = out[b]
         src = rho[b]
         if kind == DIAGONAL:
-            _pass1_diag(row, src, size, sr, sc, u[ub, 0, 0] * np.conj(u[ub, 1, 1]), chan, noisy)
+            _pass1(row, src, size, sr, sc, u[ub, 0, 0], 0j, 0j, u[ub, 1, 1], True, chan, noisy)
         elif kind == REAL:
             _pass1(row, src, size, sr, sc, u[ub, 0, 0].real, u[ub, 0, 1].real, u[ub, 1, 0].real,
-                   u[ub, 1, 1].real, chan, noisy)
+                   u[ub, 1, 1].real, False, chan, noisy)
         else:
             _pass1(row, src, size, sr, sc, u[ub, 0, 0], u[ub, 0, 1], u[ub, 1, 0], u[ub, 1, 1],
-                   chan, noisy)
+                   False, chan, noisy)
 
 
 @nb.njit(inline="always")
@@ -155,23 +156,18 @@ def _back_pass1(row, prow, size, sr, sc, a00, a01, a10, a11, diag, chan, noisy, 
     r11 = 0j
     for k in range(size >> 2):
         i = _insert_zero(_insert_zero(k, sc), sr)
-        x00 = row[i]
-        x01 = row[i + sc]
-        x10 = row[i + sr]
-        x11 = row[i + sr + sc]
+        x00, x01, x10, x11 = _sub_load(row, i, sr, sc)
         if noisy:
             x00, x01, x10, x11 = _chan(chan, x00, x01, x10, x11)
         if diag:
             y00, y01, y10, y11 = x00, x01 * f, x10 * g, x11
         else:
             y00, y01, y10, y11 = _conj2(a00, a01, a10, a11, x00, x01, x10, x11)
-        row[i] = y00
-        row[i + sc] = y01
-        row[i + sr] = y10
-        row[i + sr + sc] = y11
+        _sub_store(row, i, sr, sc, (y00, y01, y10, y11))
         if want:
-            r00, r01, r10, r11 = _reduce(r00, r01, r10, r11, y00, y01, y10, y11, prow[i],
-                                         prow[i + sc], prow[i + sr], prow[i + sr + sc])
+            p00, p01, p10, p11 = _sub_load(prow, i, sr, sc)
+            r00, r01, r10, r11 = _reduce(r00, r01, r10, r11, y00, y01, y10, y11, p00, p01, p10,
+                                         p11)
     r[0, 0] = r00
     r[0, 1] = r01
     r[1, 0] = r10
@@ -213,19 +209,6 @@ def _block_base(k, s0, s1, s2, s3):  # pragma: no cover - compiled
 # three 2x2 target sub-blocks of a 16-entry block whose control row or column bit is 1:
 # (1, 0) -> R X, (0, 1) -> X R^dagger, (1, 1) -> R X R^dagger; 32 multiplications instead of the
 # 128 of a general 4x4 conjugation (and a sign or a phase per entry for a diagonal R).
-
-
-@nb.njit(inline="always")
-def _sub_load(row, j, rt, ct):  # pragma: no cover - compiled
-    return row[j], row[j + ct], row[j + rt], row[j + rt + ct]
-
-
-@nb.njit(inline="always")
-def _sub_store(row, j, rt, ct, y):  # pragma: no cover - compiled
-    row[j] = y[0]
-    row[j + ct] = y[1]
-    row[j + rt] = y[2]
-    row[j + rt + ct] = y[3]
 
 
 @nb.njit(inline="always")
