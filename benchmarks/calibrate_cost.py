@@ -171,9 +171,9 @@ def held_out_paper(constants: CostConstants) -> None:
               f"{p:7.1f} s (ratio {p / t:.2f})", flush=True)
 
 
-def held_out(constants: CostConstants, preset: str = "quick", *, noisy: bool = False) -> None:
+def held_out(constants: CostConstants, preset: str = "quick", *, noisy: bool = False) -> float:
     """Measured against predicted CPU time on cells of `preset` the fit did not see (its noisy
-    cells alone with `noisy`)."""
+    cells alone with `noisy`); returns predicted / measured over all of them."""
     spec = preset_spec(preset)
     cells = [c for c in expand_grid(spec) if not (noisy and c.noise.noiseless)]
     cells = random.Random(7).sample(cells, min(N_HELD_OUT, len(cells)))
@@ -188,6 +188,7 @@ def held_out(constants: CostConstants, preset: str = "quick", *, noisy: bool = F
               f"{tag}: measured {t:6.2f} s, predicted {p:6.2f} s")
     print(f"held-out {'noisy ' if noisy else ''}{preset} cells: measured {measured:.1f} s, "
           f"predicted {predicted:.1f} s (ratio {predicted / measured:.2f})")
+    return predicted / measured
 
 
 DENSITY_QUBITS, DENSITY_LAYERS = (2, 3, 4, 5, 6), (1, 3, 6)

@@ -51,8 +51,10 @@ the same at every noise level. They are measured, not derived:
 ``python benchmarks/calibrate_cost.py`` times real units on a design of widths, depths,
 configurations and step counts, fits the constants by non-negative least squares and prints them
 with the fit's error; paste its output into `COST` when the simulation code or the machine
-changes. The terms a measure or a definition adds (the ``3 M N``, ``3 K S N`` and bracketed terms
-of R, every term of S_u, the pair overlaps and the Lie closure) are declared on its registry entry
+changes. ``make bench`` (``benchmarks/bench_cost.py``) times held-out cells of the quick and
+study presets against `COST` and flags a ratio outside 0.5-2x as stale constants. The terms a
+measure or a definition adds (the ``3 M N``, ``3 K S N`` and bracketed terms of R, every term of
+S_u, the pair overlaps and the Lie closure) are declared on its registry entry
 (`etr.contract.Metric.cost`), so a new measure brings its own; the training's own terms, the
 constants and the formulas are here (`cell_seconds`, `circuit_seconds`, `COST`).
 """
