@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 from etr.report import Figure, Section, Table, fmt_ci, fmt_num, fmt_p, render_page, write_report
-from etr.report.page import spec_json
+from etr.report.page import VEGA_LITE_VERSION, chart_spec, pack_datasets, spec_json
 
 EVIL = "</script><script>alert(1)</script><img src=x onerror=alert(2)>"
 
@@ -101,3 +102,52 @@ def test_vega_warnings_are_recorded(tmp_path, open_report):
                                     {}), tmp_path / "w.html")
     opened = open_report(path)
     assert any("Infinite extent" in w for w in opened.console_warnings), opened.console_warnings
+
+
+def test_pack_datasets_stores_records_by_column_and_leaves_the_rest():
+    rows = [{"task": "a", "y": 1.5, "ok": True}, {"task": None, "y": None, "ok": False},
+            {"task": "a", "y": 2.0, "ok": True}]
+    ragged = [{"a": 1}, {"b": 2}]
+    spec = {"mark": "point", "datasets": {"d": rows, "r": ragged, "e": [], "s": "x,y\n1,2"}}
+    packed = pack_datasets(spec)
+    assert packed["mark"] == "point" and spec["datasets"]["d"] is rows  # input untouched
+    d = packed["datasets"]["d"]
+    assert d["n"] == 3 and [k for k, _ in d["etr_columns"]] == ["task", "y", "ok"]
+    columns = dict(d["etr_columns"])
+    assert columns["task"] == {"levels": ["a", None], "codes": [0, 1, 0]}
+    assert columns["y"] == [1.5, None, 2.0] and columns["ok"] == [True, False, True]
+    # what the page's script does, in Python: the same records come back
+    back = [{k: (c["levels"][c["codes"][i]] if isinstance(c, dict) else c[i])
+             for k, c in d["etr_columns"]} for i in range(d["n"])]
+    assert back == rows
+    assert packed["datasets"]["r"] == ragged and packed["datasets"]["e"] == []
+    assert packed["datasets"]["s"] == "x,y\n1,2"
+    assert pack_datasets({"mark": "point"}) == {"mark": "point"}
+
+
+@pytest.mark.browser
+def test_packed_data_reaches_the_chart(tmp_path, open_report):
+    """The page rebuilds the records before drawing: its marks are those Vega draws from the
+    records themselves (rendered by vl-convert from the unpacked spec), a label with markup
+    and a missing value among them."""
+    import vl_convert as vlc
+
+    labels = ["ring", EVIL, "linear", "ring", None, "all-to-all"]
+    df = pd.DataFrame({"x": np.arange(6.0), "y": [0.5, 0.25, np.nan, 1.0, 2.0, 3.0],
+                       "label": labels})
+    charts = [alt.Chart(df).mark_text().encode(x="x:Q", y="y:Q", text="label:N"),
+              alt.Chart(df).mark_point().encode(x="x:Q", y="y:Q", tooltip=["label:N"])]
+    path = write_report(render_page("p", [Section("s", charts=charts)], {}), tmp_path / "p.html")
+    html = path.read_text()
+    assert '"etr_columns"' in html and '"label":' not in html  # sent by column
+    opened = open_report(path)
+    assert opened.console_errors == [] and opened.page_errors == []
+    assert opened.n_rendered() == 2
+    for k, chart in enumerate(charts, start=1):
+        drawn = opened.page.evaluate(
+            f"() => Array.from(document.querySelectorAll('#chart-{k} .role-mark "
+            "[role=graphics-symbol]')).map(t => t.getAttribute('aria-label'))")
+        svg = vlc.vegalite_to_svg(chart_spec(chart), vl_version=VEGA_LITE_VERSION)
+        reference = [html_lib.unescape(a) for a in re.findall(
+            r'aria-label="([^"]*)" role="graphics-symbol"', svg)]
+        assert len(drawn) == 5 and drawn == reference
