@@ -81,3 +81,25 @@ def test_circuits_recompute_to_the_stored_bits(study):
         row = stored.loc[c.cell_id]
         differ = [k for k in CIRCUIT_COLUMNS if not _same_bits(rec.get(k, np.nan), row[k])]
         assert not differ, (c.cell_id, {k: (rec.get(k), row[k]) for k in differ})
+
+
+def test_noisy_runs_recompute_to_the_stored_bits():
+    """data/study-noise.parquet: a run of each noise level (one circuit, so the three are twins)
+    recomputes from the `study-noise` preset bit for bit, the density-matrix path included."""
+    spec = preset_spec("study-noise")
+    stored = pd.read_parquet(ROOT / "data" / "study-noise.parquet").set_index("cell_id")
+    cells = expand_grid(spec)
+    assert sorted(c.cell_id for c in cells) == sorted(stored.index)
+    small = sorted((c for c in cells if c.arch.n_qubits == 3 and c.arch.layers == 2),
+                   key=lambda c: c.cell_id)
+    first = small[0]
+    twins = [c for c in small if (c.arch.architecture_id, c.instance)
+             == (first.arch.architecture_id, first.instance)]
+    assert len(twins) == 3 and len({c.noise.label for c in twins}) == 3
+    for c in twins:
+        settings = spec.run_settings(task=c.task, shots=c.shots, noise=c.noise)
+        rec = evaluate_run(c.arch, c.training_config, c.seed, settings, c.task_seed)
+        row = stored.loc[c.cell_id]
+        assert set(rec) <= set(row.index), c.cell_id
+        differ = [k for k in rec if k != "seed" and not _same_bits(rec[k], row[k])]
+        assert not differ, (c.cell_id, {k: (rec[k], row[k]) for k in differ})

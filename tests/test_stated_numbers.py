@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -116,3 +117,36 @@ def test_the_readme_finite_shot_answer_is_the_committed_report():
             in readme)
     runs = len(pd.read_parquet(ROOT / "data" / "study-shots.parquet", columns=["cell_id"]))
     assert f"{runs:,} runs" in readme
+
+
+def test_the_readme_noise_answer_is_the_committed_report():
+    import json
+
+    readme = _flat((ROOT / "README.md").read_text())
+    report = json.loads((ROOT / "reports" / "study-noise.json").read_text())
+    claims = pd.DataFrame(report["tables"]["claims"])
+    row = claims[(claims["claim"] == "noise_changes_tradeoff")
+                 & (claims["role"] == "primary")].iloc[0]
+    assert (f"is **{row['verdict']}**: r(noisy) - r(noiseless) = {row['estimate']:+.2f} "
+            f"[{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]") in readme
+    assert f"({row['confidence']:.1%} interval" in readme
+    assoc = pd.DataFrame(report["tables"]["noise_association"])
+    r = assoc[assoc["definition"] == "grad_var"].set_index("noise")["estimate"]
+    assert (f"r goes from {r['noiseless']:.2f} noiseless to {r['depolarizing=0.01']:.2f} at "
+            f"p = 0.01 and {r['depolarizing=0.05']:.2f} at p = 0.05") in readme
+    secondary = claims[(claims["claim"] == "noise_changes_tradeoff")
+                       & (claims["role"] == "secondary")]
+    assert (secondary["verdict"] == row["verdict"]).all() and (secondary["estimate"] > 0).all()
+    decay = pd.DataFrame(report["tables"]["noise_decay"]).set_index("noise")
+    slopes = [-decay.loc[f"depolarizing={p}", "slope"] for p in ("0.01", "0.05")]
+    ks = [decay.loc[f"depolarizing={p}", "k_effective"] for p in ("0.01", "0.05")]
+    assert (f"falls by {slopes[0]:.2f} per layer at p = 0.01 and {slopes[1]:.2f} at p = 0.05, "
+            f"{ks[0]:.1f} and {ks[1]:.1f} times the rate") in readme
+    data = pd.read_parquet(ROOT / "data" / "study-noise.parquet",
+                           columns=["cell_id", "pqc_id", "n_qubits", "layers",
+                                    "expressibility_fp", "n_quantum_params"])
+    circuits = data.drop_duplicates("pqc_id")
+    assert f"{len(circuits)} pure-PQC circuits" in readme and f"{len(data):,} runs" in readme
+    rho = [g["expressibility_fp"].corr(g["n_quantum_params"], method="spearman")
+           for _, g in circuits.groupby(["n_qubits", "layers"])]
+    assert (f"parameter count {np.median(rho):.2f} over the {len(rho)} cells") in readme

@@ -84,7 +84,8 @@ __all__ = [
     "preset_text",
 ]
 
-PRESETS: tuple[str, ...] = ("quick", "quick-noise", "study", "study-shots", "paper")
+PRESETS: tuple[str, ...] = ("quick", "quick-noise", "study", "study-shots", "study-noise",
+                            "paper")
 
 #: Largest qubit count accepted. A statevector takes 16 * 2**n bytes (16 MiB at n = 20) and the
 #: circuit metrics evaluate batches of a few hundred states (256 states at n = 20: 4 GiB).

@@ -153,3 +153,28 @@ def test_a_noisy_study_runs_end_to_end(tmp_path):
     assert (loud["purity"].to_numpy() < 1.0).all() and (quiet["purity"] > 1 - 1e-12).all()
     # circuit-level columns are the noise-free circuit's: equal at every level
     assert (loud["expressibility_fp"].to_numpy() == quiet["expressibility_fp"].to_numpy()).all()
+
+
+def test_study_noise_pairs_every_noisy_run_with_its_noiseless_twin():
+    """The study-noise preset: every pure-PQC run at each depolarizing level on the same data
+    and initial parameters as its noiseless twin (the noise claim compares twins), on circuits
+    of 2-5 qubits and several depths; its header states the cost model's estimate."""
+    from pathlib import Path
+
+    spec = preset_spec("study-noise")
+    cells = expand_grid(spec)
+    twins: dict[str, dict] = {}
+    for c in cells:
+        key = (c.arch.architecture_id, c.training_config, c.instance)
+        twins.setdefault(c.noise.label, {})[key] = (c.seed, c.task_seed)
+    assert len(twins) == 3 and len({len(t) for t in twins.values()}) == 1
+    first, *others = twins.values()
+    assert all(t == first for t in others)
+    assert {c.arch.n_qubits for c in cells} == {2, 3, 4, 5}
+    assert len({c.arch.layers for c in cells if not c.noise.noiseless}) >= 4
+    est = estimate(spec)
+    header = (Path(__file__).parents[2] / "etr" / "experiment" / "presets"
+              / "study-noise.toml").read_text()
+    assert f"~{est.cpu_seconds / 60:.0f} CPU-min by the cost model, " \
+           f"~{est.cpu_seconds / 120:.0f} min on 2 workers" in header
+    assert f"{est.runs:,} factor combinations, of which {len(cells):,} runs" in header

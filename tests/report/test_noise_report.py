@@ -108,3 +108,18 @@ def test_purity_table_by_level():
     df = pd.DataFrame({"training_config": "pure_pqc", "n_qubits": 1, "layers": 2,
                        "readout": [0.0, 0.1], "purity": [1.0, 1.0]})
     assert purity_table(df)["noise"].tolist() == ["noiseless", "readout=0.1"]
+
+
+def test_robustness_table_formats_numbers_beside_untestable_claims(res):
+    """A claim without its configuration (no hybrid_quantum_only here) has no estimate; the
+    other rows' estimates are still printed as formatted numbers, not as raw floats."""
+    from etr.report.sections import _robustness_table
+
+    t = _robustness_table(res)
+    assert t["estimate"].isna().any() and t["estimate"].notna().any()
+    html = report_html(res)
+    start = html.index("Robustness to the adjustment set")
+    table = html[start:html.index("</table>", start)]
+    for v in t["estimate"].dropna():
+        assert repr(float(v)) not in table
+        assert f"{float(v):.3g}" in table
