@@ -21,6 +21,15 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
+def _readme_and_tables(report: str) -> tuple[str, dict[str, pd.DataFrame]]:
+    """The README's text (white space folded) and the tables of reports/<report>.json."""
+    import json
+
+    tables = json.loads((ROOT / "reports" / f"{report}.json").read_text())["tables"]
+    return (_flat((ROOT / "README.md").read_text()),
+            {name: pd.DataFrame(rows) for name, rows in tables.items()})
+
+
 def test_paper_run_time_in_the_readme_and_the_preset():
     est = estimate(preset_spec("paper"))
     hours = f"{est.cpu_seconds / 3600:.1f}"
@@ -83,11 +92,8 @@ def test_presets_state_their_cost_and_the_power_the_package_computes(name):
 
 
 def test_the_readme_answer_is_the_committed_study_report():
-    import json
-
-    readme = _flat((ROOT / "README.md").read_text())
-    report = json.loads((ROOT / "reports" / "study.json").read_text())
-    claims = pd.DataFrame(report["tables"]["claims"])
+    readme, tables = _readme_and_tables("study")
+    claims = tables["claims"]
     rows = claims[(claims["role"] == "primary") & (claims["kind"] == "association")]
     assert len(rows) == 4
     for _, r in rows.iterrows():
@@ -98,11 +104,8 @@ def test_the_readme_answer_is_the_committed_study_report():
 
 
 def test_the_readme_finite_shot_answer_is_the_committed_report():
-    import json
-
-    readme = _flat((ROOT / "README.md").read_text())
-    report = json.loads((ROOT / "reports" / "study-shots.json").read_text())
-    t = pd.DataFrame(report["tables"]["shot_claims"])
+    readme, tables = _readme_and_tables("study-shots")
+    t = tables["shot_claims"]
     primary = t[t["role"] == "primary"].set_index("claim")
     assert len(primary) == 4 and primary["same_verdict"].all()
     assert "All four primary verdicts are the same exact and with shots" in readme
@@ -112,7 +115,7 @@ def test_the_readme_finite_shot_answer_is_the_committed_report():
             f"[{full['ci_low_shots']:+.2f}, {full['ci_high_shots']:+.2f}]") in readme
     secondary = t[t["role"] == "secondary"]
     assert f"{int((~secondary['same_verdict']).sum())} of the {len(secondary)} secondary" in readme
-    snr = pd.DataFrame(report["tables"]["shot_snr"])
+    snr = tables["shot_snr"]
     assert (f"{snr['grad_var_ratio'].min():.2f}-{snr['grad_var_ratio'].max():.2f} times the exact"
             in readme)
     runs = len(pd.read_parquet(ROOT / "data" / "study-shots.parquet", columns=["cell_id"]))
@@ -120,24 +123,21 @@ def test_the_readme_finite_shot_answer_is_the_committed_report():
 
 
 def test_the_readme_noise_answer_is_the_committed_report():
-    import json
-
-    readme = _flat((ROOT / "README.md").read_text())
-    report = json.loads((ROOT / "reports" / "study-noise.json").read_text())
-    claims = pd.DataFrame(report["tables"]["claims"])
+    readme, tables = _readme_and_tables("study-noise")
+    claims = tables["claims"]
     row = claims[(claims["claim"] == "noise_changes_tradeoff")
                  & (claims["role"] == "primary")].iloc[0]
     assert (f"is **{row['verdict']}**: r(noisy) - r(noiseless) = {row['estimate']:+.2f} "
             f"[{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]") in readme
     assert f"({row['confidence']:.1%} interval" in readme
-    assoc = pd.DataFrame(report["tables"]["noise_association"])
+    assoc = tables["noise_association"]
     r = assoc[assoc["definition"] == "grad_var"].set_index("noise")["estimate"]
     assert (f"r goes from {r['noiseless']:.2f} noiseless to {r['depolarizing=0.01']:.2f} at "
             f"p = 0.01 and {r['depolarizing=0.05']:.2f} at p = 0.05") in readme
     secondary = claims[(claims["claim"] == "noise_changes_tradeoff")
                        & (claims["role"] == "secondary")]
     assert (secondary["verdict"] == row["verdict"]).all() and (secondary["estimate"] > 0).all()
-    decay = pd.DataFrame(report["tables"]["noise_decay"]).set_index("noise")
+    decay = tables["noise_decay"].set_index("noise")
     slopes = [-decay.loc[f"depolarizing={p}", "slope"] for p in ("0.01", "0.05")]
     ks = [decay.loc[f"depolarizing={p}", "k_effective"] for p in ("0.01", "0.05")]
     assert (f"falls by {slopes[0]:.2f} per layer at p = 0.01 and {slopes[1]:.2f} at p = 0.05, "
