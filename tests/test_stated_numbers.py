@@ -124,6 +124,7 @@ def test_the_readme_finite_shot_answer_is_the_committed_report():
 
 def test_the_readme_noise_answer_is_the_committed_report():
     readme, tables = _readme_and_tables("study-noise")
+    assert "noise claim is not tested" not in readme
     claims = tables["claims"]
     row = claims[(claims["claim"] == "noise_changes_tradeoff")
                  & (claims["role"] == "primary")].iloc[0]
