@@ -138,11 +138,7 @@ def _robustness_table(res: AnalysisResults) -> pd.DataFrame:
     out = out.reset_index()
     out["claim"] = [_claim_label(n, res.options.claims) for n in out["claim"]]
     out["definition"] = out["definition"].map(C.metric_label)
-    # numbers stay numbers (the page formats them, and a missing one as a dash); a text "–"
-    # among them would leave the column as text and print the others unformatted
-    text = [c for c in out.columns if c not in ("estimate", "ci_low", "ci_high")]
-    out[text] = out[text].astype(object).fillna("–")
-    return out
+    return out  # the page draws a missing value as a dash and formats the numbers
 
 
 def _adjusted_cell(r: pd.Series) -> str:
