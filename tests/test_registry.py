@@ -4,7 +4,6 @@ generator and a report label, and every list elsewhere is derived from it."""
 from __future__ import annotations
 
 import dataclasses
-import importlib.resources
 import math
 
 import numpy as np
@@ -132,13 +131,26 @@ def test_derived_lists():
             assert facts.valid.why != C.ANY.why, col
 
 
-def test_presets_are_the_embedded_files():
+def test_presets_are_the_files_shipped_and_each_loads(tmp_path, monkeypatch):
+    from etr.experiment import preset_spec
     from etr.experiment.spec import PRESETS
     from etr.nas.spec import PRESETS as NAS_PRESETS
+    from etr.nas.spec import nas_preset
+    from etr.plan.tables import preset_names
 
-    for package, names in (("etr.experiment", PRESETS), ("etr.nas", NAS_PRESETS)):
-        files = importlib.resources.files(package).joinpath("presets").iterdir()
-        assert sorted(names) == sorted(f.name[:-5] for f in files if f.name.endswith(".toml"))
+    # a new preset is a new file: a package of three presets and a stray file
+    pkg = tmp_path / "toy_presets_pkg"
+    (pkg / "presets").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    for file in ("study-x.toml", "quick.toml", "alpha.toml", "alpha.toml.bak"):
+        (pkg / "presets" / file).write_text("seeds = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert preset_names("toy_presets_pkg") == ("quick", "alpha", "study-x")
+    # the shipped ones, the default first, and every one a valid spec
+    assert PRESETS[0] == "quick" and {"paper", "study", "study-noise"} <= set(PRESETS)
+    for name in PRESETS:
+        assert preset_spec(name).seeds
+    assert NAS_PRESETS == ("quick",) and nas_preset("quick").settings
 
 
 def test_a_view_follows_the_registry(monkeypatch):

@@ -65,7 +65,7 @@ from etr.plan.architecture import parse_classical
 from etr.plan.instances import MAX_INSTANCES, InstanceDesign
 from etr.plan.noise import MAX_DENSITY_QUBITS
 from etr.plan.settings import RUN_FIELD_DOCS, RunSpec, read_run_sections
-from etr.plan.tables import Table, commented_toml, read_toml
+from etr.plan.tables import Table, commented_toml, preset_names, read_toml
 
 __all__ = [
     "FIELD_DOCS",
@@ -84,8 +84,8 @@ __all__ = [
     "preset_text",
 ]
 
-PRESETS: tuple[str, ...] = ("quick", "quick-noise", "study", "study-shots", "study-noise",
-                            "paper")
+#: the embedded presets: the files in etr/experiment/presets/, quick first.
+PRESETS: tuple[str, ...] = preset_names("etr.experiment")
 
 #: Largest qubit count accepted. A statevector takes 16 * 2**n bytes (16 MiB at n = 20) and the
 #: circuit metrics evaluate batches of a few hundred states (256 states at n = 20: 4 GiB).

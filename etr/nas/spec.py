@@ -59,11 +59,12 @@ from etr.nas.search import (
 from etr.nas.space import SearchSpace
 from etr.plan.noise import check_density_width
 from etr.plan.settings import GRID_KEYS, RUN_KEYS, RunSpec, read_run_sections
-from etr.plan.tables import Table, read_toml
+from etr.plan.tables import Table, preset_names, read_toml
 
 __all__ = ["PRESETS", "NasSpec", "load_nas_spec", "nas_preset", "parse_nas_spec"]
 
-PRESETS: tuple[str, ...] = ("quick",)
+#: the embedded NAS presets: the files in etr/nas/presets/, quick first.
+PRESETS: tuple[str, ...] = preset_names("etr.nas")
 _TOP_KEYS = (*RUN_KEYS, "nas")
 _NAS_KEYS = ("n_trials", "sampler", "population_size", "batch_size", "objectives",
              "training_config", "trainability", "compare", "replicates", "search_seeds",

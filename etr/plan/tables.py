@@ -10,6 +10,7 @@ and long values are cut in messages (`etr._validation.echo`).
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -21,10 +22,24 @@ import tomli_w
 from etr._validation import check_choice, check_int, check_label, cut, echo
 from etr.errors import InputError, SpecError
 
-__all__ = ["Table", "commented_toml", "read_toml"]
+__all__ = ["Table", "commented_toml", "preset_names", "read_toml"]
 
 T = TypeVar("T")
 _MISSING: Any = object()
+
+
+def preset_names(package: str) -> tuple[str, ...]:
+    """The presets a package ships: the names of the ``.toml`` files in its ``presets`` folder,
+    ``quick`` (the default) first, then by name. A new preset is a new file, nothing else.
+
+    Examples
+    --------
+    >>> preset_names("etr.nas")
+    ('quick',)
+    """
+    folder = importlib.resources.files(package).joinpath("presets")
+    names = [f.name[: -len(".toml")] for f in folder.iterdir() if f.name.endswith(".toml")]
+    return tuple(sorted(names, key=lambda n: (n != "quick", n)))
 
 
 def read_toml(source: str | os.PathLike[str], *, what: str = "spec") -> tuple[dict, str]:
